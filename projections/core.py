@@ -1,0 +1,167 @@
+"""What every projection shares: log entries, stamps, moments and the effective-time order.
+
+A projection folds ``(position, event)`` pairs in log order. Each change it keeps carries a
+:class:`Stamp` (log position, effective and recorded time, actor, key); queries select from
+that state at a :class:`Moment` (``--as-of`` by effective time, ``--as-recorded`` by recorded
+time) and order what they select by effective time, ties broken by log position.
+
+Nothing here reads a clock, a file or a database.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from offerledger.events import (
+    EASTERN,
+    EffectiveTime,
+    Instant,
+    LedgerEvent,
+    OnDate,
+    TimeNotOnFile,
+    end_of_day_eastern,
+)
+
+Entry = tuple[int, LedgerEvent]
+"""One log entry: the 0-based log position and the decoded event."""
+
+_FAR_FUTURE = datetime.max.replace(tzinfo=EASTERN)
+
+
+def effective_key(effective: EffectiveTime) -> datetime:
+    """The instant an effective time sorts and selects by.
+
+    An instant is itself; a date is 00:00 US Eastern that day; a time not on file counts from
+    its upper bound (by then it had certainly happened), and with no upper bound it sorts after
+    everything and is selected only when no ``--as-of`` is given.
+    """
+    if isinstance(effective, TimeNotOnFile):
+        return effective.before if effective.before is not None else _FAR_FUTURE
+    return effective.earliest()
+
+
+def effective_label(effective: EffectiveTime) -> str:
+    """How an effective time is shown: ISO in US Eastern, a date, or the not-on-file bounds."""
+    if isinstance(effective, Instant):
+        return effective.at.astimezone(EASTERN).isoformat()
+    if isinstance(effective, OnDate):
+        return effective.on.isoformat()
+    bounds = []
+    if effective.after is not None:
+        bounds.append(f"after {effective.after.astimezone(EASTERN).date().isoformat()}")
+    if effective.before is not None:
+        bounds.append(f"before {effective.before.astimezone(EASTERN).date().isoformat()}")
+    note = f": {effective.note}" if effective.note else ""
+    inside = ", ".join(bounds)
+    return f"not on file ({inside}){note}" if inside else f"not on file{note}"
+
+
+def eastern(at: datetime) -> str:
+    """An instant shown in US Eastern time, ISO 8601 with its offset."""
+    return at.astimezone(EASTERN).isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """Where a change came from: log position, stream, version, times, actor and key."""
+
+    position: int
+    stream: uuid.UUID
+    version: int
+    action: str
+    effective: EffectiveTime
+    recorded: datetime
+    actor: str
+    key_id: str
+
+    @classmethod
+    def of(cls, entry: Entry) -> Stamp:
+        position, event = entry
+        return cls(
+            position=position,
+            stream=event.originator_id,
+            version=event.originator_version,
+            action=event.action,
+            effective=event.effective,
+            recorded=event.recorded,
+            actor=event.actor,
+            key_id=event.key_id,
+        )
+
+    @property
+    def order(self) -> tuple[datetime, int]:
+        """Effective order, ties broken by log position."""
+        return (effective_key(self.effective), self.position)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "position": self.position,
+            "stream": str(self.stream),
+            "version": self.version,
+            "action": self.action,
+            "effective": effective_label(self.effective),
+            "recorded": eastern(self.recorded),
+            "actor": self.actor,
+            "key_id": self.key_id,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """Which changes a query sees.
+
+    ``as_of``: changes effective strictly before this instant (``--as-of DATE`` is the end of
+    that day in US Eastern time); None: every change on record. ``as_recorded``: changes the
+    ledger had recorded by this instant (inclusive); None: every change recorded.
+    """
+
+    as_of: datetime | None = None
+    as_recorded: datetime | None = None
+
+    @classmethod
+    def on(cls, day: date | None = None, *, recorded: datetime | None = None) -> Moment:
+        return cls(None if day is None else end_of_day_eastern(day), recorded)
+
+    def admits(self, stamp: Stamp) -> bool:
+        if self.as_recorded is not None and stamp.recorded > self.as_recorded:
+            return False
+        return self.as_of is None or effective_key(stamp.effective) < self.as_of
+
+    def recorded_by(self, stamp: Stamp) -> bool:
+        """Whether the ledger knew of ``stamp`` at this moment's recorded time."""
+        return self.as_recorded is None or stamp.recorded <= self.as_recorded
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": None if self.as_of is None else eastern(self.as_of),
+            "as_recorded": None if self.as_recorded is None else eastern(self.as_recorded),
+        }
+
+
+NOW = Moment()
+
+
+def in_effective_order(stamps: Iterable[Stamp]) -> list[Stamp]:
+    return sorted(stamps, key=lambda s: s.order)
+
+
+def not_on_file(note: str) -> str:
+    """The explicit marker for text the filings on hand do not give."""
+    return f"[not on file: {note}]"
+
+
+__all__ = [
+    "NOW",
+    "Entry",
+    "Moment",
+    "Stamp",
+    "eastern",
+    "effective_key",
+    "effective_label",
+    "in_effective_order",
+    "not_on_file",
+]

@@ -1,0 +1,329 @@
+"""Record one action of DESIGN.md §2: validate the input, apply the rules, sign and save.
+
+``record(ledger, action, data, signer=…)`` builds the event for ``action`` (the event class
+name in kebab case, ``notice-dispatched``) from a plain mapping, places it in its stream, checks
+the offer's rules and the signer's role, and saves it. A refusal raises and writes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from offerledger.domain import offer as offer_rules
+from offerledger.domain.election import check_election
+from offerledger.errors import InputError, RuleViolation, UnknownEntity
+from offerledger.events import (
+    TOPICS,
+    ConditionAsserted,
+    ConditionWaived,
+    CorrectionRecorded,
+    DocumentAmended,
+    ElectionChanged,
+    ElectionReceiptConfirmed,
+    ElectionRefused,
+    ElectionSubmitted,
+    ElectionWithdrawn,
+    ExpirationExtended,
+    FilingRecorded,
+    KeyRegistered,
+    KeyRevoked,
+    LedgerEvent,
+    NewOptionsGranted,
+    OfferCommenced,
+    OfferDocumentRegistered,
+    OfferExpired,
+    TenderedOptionsAccepted,
+    employee_stream_name,
+    filing_stream_name,
+    offer_stream_name,
+    stream_id,
+)
+from offerledger.ledger import Ledger
+from offerledger.signing.keys import SigningKey
+
+EMPLOYEE_ACTIONS = {
+    "EligibleGrantsRegistered",
+    "ElectionSubmitted",
+    "ElectionChanged",
+    "ElectionWithdrawn",
+    "ElectionRefused",
+    "ElectionReceiptConfirmed",
+}
+KEY_ACTIONS = {"KeyRegistered", "KeyRevoked"}
+
+
+def kebab(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
+def action_classes() -> dict[str, type[LedgerEvent]]:
+    """``kebab-name -> newest event class`` for every action ``record`` takes."""
+    newest: dict[str, type[LedgerEvent]] = {}
+    for topic, cls in sorted(TOPICS.items()):
+        name = topic.split(".")[1]
+        if name not in KEY_ACTIONS:
+            newest[kebab(name)] = cls
+    return dict(sorted(newest.items()))
+
+
+def wrap_validation(
+    e: ValidationError, *, file: str | None = None, text: str | None = None
+) -> InputError:
+    """The first pydantic error as an InputError naming the field (and its line in ``text``)."""
+    first = e.errors()[0]
+    path = ".".join(str(p) for p in first["loc"])
+    line = None
+    if text is not None and first["loc"]:
+        key = str(first["loc"][0])
+        for i, raw in enumerate(text.splitlines(), start=1):
+            if f'"{key}"' in raw:
+                line = i
+                break
+    count = len(e.errors())
+    more = f" (and {count - 1} more problem(s))" if count > 1 else ""
+    return InputError(f"{first['msg']}{more}", file=file, line=line, field=path or None)
+
+
+def _offer_header(ledger: Ledger, offer_id: uuid.UUID) -> tuple[uuid.UUID, int]:
+    return offer_id, ledger.offer_state(offer_id).version + 1
+
+
+def build(
+    ledger: Ledger,
+    action: str,
+    data: Mapping[str, Any],
+    *,
+    signer: SigningKey,
+    offer: str | None = None,
+    recorded: datetime | None = None,
+    source: str | None = None,
+    text: str | None = None,
+) -> LedgerEvent:
+    """The event ``action`` would record, validated and checked against the rules."""
+    classes = action_classes()
+    if action not in classes:
+        raise InputError(
+            f"unknown action {action!r}", field="ACTION", hint="one of: " + ", ".join(classes)
+        )
+    cls = classes[action]
+    name = cls.TOPIC.split(".")[1]
+    fields: dict[str, Any] = dict(data)
+    holder = ledger.registry().keys.get(signer.key_id)
+    fields.update(
+        recorded=recorded or ledger.clock(),
+        actor=holder.holder if holder else "unregistered",
+        key_id=signer.key_id,
+    )
+    if name in {"ElectionSubmitted", "ElectionChanged", "ElectionWithdrawn", "ElectionRefused"}:
+        if "received_at" in fields and "effective" not in fields:
+            fields["effective"] = {"kind": "instant", "at": fields["received_at"]}
+    if name == "OfferCommenced":
+        try:
+            sname = offer_stream_name(cik=str(data["cik"]), file_number=str(data["file_number"]))
+        except KeyError as e:
+            raise InputError("is required", file=source, field=str(e.args[0])) from None
+        fields.setdefault("offer_name", sname)
+        fields.update(originator_id=stream_id(sname), originator_version=1)
+    else:
+        offer_id = ledger.resolve_offer(offer)
+        if name == "FilingRecorded":
+            fields["offer_id"] = offer_id
+            sha = data.get("source_sha256")
+            sname = (
+                filing_stream_name(sha256=str(sha))
+                if sha
+                else f"filing:{ledger.offer_state(offer_id).name}:{data.get('form')}:"
+                f"{data.get('amendment_number') or 0}"
+            )
+            fields.update(originator_id=stream_id(sname), originator_version=1)
+        elif name in EMPLOYEE_ACTIONS:
+            fields["offer_id"] = offer_id
+            employee = data.get("employee_id")
+            if not employee:
+                raise InputError("is required", file=source, field="employee_id")
+            sid = ledger.employee_stream(offer_id, str(employee))
+            current = ledger.app.recorder.select_events(sid, desc=True, limit=1)
+            version = current[0].originator_version + 1 if current else 1
+            fields.update(originator_id=sid, originator_version=version)
+        elif name == "CorrectionRecorded":
+            target = data.get("stream")
+            if not target:
+                raise InputError("is required (the stream of the event corrected)", field="stream")
+            sid = _stream_ref(str(target))
+            fields.pop("stream", None)
+            current = ledger.app.recorder.select_events(sid, desc=True, limit=1)
+            if not current:
+                raise UnknownEntity(f"no stream {target!r} in this ledger")
+            fields.update(originator_id=sid, originator_version=current[0].originator_version + 1)
+        else:
+            fields["originator_id"], fields["originator_version"] = _offer_header(ledger, offer_id)
+    try:
+        event = cls.model_validate(fields)
+    except ValidationError as e:
+        raise wrap_validation(e, file=source, text=text) from None
+    check(ledger, event, signer=signer)
+    return event
+
+
+def _stream_ref(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return stream_id(text)
+
+
+def check(ledger: Ledger, event: LedgerEvent, *, signer: SigningKey) -> None:
+    """The offer's rules for one event (the key's role and validity are checked on save)."""
+    if isinstance(event, OfferCommenced):
+        if ledger.app.recorder.select_events(event.originator_id, limit=1):
+            raise RuleViolation(f"offer {event.offer_name} is already recorded", rule="unique")
+        return
+    if isinstance(event, FilingRecorded):
+        if ledger.app.recorder.select_events(event.originator_id, limit=1):
+            raise RuleViolation("this filing is already recorded", rule="unique")
+        return
+    if isinstance(event, (KeyRegistered, KeyRevoked)):
+        return
+    if isinstance(event, CorrectionRecorded):
+        _check_correction(ledger, event, signer=signer)
+        return
+    offer_id = getattr(event, "offer_id", event.originator_id)
+    state = ledger.offer_state(offer_id)
+    at = event.effective.earliest()
+    if isinstance(event, OfferDocumentRegistered):
+        offer_rules.check_document_registration(state, event)
+    elif isinstance(event, DocumentAmended):
+        if not ledger.app.recorder.select_events(event.filing_id, limit=1):
+            raise UnknownEntity(f"no filing {event.filing_id} is recorded; record the filing first")
+        offer_rules.check_amendment(state, event)
+    elif isinstance(event, ConditionAsserted):
+        offer_rules.check_condition_assertion(
+            state, kind=event.condition_kind, at=at, condition_id=event.condition_id
+        )
+    elif isinstance(event, ConditionWaived):
+        offer_rules.check_waiver(state, condition_id=event.condition_id, at=at)
+    elif isinstance(event, ExpirationExtended):
+        offer_rules.check_extension(state, at=at, new_expiration=event.new_expiration)
+    elif isinstance(event, OfferExpired):
+        offer_rules.check_expiry(state, at=at)
+    elif isinstance(event, TenderedOptionsAccepted):
+        offer_rules.check_acceptance(state, at=at)
+        for grant in event.grants:
+            emp = ledger.employee_state(offer_id, grant.employee_id)
+            if grant.grant_id not in emp.tendered():
+                raise RuleViolation(
+                    f"grant {grant.grant_id} of employee {grant.employee_id} was not tendered",
+                    rule="acceptance",
+                )
+    elif isinstance(event, NewOptionsGranted):
+        offer_rules.check_new_grants(state)
+    elif isinstance(event, (ElectionSubmitted, ElectionChanged, ElectionWithdrawn)):
+        _check_election_act(ledger, event, state, signer=signer)
+    elif isinstance(event, ElectionRefused):
+        emp = ledger.employee_state(offer_id, event.employee_id)
+        if event.form_id in emp.forms:
+            raise RuleViolation(f"form {event.form_id!r} is already recorded", rule="duplicate-form")
+    elif isinstance(event, ElectionReceiptConfirmed):
+        emp = ledger.employee_state(offer_id, event.employee_id)
+        if event.form_id not in emp.forms:
+            raise UnknownEntity(f"employee {event.employee_id} has no form {event.form_id!r}")
+
+
+def _check_election_act(
+    ledger: Ledger,
+    event: ElectionSubmitted | ElectionChanged | ElectionWithdrawn,
+    state: offer_rules.Offer,
+    *,
+    signer: SigningKey,
+) -> None:
+    emp = ledger.employee_state(state.id, event.employee_id)
+    key = ledger.registry().keys.get(signer.key_id)
+    if key is not None and key.role == "employee" and key.holder != event.employee_id:
+        raise RuleViolation(
+            f"employee key of {key.holder} cannot record an election for {event.employee_id}",
+            rule="key-role",
+        )
+    kind = {ElectionSubmitted: "submit", ElectionChanged: "change"}.get(type(event), "withdraw")
+    check_election(
+        emp,
+        state,
+        form_id=event.form_id,
+        received_at=event.received_at,
+        kind=kind,
+        choices=getattr(event, "choices", ()),
+        grant_ids=getattr(event, "grant_ids", ()),
+    )
+
+
+def _check_correction(ledger: Ledger, event: CorrectionRecorded, *, signer: SigningKey) -> None:
+    rows = ledger.app.recorder.select_events(
+        event.originator_id, gt=event.supersedes_version - 1, lte=event.supersedes_version
+    )
+    if not rows or rows[0].topic != event.supersedes_topic:
+        raise UnknownEntity(
+            f"no event {event.supersedes_topic} at version {event.supersedes_version} "
+            "in that stream"
+        )
+    from offerledger.store import decode_stored
+
+    original = decode_stored(rows[0].topic, rows[0].state)
+    reg = ledger.registry()
+    if original.key_id in reg.keys and signer.key_id in reg.keys:
+        if reg.keys[original.key_id].role != reg.keys[signer.key_id].role:
+            raise RuleViolation(
+                "a correction is recorded in the role of the event it supersedes "
+                f"({reg.keys[original.key_id].role})",
+                rule="correction-role",
+            )
+
+
+def record(
+    ledger: Ledger,
+    action: str,
+    data: Mapping[str, Any],
+    *,
+    signer: SigningKey,
+    offer: str | None = None,
+    source: str | None = None,
+    text: str | None = None,
+) -> LedgerEvent:
+    """Build, check, sign and save one action; returns the stored event."""
+    event = build(ledger, action, data, signer=signer, offer=offer, source=source, text=text)
+    ledger.save([event], signer=signer)
+    return event
+
+
+def record_election(
+    ledger: Ledger,
+    action: str,
+    data: Mapping[str, Any],
+    *,
+    signer: SigningKey,
+    offer: str | None = None,
+    record_refusal: bool = True,
+) -> tuple[LedgerEvent, bool]:
+    """Record an election act; a form the window refuses is recorded as ElectionRefused.
+
+    Returns (event, accepted). Other refusals (ineligible grant, duplicate form) still raise.
+    """
+    try:
+        return record(ledger, action, data, signer=signer, offer=offer), True
+    except RuleViolation as e:
+        if not record_refusal or e.rule != "election-window":
+            raise
+        refused = {
+            k: v for k, v in data.items() if k not in {"grant_ids"}
+        } | {
+            "attempted": {"election-submitted": "submit", "election-changed": "change"}.get(
+                action, "withdraw"
+            ),
+            "rule": e.rule,
+            "reason": e.message,
+        }
+        return record(ledger, "election-refused", refused, signer=signer, offer=offer), False

@@ -1,0 +1,127 @@
+"""One employee's stream: eligible grants and elections, grant by grant, and their rules."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from offerledger.domain.offer import Offer
+from offerledger.errors import RuleViolation
+from offerledger.events import (
+    ElectionChanged,
+    ElectionReceiptConfirmed,
+    ElectionRefused,
+    ElectionSubmitted,
+    ElectionWithdrawn,
+    EligibleGrantsRegistered,
+    Grant,
+    GrantChoice,
+    LedgerEvent,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Employee:
+    id: uuid.UUID
+    version: int
+    offer_id: uuid.UUID
+    employee_id: str
+    name: str
+    grants: dict[str, Grant] = field(default_factory=dict)
+    choices: dict[str, str] = field(default_factory=dict)  # grant id -> exchange | keep
+    submitted: bool = False
+    forms: frozenset[str] = frozenset()
+    last_act: datetime | None = None
+
+    def tendered(self) -> list[str]:
+        return sorted(g for g, c in self.choices.items() if c == "exchange")
+
+
+def fold_employee(emp: Employee | None, event: LedgerEvent) -> Employee | None:
+    if isinstance(event, EligibleGrantsRegistered):
+        grants = {g.grant_id: g for g in event.grants}
+        if emp is None:
+            return Employee(
+                id=event.originator_id,
+                version=event.originator_version,
+                offer_id=event.offer_id,
+                employee_id=event.employee_id,
+                name=event.employee_name,
+                grants=grants,
+            )
+        return replace(emp, version=event.originator_version, grants={**emp.grants, **grants})
+    if emp is None:
+        return None
+    emp = replace(emp, version=event.originator_version)
+    if isinstance(event, (ElectionSubmitted, ElectionChanged)):
+        choices = {**emp.choices, **{c.grant_id: c.choice for c in event.choices}}
+        return replace(
+            emp,
+            choices=choices,
+            submitted=True,
+            forms=emp.forms | {event.form_id},
+            last_act=event.received_at,
+        )
+    if isinstance(event, ElectionWithdrawn):
+        withdrawn = event.grant_ids or tuple(emp.tendered())
+        choices = {**emp.choices, **{g: "keep" for g in withdrawn}}
+        return replace(emp, choices=choices, forms=emp.forms | {event.form_id},
+                       last_act=event.received_at)
+    if isinstance(event, ElectionRefused):
+        return replace(emp, forms=emp.forms | {event.form_id})
+    if isinstance(event, ElectionReceiptConfirmed):
+        return emp
+    return emp
+
+
+def project_employee(events: list[LedgerEvent]) -> Employee | None:
+    emp: Employee | None = None
+    for event in events:
+        emp = fold_employee(emp, event)
+    return emp
+
+
+def check_election(
+    emp: Employee,
+    offer: Offer,
+    *,
+    form_id: str,
+    received_at: datetime,
+    kind: str,
+    choices: tuple[GrantChoice, ...] = (),
+    grant_ids: tuple[str, ...] = (),
+) -> None:
+    """The rules every election act must pass; a refusal names the rule and writes nothing."""
+    if form_id in emp.forms:
+        raise RuleViolation(
+            f"form {form_id!r} of employee {emp.employee_id} is already recorded",
+            rule="duplicate-form",
+        )
+    closed = offer.is_open_at(received_at)
+    if closed is not None:
+        raise RuleViolation(
+            f"election form {form_id!r} of employee {emp.employee_id} was received at "
+            f"{received_at.isoformat()}, but {closed}",
+            rule="election-window",
+        )
+    for gid in [c.grant_id for c in choices] + list(grant_ids):
+        if gid not in emp.grants:
+            raise RuleViolation(
+                f"grant {gid!r} is not registered as eligible for employee {emp.employee_id}",
+                rule="eligible-grant",
+            )
+    if kind == "change" and not emp.submitted:
+        raise RuleViolation(
+            f"employee {emp.employee_id} has no election to change; submit one first",
+            rule="election-sequence",
+        )
+    if kind == "withdraw":
+        tendered = set(emp.tendered())
+        missing = [g for g in grant_ids if g not in tendered]
+        if not tendered or missing:
+            raise RuleViolation(
+                f"employee {emp.employee_id} has no tendered grant "
+                f"{', '.join(missing) if missing else ''} to withdraw".replace("  ", " "),
+                rule="election-sequence",
+            )

@@ -1,0 +1,236 @@
+"""The offer aggregate: a pure fold over the offer stream, and the commands its rules allow.
+
+Commands take the current state and the recording context and return events (or raise a
+:class:`RuleViolation`); the application only saves them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from offerledger.errors import RuleViolation
+from offerledger.events import (
+    ConditionAsserted,
+    ConditionWaived,
+    CorrectionRecorded,
+    Document,
+    DocumentAmended,
+    ExpirationExtended,
+    LedgerEvent,
+    NewOptionsGranted,
+    NoticeDispatched,
+    OfferCommenced,
+    OfferDocumentRegistered,
+    OfferExpired,
+    OfferTerminated,
+    TenderedOptionsAccepted,
+    apply_operations,
+    deadline_exclusive,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    condition_id: str
+    kind: str
+    asserted: bool = False
+    waived: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    id: uuid.UUID
+    version: int
+    name: str
+    issuer: str
+    commenced: datetime
+    # (effective from, stated expiration), in log order; the first is the original schedule
+    expirations: tuple[tuple[datetime, datetime], ...]
+    expired_at: datetime | None = None
+    terminated_at: datetime | None = None
+    accepted_at: datetime | None = None
+    granted: bool = False
+    conditions: dict[str, Condition] = field(default_factory=dict)
+    documents: dict[str, Document] = field(default_factory=dict)
+    notices: frozenset[str] = frozenset()
+
+    def expiration_in_force(self, at: datetime) -> datetime:
+        """The stated expiration in force at ``at``: the last one announced by then."""
+        current = self.expirations[0][1]
+        for since, expiration in self.expirations[1:]:
+            if since <= at:
+                current = expiration
+        return current
+
+    def deadline(self, at: datetime) -> datetime:
+        """Exclusive bound of the election window for an act received at ``at``."""
+        return deadline_exclusive(self.expiration_in_force(at))
+
+    def is_open_at(self, at: datetime) -> str | None:
+        """Why an act at ``at`` falls outside the offer (None: it is inside)."""
+        if at < self.commenced:
+            return f"the offer commenced at {self.commenced.isoformat()}"
+        if self.terminated_at is not None and at >= self.terminated_at:
+            return f"the offer was terminated at {self.terminated_at.isoformat()}"
+        deadline = self.deadline(at)
+        if at >= deadline:
+            stated = self.expiration_in_force(at)
+            return f"the offer expired at {stated.isoformat()} (the whole stated minute counts)"
+        return None
+
+
+def fold_offer(offer: Offer | None, event: LedgerEvent) -> Offer | None:
+    """``(offer, event) -> offer``: pure, times and ids from the event."""
+    if isinstance(event, OfferCommenced):
+        return Offer(
+            id=event.originator_id,
+            version=event.originator_version,
+            name=event.offer_name,
+            issuer=event.issuer,
+            commenced=event.effective.earliest(),
+            expirations=((event.effective.earliest(), event.expiration),),
+        )
+    if offer is None:
+        return None
+    offer = replace(offer, version=event.originator_version)
+    if isinstance(event, OfferDocumentRegistered):
+        return replace(offer, documents={**offer.documents, event.document.id: event.document})
+    if isinstance(event, DocumentAmended):
+        doc, _ = apply_operations(offer.documents[event.document_id], event.operations)
+        return replace(offer, documents={**offer.documents, event.document_id: doc})
+    if isinstance(event, ExpirationExtended):
+        since = event.effective.earliest()
+        return replace(offer, expirations=(*offer.expirations, (since, event.new_expiration)))
+    if isinstance(event, ConditionAsserted):
+        cond = Condition(event.condition_id, event.condition_kind, asserted=True)
+        return replace(offer, conditions={**offer.conditions, event.condition_id: cond})
+    if isinstance(event, ConditionWaived):
+        old = offer.conditions.get(event.condition_id)
+        cond = Condition(event.condition_id, event.condition_kind, asserted=False, waived=True)
+        if old is not None:
+            cond = replace(old, waived=True, asserted=False)
+        return replace(offer, conditions={**offer.conditions, event.condition_id: cond})
+    if isinstance(event, OfferExpired):
+        return replace(offer, expired_at=event.effective.earliest())
+    if isinstance(event, OfferTerminated):
+        return replace(offer, terminated_at=event.effective.earliest())
+    if isinstance(event, TenderedOptionsAccepted):
+        return replace(offer, accepted_at=event.effective.earliest())
+    if isinstance(event, NewOptionsGranted):
+        return replace(offer, granted=True)
+    if isinstance(event, NoticeDispatched):
+        return replace(offer, notices=offer.notices | {f"{event.notice_id}/{event.channel}"})
+    if isinstance(event, CorrectionRecorded):
+        return offer
+    return offer
+
+
+def project_offer(events: list[LedgerEvent]) -> Offer | None:
+    offer: Offer | None = None
+    for event in events:
+        offer = fold_offer(offer, event)
+    return offer
+
+
+# --- rules ----------------------------------------------------------------------------------
+
+
+def check_condition_assertion(offer: Offer, *, kind: str, at: datetime, condition_id: str) -> None:
+    """Other conditions only before expiration; governmental approvals until acceptance."""
+    existing = offer.conditions.get(condition_id)
+    if existing is not None and existing.waived:
+        raise RuleViolation(
+            f"condition {condition_id!r} was waived and cannot be asserted again",
+            rule="condition-waived",
+        )
+    if kind == "governmental_approval":
+        if offer.accepted_at is not None and at >= offer.accepted_at:
+            raise RuleViolation(
+                "a governmental-approval condition may be asserted only before the acceptance "
+                f"and cancellation of tendered options ({offer.accepted_at.isoformat()})",
+                rule="condition-timing",
+            )
+        return
+    if at >= offer.deadline(at) or offer.expired_at is not None:
+        raise RuleViolation(
+            "conditions other than governmental approvals may be asserted only before the "
+            f"offer expires ({offer.expiration_in_force(at).isoformat()}); unasserted "
+            "conditions are deemed waived at expiration",
+            rule="condition-timing",
+        )
+
+
+def check_waiver(offer: Offer, *, condition_id: str, at: datetime) -> None:
+    existing = offer.conditions.get(condition_id)
+    if existing is not None and existing.waived:
+        raise RuleViolation(f"condition {condition_id!r} is already waived", rule="condition-waived")
+    if offer.accepted_at is not None:
+        raise RuleViolation(
+            "conditions cannot be waived after acceptance and cancellation", rule="condition-timing"
+        )
+
+
+def check_extension(offer: Offer, *, at: datetime, new_expiration: datetime) -> None:
+    if offer.expired_at is not None or offer.terminated_at is not None:
+        raise RuleViolation("the offer has ended; it cannot be extended", rule="extension")
+    current = offer.expiration_in_force(at)
+    if new_expiration <= current:
+        raise RuleViolation(
+            f"the new expiration {new_expiration.isoformat()} is not after the current "
+            f"{current.isoformat()}",
+            rule="extension",
+        )
+
+
+def check_expiry(offer: Offer, *, at: datetime) -> None:
+    if offer.expired_at is not None:
+        raise RuleViolation("the offer has already expired", rule="expiration")
+    if at < offer.deadline(at):
+        raise RuleViolation(
+            f"the offer cannot expire before {offer.expiration_in_force(at).isoformat()} "
+            "(the stated minute included)",
+            rule="expiration",
+        )
+
+
+def check_acceptance(offer: Offer, *, at: datetime) -> None:
+    if offer.expired_at is None or at < offer.expired_at:
+        raise RuleViolation(
+            "tendered options may be accepted only after the offer expires", rule="acceptance"
+        )
+    if offer.accepted_at is not None:
+        raise RuleViolation("tendered options were already accepted", rule="acceptance")
+    standing = [c.condition_id for c in offer.conditions.values() if c.asserted and not c.waived]
+    if standing:
+        raise RuleViolation(
+            f"asserted conditions stand: {', '.join(sorted(standing))}; waive them or terminate",
+            rule="acceptance",
+        )
+
+
+def check_new_grants(offer: Offer) -> None:
+    if offer.accepted_at is None:
+        raise RuleViolation(
+            "new options are granted only after tendered options are accepted and cancelled",
+            rule="new-grants",
+        )
+
+
+def check_amendment(offer: Offer, event: DocumentAmended) -> None:
+    """Every operation must address what exists at that point (raises AmendmentTargetMissing)."""
+    if event.document_id not in offer.documents:
+        raise RuleViolation(
+            f"no document {event.document_id!r} is registered for this offer",
+            rule="amendment-target",
+        )
+    apply_operations(offer.documents[event.document_id], event.operations)
+
+
+def check_document_registration(offer: Offer, event: OfferDocumentRegistered) -> None:
+    if event.document.id in offer.documents:
+        raise RuleViolation(
+            f"document {event.document.id!r} is already registered; amend it instead",
+            rule="document-registered",
+        )

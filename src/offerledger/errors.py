@@ -1,0 +1,149 @@
+"""The one error tree of offerledger.
+
+Every error the library raises on purpose derives from :class:`OfferLedgerError`; third-party
+errors (pydantic ``ValidationError``, eventsourcing ``IntegrityError``, pyca
+``InvalidSignature``, psycopg errors) are wrapped where they enter. The CLI catches the root once
+and exits with the error's ``exit_code``::
+
+    OfferLedgerError                      exit 2 unless stated
+    ├── InputError                        bad input: file, line, field
+    │   ├── NonCanonicalValue             a value RFC 8785 cannot encode (floats)
+    │   └── PublicKeyRejected             small-order or non-canonical public key
+    ├── RuleViolation                     a refused action (rule named)
+    ├── UnknownEntity                     offer, employee, event or key not in the ledger
+    ├── ConcurrentWrite                   someone else wrote the same stream version first
+    ├── SignatureInvalid                  exit 1
+    ├── ProofInvalid                      exit 1: Merkle inclusion/consistency proof fails
+    ├── CheckpointError                   malformed checkpoint file
+    ├── KeyFileError                      exit 3: key file unreadable, wrong passphrase
+    │   └── KeyNotFound                   exit 3
+    └── StorageError                      exit 3: database unreachable or misconfigured
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class OfferLedgerError(Exception):
+    """Root of every error offerledger raises on purpose."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def diagnostics(self) -> str:
+        """The message and, when there is one, what to do about it."""
+        if self.hint:
+            return f"{self.message}\nHint: {self.hint}"
+        return self.message
+
+
+class InputError(OfferLedgerError):
+    """Input that does not parse or validate; names the file, line and field where known."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        field: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        where = []
+        if file is not None:
+            where.append(str(file))
+        if line is not None:
+            where.append(f"line {line}")
+        if column is not None:
+            where.append(f"column {column}")
+        if field is not None:
+            where.append(f"field '{field}'")
+        prefix = ", ".join(where)
+        super().__init__(f"{prefix}: {message}" if prefix else message, hint=hint)
+        self.file = file
+        self.line = line
+        self.column = column
+        self.field = field
+
+
+class NonCanonicalValue(InputError):
+    """A value that RFC 8785 canonical JSON cannot represent exactly (the project bans floats)."""
+
+
+class PublicKeyRejected(InputError):
+    """A public key that is small-order, non-canonical or the wrong length."""
+
+
+class RuleViolation(OfferLedgerError):
+    """An action the offer's rules refuse; nothing was written."""
+
+    def __init__(self, message: str, *, rule: str, hint: str | None = None) -> None:
+        super().__init__(f"refused ({rule}): {message}", hint=hint)
+        self.rule = rule
+
+
+class UnknownEntity(OfferLedgerError):
+    """An offer, employee, grant, event or key the ledger does not hold."""
+
+
+class ConcurrentWrite(OfferLedgerError):
+    """The stream version was written by someone else first; nothing of this save was written."""
+
+
+class SignatureInvalid(OfferLedgerError):
+    """A signature that does not verify against the body and key it names."""
+
+    exit_code = 1
+
+
+class ProofInvalid(OfferLedgerError):
+    """A Merkle inclusion or consistency proof that does not prove what it claims."""
+
+    exit_code = 1
+
+
+class CheckpointError(OfferLedgerError):
+    """A checkpoint file that is malformed or does not belong to this ledger."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        where = ", ".join(
+            part for part in (str(path) if path else "", f"line {line}" if line else "") if part
+        )
+        super().__init__(f"{where}: {message}" if where else message, hint=hint)
+        self.path = path
+        self.line = line
+
+
+class KeyFileError(OfferLedgerError):
+    """A private key file that cannot be read, decrypted or trusted."""
+
+    exit_code = 3
+
+    def __init__(
+        self, message: str, *, path: str | Path | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(f"{path}: {message}" if path else message, hint=hint)
+        self.path = path
+
+
+class KeyNotFound(KeyFileError):
+    """No key file (or no registered key) for the key id asked for."""
+
+
+class StorageError(OfferLedgerError):
+    """The database cannot be reached, opened or is not an offerledger ledger."""
+
+    exit_code = 3

@@ -1,0 +1,475 @@
+"""The event schema: every action of an issuer tender offer, as a frozen, versioned pydantic model.
+
+This module is the one contract between the write side (``domain/``), the read side
+(``offerledger.projections``) and ``integrity/``. Each event class has an explicit topic
+``offerledger.<Event>.v<N>``; importing this module registers every topic, old versions
+included, so a fresh process can read any stored event.
+
+The stored body of an event is ``{"header": {...}, "payload": {...}}`` (see
+:func:`offerledger.signing.envelope.body_for`): the header fields are those of
+:class:`LedgerEvent` (stream, version, topic, effective and recorded time, actor, key id and the
+hash of the previous envelope in the stream), the payload is every other field.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar, Literal
+
+from eventsourcing.utils import register_topic
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from offerledger.textops import (
+    AmendmentTargetMissing,
+    apply_operation,
+    apply_operations,
+    inserted_paragraph_id,
+    normalize_text,
+    split_sentences,
+)
+from offerledger.values import (
+    EASTERN,
+    AcceptedGrant,
+    Channel,
+    Document,
+    EffectiveTime,
+    Exhibit,
+    Grant,
+    GrantChoice,
+    Instant,
+    NewGrant,
+    NotOnFile,
+    OnDate,
+    Paragraph,
+    Section,
+    Signer,
+    TextOperation,
+    TimeNotOnFile,
+    deadline_exclusive,
+    end_of_day_eastern,
+)
+
+__all__ = [
+    "EASTERN",
+    "AmendmentTargetMissing",
+    "apply_operation",
+    "apply_operations",
+    "inserted_paragraph_id",
+    "normalize_text",
+    "split_sentences",
+    "HEADER_FIELDS",
+    "KEYS_STREAM_NAME",
+    "ROLE_ACTIONS",
+    "TOPICS",
+    "AcceptedGrant",
+    "ConditionAsserted",
+    "ConditionWaived",
+    "CorrectionRecorded",
+    "Document",
+    "DocumentAmended",
+    "EffectiveTime",
+    "ElectionChanged",
+    "ElectionReceiptConfirmed",
+    "ElectionRefused",
+    "ElectionSubmitted",
+    "ElectionWithdrawn",
+    "EligibleGrantsRegistered",
+    "Exhibit",
+    "ExpirationExtended",
+    "FilingRecorded",
+    "Grant",
+    "GrantChoice",
+    "Instant",
+    "KeyRegistered",
+    "KeyRevoked",
+    "LedgerEvent",
+    "NewGrant",
+    "NewOptionsGranted",
+    "NotOnFile",
+    "NoticeDispatched",
+    "OfferCommenced",
+    "OfferDocumentRegistered",
+    "OfferExpired",
+    "OfferTerminated",
+    "OnDate",
+    "Paragraph",
+    "Role",
+    "Section",
+    "Signer",
+    "TenderedOptionsAccepted",
+    "TextOperation",
+    "TimeNotOnFile",
+    "deadline_exclusive",
+    "employee_stream_name",
+    "end_of_day_eastern",
+    "event_class_for_topic",
+    "filing_stream_name",
+    "offer_stream_name",
+    "role_may_record",
+    "stream_id",
+]
+
+# --- streams ------------------------------------------------------------------------------------
+
+STREAM_NAMESPACE = uuid.UUID("6f1d5a52-5b0e-5b8e-9d0c-0ff3e41ed9e2")
+KEYS_STREAM_NAME = "keys"
+
+
+def stream_id(name: str) -> uuid.UUID:
+    """The stream id of a stable stream name (uuid5)."""
+    return uuid.uuid5(STREAM_NAMESPACE, name)
+
+
+def offer_stream_name(*, cik: str, file_number: str) -> str:
+    return f"offer:{cik}:{file_number}"
+
+
+def employee_stream_name(*, offer: str, employee_id: str) -> str:
+    return f"employee:{offer}:{employee_id}"
+
+
+def filing_stream_name(*, sha256: str) -> str:
+    return f"filing:{sha256}"
+
+
+# --- the base event -----------------------------------------------------------------------------
+
+HEADER_FIELDS = frozenset(
+    {"originator_id", "originator_version", "effective", "recorded", "actor", "key_id"}
+)
+
+TOPICS: dict[str, type[LedgerEvent]] = {}
+# stored topic -> (topic it upcasts to, function on the payload dict)
+UPCASTERS: dict[str, tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {}
+
+
+class LedgerEvent(BaseModel):
+    """An immutable, signed action. Header fields here; payload fields in each subclass."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    TOPIC: ClassVar[str] = ""
+
+    originator_id: uuid.UUID
+    originator_version: int = Field(ge=1)
+    effective: EffectiveTime
+    recorded: AwareDatetime
+    actor: str = Field(min_length=1)
+    key_id: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        topic = cls.__dict__.get("TOPIC")
+        if topic:
+            if topic in TOPICS and TOPICS[topic] is not cls:
+                raise TypeError(f"topic {topic} registered twice")
+            TOPICS[topic] = cls
+            register_topic(topic, cls)
+
+    @property
+    def action(self) -> str:
+        """The action name: the class name without the version (``NoticeDispatched``)."""
+        return self.TOPIC.split(".")[1]
+
+    def payload(self) -> dict[str, Any]:
+        """The payload as JSON-native values (Decimals and dates as strings)."""
+        return self.model_dump(mode="json", exclude=set(HEADER_FIELDS))
+
+
+def event_class_for_topic(topic: str) -> type[LedgerEvent]:
+    """The class that reads a stored topic (after upcasting, the newest version)."""
+    seen = topic
+    while seen in UPCASTERS:
+        seen = UPCASTERS[seen][0]
+    return TOPICS[seen]
+
+
+def upcast_payload(topic: str, payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Bring a stored payload to the newest version of its event (after verification only)."""
+    while topic in UPCASTERS:
+        topic, step = UPCASTERS[topic]
+        payload = step(payload)
+    return topic, payload
+
+
+def register_upcaster(
+    *, old: str, new: str, step: Callable[[dict[str, Any]], dict[str, Any]]
+) -> None:
+    """Declare that payloads stored under ``old`` are read as ``new`` after ``step``."""
+    UPCASTERS[old] = (new, step)
+    register_topic(old, TOPICS[new])
+
+
+# --- keys ---------------------------------------------------------------------------------------
+
+Role = Literal["root", "issuer_officer", "filing_agent", "communications", "employee", "clerk"]
+
+
+class KeyRegistered(LedgerEvent):
+    """The root key registers an actor's public key, role and validity."""
+
+    TOPIC = "offerledger.KeyRegistered.v1"
+    registered_key_id: str = Field(pattern=r"^[0-9a-f]{64}$")
+    public_key: str = Field(pattern=r"^[0-9a-f]{64}$")
+    holder: str = Field(min_length=1)
+    role: Role
+    valid_from: AwareDatetime
+    valid_until: AwareDatetime | None = None
+
+
+class KeyRevoked(LedgerEvent):
+    """The root key revokes a key; ``compromised_since`` flags its events recorded after it."""
+
+    TOPIC = "offerledger.KeyRevoked.v1"
+    revoked_key_id: str = Field(pattern=r"^[0-9a-f]{64}$")
+    reason: str
+    compromised_since: AwareDatetime | None = None
+
+
+# --- the offer ----------------------------------------------------------------------------------
+
+
+class OfferCommenced(LedgerEvent):
+    """The offer opens (the Schedule TO-I's date) with its scheduled expiration."""
+
+    TOPIC = "offerledger.OfferCommenced.v1"
+    offer_name: str
+    issuer: str
+    cik: str
+    file_number: str
+    securities: str
+    cusip: str | None = None
+    expiration: AwareDatetime
+    plans: tuple[str, ...] = ()
+
+
+class FilingRecorded(LedgerEvent):
+    """A Schedule TO filing (TO-C, TO-I, TO-I/A, final amendment) in its own stream."""
+
+    TOPIC = "offerledger.FilingRecorded.v1"
+    offer_id: uuid.UUID
+    form: Literal["SC TO-C", "SC TO-I", "SC TO-I/A"]
+    amendment_number: int | None = Field(default=None, ge=1)
+    filed_on: date | None = None
+    final_amendment: bool = False
+    check_boxes: dict[str, bool] = Field(default_factory=dict)
+    signer: Signer | None = None
+    exhibits: tuple[Exhibit, ...] = ()
+    source_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    amends: str | None = None
+    not_on_file: str | None = None
+
+
+class OfferDocumentRegistered(LedgerEvent):
+    """An offer document registered as sections, paragraphs and sentences."""
+
+    TOPIC = "offerledger.OfferDocumentRegistered.v1"
+    filing_id: uuid.UUID
+    document: Document
+
+
+class DocumentAmended(LedgerEvent):
+    """A filing's text operations on an offer document, in the filing's order."""
+
+    TOPIC = "offerledger.DocumentAmended.v1"
+    filing_id: uuid.UUID
+    document_id: str
+    operations: tuple[TextOperation, ...] = Field(min_length=1)
+
+
+class NoticeDispatched(LedgerEvent):
+    """A notice sent to employees (amendment notice, reminder, results letter)."""
+
+    TOPIC = "offerledger.NoticeDispatched.v1"
+    notice_id: str
+    notice_kind: Literal["amendment_notice", "reminder", "results_letter", "other"]
+    exhibit: str | None = None
+    channel: Channel
+    recipient_class: str
+    recipients: tuple[str, ...] = ()
+    content_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    synthetic_recipients: bool = False
+
+
+class ConditionAsserted(LedgerEvent):
+    TOPIC = "offerledger.ConditionAsserted.v1"
+    condition_id: str
+    condition_kind: Literal["governmental_approval", "other"]
+    reason: str
+
+
+class ConditionWaived(LedgerEvent):
+    """One condition waived; a waiver never waives another condition."""
+
+    TOPIC = "offerledger.ConditionWaived.v1"
+    condition_id: str
+    condition_kind: Literal["governmental_approval", "other"]
+
+
+class ExpirationExtended(LedgerEvent):
+    TOPIC = "offerledger.ExpirationExtended.v1"
+    new_expiration: AwareDatetime
+
+
+class OfferExpired(LedgerEvent):
+    TOPIC = "offerledger.OfferExpired.v1"
+
+
+class OfferTerminated(LedgerEvent):
+    TOPIC = "offerledger.OfferTerminated.v1"
+    reason: str
+
+
+class TenderedOptionsAccepted(LedgerEvent):
+    """Tendered options accepted for exchange and cancelled."""
+
+    TOPIC = "offerledger.TenderedOptionsAccepted.v1"
+    grants: tuple[AcceptedGrant, ...]
+    cancelled_on: date
+    synthetic: bool = False
+
+
+class NewOptionsGranted(LedgerEvent):
+    TOPIC = "offerledger.NewOptionsGranted.v1"
+    grants: tuple[NewGrant, ...]
+    grant_date: date
+    exercise_price: Decimal | None = None
+    plan: str
+    synthetic: bool = False
+
+
+# --- one employee's stream ----------------------------------------------------------------------
+
+
+class EligibleGrantsRegistered(LedgerEvent):
+    TOPIC = "offerledger.EligibleGrantsRegistered.v1"
+    offer_id: uuid.UUID
+    employee_id: str = Field(min_length=1)
+    employee_name: str
+    email: bool = True
+    grants: tuple[Grant, ...] = Field(min_length=1)
+    synthetic: bool = False
+
+
+class _ElectionAct(LedgerEvent):
+    offer_id: uuid.UUID
+    employee_id: str = Field(min_length=1)
+    form_id: str = Field(min_length=1)
+    received_at: AwareDatetime
+    channel: Channel
+    acted_by: str
+    synthetic: bool = False
+
+
+class ElectionSubmitted(_ElectionAct):
+    TOPIC = "offerledger.ElectionSubmitted.v1"
+    choices: tuple[GrantChoice, ...] = Field(min_length=1)
+
+
+class ElectionChanged(_ElectionAct):
+    TOPIC = "offerledger.ElectionChanged.v1"
+    choices: tuple[GrantChoice, ...] = Field(min_length=1)
+
+
+class ElectionWithdrawn(_ElectionAct):
+    """Tendered grants withdrawn; an empty ``grant_ids`` withdraws every tendered grant."""
+
+    TOPIC = "offerledger.ElectionWithdrawn.v1"
+    grant_ids: tuple[str, ...] = ()
+
+
+class ElectionRefused(_ElectionAct):
+    """A form received and refused (late, or before commencement): the refusal on record."""
+
+    TOPIC = "offerledger.ElectionRefused.v1"
+    attempted: Literal["submit", "change", "withdraw"]
+    choices: tuple[GrantChoice, ...] = ()
+    rule: str
+    reason: str
+
+
+class ElectionReceiptConfirmed(LedgerEvent):
+    TOPIC = "offerledger.ElectionReceiptConfirmed.v1"
+    offer_id: uuid.UUID
+    employee_id: str
+    form_id: str
+    channel: Channel
+    sent_at: AwareDatetime
+
+
+# --- corrections --------------------------------------------------------------------------------
+
+
+class CorrectionRecorded(LedgerEvent):
+    """Supersedes an earlier event of the same stream; the original stays."""
+
+    TOPIC = "offerledger.CorrectionRecorded.v1"
+    supersedes_version: int = Field(ge=1)
+    supersedes_topic: str
+    reason: str
+    corrected: dict[str, str] = Field(default_factory=dict)
+
+
+# --- who may record what: plain data, read by domain/ and integrity/ -----------------------------
+
+_OFFICER = frozenset(
+    {
+        "OfferCommenced",
+        "FilingRecorded",
+        "OfferDocumentRegistered",
+        "DocumentAmended",
+        "ConditionAsserted",
+        "ConditionWaived",
+        "ExpirationExtended",
+        "OfferExpired",
+        "OfferTerminated",
+        "TenderedOptionsAccepted",
+        "NewOptionsGranted",
+        "EligibleGrantsRegistered",
+        "ElectionRefused",
+        "CorrectionRecorded",
+    }
+)
+_ELECTION = frozenset({"ElectionSubmitted", "ElectionChanged", "ElectionWithdrawn"})
+
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    "root": frozenset({"KeyRegistered", "KeyRevoked"}),
+    "issuer_officer": _OFFICER,
+    "filing_agent": frozenset({"FilingRecorded", "CorrectionRecorded"}),
+    "communications": frozenset(
+        {"NoticeDispatched", "ElectionReceiptConfirmed", "ElectionRefused", "CorrectionRecorded"}
+    ),
+    "employee": _ELECTION | {"CorrectionRecorded"},
+    "clerk": _ELECTION | {"ElectionRefused", "CorrectionRecorded"},
+}
+
+
+def role_may_record(*, role: str, action: str) -> bool:
+    """Whether a key in ``role`` may sign ``action`` (the class name without version)."""
+    return action in ROLE_ACTIONS.get(role, frozenset())
+
+
+def key_valid_at(
+    *,
+    recorded: datetime,
+    valid_from: datetime,
+    valid_until: datetime | None,
+    revoked: bool,
+    compromised_since: datetime | None,
+) -> str | None:
+    """Why a key may not sign an event recorded at ``recorded`` (None: it may).
+
+    Log order decides registration and revocation (the caller passes ``revoked`` when a
+    revocation precedes the event in the log); the recorded time must also fall inside the
+    key's validity and before any "compromised since" time.
+    """
+    if revoked:
+        return "revoked-key"
+    if compromised_since is not None and recorded >= compromised_since:
+        return "revoked-key"
+    if recorded < valid_from or (valid_until is not None and recorded >= valid_until):
+        return "recorded-outside-key-validity"
+    return None

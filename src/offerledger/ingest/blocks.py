@@ -1,0 +1,100 @@
+"""Lines into paragraphs: blank lines separate them; page furniture is dropped.
+
+EDGAR ``<PAGE>`` markers and running page-number lines are removed. A paragraph cut by a page
+break (the text before the break does not end a sentence and the text after it starts in lower
+case) is joined again, so a quoted passage that runs over a page stays one paragraph.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from offerledger.events import normalize_text
+from offerledger.ingest.source_types import Line
+
+_PAGE = re.compile(r"^\s*<PAGE>\s*$", re.IGNORECASE)
+_PAGE_NUMBER = re.compile(r"^\s*(?:-\s*)?(?:\d{1,3}|[ivxlc]{1,6})(?:\s*-)?\s*$", re.IGNORECASE)
+_ENDS_SENTENCE = re.compile(r"[.:;!?][\"\u201d')\]]*\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Para:
+    """A paragraph of the source: its lines with their file line numbers."""
+
+    lines: tuple[Line, ...]
+
+    @property
+    def first_line(self) -> int:
+        return self.lines[0].no
+
+    @property
+    def last_line(self) -> int:
+        return self.lines[-1].no
+
+    @property
+    def raw(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+    @property
+    def text(self) -> str:
+        """Normalized (NFC, whitespace folded) text of the paragraph."""
+        return normalize_text(self.raw)
+
+    @property
+    def indent(self) -> int:
+        first = self.lines[0].text
+        return len(first) - len(first.lstrip())
+
+
+def _is_page_number(lines: list[Line], i: int, *, html: bool) -> bool:
+    if not _PAGE_NUMBER.match(lines[i].text):
+        return False
+    if html:
+        return True
+    text = lines[i].text
+    if len(text) - len(text.lstrip()) >= 20:
+        return True
+    for line in lines[i + 1 :]:
+        if line.text.strip():
+            return bool(_PAGE.match(line.text))
+    return True
+
+
+def paragraphs(lines: tuple[Line, ...] | list[Line], *, html: bool = False) -> list[Para]:
+    """Split lines into paragraphs, dropping page markers and page numbers."""
+    lines = list(lines)
+    out: list[list[Line]] = []
+    current: list[Line] = []
+    page_break = False
+    for i, line in enumerate(lines):
+        if _PAGE.match(line.text) or _is_page_number(lines, i, html=html):
+            if current:
+                out.append(current)
+                current = []
+            page_break = True
+            continue
+        if not line.text.strip():
+            if current:
+                out.append(current)
+                current = []
+            continue
+        if not current and page_break and out and _continues(out[-1], line):
+            current = out.pop()
+        page_break = False
+        current.append(line)
+    if current:
+        out.append(current)
+    return [Para(tuple(p)) for p in out]
+
+
+def _continues(previous: list[Line], line: Line) -> bool:
+    stripped = line.text.strip()
+    return (
+        not _ENDS_SENTENCE.search(previous[-1].text)
+        and bool(stripped)
+        and stripped[0].islower()
+    )
+
+
+__all__ = ["Para", "paragraphs"]

@@ -1,0 +1,346 @@
+"""The library API the CLI is a skin over: open a ledger, manage keys, save signed events, read.
+
+One :class:`Ledger` wraps the eventsourcing application of one database. Every write goes
+through :meth:`Ledger.save`, which the store signs and authorizes against the key registry.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from offerledger.domain.election import Employee, project_employee
+from offerledger.domain.keys import KeyInfo, KeyRegistry, authorize, fold_keys
+from offerledger.domain.offer import Offer, project_offer
+from offerledger.errors import InputError, OfferLedgerError, StorageError, UnknownEntity
+from offerledger.events import (
+    KEYS_STREAM_NAME,
+    KeyRegistered,
+    KeyRevoked,
+    LedgerEvent,
+    OfferCommenced,
+    Role,
+    employee_stream_name,
+    stream_id,
+)
+from offerledger.signing.envelope import EnvelopeUndecodable
+from offerledger.signing.keys import Keystore, SigningKey, check_public_key, generate_signing_key
+from offerledger.store import (
+    KEYS_STREAM,
+    Backend,
+    LedgerApplication,
+    decode_stored,
+    open_application,
+    resolve_backend,
+)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One stored event in log order. ``event`` is None when the stored bytes do not decode."""
+
+    position: int
+    notification_id: int
+    stream: uuid.UUID
+    version: int
+    topic: str
+    state: bytes
+    event: LedgerEvent | None
+    error: str | None = None
+
+
+def keystore_folder(backend: Backend) -> Path:
+    """``OFFERLEDGER_KEYS``, else ``keys/`` beside the SQLite file (or in the working folder)."""
+    env = os.environ.get("OFFERLEDGER_KEYS")
+    if env:
+        return Path(env)
+    if backend.kind == "sqlite":
+        return backend.sqlite_path.resolve().parent / "keys"
+    return Path("keys").resolve()
+
+
+class Ledger:
+    """One ledger database: keys, signed saves, reads."""
+
+    def __init__(self, app: LedgerApplication, *, clock: Clock = utc_now) -> None:
+        self.app = app
+        self.backend = app.backend
+        self.clock = clock
+        self.keystore = Keystore(keystore_folder(self.backend))
+        self._registry = KeyRegistry()
+        app.store.authorize = self._authorize
+
+    # --- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, db: str | None, *, clock: Clock = utc_now) -> Ledger:
+        ledger = cls(open_application(resolve_backend(db)), clock=clock)
+        if not ledger.app.recorder.select_events(KEYS_STREAM, limit=1):
+            ledger.close()
+            raise StorageError(
+                f"{ledger.backend.location} holds no ledger", hint="run 'offerledger init' first"
+            )
+        return ledger
+
+    @classmethod
+    def init(
+        cls,
+        db: str | None,
+        *,
+        passphrase: bytes,
+        holder: str = "ledger root",
+        clock: Clock = utc_now,
+        root_key: SigningKey | None = None,
+        valid_from: datetime | None = None,
+    ) -> tuple[Ledger, SigningKey]:
+        """A new ledger: a root key (file in the keystore) that registers itself."""
+        backend = resolve_backend(db)
+        ledger = cls(open_application(backend, create=True), clock=clock)
+        if ledger.app.recorder.select_events(KEYS_STREAM, limit=1):
+            ledger.close()
+            raise StorageError(
+                f"{backend.location} already holds a ledger", hint="use another --db"
+            )
+        root = root_key or generate_signing_key()
+        ledger.keystore.save(key=root, passphrase=passphrase)
+        now = ledger.clock()
+        event = KeyRegistered(
+            originator_id=KEYS_STREAM,
+            originator_version=1,
+            effective={"kind": "instant", "at": valid_from or now},
+            recorded=now,
+            actor=holder,
+            key_id=root.key_id,
+            registered_key_id=root.key_id,
+            public_key=root.public_key.hex(),
+            holder=holder,
+            role="root",
+            valid_from=valid_from or now,
+        )
+        ledger.save([event], signer=root)
+        return ledger, root
+
+    def close(self) -> None:
+        self.app.close()
+
+    # --- keys ------------------------------------------------------------------------------
+
+    def registry(self) -> KeyRegistry:
+        """The key registry, brought up to date incrementally from the keys stream."""
+        reg = self._registry
+        for stored in self.app.recorder.select_events(KEYS_STREAM, gt=reg.version):
+            reg = fold_keys(reg, decode_stored(stored.topic, stored.state))
+        self._registry = reg
+        return reg
+
+    def _authorize(self, events: Sequence[LedgerEvent], signer: SigningKey) -> None:
+        reg = self.registry()
+        for event in events:
+            authorize(reg, event, signer_key_id=signer.key_id)
+            if event.originator_id == KEYS_STREAM:
+                reg = fold_keys(reg, event)
+
+    def root_key_info(self) -> KeyInfo:
+        reg = self.registry()
+        if reg.root_key_id is None:
+            raise StorageError("the ledger has no root key", hint="run 'offerledger init'")
+        return reg.keys[reg.root_key_id]
+
+    def find_key(self, who: str) -> KeyInfo:
+        """A registered key by key id, unambiguous key-id prefix (8+ hex) or holder name."""
+        reg = self.registry()
+        matches = [k for k in reg.keys.values() if k.holder == who]
+        if not matches and len(who) >= 8:
+            matches = [k for k in reg.keys.values() if k.key_id.startswith(who.lower())]
+        live = [k for k in matches if not k.revoked] or matches
+        if len(live) != 1:
+            raise UnknownEntity(
+                f"no registered key is known by {who!r}"
+                if not live
+                else f"{who!r} names {len(live)} keys; give the key id",
+                hint="'offerledger keys list' shows the keys",
+            )
+        return live[0]
+
+    def signer(self, who: str, passphrase: bytes) -> SigningKey:
+        """Load the private key of a registered key (by holder, key id or prefix)."""
+        info = self.find_key(who)
+        return self.keystore.load(key_id=info.key_id, passphrase=passphrase)
+
+    def register_key(
+        self,
+        *,
+        root: SigningKey,
+        holder: str,
+        role: Role,
+        key: SigningKey | None = None,
+        public_key: bytes | None = None,
+        valid_from: datetime | None = None,
+        valid_until: datetime | None = None,
+        passphrase: bytes | None = None,
+    ) -> str:
+        """Register an actor's key (a new one whose file is written, or a given public key)."""
+        if key is None and public_key is None:
+            key = generate_signing_key()
+        pub = key.public_key if key is not None else public_key
+        assert pub is not None
+        check_public_key(public_key=pub)
+        from offerledger.signing.keys import key_id_for
+
+        kid = key_id_for(public_key=pub)
+        if kid in self.registry().keys:
+            raise InputError(f"key {kid[:16]}… is already registered", field="public_key")
+        now = self.clock()
+        event = KeyRegistered(
+            originator_id=KEYS_STREAM,
+            originator_version=self.registry().version + 1,
+            effective={"kind": "instant", "at": valid_from or now},
+            recorded=now,
+            actor=self.root_key_info().holder,
+            key_id=root.key_id,
+            registered_key_id=kid,
+            public_key=pub.hex(),
+            holder=holder,
+            role=role,
+            valid_from=valid_from or now,
+            valid_until=valid_until,
+        )
+        self.save([event], signer=root)
+        if key is not None and passphrase is not None:
+            self.keystore.save(key=key, passphrase=passphrase)
+        return kid
+
+    def revoke_key(
+        self,
+        *,
+        root: SigningKey,
+        key_id: str,
+        reason: str,
+        compromised_since: datetime | None = None,
+    ) -> None:
+        info = self.find_key(key_id)
+        if info.revoked:
+            raise InputError(f"key {info.key_id[:16]}… is already revoked", field="key_id")
+        if info.role == "root":
+            raise InputError("the root key cannot be revoked in its own ledger", field="key_id")
+        now = self.clock()
+        self.save(
+            [
+                KeyRevoked(
+                    originator_id=KEYS_STREAM,
+                    originator_version=self.registry().version + 1,
+                    effective={"kind": "instant", "at": now},
+                    recorded=now,
+                    actor=self.root_key_info().holder,
+                    key_id=root.key_id,
+                    revoked_key_id=info.key_id,
+                    reason=reason,
+                    compromised_since=compromised_since,
+                )
+            ],
+            signer=root,
+        )
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def save(self, events: Sequence[LedgerEvent], *, signer: SigningKey) -> None:
+        """Authorize, chain, sign and store one save atomically."""
+        self.app.save(*events, signer=signer)
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def log(self, *, after: int = -1) -> Iterator[LogEntry]:
+        """Every stored event in log order, from position ``after + 1``; decoded, not verified."""
+        position = -1
+        for n in self.app.notifications():
+            position += 1
+            if position <= after:
+                continue
+            event: LedgerEvent | None = None
+            error: str | None = None
+            try:
+                event = decode_stored(n.topic, n.state)
+            except (OfferLedgerError, ValueError, KeyError, TypeError) as e:
+                error = str(e).splitlines()[0]
+            except EnvelopeUndecodable as e:  # pragma: no cover - subclass of the above
+                error = str(e)
+            yield LogEntry(
+                position=position,
+                notification_id=n.id,
+                stream=n.originator_id,
+                version=n.originator_version,
+                topic=n.topic,
+                state=n.state,
+                event=event,
+                error=error,
+            )
+
+    def stream_events(self, sid: uuid.UUID) -> list[LedgerEvent]:
+        return self.app.stream(sid)
+
+    def offers(self) -> list[OfferCommenced]:
+        found = []
+        for stored in self.app.recorder.select_notifications(
+            1, 1000, topics=[OfferCommenced.TOPIC]
+        ):
+            event = decode_stored(stored.topic, stored.state)
+            assert isinstance(event, OfferCommenced)
+            found.append(event)
+        return found
+
+    def resolve_offer(self, offer: str | None) -> uuid.UUID:
+        """An offer by stream name, uuid or CIK; may be left out when there is exactly one."""
+        offers = self.offers()
+        if offer is None:
+            if len(offers) == 1:
+                return offers[0].originator_id
+            raise InputError(
+                "the ledger holds no offer" if not offers
+                else f"the ledger holds {len(offers)} offers; choose one",
+                field="--offer",
+                hint=", ".join(o.offer_name for o in offers) or "record offer-commenced first",
+            )
+        for o in offers:
+            if offer in (o.offer_name, str(o.originator_id), o.cik):
+                return o.originator_id
+        raise UnknownEntity(
+            f"no offer {offer!r} in this ledger",
+            hint=", ".join(o.offer_name for o in offers) or "record offer-commenced first",
+        )
+
+    def offer_state(self, offer_id: uuid.UUID) -> Offer:
+        offer = project_offer(self.app.stream(offer_id))
+        if offer is None:
+            raise UnknownEntity(f"no offer with id {offer_id}")
+        return offer
+
+    def employee_stream(self, offer_id: uuid.UUID, employee_id: str) -> uuid.UUID:
+        offer = self.offer_state(offer_id)
+        return stream_id(employee_stream_name(offer=offer.name, employee_id=employee_id))
+
+    def employee_state(self, offer_id: uuid.UUID, employee_id: str) -> Employee:
+        emp = project_employee(self.app.stream(self.employee_stream(offer_id, employee_id)))
+        if emp is None:
+            raise UnknownEntity(
+                f"employee {employee_id!r} has no eligible grants registered in this offer",
+                hint="register them with 'offerledger record eligible-grants-registered' "
+                "or 'offerledger ingest roster'",
+            )
+        return emp
+
+    def count(self) -> int:
+        """The number of stored events (the Merkle tree size)."""
+        return sum(1 for _ in self.app.notifications())
+
+
+__all__ = ["KEYS_STREAM_NAME", "Ledger", "LogEntry", "keystore_folder", "utc_now"]

@@ -1,0 +1,1 @@
+"""Canonical bytes, Ed25519 keys and signatures, the keystore and the signed envelope."""

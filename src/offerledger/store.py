@@ -1,0 +1,302 @@
+"""Persistence: the eventsourcing Application, the signing event store and backend selection.
+
+Every save goes through :class:`SigningEventStore.put`, which refuses events the signer's key
+may not record, chains each event to its predecessor in the stream, signs the save (one
+signature, a Merkle batch when it holds several events) and hands the envelopes to the recorder
+in one transaction. Nothing reaches the database unsigned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import (
+    EventStore,
+    IntegrityError,
+    Mapper,
+    Notification,
+    Recording,
+    StoredEvent,
+    Transcoder,
+)
+from eventsourcing.utils import Environment
+
+from offerledger.errors import ConcurrentWrite, RuleViolation, StorageError
+from offerledger.events import KEYS_STREAM_NAME, LedgerEvent, event_class_for_topic, stream_id
+from offerledger.events import upcast_payload as _upcast
+from offerledger.signing.envelope import body_for, envelope_hash, parse_envelope, sign_bodies
+from offerledger.signing.keys import SigningKey
+
+DEFAULT_DB = "offerledger.db"
+KEYS_STREAM = stream_id(KEYS_STREAM_NAME)
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where the ledger lives: ``kind`` is ``sqlite`` or ``postgres``."""
+
+    kind: str
+    location: str
+    env: dict[str, str]
+    events_table: str
+    schema: str | None = None
+
+    @property
+    def sqlite_path(self) -> Path:
+        return Path(self.location)
+
+
+def resolve_backend(db: str | None) -> Backend:
+    """``--db`` / ``OFFERLEDGER_DB``: a SQLite path (default) or a ``postgresql://`` URL."""
+    target = db or os.environ.get("OFFERLEDGER_DB") or DEFAULT_DB
+    if target.startswith(("postgresql://", "postgres://")):
+        url = urlparse(target)
+        if not url.hostname or not url.path.strip("/"):
+            raise StorageError(
+                f"cannot read the PostgreSQL URL {target!r}",
+                hint="use postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME[?schema=NAME]",
+            )
+        query = parse_qs(url.query)
+        schema = query.get("schema", [None])[0]
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": unquote(url.path.strip("/")),
+            "POSTGRES_HOST": url.hostname,
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_POOL_SIZE": "4",
+        }
+        if schema:
+            env["POSTGRES_SCHEMA"] = schema
+        return Backend("postgres", target, env, "offerledger_events", schema)
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(target),
+        "SQLITE_LOCK_TIMEOUT": "30",
+    }
+    return Backend("sqlite", str(target), env, "stored_events")
+
+
+class EnvelopeMapper(Mapper[uuid.UUID]):
+    """Reads envelopes back into event models; writing goes through SigningEventStore only."""
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        raise RuntimeError("events are stored only through SigningEventStore.put (signed)")
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        return decode_stored(stored_event.topic, stored_event.state)
+
+
+def decode_stored(topic: str, state: bytes) -> LedgerEvent:
+    """Decode (without verifying) a stored envelope into its newest event model."""
+    envelope = parse_envelope(state)
+    header, payload = envelope.header_and_payload()
+    _, payload = _upcast(header["topic"], dict(payload))
+    cls = event_class_for_topic(topic)
+    fields = {
+        "originator_id": header["stream"],
+        "originator_version": header["version"],
+        "effective": header["effective"],
+        "recorded": header["recorded"],
+        "actor": header["actor"],
+        "key_id": header["key_id"],
+        **payload,
+    }
+    return cls.model_validate(fields)
+
+
+class _NoTranscoder(Transcoder):
+    def register(self, transcoding: Any) -> None:  # pragma: no cover
+        pass
+
+    def encode(self, obj: Any) -> bytes:  # pragma: no cover
+        raise RuntimeError("not used")
+
+    def decode(self, data: bytes) -> Any:  # pragma: no cover
+        raise RuntimeError("not used")
+
+
+Authorizer = Callable[[Sequence[LedgerEvent], SigningKey], None]
+
+
+class SigningEventStore(EventStore[uuid.UUID]):
+    """An EventStore whose ``put`` signs each save with the signer it is handed."""
+
+    def __init__(self, mapper: Mapper[uuid.UUID], recorder: Any) -> None:
+        super().__init__(mapper, recorder)
+        self.authorize: Authorizer | None = None
+        self._heads: dict[uuid.UUID, tuple[int, str]] = {}
+
+    def head(self, stream: uuid.UUID) -> tuple[int, str] | None:
+        """(version, envelope hash) of the last stored event of a stream."""
+        if stream in self._heads:
+            return self._heads[stream]
+        rows = self.recorder.select_events(stream, desc=True, limit=1)
+        if not rows:
+            return None
+        head = (rows[0].originator_version, envelope_hash(rows[0].state))
+        self._heads[stream] = head
+        return head
+
+    def put(
+        self, domain_events: Sequence[Any], *, signer: SigningKey | None = None, **kwargs: Any
+    ) -> list[Recording[uuid.UUID]]:
+        if not domain_events:
+            return []
+        if signer is None:
+            raise RuleViolation("an event cannot be stored unsigned", rule="signed")
+        events: list[LedgerEvent] = list(domain_events)
+        if self.authorize is None:
+            raise RuleViolation("no key registry is attached to the store", rule="signed")
+        self.authorize(events, signer)
+        stored = self._sign(events, signer)
+        touched = {e.originator_id for e in events}
+        try:
+            ids = self.recorder.insert_events(stored, **kwargs)
+        except IntegrityError as e:
+            for sid in touched:
+                self._heads.pop(sid, None)
+            raise ConcurrentWrite(
+                "another writer stored the same stream version first; nothing was written",
+                hint="reload and try again",
+            ) from e
+        for s in stored:
+            self._heads[s.originator_id] = (s.originator_version, envelope_hash(s.state))
+        return [
+            Recording(
+                event,
+                Notification(
+                    originator_id=s.originator_id,
+                    originator_version=s.originator_version,
+                    topic=s.topic,
+                    state=s.state,
+                    id=n_id,
+                ),
+            )
+            for event, s, n_id in zip(events, stored, ids or [], strict=False)
+        ]
+
+    def _sign(self, events: list[LedgerEvent], signer: SigningKey) -> list[StoredEvent]:
+        """Chain and sign one save, in layers: a layer holds at most one event per stream.
+
+        An envelope's hash depends on the signature, which covers every body of its batch, so
+        an event can only name a predecessor signed in an earlier layer. The usual save (one
+        event per stream, e.g. a hundred employees' elections) is one layer, one signature.
+        """
+        heads: dict[uuid.UUID, tuple[int, str] | None] = {}
+        layer_of: list[int] = []
+        seen: dict[uuid.UUID, int] = {}
+        for event in events:
+            sid = event.originator_id
+            if sid not in heads:
+                heads[sid] = self.head(sid)
+            layer_of.append(seen.get(sid, 0))
+            seen[sid] = seen.get(sid, 0) + 1
+        envelopes: list[bytes] = [b""] * len(events)
+        for layer in range(max(layer_of) + 1):
+            members = [i for i, k in enumerate(layer_of) if k == layer]
+            bodies = []
+            for i in members:
+                event = events[i]
+                head = heads[event.originator_id]
+                expected = 1 if head is None else head[0] + 1
+                if event.originator_version != expected:
+                    self._heads.pop(event.originator_id, None)
+                    raise ConcurrentWrite(
+                        f"stream {event.originator_id} is at version {expected - 1}; "
+                        f"refusing to write version {event.originator_version}",
+                        hint="reload and try again",
+                    )
+                bodies.append(body_for(event, prev=None if head is None else head[1]))
+            for i, envelope in zip(members, sign_bodies(bodies=bodies, signer=signer), strict=True):
+                envelopes[i] = envelope
+                heads[events[i].originator_id] = (
+                    events[i].originator_version,
+                    envelope_hash(envelope),
+                )
+        return [
+            StoredEvent(
+                originator_id=e.originator_id,
+                originator_version=e.originator_version,
+                topic=e.TOPIC,
+                state=env,
+            )
+            for e, env in zip(events, envelopes, strict=True)
+        ]
+
+
+class LedgerApplication(Application[uuid.UUID]):
+    """The eventsourcing Application over one ledger database."""
+
+    name = "offerledger"
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        super().__init__(env=backend.env)
+
+    def construct_env(self, name: str, env: Any = None) -> Environment:
+        # Only the explicit mapping: nothing leaks in from os.environ.
+        return Environment(name, dict(env or {}))
+
+    def construct_mapper(self) -> Mapper[uuid.UUID]:
+        return EnvelopeMapper(transcoder=_NoTranscoder())
+
+    def construct_event_store(self) -> EventStore[uuid.UUID]:
+        return SigningEventStore(mapper=self.mapper, recorder=self.recorder)
+
+    @property
+    def store(self) -> SigningEventStore:
+        assert isinstance(self.events, SigningEventStore)
+        return self.events
+
+    def stream(self, sid: uuid.UUID) -> list[LedgerEvent]:
+        """Every event of one stream, decoded (not verified), in version order."""
+        return [decode_stored(s.topic, s.state) for s in self.recorder.select_events(sid)]
+
+    def notifications(self, *, start: int = 1, batch: int = 2000) -> Iterator[Notification]:
+        """Every stored event in notification (log) order, streamed in batches."""
+        recorder: Any = self.recorder
+        after = start
+        while True:
+            rows = recorder.select_notifications(after, batch)
+            if not rows:
+                return
+            yield from rows
+            after = rows[-1].id + 1
+
+    def count(self) -> int:
+        recorder: Any = self.recorder
+        return int(recorder.max_notification_id() or 0)
+
+    def ledger_id(self) -> uuid.UUID:
+        """The ledger's identity: derived from the envelope of its first event (root key)."""
+        rows = self.recorder.select_events(KEYS_STREAM, limit=1)
+        if not rows:
+            raise StorageError("this database holds no ledger", hint="run 'offerledger init'")
+        return uuid.UUID(bytes=hashlib.sha256(rows[0].state).digest()[:16], version=4)
+
+
+def open_application(backend: Backend, *, create: bool = False) -> LedgerApplication:
+    """Open (or with ``create``, make) the ledger database, wrapping driver errors."""
+    if backend.kind == "sqlite":
+        path = backend.sqlite_path
+        if not create and not path.exists():
+            raise StorageError(
+                f"no ledger at {path}", hint="run 'offerledger init' or pass --db PATH"
+            )
+        if create and path.parent and not path.parent.exists():
+            raise StorageError(f"folder {path.parent} does not exist")
+    try:
+        return LedgerApplication(backend)
+    except Exception as e:  # driver errors arrive as many types: wrap them all, once
+        raise StorageError(f"cannot open the ledger at {backend.location}: {e}") from e
