@@ -10,7 +10,8 @@ Nothing here reads a clock, a file or a database.
 
 from __future__ import annotations
 
-import uuid
+import json
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,6 +19,7 @@ from typing import Any
 
 from offerledger.events import (
     EASTERN,
+    CorrectionRecorded,
     EffectiveTime,
     Instant,
     LedgerEvent,
@@ -67,13 +69,18 @@ def eastern(at: datetime) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Stamp:
-    """Where a change came from: log position, stream, version, times, actor and key."""
+    """Where a change came from: log position, version, times, actor and key.
+
+    Compact on purpose (a large ledger keeps a million of them): the effective time is kept as
+    the instant it sorts by (:func:`effective_key`) and ``effective_note``: None for an instant,
+    ``""`` for a date, the label (:func:`effective_label`) for a time not on file.
+    """
 
     position: int
-    stream: uuid.UUID
     version: int
     action: str
-    effective: EffectiveTime
+    effective_at: datetime
+    effective_note: str | None
     recorded: datetime
     actor: str
     key_id: str
@@ -81,29 +88,51 @@ class Stamp:
     @classmethod
     def of(cls, entry: Entry) -> Stamp:
         position, event = entry
+        effective = event.effective
+        note: str | None
+        if isinstance(effective, Instant):
+            note = None
+        elif isinstance(effective, OnDate):
+            note = ""
+        else:
+            note = effective_label(effective)
         return cls(
             position=position,
-            stream=event.originator_id,
             version=event.originator_version,
-            action=event.action,
-            effective=event.effective,
+            action=sys.intern(event.action),
+            effective_at=effective_key(effective),
+            effective_note=note,
             recorded=event.recorded,
-            actor=event.actor,
-            key_id=event.key_id,
+            actor=sys.intern(event.actor),
+            key_id=sys.intern(event.key_id),
         )
 
     @property
     def order(self) -> tuple[datetime, int]:
         """Effective order, ties broken by log position."""
-        return (effective_key(self.effective), self.position)
+        return (self.effective_at, self.position)
+
+    @property
+    def effective_text(self) -> str:
+        if self.effective_note is None:
+            return eastern(self.effective_at)
+        if self.effective_note == "":
+            return self.effective_at.astimezone(EASTERN).date().isoformat()
+        return self.effective_note
+
+    @property
+    def effective_day(self) -> date | None:
+        """The effective date in US Eastern time (None when not on file)."""
+        if self.effective_note is None or self.effective_note == "":
+            return self.effective_at.astimezone(EASTERN).date()
+        return None
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "position": self.position,
-            "stream": str(self.stream),
             "version": self.version,
             "action": self.action,
-            "effective": effective_label(self.effective),
+            "effective": self.effective_text,
             "recorded": eastern(self.recorded),
             "actor": self.actor,
             "key_id": self.key_id,
@@ -129,7 +158,7 @@ class Moment:
     def admits(self, stamp: Stamp) -> bool:
         if self.as_recorded is not None and stamp.recorded > self.as_recorded:
             return False
-        return self.as_of is None or effective_key(stamp.effective) < self.as_of
+        return self.as_of is None or stamp.effective_at < self.as_of
 
     def recorded_by(self, stamp: Stamp) -> bool:
         """Whether the ledger knew of ``stamp`` at this moment's recorded time."""
@@ -145,6 +174,77 @@ class Moment:
 NOW = Moment()
 
 
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """A correction on record: it supersedes ``version`` of the same stream; the original stays."""
+
+    stamp: Stamp
+    supersedes_version: int
+    supersedes_topic: str
+    reason: str
+    corrected: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, entry: Entry) -> Correction:
+        event = entry[1]
+        assert isinstance(event, CorrectionRecorded)
+        return cls(
+            stamp=Stamp.of(entry),
+            supersedes_version=event.supersedes_version,
+            supersedes_topic=event.supersedes_topic,
+            reason=event.reason,
+            corrected=tuple(sorted(event.corrected.items())),
+        )
+
+
+def superseding(
+    corrections: Iterable[Correction], moment: Moment
+) -> dict[int, Correction]:
+    """Version -> the last correction the ledger had recorded by ``moment`` that supersedes it.
+
+    A correction is a statement about the record, so it counts from when it was recorded
+    (``--as-recorded``), whatever ``--as-of`` asks.
+    """
+    out: dict[int, Correction] = {}
+    for c in corrections:
+        if moment.recorded_by(c.stamp):
+            out[c.supersedes_version] = c
+    return out
+
+
+def _correction_value(name: str, value: str) -> Any:
+    if name == "effective":
+        try:
+            return {"kind": "date", "on": date.fromisoformat(value).isoformat()}
+        except ValueError:
+            return {"kind": "instant", "at": value}
+    if value[:1] in ("[", "{"):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def corrected_event(event: LedgerEvent, correction: Correction) -> LedgerEvent | None:
+    """The superseded event with the correction's fields, or None when they do not make one.
+
+    Field values are strings: ISO dates and times, numbers, or JSON for lists and objects;
+    ``effective`` takes a date or an instant.
+    """
+    if not correction.corrected:
+        return None
+    data = event.model_dump()
+    for name, value in correction.corrected:
+        if name not in data:
+            return None
+        data[name] = _correction_value(name, value)
+    try:
+        return type(event).model_validate(data)
+    except ValueError:
+        return None
+
+
 def in_effective_order(stamps: Iterable[Stamp]) -> list[Stamp]:
     return sorted(stamps, key=lambda s: s.order)
 
@@ -156,12 +256,15 @@ def not_on_file(note: str) -> str:
 
 __all__ = [
     "NOW",
+    "Correction",
     "Entry",
     "Moment",
     "Stamp",
+    "corrected_event",
     "eastern",
     "effective_key",
     "effective_label",
     "in_effective_order",
     "not_on_file",
+    "superseding",
 ]

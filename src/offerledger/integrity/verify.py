@@ -256,7 +256,11 @@ class _Verifier:
                 return
             kid = key_id_for(public_key=pub)
             self.keys[kid] = _Key(
-                kid, pub, str(payload.get("holder")), str(payload.get("role")), vf,
+                kid,
+                pub,
+                str(payload.get("holder")),
+                str(payload.get("role")),
+                vf,
                 _parse_time(payload.get("valid_until")),
             )
         else:
@@ -293,8 +297,13 @@ class _Verifier:
             if not ok:
                 for position, stream, version in vouched:
                     self.problems.append(
-                        Problem(position, stream, version, "bad-signature",
-                                "the signature does not verify over the stored body")
+                        Problem(
+                            position,
+                            stream,
+                            version,
+                            "bad-signature",
+                            "the signature does not verify over the stored body",
+                        )
                     )
 
     def finish_signatures(self) -> int:
@@ -349,8 +358,13 @@ def verify_rows(
         for position, stream, version, recorded in verifier.recorded_by.get(key.key_id, []):
             if recorded >= key.compromised_since:
                 verifier.problems.append(
-                    Problem(position, stream, version, "revoked-key",
-                            f"recorded after key {key.key_id[:16]}… was compromised")
+                    Problem(
+                        position,
+                        stream,
+                        version,
+                        "revoked-key",
+                        f"recorded after key {key.key_id[:16]}… was compromised",
+                    )
                 )
     report = VerifyReport(count=count, root=tree.root(), root_key_id=verifier.root_key_id)
     report.signatures_checked = verifier.finish_signatures()

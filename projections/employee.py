@@ -1,0 +1,182 @@
+"""One employee's stream folded compactly: eligible grants, election acts, receipts, corrections.
+
+A large offer has a hundred thousand of these, so the state keeps small slotted records rather
+than the events themselves. The fold is pure and keeps every act with its stamp; the standing
+choice at a moment is computed by :mod:`offerledger.projections.elections`.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
+
+from offerledger.events import (
+    CorrectionRecorded,
+    ElectionChanged,
+    ElectionReceiptConfirmed,
+    ElectionRefused,
+    ElectionSubmitted,
+    ElectionWithdrawn,
+    EligibleGrantsRegistered,
+)
+from offerledger.projections.core import Correction, Entry, Stamp
+
+ELECTION_EVENTS = (ElectionSubmitted, ElectionChanged, ElectionWithdrawn, ElectionRefused)
+_KIND = {
+    ElectionSubmitted: "submit",
+    ElectionChanged: "change",
+    ElectionWithdrawn: "withdraw",
+    ElectionRefused: "refused",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRec:
+    """An eligible grant as registered."""
+
+    grant_id: str
+    plan: str
+    grant_date: date
+    exercise_price: Decimal
+    options: int
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    stamp: Stamp
+    name: str
+    email: bool
+    synthetic: bool
+    grants: tuple[GrantRec, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Act:
+    """An election form received: submitted, changed, withdrawn, or refused (with the rule)."""
+
+    stamp: Stamp
+    kind: str
+    form_id: str
+    received_at: datetime
+    channel: str
+    acted_by: str
+    choices: tuple[tuple[str, str], ...] = ()
+    grant_ids: tuple[str, ...] = ()
+    attempted: str | None = None
+    rule: str | None = None
+    reason: str | None = None
+    synthetic: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """A "Confirmation of Receipt of Election Form" sent to the employee."""
+
+    stamp: Stamp
+    form_id: str
+    channel: str
+    sent_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EmployeeState:
+    stream: uuid.UUID
+    offer_id: uuid.UUID | None
+    employee_id: str
+    registrations: tuple[Registration, ...] = ()
+    acts: tuple[Act, ...] = ()
+    receipts: tuple[Receipt, ...] = ()
+    corrections: tuple[Correction, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.registrations[-1].name if self.registrations else ""
+
+    @property
+    def synthetic(self) -> bool:
+        return any(r.synthetic for r in self.registrations) or any(a.synthetic for a in self.acts)
+
+
+def _act(entry: Entry) -> Act:
+    event = entry[1]
+    assert isinstance(event, ELECTION_EVENTS)
+    choices: tuple[tuple[str, str], ...] = ()
+    if isinstance(event, ElectionSubmitted | ElectionChanged | ElectionRefused):
+        choices = tuple((sys.intern(c.grant_id), c.choice) for c in event.choices)
+    refused = isinstance(event, ElectionRefused)
+    return Act(
+        stamp=Stamp.of(entry),
+        kind=_KIND[type(event)],
+        form_id=event.form_id,
+        received_at=event.received_at,
+        channel=sys.intern(event.channel),
+        acted_by=sys.intern(event.acted_by),
+        choices=choices,
+        grant_ids=event.grant_ids if isinstance(event, ElectionWithdrawn) else (),
+        attempted=event.attempted if refused else None,
+        rule=event.rule if refused else None,
+        reason=event.reason if refused else None,
+        synthetic=event.synthetic,
+    )
+
+
+def _registration(entry: Entry) -> Registration:
+    event = entry[1]
+    assert isinstance(event, EligibleGrantsRegistered)
+    return Registration(
+        stamp=Stamp.of(entry),
+        name=event.employee_name,
+        email=event.email,
+        synthetic=event.synthetic,
+        grants=tuple(
+            GrantRec(
+                grant_id=g.grant_id,
+                plan=sys.intern(g.plan),
+                grant_date=g.grant_date,
+                exercise_price=g.exercise_price,
+                options=g.options_outstanding,
+            )
+            for g in event.grants
+        ),
+    )
+
+
+def fold_employee(state: EmployeeState | None, entry: Entry) -> EmployeeState:
+    """``(state, entry) -> state`` for one employee's stream."""
+    event = entry[1]
+    if state is None:
+        employee_id = getattr(event, "employee_id", "")
+        state = EmployeeState(
+            stream=event.originator_id,
+            offer_id=getattr(event, "offer_id", None),
+            employee_id=employee_id,
+        )
+    if isinstance(event, EligibleGrantsRegistered):
+        return replace(
+            state,
+            offer_id=event.offer_id,
+            employee_id=event.employee_id,
+            registrations=(*state.registrations, _registration(entry)),
+        )
+    if isinstance(event, ELECTION_EVENTS):
+        return replace(state, acts=(*state.acts, _act(entry)))
+    if isinstance(event, ElectionReceiptConfirmed):
+        receipt = Receipt(Stamp.of(entry), event.form_id, event.channel, event.sent_at)
+        return replace(state, receipts=(*state.receipts, receipt))
+    if isinstance(event, CorrectionRecorded):
+        return replace(state, corrections=(*state.corrections, Correction.of(entry)))
+    return state
+
+
+__all__ = [
+    "ELECTION_EVENTS",
+    "Act",
+    "EmployeeState",
+    "GrantRec",
+    "Receipt",
+    "Registration",
+    "fold_employee",
+]

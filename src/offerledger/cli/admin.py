@@ -1,0 +1,274 @@
+"""Commands: init, keys create/list/revoke, log, verify, checkpoint, demo."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from offerledger.cli.common import (
+    cli,
+    emit_json,
+    err_console,
+    is_terminal,
+    json_option,
+    settings,
+    with_ledger,
+)
+from offerledger.errors import InputError
+from offerledger.ledger import Ledger
+from offerledger.signing.keys import passphrase_from_env_or_prompt
+
+ROLES = ["issuer_officer", "filing_agent", "communications", "employee", "clerk"]
+
+
+def _passphrase() -> bytes:
+    return passphrase_from_env_or_prompt(prompt=True)
+
+
+def _when(value: str | None, field: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{value!r} is not an ISO 8601 date-time", field=field) from None
+    if parsed.tzinfo is None:
+        raise InputError(f"{value!r} has no time zone (add +00:00 or -04:00)", field=field)
+    return parsed
+
+
+@cli.command()
+@click.option("--holder", default="ledger root", show_default=True, help="Who holds the root key.")
+def init(holder: str) -> None:
+    """Create a new ledger and its root key (written encrypted to the keystore).
+
+    Example: OFFERLEDGER_KEY_PASSPHRASE=... offerledger --db ledger.db init
+    """
+    ledger, root = Ledger.init(settings().db, passphrase=_passphrase(), holder=holder)
+    try:
+        click.echo(f"ledger {ledger.app.ledger_id()} created at {ledger.backend.location}")
+        click.echo(f"root key {root.key_id} ({holder}) in {ledger.keystore.folder}")
+    finally:
+        ledger.close()
+
+
+@cli.group()
+def keys() -> None:
+    """Actors' keys and roles, registered in the ledger by the root key.
+
+    Example: offerledger keys create --holder "People Communications" --role communications
+    """
+
+
+@keys.command("create")
+@click.option("--holder", required=True, help="The actor the key belongs to.")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--valid-from", default=None, help="ISO date-time with zone (default: now).")
+@click.option("--valid-until", default=None, help="ISO date-time with zone (default: open).")
+@with_ledger
+def keys_create(
+    holder: str, role: str, valid_from: str | None, valid_until: str | None, ledger: Ledger
+) -> None:
+    """Create a key for an actor, register it (signed by the root key), store it encrypted.
+
+    Example: offerledger keys create --holder "Russell I. Zuckerman" --role issuer_officer
+    """
+    passphrase = _passphrase()
+    root = ledger.keystore.load(key_id=ledger.root_key_info().key_id, passphrase=passphrase)
+    kid = ledger.register_key(
+        root=root, holder=holder, role=role,  # type: ignore[arg-type]
+        valid_from=_when(valid_from, "--valid-from"),
+        valid_until=_when(valid_until, "--valid-until"), passphrase=passphrase,
+    )
+    click.echo(kid)
+
+
+@keys.command("list")
+@json_option
+@with_ledger
+def keys_list(as_json: bool, ledger: Ledger) -> None:
+    """The registered keys: id, holder, role, validity, revocation.
+
+    Example: offerledger keys list --json
+    """
+    rows = [
+        {
+            "key_id": k.key_id,
+            "holder": k.holder,
+            "role": k.role,
+            "valid_from": k.valid_from.isoformat(),
+            "valid_until": k.valid_until.isoformat() if k.valid_until else None,
+            "revoked": k.revoked,
+            "compromised_since": k.compromised_since.isoformat() if k.compromised_since else None,
+            "private_key_here": ledger.keystore.path_for(k.key_id).exists(),  # type: ignore[arg-type]
+        }
+        for k in ledger.registry().keys.values()
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table("key id", "holder", "role", "valid from", "revoked")
+    for r in rows:
+        table.add_row(r["key_id"][:16], r["holder"], r["role"], r["valid_from"],
+                      "yes" if r["revoked"] else "")
+    Console(soft_wrap=True).print(table)
+
+
+@keys.command("revoke")
+@click.argument("key")
+@click.option("--reason", required=True)
+@click.option("--compromised-since", default=None, help="Flag events recorded after this time.")
+@with_ledger
+def keys_revoke(key: str, reason: str, compromised_since: str | None, ledger: Ledger) -> None:
+    """Revoke a key (by id, prefix or holder); signed by the root key.
+
+    Example: offerledger keys revoke 3f2a9c1d --reason "left the company"
+    """
+    passphrase = _passphrase()
+    root = ledger.keystore.load(key_id=ledger.root_key_info().key_id, passphrase=passphrase)
+    ledger.revoke_key(root=root, key_id=key, reason=reason,
+                      compromised_since=_when(compromised_since, "--compromised-since"))
+    click.echo(f"revoked {ledger.find_key(key).key_id}")
+
+
+@cli.command()
+@click.option("--stream", default=None, help="Only this stream (uuid or stream name).")
+@click.option("--type", "action", default=None, help="Only this action (e.g. NoticeDispatched).")
+@click.option("--limit", type=int, default=None)
+@json_option
+@with_ledger
+def log(stream: str | None, action: str | None, limit: int | None, as_json: bool,
+        ledger: Ledger) -> None:
+    """The events as stored, in log order.
+
+    Example: offerledger log --type NoticeDispatched --json
+    """
+    from offerledger.events import stream_id
+
+    want = None
+    if stream is not None:
+        import uuid
+
+        try:
+            want = uuid.UUID(stream)
+        except ValueError:
+            want = stream_id(stream)
+    rows: list[dict[str, Any]] = []
+    for entry in ledger.log():
+        name = entry.topic.split(".")[1] if entry.topic.count(".") >= 2 else entry.topic
+        if (want and entry.stream != want) or (action and name != action):
+            continue
+        e = entry.event
+        rows.append({
+            "position": entry.position, "stream": str(entry.stream), "version": entry.version,
+            "topic": entry.topic,
+            "effective": e.effective.model_dump(mode="json") if e else None,
+            "recorded": e.recorded.isoformat() if e else None,
+            "actor": e.actor if e else None, "key_id": e.key_id if e else None,
+            "payload": e.payload() if e else None, "error": entry.error,
+        })
+        if limit is not None and len(rows) >= limit:
+            break
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table("pos", "stream", "v", "action", "effective", "recorded", "actor")
+    for r in rows:
+        eff = r["effective"] or {}
+        table.add_row(str(r["position"]), r["stream"][:8], str(r["version"]),
+                      r["topic"].split(".")[1] if r["topic"].count(".") >= 2 else r["topic"],
+                      str(eff.get("at") or eff.get("on") or "not on file"),
+                      str(r["recorded"]), str(r["actor"]))
+    Console(soft_wrap=True, width=None if is_terminal() else 160).print(table)
+
+
+@cli.command()
+@click.option("--checkpoint", type=click.Path(path_type=Path), default=None,
+              help="A checkpoint written by 'offerledger checkpoint'.")
+@click.option("--root-key", default=None, metavar="FILE|FINGERPRINT",
+              help="The trusted root public key (hex file) or its key id.")
+@json_option
+@with_ledger
+def verify(checkpoint: Path | None, root_key: str | None, as_json: bool, ledger: Ledger) -> None:
+    """Verify every event's signature, key, role, chain and version (and a checkpoint).
+
+    Exit 0 clean, 1 problems found, 2 bad input.
+
+    Example: offerledger verify --checkpoint head.checkpoint --root-key root.pub
+    """
+    from offerledger.integrity.service import verify_ledger
+
+    if checkpoint is not None and not checkpoint.exists():
+        raise InputError("no such file", file=checkpoint, field="--checkpoint")
+    report = verify_ledger(ledger, root_key=root_key, checkpoint=checkpoint)
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        click.echo(f"root key: {report.root_key_id} (from {report.root_key_source})")
+        for p in report.problems:
+            click.echo(f"position {p.position} stream {p.stream} version {p.version}: "
+                       f"{p.reason}: {p.detail}")
+        verdict = "verified" if report.ok else f"{len(report.problems)} problem(s)"
+        click.echo(f"{report.count} events, {report.signatures_checked} signatures: {verdict}; "
+                   f"root {report.root.hex()}")
+    if not report.ok:
+        click.get_current_context().exit(1)
+
+
+@cli.command()
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="Where to write the signed note (the heads sidecar goes beside it).")
+@with_ledger
+def checkpoint(out: Path, ledger: Ledger) -> None:
+    """Write a signed checkpoint of the ledger's head, to keep outside the database.
+
+    Example: offerledger checkpoint --out head.checkpoint
+    """
+    from offerledger.integrity.service import write_checkpoint
+
+    root = ledger.keystore.load(key_id=ledger.root_key_info().key_id, passphrase=_passphrase())
+    statement = write_checkpoint(ledger, out=out, root=root)
+    click.echo(f"checkpoint of {statement['size']} events written to {out}")
+
+
+@cli.command()
+@click.option("--employees", type=int, default=300, show_default=True,
+              help="Size of the synthetic roster.")
+def demo(employees: int) -> None:
+    """Build the reference case (Mpower, 2001) on a fresh ledger, verify it, summarize.
+
+    The roster and elections are synthetic (fixed seed). Keys are derived from a public demo
+    seed and encrypted with OFFERLEDGER_KEY_PASSPHRASE (default "demo").
+
+    Example: offerledger --db demo.db demo
+    """
+    import os
+
+    from offerledger.demo import run_demo
+    from offerledger.integrity.service import verify_ledger
+
+    passphrase = os.environ.get("OFFERLEDGER_KEY_PASSPHRASE", "demo").encode()
+    summary = run_demo(settings().db or "offerledger.db", passphrase=passphrase,
+                       progress=lambda s: err_console.print(s, markup=False, highlight=False),
+                       employees=employees)
+    ledger = Ledger.open(settings().db)
+    try:
+        report = verify_ledger(ledger)
+    finally:
+        ledger.close()
+    click.echo(f"Mpower Holding Corporation option exchange (Schedule TO, Rule 13e-4) "
+               f"recorded at {summary.db}")
+    click.echo(f"  events: {summary.events}; employees (synthetic): {summary.employees}; "
+               f"eligible grants: {summary.grants}")
+    click.echo(f"  election forms accepted: {summary.elections_accepted}; refused as late: "
+               f"{summary.elections_refused}; grants tendered and accepted: "
+               f"{summary.tendered_grants}")
+    click.echo(f"  verify: {report.count} events, {report.signatures_checked} signatures, "
+               + ("verified" if report.ok else f"{len(report.problems)} problem(s)"))
+    if not report.ok:
+        click.get_current_context().exit(1)

@@ -1,0 +1,80 @@
+"""Edit a ledger's database directly (sqlite3 / psycopg), as an attacker with write access would."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from offerledger.store import resolve_backend
+
+
+class DbEdit:
+    """Rows in log order as (rowkey, stream, version, topic, state); raw updates and inserts."""
+
+    def __init__(self, db: str) -> None:
+        self.backend = resolve_backend(db)
+        self.pg = self.backend.kind == "postgres"
+        if self.pg:
+            import psycopg
+
+            url = urlparse(db)
+            self.schema = parse_qs(url.query)["schema"][0]
+            self.conn: Any = psycopg.connect(db.split("?")[0], autocommit=True)
+            self.conn.execute(f'SET search_path TO "{self.schema}"')
+            self.table = "offerledger_events"
+            self.key = "notification_id"
+        else:
+            self.conn = sqlite3.connect(db, isolation_level=None)
+            self.table = "stored_events"
+            self.key = "rowid"
+
+    def _q(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.pg else sql
+
+    def exec(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        cur = self.conn.execute(self._q(sql), params)
+        try:
+            return list(cur.fetchall())
+        except Exception:  # statements without rows
+            return []
+
+    def rows(self) -> list[tuple[Any, uuid.UUID, int, str, bytes]]:
+        out = []
+        for key, sid, version, topic, state in self.exec(
+            f"SELECT {self.key}, originator_id, originator_version, topic, state "
+            f"FROM {self.table} ORDER BY {self.key}"
+        ):
+            stream = sid if isinstance(sid, uuid.UUID) else uuid.UUID(sid)
+            out.append((key, stream, version, topic, bytes(state)))
+        return out
+
+    def sid(self, stream: uuid.UUID) -> Any:
+        return stream if self.pg else stream.hex
+
+    def set_state(self, key: Any, state: bytes) -> None:
+        self.exec(f"UPDATE {self.table} SET state=? WHERE {self.key}=?", (state, key))
+
+    def set_topic(self, key: Any, topic: str) -> None:
+        self.exec(f"UPDATE {self.table} SET topic=? WHERE {self.key}=?", (topic, key))
+
+    def set_version(self, key: Any, version: int) -> None:
+        self.exec(f"UPDATE {self.table} SET originator_version=? WHERE {self.key}=?",
+                  (version, key))
+
+    def delete(self, key: Any) -> None:
+        self.exec(f"DELETE FROM {self.table} WHERE {self.key}=?", (key,))
+
+    def insert(self, stream: uuid.UUID, version: int, topic: str, state: bytes) -> None:
+        self.exec(
+            f"INSERT INTO {self.table} (originator_id, originator_version, topic, state) "
+            "VALUES (?, ?, ?, ?)",
+            (self.sid(stream), version, topic, state),
+        )
+
+    def snapshot(self) -> list[tuple[Any, ...]]:
+        return [(str(s), v, t, st) for _, s, v, t, st in self.rows()]
+
+    def close(self) -> None:
+        self.conn.close()
