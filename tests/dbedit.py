@@ -60,8 +60,9 @@ class DbEdit:
         self.exec(f"UPDATE {self.table} SET topic=? WHERE {self.key}=?", (topic, key))
 
     def set_version(self, key: Any, version: int) -> None:
-        self.exec(f"UPDATE {self.table} SET originator_version=? WHERE {self.key}=?",
-                  (version, key))
+        self.exec(
+            f"UPDATE {self.table} SET originator_version=? WHERE {self.key}=?", (version, key)
+        )
 
     def delete(self, key: Any) -> None:
         self.exec(f"DELETE FROM {self.table} WHERE {self.key}=?", (key,))

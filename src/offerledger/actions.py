@@ -39,7 +39,6 @@ from offerledger.events import (
     OfferDocumentRegistered,
     OfferExpired,
     TenderedOptionsAccepted,
-    employee_stream_name,
     filing_stream_name,
     offer_stream_name,
     stream_id,
@@ -228,7 +227,9 @@ def check(ledger: Ledger, event: LedgerEvent, *, signer: SigningKey) -> None:
     elif isinstance(event, ElectionRefused):
         emp = ledger.employee_state(offer_id, event.employee_id)
         if event.form_id in emp.forms:
-            raise RuleViolation(f"form {event.form_id!r} is already recorded", rule="duplicate-form")
+            raise RuleViolation(
+                f"form {event.form_id!r} is already recorded", rule="duplicate-form"
+            )
     elif isinstance(event, ElectionReceiptConfirmed):
         emp = ledger.employee_state(offer_id, event.employee_id)
         if event.form_id not in emp.forms:
@@ -317,9 +318,7 @@ def record_election(
     except RuleViolation as e:
         if not record_refusal or e.rule != "election-window":
             raise
-        refused = {
-            k: v for k, v in data.items() if k not in {"grant_ids"}
-        } | {
+        refused = {k: v for k, v in data.items() if k not in {"grant_ids"}} | {
             "attempted": {"election-submitted": "submit", "election-changed": "change"}.get(
                 action, "withdraw"
             ),

@@ -47,7 +47,8 @@ def reference_filing() -> bytes:
 
 def demo_key(holder: str) -> SigningKey:
     """Demo keys come from a public seed so the demo ledger is reproducible: never use them."""
-    return SigningKey.from_seed(seed=hashlib.sha256(f"offerledger demo key: {holder}".encode()).digest())
+    seed = hashlib.sha256(f"offerledger demo key: {holder}".encode()).digest()
+    return SigningKey.from_seed(seed=seed)
 
 
 @dataclass
@@ -77,72 +78,133 @@ class DemoSummary:
     notes: list[str] = field(default_factory=list)
 
 
-def run_demo(db: str, *, passphrase: bytes, progress: Callable[[str], None] = lambda s: None,
-             employees: int = 300) -> DemoSummary:
+def run_demo(
+    db: str,
+    *,
+    passphrase: bytes,
+    progress: Callable[[str], None] = lambda s: None,
+    employees: int = 300,
+) -> DemoSummary:
     clock = ScriptClock()
-    ledger, root = Ledger.init(db, passphrase=passphrase, clock=clock,
-                               root_key=demo_key("ledger root"))
+    ledger, root = Ledger.init(
+        db, passphrase=passphrase, clock=clock, root_key=demo_key("ledger root")
+    )
     try:
         return _script(ledger, root, clock, passphrase, progress, employees)
     finally:
         ledger.close()
 
 
-def _script(ledger: Ledger, root: SigningKey, clock: ScriptClock, passphrase: bytes,
-            progress: Callable[[str], None], n_employees: int) -> DemoSummary:
+def _script(
+    ledger: Ledger,
+    root: SigningKey,
+    clock: ScriptClock,
+    passphrase: bytes,
+    progress: Callable[[str], None],
+    n_employees: int,
+) -> DemoSummary:
     summary = DemoSummary(db=ledger.backend.location)
     keys = {}
-    for holder, role in ((OFFICER, "issuer_officer"), (COMMS, "communications"),
-                         (AGENT, "filing_agent"), (CLERK, "clerk")):
+    for holder, role in (
+        (OFFICER, "issuer_officer"),
+        (COMMS, "communications"),
+        (AGENT, "filing_agent"),
+        (CLERK, "clerk"),
+    ):
         keys[holder] = demo_key(holder)
-        ledger.register_key(root=root, holder=holder, role=role, key=keys[holder],  # type: ignore[arg-type]
-                            passphrase=passphrase, valid_from=clock.now)
+        ledger.register_key(
+            root=root,
+            holder=holder,
+            role=role,
+            key=keys[holder],  # type: ignore[arg-type]
+            passphrase=passphrase,
+            valid_from=clock.now,
+        )
     progress("keys registered: root, officer, communications, filing agent, clerk")
     officer, comms, agent, clerk = (keys[h] for h in (OFFICER, COMMS, AGENT, CLERK))
 
     def rec(action: str, data: dict[str, Any], signer: SigningKey, at: datetime) -> None:
         clock.at(at)
-        record(ledger, action, data, signer=signer, offer=None if action != "offer-commenced" else None)
+        record(
+            ledger, action, data, signer=signer, offer=None if action != "offer-commenced" else None
+        )
 
     commenced = _day(date(2001, 8, 27))
-    rec("offer-commenced", {
-        "effective": {"kind": "date", "on": "2001-08-27"},
-        "issuer": "Mpower Holding Corporation", "cik": CIK, "file_number": FILE_NUMBER,
-        "securities": "Options to purchase common stock, par value $0.001 per share",
-        "cusip": "62473L101", "expiration": EXPIRATION.isoformat(), "plans": list(PLANS),
-    }, officer, commenced)
-    rec("filing-recorded", {
-        "effective": {"kind": "date", "on": "2001-08-27"}, "form": "SC TO-I",
-        "filed_on": "2001-08-27",
-        "check_boxes": {"issuer_tender_offer_13e4": True},
-        "exhibits": [
-            {"exhibit_id": "(a)(1)", "title": "Offer to Exchange, dated August 27, 2001"},
-            {"exhibit_id": "(a)(3)", "title": "Election Form"},
-        ],
-        "not_on_file": "the Schedule TO-I itself is not on file; Amendment No. 2 gives its "
-        "date (August 27, 2001) and its exhibits (a)(1) and (a)(3)",
-    }, agent, commenced)
+    rec(
+        "offer-commenced",
+        {
+            "effective": {"kind": "date", "on": "2001-08-27"},
+            "issuer": "Mpower Holding Corporation",
+            "cik": CIK,
+            "file_number": FILE_NUMBER,
+            "securities": "Options to purchase common stock, par value $0.001 per share",
+            "cusip": "62473L101",
+            "expiration": EXPIRATION.isoformat(),
+            "plans": list(PLANS),
+        },
+        officer,
+        commenced,
+    )
+    rec(
+        "filing-recorded",
+        {
+            "effective": {"kind": "date", "on": "2001-08-27"},
+            "form": "SC TO-I",
+            "filed_on": "2001-08-27",
+            "check_boxes": {"issuer_tender_offer_13e4": True},
+            "exhibits": [
+                {"exhibit_id": "(a)(1)", "title": "Offer to Exchange, dated August 27, 2001"},
+                {"exhibit_id": "(a)(3)", "title": "Election Form"},
+            ],
+            "not_on_file": "the Schedule TO-I itself is not on file; Amendment No. 2 gives its "
+            "date (August 27, 2001) and its exhibits (a)(1) and (a)(3)",
+        },
+        agent,
+        commenced,
+    )
     to_i = stream_id(f"filing:{OFFER}:SC TO-I:0")
-    rec("offer-document-registered", {
-        "effective": {"kind": "date", "on": "2001-08-27"}, "filing_id": str(to_i),
-        "document": offer_to_exchange(),
-    }, officer, commenced)
-    rec("filing-recorded", {
-        "effective": {"kind": "not_on_file", "after": commenced.isoformat(),
-                      "before": _day(date(2001, 9, 13)).isoformat(),
-                      "note": "filed between the Schedule TO-I and Amendment No. 2"},
-        "form": "SC TO-I/A", "amendment_number": 1,
-        "not_on_file": "known only because Amendment No. 2 amends the statement 'as amended'; "
-        "its date and content are not on file",
-    }, agent, _day(date(2001, 9, 13)) - timedelta(hours=1))
+    rec(
+        "offer-document-registered",
+        {
+            "effective": {"kind": "date", "on": "2001-08-27"},
+            "filing_id": str(to_i),
+            "document": offer_to_exchange(),
+        },
+        officer,
+        commenced,
+    )
+    rec(
+        "filing-recorded",
+        {
+            "effective": {
+                "kind": "not_on_file",
+                "after": commenced.isoformat(),
+                "before": _day(date(2001, 9, 13)).isoformat(),
+                "note": "filed between the Schedule TO-I and Amendment No. 2",
+            },
+            "form": "SC TO-I/A",
+            "amendment_number": 1,
+            "not_on_file": "known only because Amendment No. 2 amends the statement 'as amended'; "
+            "its date and content are not on file",
+        },
+        agent,
+        _day(date(2001, 9, 13)) - timedelta(hours=1),
+    )
     _amendment_two(ledger, officer, clock)
     progress("filings: Schedule TO-I, Amendment No. 1 (not on file), Amendment No. 2")
 
     roster = synthetic_roster(n_employees)
     for emp in roster:
-        rec("eligible-grants-registered", {
-            "effective": {"kind": "date", "on": "2001-08-27"}, **emp, "synthetic": True,
-        }, officer, commenced)
+        rec(
+            "eligible-grants-registered",
+            {
+                "effective": {"kind": "date", "on": "2001-08-27"},
+                **emp,
+                "synthetic": True,
+            },
+            officer,
+            commenced,
+        )
         summary.employees += 1
         summary.grants += len(emp["grants"])
     _notices(ledger, comms, clock, roster)
@@ -150,38 +212,71 @@ def _script(ledger: Ledger, root: SigningKey, clock: ScriptClock, passphrase: by
 
     for act in synthetic_elections(roster):
         clock.at(datetime.fromisoformat(act["data"]["received_at"]))
-        _, accepted = record_election(ledger, act["action"], act["data"], signer=clerk)
-        if accepted:
+        _, ok = record_election(ledger, act["action"], act["data"], signer=clerk)
+        if ok:
             summary.elections_accepted += 1
         else:
             summary.elections_refused += 1
-    progress(f"elections: {summary.elections_accepted} accepted, "
-             f"{summary.elections_refused} refused as late (synthetic)")
+    progress(
+        f"elections: {summary.elections_accepted} accepted, "
+        f"{summary.elections_refused} refused as late (synthetic)"
+    )
 
     deadline = EXPIRATION + timedelta(minutes=1)
-    rec("offer-expired", {"effective": {"kind": "instant", "at": deadline.isoformat()}},
-        officer, deadline)
+    rec(
+        "offer-expired",
+        {"effective": {"kind": "instant", "at": deadline.isoformat()}},
+        officer,
+        deadline,
+    )
     offer_id = ledger.resolve_offer(None)
-    accepted = []
+    accepted: list[dict[str, Any]] = []
     for emp in roster:
         state = ledger.employee_state(offer_id, emp["employee_id"])
         for gid in state.tendered():
             g = state.grants[gid]
-            accepted.append({"employee_id": emp["employee_id"], "grant_id": gid,
-                             "options": g.options_outstanding, "plan": g.plan})
+            accepted.append(
+                {
+                    "employee_id": emp["employee_id"],
+                    "grant_id": gid,
+                    "options": g.options_outstanding,
+                    "plan": g.plan,
+                }
+            )
     summary.tendered_grants = len(accepted)
     accept_at = _day(date(2001, 9, 28)) + timedelta(hours=9)
-    rec("tendered-options-accepted", {
-        "effective": {"kind": "instant", "at": accept_at.isoformat()}, "grants": accepted,
-        "cancelled_on": "2001-09-28", "synthetic": True,
-    }, officer, accept_at)
+    rec(
+        "tendered-options-accepted",
+        {
+            "effective": {"kind": "instant", "at": accept_at.isoformat()},
+            "grants": accepted,
+            "cancelled_on": "2001-09-28",
+            "synthetic": True,
+        },
+        officer,
+        accept_at,
+    )
     grant_at = _day(date(2002, 3, 29)) + timedelta(hours=9)
-    rec("new-options-granted", {
-        "effective": {"kind": "instant", "at": grant_at.isoformat()},
-        "grants": [{"employee_id": a["employee_id"], "grant_id": f"N-{a['grant_id']}",
-                    "options": a["options"], "replaces": [a["grant_id"]]} for a in accepted],
-        "grant_date": "2002-03-29", "plan": "Holding Plan", "synthetic": True,
-    }, officer, grant_at)
+    rec(
+        "new-options-granted",
+        {
+            "effective": {"kind": "instant", "at": grant_at.isoformat()},
+            "grants": [
+                {
+                    "employee_id": a["employee_id"],
+                    "grant_id": f"N-{a['grant_id']}",
+                    "options": a["options"],
+                    "replaces": [a["grant_id"]],
+                }
+                for a in accepted
+            ],
+            "grant_date": "2002-03-29",
+            "plan": "Holding Plan",
+            "synthetic": True,
+        },
+        officer,
+        grant_at,
+    )
     progress("expired; tendered options accepted and cancelled; new options granted (synthetic)")
     summary.events = ledger.count()
     return summary
@@ -191,26 +286,58 @@ def offer_to_exchange() -> dict[str, Any]:
     """The Offer to Exchange as far as the filings on hand give it (Sections 7 and 17)."""
     nof = "not on file: the Offer to Exchange of August 27, 2001 (Exhibit (a)(1)) is not on file"
     return {
-        "id": "offer-to-exchange", "title": "Offer to Exchange", "exhibit": "(a)(1)",
+        "id": "offer-to-exchange",
+        "title": "Offer to Exchange",
+        "exhibit": "(a)(1)",
         "dated": "2001-08-27",
         "parts": [
             {"kind": "section_gap", "id": "sections-1-6", "note": f"Sections 1-6 {nof}"},
-            {"kind": "section", "id": "s7", "number": "7", "title": "Conditions of the Offer",
-             "page": 27, "blocks": [
-                 {"kind": "gap", "id": "s7-earlier",
-                  "note": "the paragraphs before the last paragraph of Section 7"},
-                 {"kind": "paragraph", "id": "s7-last", "sentences": [
-                     {"kind": "not_on_file", "note": "the original last paragraph of Section 7"}]},
-             ]},
+            {
+                "kind": "section",
+                "id": "s7",
+                "number": "7",
+                "title": "Conditions of the Offer",
+                "page": 27,
+                "blocks": [
+                    {
+                        "kind": "gap",
+                        "id": "s7-earlier",
+                        "note": "the paragraphs before the last paragraph of Section 7",
+                    },
+                    {
+                        "kind": "paragraph",
+                        "id": "s7-last",
+                        "sentences": [
+                            {
+                                "kind": "not_on_file",
+                                "note": "the original last paragraph of Section 7",
+                            }
+                        ],
+                    },
+                ],
+            },
             {"kind": "section_gap", "id": "sections-8-16", "note": f"Sections 8-16 {nof}"},
-            {"kind": "section", "id": "s17", "number": "17",
-             "title": "Forward Looking Statements; Miscellaneous", "blocks": [
-                 {"kind": "paragraph", "id": "s17-p1", "sentences": [
-                     {"kind": "not_on_file", "note": "the original first sentence"},
-                     {"kind": "not_on_file", "note": "the rest of the first paragraph"}]},
-                 {"kind": "gap", "id": "s17-rest",
-                  "note": "the paragraphs after the first paragraph of Section 17"},
-             ]},
+            {
+                "kind": "section",
+                "id": "s17",
+                "number": "17",
+                "title": "Forward Looking Statements; Miscellaneous",
+                "blocks": [
+                    {
+                        "kind": "paragraph",
+                        "id": "s17-p1",
+                        "sentences": [
+                            {"kind": "not_on_file", "note": "the original first sentence"},
+                            {"kind": "not_on_file", "note": "the rest of the first paragraph"},
+                        ],
+                    },
+                    {
+                        "kind": "gap",
+                        "id": "s17-rest",
+                        "note": "the paragraphs after the first paragraph of Section 17",
+                    },
+                ],
+            },
         ],
     }
 
@@ -227,9 +354,8 @@ def _amendment_two(ledger: Ledger, officer: SigningKey, clock: ScriptClock) -> N
     if ingest_filing_bytes is not None:
         ingest_filing_bytes(ledger, raw, signer=officer, source=FILING_NAME)
         return
-    from offerledger.demo_amendment import amendment_two_events
-
     from offerledger.actions import check
+    from offerledger.demo_amendment import amendment_two_events
     from offerledger.domain.offer import check_amendment
 
     filing, amended = amendment_two_events(ledger, raw, officer=officer)
@@ -238,24 +364,39 @@ def _amendment_two(ledger: Ledger, officer: SigningKey, clock: ScriptClock) -> N
     ledger.save([filing, amended], signer=officer)
 
 
-def _notices(ledger: Ledger, comms: SigningKey, clock: ScriptClock,
-             roster: list[dict[str, Any]]) -> None:
+def _notices(
+    ledger: Ledger, comms: SigningKey, clock: ScriptClock, roster: list[dict[str, Any]]
+) -> None:
     from offerledger.demo_amendment import notice_sha256
 
     at = _day(date(2001, 9, 13)) + timedelta(hours=10)
     digest = notice_sha256(reference_filing())
-    groups = (("email", "Mpower employees with e-mail access", True),
-              ("paper", "Mpower employees without e-mail access (paper copies by mail or hand "
-               "delivery)", False))
+    groups = (
+        ("email", "Mpower employees with e-mail access", True),
+        (
+            "paper",
+            "Mpower employees without e-mail access (paper copies by mail or hand delivery)",
+            False,
+        ),
+    )
     for channel, cls, has_mail in groups:
         clock.at(at)
-        record(ledger, "notice-dispatched", {
-            "effective": {"kind": "date", "on": "2001-09-13"},
-            "notice_id": "(a)(11) 2001-09-13", "notice_kind": "amendment_notice",
-            "exhibit": "(a)(11)", "channel": channel, "recipient_class": cls,
-            "recipients": [e["employee_id"] for e in roster if e["email"] is has_mail],
-            "content_sha256": digest, "synthetic_recipients": True,
-        }, signer=comms)
+        record(
+            ledger,
+            "notice-dispatched",
+            {
+                "effective": {"kind": "date", "on": "2001-09-13"},
+                "notice_id": "(a)(11) 2001-09-13",
+                "notice_kind": "amendment_notice",
+                "exhibit": "(a)(11)",
+                "channel": channel,
+                "recipient_class": cls,
+                "recipients": [e["employee_id"] for e in roster if e["email"] is has_mail],
+                "content_sha256": digest,
+                "synthetic_recipients": True,
+            },
+            signer=comms,
+        )
 
 
 def synthetic_roster(n: int) -> list[dict[str, Any]]:
@@ -268,12 +409,28 @@ def synthetic_roster(n: int) -> list[dict[str, Any]]:
             plan = PLANS[0] if rng.random() < 0.8 else PLANS[1]
             day = date(1999, 1, 4) + timedelta(days=rng.randrange(0, 900))
             price = Decimal(rng.randrange(500, 6000)) / 100
-            grants.append({"grant_id": f"G{i:04d}-{j + 1}", "plan": plan,
-                           "grant_date": day.isoformat(), "exercise_price": str(price),
-                           "options_outstanding": rng.randrange(1, 200) * 100})
-        roster.append({"employee_id": f"E{i:04d}", "employee_name": f"Synthetic Employee {i:04d}",
-                       "email": rng.random() < 0.9, "grants": grants})
+            grants.append(
+                {
+                    "grant_id": f"G{i:04d}-{j + 1}",
+                    "plan": plan,
+                    "grant_date": day.isoformat(),
+                    "exercise_price": str(price),
+                    "options_outstanding": rng.randrange(1, 200) * 100,
+                }
+            )
+        roster.append(
+            {
+                "employee_id": f"E{i:04d}",
+                "employee_name": f"Synthetic Employee {i:04d}",
+                "email": rng.random() < 0.9,
+                "grants": grants,
+            }
+        )
     return roster
+
+
+def _secs(delta: timedelta) -> int:
+    return int(delta.total_seconds())
 
 
 def synthetic_elections(roster: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -292,37 +449,68 @@ def synthetic_elections(roster: list[dict[str, Any]]) -> list[dict[str, Any]]:
         when = start + timedelta(seconds=rng.randrange(0, span))
         if k % 40 == 7:  # on the last evening
             when = EXPIRATION.replace(hour=20) + timedelta(seconds=rng.randrange(0, 14399))
-        choices = [{"grant_id": g, "choice": "exchange" if rng.random() < 0.85 else "keep"}
-                   for g in grants]
+        choices = [
+            {"grant_id": g, "choice": "exchange" if rng.random() < 0.85 else "keep"} for g in grants
+        ]
         acts.append((when, "election-submitted", eid, {"choices": choices, "channel": channel}))
         if r < 0.08 and when < EXPIRATION - timedelta(days=1):
-            later = when + timedelta(seconds=rng.randrange(3600, int((EXPIRATION - when).total_seconds())))
-            flipped = [{"grant_id": c["grant_id"],
-                        "choice": "keep" if c["choice"] == "exchange" else "exchange"}
-                       for c in choices]
-            acts.append((later, "election-changed", eid, {"choices": flipped, "channel": channel}))
+            then = when + timedelta(seconds=rng.randrange(3600, _secs(EXPIRATION - when)))
+            flipped = [
+                {
+                    "grant_id": c["grant_id"],
+                    "choice": "keep" if c["choice"] == "exchange" else "exchange",
+                }
+                for c in choices
+            ]
+            acts.append((then, "election-changed", eid, {"choices": flipped, "channel": channel}))
         elif r < 0.12 and when < EXPIRATION - timedelta(days=1):
-            later = when + timedelta(seconds=rng.randrange(3600, int((EXPIRATION - when).total_seconds())))
-            acts.append((later, "election-withdrawn", eid, {"grant_ids": [], "channel": channel}))
+            then = when + timedelta(seconds=rng.randrange(3600, _secs(EXPIRATION - when)))
+            acts.append((then, "election-withdrawn", eid, {"grant_ids": [], "channel": channel}))
     # the boundary: the last second of the stated minute counts, the next does not
-    last, late, later = roster[-1], roster[-2], roster[-3]
-    acts = [a for a in acts if a[2] not in {last["employee_id"], late["employee_id"], later["employee_id"]}]
-    for emp, when in ((last, datetime(2001, 9, 27, 23, 59, 59, tzinfo=EASTERN)),
-                      (late, datetime(2001, 9, 28, 0, 0, 0, tzinfo=EASTERN)),
-                      (later, datetime(2001, 9, 28, 9, 12, tzinfo=EASTERN))):
+    boundary = (
+        (roster[-1], datetime(2001, 9, 27, 23, 59, 59, tzinfo=EASTERN)),  # accepted
+        (roster[-2], datetime(2001, 9, 28, 0, 0, 0, tzinfo=EASTERN)),  # refused: late
+        (roster[-3], datetime(2001, 9, 28, 9, 12, tzinfo=EASTERN)),  # refused: late
+    )
+    skip = {emp["employee_id"] for emp, _ in boundary}
+    acts = [a for a in acts if a[2] not in skip]
+    for emp, when in boundary:
         choices = [{"grant_id": g["grant_id"], "choice": "exchange"} for g in emp["grants"]]
-        acts.append((when, "election-submitted", emp["employee_id"],
-                     {"choices": choices, "channel": "paper"}))
+        acts.append(
+            (
+                when,
+                "election-submitted",
+                emp["employee_id"],
+                {"choices": choices, "channel": "paper"},
+            )
+        )
     acts.sort(key=lambda a: (a[0], a[2]))
     out = []
     seq: dict[str, int] = {}
     for when, action, eid, data in acts:
         seq[eid] = seq.get(eid, 0) + 1
-        out.append({"action": action, "data": {
-            "employee_id": eid, "form_id": f"F-{eid}-{seq[eid]}", "received_at": when.isoformat(),
-            "acted_by": eid, "synthetic": True, **data}})
+        out.append(
+            {
+                "action": action,
+                "data": {
+                    "employee_id": eid,
+                    "form_id": f"F-{eid}-{seq[eid]}",
+                    "received_at": when.isoformat(),
+                    "acted_by": eid,
+                    "synthetic": True,
+                    **data,
+                },
+            }
+        )
     return out
 
 
-__all__ = ["OFFER", "run_demo", "synthetic_elections", "synthetic_roster", "employee_stream_name",
-           "filing_stream_name", "build"]
+__all__ = [
+    "OFFER",
+    "run_demo",
+    "synthetic_elections",
+    "synthetic_roster",
+    "employee_stream_name",
+    "filing_stream_name",
+    "build",
+]

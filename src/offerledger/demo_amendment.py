@@ -32,7 +32,7 @@ def _text(raw: bytes) -> str:
 def quoted_passages(raw: bytes) -> list[str]:
     """The quoted new texts of Item 1 (between 'Item 1.' and 'SIGNATURE')."""
     text = _text(raw)
-    item = text[text.index("Item 1."): text.index("SIGNATURE")]
+    item = text[text.index("Item 1.") : text.index("SIGNATURE")]
     marks = [i for i, ch in enumerate(item) if ch == '"']
     pairs = [item[marks[k] + 1 : marks[k + 1]] for k in range(0, len(marks) - 1, 2)]
     return [normalize_text(p) for p in pairs if len(p) >= 80]
@@ -40,7 +40,7 @@ def quoted_passages(raw: bytes) -> list[str]:
 
 def exhibit_text(raw: bytes) -> str:
     text = _text(raw)
-    return normalize_text(text[text.rindex("Exhibit (a)(11)"):])
+    return normalize_text(text[text.rindex("Exhibit (a)(11)") :])
 
 
 def notice_sha256(raw: bytes) -> str:
@@ -68,7 +68,7 @@ def amendment_two_events(ledger: Ledger, raw: bytes, *, officer: SigningKey) -> 
         offer_id=offer_id,
         form="SC TO-I/A",
         amendment_number=2,
-        filed_on="2001-09-13",  # type: ignore[arg-type]
+        filed_on="2001-09-13",
         check_boxes={
             "fee_offset_rule_0_11_a_2": False,
             "preliminary_communications": False,
@@ -78,33 +78,55 @@ def amendment_two_events(ledger: Ledger, raw: bytes, *, officer: SigningKey) -> 
             "amendment_13d2": False,
             "final_amendment": False,
         },
-        signer={"name": "Russell I. Zuckerman",  # type: ignore[arg-type]
-                "title": "Senior Vice President, General Counsel and Secretary",
-                "signed_on": "2001-09-13"},
-        exhibits=[{"exhibit_id": "(a)(11)", "title": EXHIBIT_TITLE,  # type: ignore[list-item]
-                   "sha256": notice_sha256(raw)}],
+        signer={
+            "name": "Russell I. Zuckerman",
+            "title": "Senior Vice President, General Counsel and Secretary",
+            "signed_on": "2001-09-13",
+        },
+        exhibits=[{"exhibit_id": "(a)(11)", "title": EXHIBIT_TITLE, "sha256": notice_sha256(raw)}],
         source_sha256=sha,
         amends="Tender Offer Statement on Schedule TO filed August 27, 2001, as amended",
     )
     ops = [
-        {"op": "replace_paragraph", "label": "A", "section_id": "s7", "paragraph_id": "s7-last",
-         "locator": 'The last paragraph in "Section 7. Conditions of the Offer" on page 27 of '
-                    "Exhibit (a)(1) to the Tender Offer Statement",
-         "new": {"id": "s7-last", "sentences": list(split_sentences(a))}},
-        {"op": "replace_sentence", "label": "B", "section_id": "s17", "paragraph_id": "s17-p1",
-         "index": 0,
-         "locator": 'The first sentence of the first paragraph in "Section 17. Forward Looking '
-                    'Statements; Miscellaneous" of Exhibit (a)(1) to the Tender Offer Statement',
-         "text": b},
-        {"op": "insert_paragraph_after", "label": "C", "section_id": "s17", "after_id": "s17-p1",
-         "locator": 'immediately after the first paragraph in "Section 17. Forward Looking '
-                    'Statements; Miscellaneous" of Exhibit (a)(1) to the Tender Offer Statement',
-         "new": {"id": inserted_paragraph_id(filing=fname, label="C", index=2),
-                 "sentences": list(split_sentences(c))}},
-        {"op": "incorporate_exhibit", "label": "D", "exhibit": "(a)(11)",
-         "title": EXHIBIT_TITLE,
-         "locator": "Exhibit (a)(11) to this Amendment is hereby filed as Exhibit (a)(11) to the "
-                    "Tender Offer Statement"},
+        {
+            "op": "replace_paragraph",
+            "label": "A",
+            "section_id": "s7",
+            "paragraph_id": "s7-last",
+            "locator": 'The last paragraph in "Section 7. Conditions of the Offer" on page 27 of '
+            "Exhibit (a)(1) to the Tender Offer Statement",
+            "new": {"id": "s7-last", "sentences": list(split_sentences(a))},
+        },
+        {
+            "op": "replace_sentence",
+            "label": "B",
+            "section_id": "s17",
+            "paragraph_id": "s17-p1",
+            "index": 0,
+            "locator": 'The first sentence of the first paragraph in "Section 17. Forward Looking '
+            'Statements; Miscellaneous" of Exhibit (a)(1) to the Tender Offer Statement',
+            "text": b,
+        },
+        {
+            "op": "insert_paragraph_after",
+            "label": "C",
+            "section_id": "s17",
+            "after_id": "s17-p1",
+            "locator": 'immediately after the first paragraph in "Section 17. Forward Looking '
+            'Statements; Miscellaneous" of Exhibit (a)(1) to the Tender Offer Statement',
+            "new": {
+                "id": inserted_paragraph_id(filing=fname, label="C", index=2),
+                "sentences": list(split_sentences(c)),
+            },
+        },
+        {
+            "op": "incorporate_exhibit",
+            "label": "D",
+            "exhibit": "(a)(11)",
+            "title": EXHIBIT_TITLE,
+            "locator": "Exhibit (a)(11) to this Amendment is hereby filed as Exhibit (a)(11) "
+            "to the Tender Offer Statement",
+        },
     ]
     amended = DocumentAmended(
         originator_id=offer_id,
@@ -112,6 +134,6 @@ def amendment_two_events(ledger: Ledger, raw: bytes, *, officer: SigningKey) -> 
         **header,
         filing_id=filing_id,
         document_id="offer-to-exchange",
-        operations=ops,  # type: ignore[arg-type]
+        operations=ops,
     )
     return [filing, amended]

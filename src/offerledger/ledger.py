@@ -112,7 +112,8 @@ class Ledger:
                 f"{backend.location} already holds a ledger", hint="use another --db"
             )
         root = root_key or generate_signing_key()
-        ledger.keystore.save(key=root, passphrase=passphrase)
+        if not ledger.keystore.path_for(root.key_id).exists():  # a file per key id: same key
+            ledger.keystore.save(key=root, passphrase=passphrase)
         now = ledger.clock()
         event = KeyRegistered(
             originator_id=KEYS_STREAM,
@@ -216,7 +217,7 @@ class Ledger:
             valid_until=valid_until,
         )
         self.save([event], signer=root)
-        if key is not None and passphrase is not None:
+        if key is not None and passphrase is not None and not self.keystore.path_for(kid).exists():
             self.keystore.save(key=key, passphrase=passphrase)
         return kid
 
@@ -277,7 +278,9 @@ class Ledger:
             yield LogEntry(
                 position=position,
                 notification_id=n.id,
-                stream=n.originator_id,
+                stream=n.originator_id
+                if isinstance(n.originator_id, uuid.UUID)
+                else uuid.UUID(str(n.originator_id)),
                 version=n.originator_version,
                 topic=n.topic,
                 state=n.state,
@@ -305,7 +308,8 @@ class Ledger:
             if len(offers) == 1:
                 return offers[0].originator_id
             raise InputError(
-                "the ledger holds no offer" if not offers
+                "the ledger holds no offer"
+                if not offers
                 else f"the ledger holds {len(offers)} offers; choose one",
                 field="--offer",
                 hint=", ".join(o.offer_name for o in offers) or "record offer-commenced first",

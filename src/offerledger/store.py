@@ -170,11 +170,11 @@ class SigningEventStore(EventStore[uuid.UUID]):
                 "another writer stored the same stream version first; nothing was written",
                 hint="reload and try again",
             ) from e
-        for s in stored:
-            self._heads[s.originator_id] = (s.originator_version, envelope_hash(s.state))
+        for event, s in zip(events, stored, strict=True):
+            self._heads[event.originator_id] = (s.originator_version, envelope_hash(s.state))
         return [
             Recording(
-                event,
+                ev,
                 Notification(
                     originator_id=s.originator_id,
                     originator_version=s.originator_version,
@@ -183,7 +183,7 @@ class SigningEventStore(EventStore[uuid.UUID]):
                     id=n_id,
                 ),
             )
-            for event, s, n_id in zip(events, stored, ids or [], strict=False)
+            for ev, s, n_id in zip(events, stored, ids or [], strict=False)
         ]
 
     def _sign(self, events: list[LedgerEvent], signer: SigningKey) -> list[StoredEvent]:

@@ -224,8 +224,28 @@ def normalize_text(text: str, *, drop_quotes: bool = False) -> str:
 
 
 _ABBREVIATIONS = (
-    "Inc.", "Corp.", "Co.", "Ltd.", "No.", "Nos.", "Esq.", "Mr.", "Ms.", "Mrs.", "Dr.",
-    "U.S.", "S.E.C.", "i.e.", "e.g.", "etc.", "vs.", "Sec.", "p.m.", "a.m.", "St.", "Jr.",
+    "Inc.",
+    "Corp.",
+    "Co.",
+    "Ltd.",
+    "No.",
+    "Nos.",
+    "Esq.",
+    "Mr.",
+    "Ms.",
+    "Mrs.",
+    "Dr.",
+    "U.S.",
+    "S.E.C.",
+    "i.e.",
+    "e.g.",
+    "etc.",
+    "vs.",
+    "Sec.",
+    "p.m.",
+    "a.m.",
+    "St.",
+    "Jr.",
 )
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"\u201d']?\s+(?=[\"\u201c(]?[A-Z0-9])")
 

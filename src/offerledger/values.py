@@ -266,7 +266,7 @@ TextOperation = Annotated[
 
 
 class Exhibit(Value):
-    """An exhibit of a filing: its id as filed ("(a)(11)"), title and text hash (None: not on file)."""
+    """An exhibit of a filing: id as filed ("(a)(11)"), title, text hash (None: not on file)."""
 
     exhibit_id: str
     title: str

@@ -81,9 +81,12 @@ def keys_create(
     passphrase = _passphrase()
     root = ledger.keystore.load(key_id=ledger.root_key_info().key_id, passphrase=passphrase)
     kid = ledger.register_key(
-        root=root, holder=holder, role=role,  # type: ignore[arg-type]
+        root=root,
+        holder=holder,
+        role=role,  # type: ignore[arg-type]
         valid_from=_when(valid_from, "--valid-from"),
-        valid_until=_when(valid_until, "--valid-until"), passphrase=passphrase,
+        valid_until=_when(valid_until, "--valid-until"),
+        passphrase=passphrase,
     )
     click.echo(kid)
 
@@ -96,7 +99,7 @@ def keys_list(as_json: bool, ledger: Ledger) -> None:
 
     Example: offerledger keys list --json
     """
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "key_id": k.key_id,
             "holder": k.holder,
@@ -114,8 +117,9 @@ def keys_list(as_json: bool, ledger: Ledger) -> None:
         return
     table = Table("key id", "holder", "role", "valid from", "revoked")
     for r in rows:
-        table.add_row(r["key_id"][:16], r["holder"], r["role"], r["valid_from"],
-                      "yes" if r["revoked"] else "")
+        table.add_row(
+            r["key_id"][:16], r["holder"], r["role"], r["valid_from"], "yes" if r["revoked"] else ""
+        )
     Console(soft_wrap=True).print(table)
 
 
@@ -131,8 +135,12 @@ def keys_revoke(key: str, reason: str, compromised_since: str | None, ledger: Le
     """
     passphrase = _passphrase()
     root = ledger.keystore.load(key_id=ledger.root_key_info().key_id, passphrase=passphrase)
-    ledger.revoke_key(root=root, key_id=key, reason=reason,
-                      compromised_since=_when(compromised_since, "--compromised-since"))
+    ledger.revoke_key(
+        root=root,
+        key_id=key,
+        reason=reason,
+        compromised_since=_when(compromised_since, "--compromised-since"),
+    )
     click.echo(f"revoked {ledger.find_key(key).key_id}")
 
 
@@ -142,8 +150,9 @@ def keys_revoke(key: str, reason: str, compromised_since: str | None, ledger: Le
 @click.option("--limit", type=int, default=None)
 @json_option
 @with_ledger
-def log(stream: str | None, action: str | None, limit: int | None, as_json: bool,
-        ledger: Ledger) -> None:
+def log(
+    stream: str | None, action: str | None, limit: int | None, as_json: bool, ledger: Ledger
+) -> None:
     """The events as stored, in log order.
 
     Example: offerledger log --type NoticeDispatched --json
@@ -164,14 +173,20 @@ def log(stream: str | None, action: str | None, limit: int | None, as_json: bool
         if (want and entry.stream != want) or (action and name != action):
             continue
         e = entry.event
-        rows.append({
-            "position": entry.position, "stream": str(entry.stream), "version": entry.version,
-            "topic": entry.topic,
-            "effective": e.effective.model_dump(mode="json") if e else None,
-            "recorded": e.recorded.isoformat() if e else None,
-            "actor": e.actor if e else None, "key_id": e.key_id if e else None,
-            "payload": e.payload() if e else None, "error": entry.error,
-        })
+        rows.append(
+            {
+                "position": entry.position,
+                "stream": str(entry.stream),
+                "version": entry.version,
+                "topic": entry.topic,
+                "effective": e.effective.model_dump(mode="json") if e else None,
+                "recorded": e.recorded.isoformat() if e else None,
+                "actor": e.actor if e else None,
+                "key_id": e.key_id if e else None,
+                "payload": e.payload() if e else None,
+                "error": entry.error,
+            }
+        )
         if limit is not None and len(rows) >= limit:
             break
     if as_json:
@@ -180,18 +195,31 @@ def log(stream: str | None, action: str | None, limit: int | None, as_json: bool
     table = Table("pos", "stream", "v", "action", "effective", "recorded", "actor")
     for r in rows:
         eff = r["effective"] or {}
-        table.add_row(str(r["position"]), r["stream"][:8], str(r["version"]),
-                      r["topic"].split(".")[1] if r["topic"].count(".") >= 2 else r["topic"],
-                      str(eff.get("at") or eff.get("on") or "not on file"),
-                      str(r["recorded"]), str(r["actor"]))
+        table.add_row(
+            str(r["position"]),
+            r["stream"][:8],
+            str(r["version"]),
+            r["topic"].split(".")[1] if r["topic"].count(".") >= 2 else r["topic"],
+            str(eff.get("at") or eff.get("on") or "not on file"),
+            str(r["recorded"]),
+            str(r["actor"]),
+        )
     Console(soft_wrap=True, width=None if is_terminal() else 160).print(table)
 
 
 @cli.command()
-@click.option("--checkpoint", type=click.Path(path_type=Path), default=None,
-              help="A checkpoint written by 'offerledger checkpoint'.")
-@click.option("--root-key", default=None, metavar="FILE|FINGERPRINT",
-              help="The trusted root public key (hex file) or its key id.")
+@click.option(
+    "--checkpoint",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A checkpoint written by 'offerledger checkpoint'.",
+)
+@click.option(
+    "--root-key",
+    default=None,
+    metavar="FILE|FINGERPRINT",
+    help="The trusted root public key (hex file) or its key id.",
+)
 @json_option
 @with_ledger
 def verify(checkpoint: Path | None, root_key: str | None, as_json: bool, ledger: Ledger) -> None:
@@ -211,18 +239,26 @@ def verify(checkpoint: Path | None, root_key: str | None, as_json: bool, ledger:
     else:
         click.echo(f"root key: {report.root_key_id} (from {report.root_key_source})")
         for p in report.problems:
-            click.echo(f"position {p.position} stream {p.stream} version {p.version}: "
-                       f"{p.reason}: {p.detail}")
+            click.echo(
+                f"position {p.position} stream {p.stream} version {p.version}: "
+                f"{p.reason}: {p.detail}"
+            )
         verdict = "verified" if report.ok else f"{len(report.problems)} problem(s)"
-        click.echo(f"{report.count} events, {report.signatures_checked} signatures: {verdict}; "
-                   f"root {report.root.hex()}")
+        click.echo(
+            f"{report.count} events, {report.signatures_checked} signatures: {verdict}; "
+            f"root {report.root.hex()}"
+        )
     if not report.ok:
         click.get_current_context().exit(1)
 
 
 @cli.command()
-@click.option("--out", type=click.Path(path_type=Path), required=True,
-              help="Where to write the signed note (the heads sidecar goes beside it).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Where to write the signed note (the heads sidecar goes beside it).",
+)
 @with_ledger
 def checkpoint(out: Path, ledger: Ledger) -> None:
     """Write a signed checkpoint of the ledger's head, to keep outside the database.
@@ -237,8 +273,9 @@ def checkpoint(out: Path, ledger: Ledger) -> None:
 
 
 @cli.command()
-@click.option("--employees", type=int, default=300, show_default=True,
-              help="Size of the synthetic roster.")
+@click.option(
+    "--employees", type=int, default=300, show_default=True, help="Size of the synthetic roster."
+)
 def demo(employees: int) -> None:
     """Build the reference case (Mpower, 2001) on a fresh ledger, verify it, summarize.
 
@@ -253,22 +290,33 @@ def demo(employees: int) -> None:
     from offerledger.integrity.service import verify_ledger
 
     passphrase = os.environ.get("OFFERLEDGER_KEY_PASSPHRASE", "demo").encode()
-    summary = run_demo(settings().db or "offerledger.db", passphrase=passphrase,
-                       progress=lambda s: err_console.print(s, markup=False, highlight=False),
-                       employees=employees)
+    summary = run_demo(
+        settings().db or "offerledger.db",
+        passphrase=passphrase,
+        progress=lambda s: err_console.print(s, markup=False, highlight=False),
+        employees=employees,
+    )
     ledger = Ledger.open(settings().db)
     try:
         report = verify_ledger(ledger)
     finally:
         ledger.close()
-    click.echo(f"Mpower Holding Corporation option exchange (Schedule TO, Rule 13e-4) "
-               f"recorded at {summary.db}")
-    click.echo(f"  events: {summary.events}; employees (synthetic): {summary.employees}; "
-               f"eligible grants: {summary.grants}")
-    click.echo(f"  election forms accepted: {summary.elections_accepted}; refused as late: "
-               f"{summary.elections_refused}; grants tendered and accepted: "
-               f"{summary.tendered_grants}")
-    click.echo(f"  verify: {report.count} events, {report.signatures_checked} signatures, "
-               + ("verified" if report.ok else f"{len(report.problems)} problem(s)"))
+    click.echo(
+        f"Mpower Holding Corporation option exchange (Schedule TO, Rule 13e-4) "
+        f"recorded at {summary.db}"
+    )
+    click.echo(
+        f"  events: {summary.events}; employees (synthetic): {summary.employees}; "
+        f"eligible grants: {summary.grants}"
+    )
+    click.echo(
+        f"  election forms accepted: {summary.elections_accepted}; refused as late: "
+        f"{summary.elections_refused}; grants tendered and accepted: "
+        f"{summary.tendered_grants}"
+    )
+    click.echo(
+        f"  verify: {report.count} events, {report.signatures_checked} signatures, "
+        + ("verified" if report.ok else f"{len(report.problems)} problem(s)")
+    )
     if not report.ok:
         click.get_current_context().exit(1)

@@ -63,7 +63,9 @@ def _load_file(path: Path) -> tuple[dict[str, Any], str]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
-        raise InputError(f"invalid JSON: {e.msg}", file=path, line=e.lineno, column=e.colno) from None
+        raise InputError(
+            f"invalid JSON: {e.msg}", file=path, line=e.lineno, column=e.colno
+        ) from None
     if not isinstance(data, dict):
         raise InputError("must hold one JSON object", file=path, line=1)
     return data, text
@@ -73,7 +75,7 @@ def _make_command(name: str, cls: type[LedgerEvent]) -> click.Command:
     payload = [f for f in cls.model_fields if f not in HEADER_FIELDS and f not in AUTO_FIELDS]
 
     @click.pass_context
-    def run(ctx: click.Context, **kwargs: Any) -> None:
+    def run(ctx: click.Context, /, **kwargs: Any) -> None:
         from offerledger.ledger import Ledger
 
         source = kwargs.pop("file")
@@ -94,35 +96,65 @@ def _make_command(name: str, cls: type[LedgerEvent]) -> click.Command:
         ledger = Ledger.open(settings().db)
         try:
             signer = ledger.signer(key, passphrase_from_env_or_prompt(prompt=True))
-            event = record(ledger, name, data, signer=signer, offer=offer,
-                           source=str(source) if source else None, text=text)
+            event = record(
+                ledger,
+                name,
+                data,
+                signer=signer,
+                offer=offer,
+                source=str(source) if source else None,
+                text=text,
+            )
         finally:
             ledger.close()
         if as_json:
-            emit_json({"stream": str(event.originator_id), "version": event.originator_version,
-                       "topic": event.TOPIC, "payload": event.payload()})
+            emit_json(
+                {
+                    "stream": str(event.originator_id),
+                    "version": event.originator_version,
+                    "topic": event.TOPIC,
+                    "payload": event.payload(),
+                }
+            )
         else:
-            click.echo(f"recorded {event.action} in stream {event.originator_id} "
-                       f"version {event.originator_version}")
+            click.echo(
+                f"recorded {event.action} in stream {event.originator_id} "
+                f"version {event.originator_version}"
+            )
 
     params: list[click.Parameter] = [
-        click.Option(["--file", "file"], type=click.Path(path_type=Path, dir_okay=False),
-                     default=None, help="JSON object with the fields (options override it)."),
-        click.Option(["--key", "key"], required=True,
-                     help="Signing key: holder name, key id or prefix."),
-        click.Option(["--effective"], default=None,
-                     help="When it happened: DATE, ISO instant with zone, or not-on-file."),
+        click.Option(
+            ["--file", "file"],
+            type=click.Path(path_type=Path, dir_okay=False),
+            default=None,
+            help="JSON object with the fields (options override it).",
+        ),
+        click.Option(
+            ["--key", "key"], required=True, help="Signing key: holder name, key id or prefix."
+        ),
+        click.Option(
+            ["--effective"],
+            default=None,
+            help="When it happened: DATE, ISO instant with zone, or not-on-file.",
+        ),
     ]
     for field in payload:
         info = cls.model_fields[field]
-        params.append(click.Option([f"--{field.replace('_', '-')}", field], default=None,
-                                   help=(info.description or "") + " (JSON for lists/objects)"))
+        params.append(
+            click.Option(
+                [f"--{field.replace('_', '-')}", field],
+                default=None,
+                help=(info.description or "") + " (JSON for lists/objects)",
+            )
+        )
     command = click.Command(
-        name, callback=run, params=params,
+        name,
+        callback=run,
+        params=params,
         help=f"{(cls.__doc__ or name).strip().splitlines()[0]}\n\n"
-        f"Example: offerledger record {name} --key \"Russell I. Zuckerman\" --file {name}.json",
+        f'Example: offerledger record {name} --key "Russell I. Zuckerman" --file {name}.json',
     )
-    json_option(offer_option(command))  # type: ignore[arg-type]
+    json_option(offer_option(command))
     return command
 
 

@@ -66,8 +66,9 @@ def fold_employee(emp: Employee | None, event: LedgerEvent) -> Employee | None:
     if isinstance(event, ElectionWithdrawn):
         withdrawn = event.grant_ids or tuple(emp.tendered())
         choices = {**emp.choices, **{g: "keep" for g in withdrawn}}
-        return replace(emp, choices=choices, forms=emp.forms | {event.form_id},
-                       last_act=event.received_at)
+        return replace(
+            emp, choices=choices, forms=emp.forms | {event.form_id}, last_act=event.received_at
+        )
     if isinstance(event, ElectionRefused):
         return replace(emp, forms=emp.forms | {event.form_id})
     if isinstance(event, ElectionReceiptConfirmed):

@@ -91,8 +91,11 @@ def authorize(registry: KeyRegistry, event: LedgerEvent, *, signer_key_id: str) 
             and event.originator_version == 1
         ):
             return  # the root key registers itself: the ledger's first event
-        raise RuleViolation("the ledger has no root key yet", rule="key-registered",
-                            hint="run 'offerledger init' first")
+        raise RuleViolation(
+            "the ledger has no root key yet",
+            rule="key-registered",
+            hint="run 'offerledger init' first",
+        )
     key = registry.get(signer_key_id)
     if not role_may_record(role=key.role, action=event.action):
         raise RuleViolation(

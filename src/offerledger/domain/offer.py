@@ -165,7 +165,9 @@ def check_condition_assertion(offer: Offer, *, kind: str, at: datetime, conditio
 def check_waiver(offer: Offer, *, condition_id: str, at: datetime) -> None:
     existing = offer.conditions.get(condition_id)
     if existing is not None and existing.waived:
-        raise RuleViolation(f"condition {condition_id!r} is already waived", rule="condition-waived")
+        raise RuleViolation(
+            f"condition {condition_id!r} is already waived", rule="condition-waived"
+        )
     if offer.accepted_at is not None:
         raise RuleViolation(
             "conditions cannot be waived after acceptance and cancellation", rule="condition-timing"

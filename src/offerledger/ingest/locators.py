@@ -283,7 +283,7 @@ def _where(word: str) -> Literal["after", "before", "end", "start"]:
 
 
 def _ids(text: str) -> list[str]:
-    return [i.lower() for i in re.findall(_IDS, text, re.I)]
+    return re.findall(_IDS, text, re.I)
 
 
 def _insert(kind_word: str | None, where_word: str | None, anchor: str, written: str,
@@ -372,7 +372,7 @@ def parse_head(head: str) -> Locator:
                        targets=(ItemRef(item=item),), written=f"Item {item}")
     m = _INCORPORATED.search(text)
     if m:
-        return Locator(action="file_exhibit", targets=(ExhibitRef(exhibit_id=m.group("id").lower()),),
+        return Locator(action="file_exhibit", targets=(ExhibitRef(exhibit_id=m.group("id")),),
                        written=f"Exhibit {m.group('id')}")
     for pattern, action in ((_REPLACE, "replace"), (_DELETE, "delete")):
         m = pattern.search(text)

@@ -70,9 +70,7 @@ def verify_ledger(
         text = _read(checkpoint)
         key = trusted if trusted is not None else ledger.root_key_info().public_key
         try:
-            note = parse_checkpoint_note(
-                text=text, public_key=key, source=str(checkpoint)
-            )
+            note = parse_checkpoint_note(text=text, public_key=key, source=str(checkpoint))
         except SignatureInvalid as e:
             raise CheckpointError(
                 f"the checkpoint's signature does not verify with the root key ({e})",
@@ -200,7 +198,7 @@ def write_checkpoint(ledger: Ledger, *, out: Path, root: SigningKey) -> dict[str
         )
     origin = origin_of(ledger)
     note = make_checkpoint_note(
-        origin=origin, size=report.count, root=report.root, key_name=KEY_NAME, key=root
+        origin=origin, size=report.count, root=report.root, key_name=origin, key=root
     )
     statement = {
         "origin": origin,

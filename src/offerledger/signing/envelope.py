@@ -152,8 +152,14 @@ def parse_envelope(state: bytes) -> Envelope:
             )
         if not isinstance(key_id, str) or set(raw) != {"body", "key_id", "sig", "batch"}:
             raise ValueError("unexpected envelope fields")
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError,
-            binascii.Error) as e:
+    except (
+        orjson.JSONDecodeError,
+        KeyError,
+        TypeError,
+        ValueError,
+        AttributeError,
+        binascii.Error,
+    ) as e:
         raise EnvelopeUndecodable(f"stored state is not an offerledger envelope: {e}") from e
     return Envelope(body=body, key_id=key_id, signature=signature, batch=proof)
 

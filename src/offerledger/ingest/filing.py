@@ -1,0 +1,198 @@
+"""Stage one of the filing parser: a file's bytes into a :class:`ParsedFiling`, no ledger needed."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date
+from pathlib import Path
+
+from offerledger.events import filing_stream_name, normalize_text
+from offerledger.ingest.blocks import Para, paragraphs
+from offerledger.ingest.cover import (
+    INTRO,
+    parse_cover,
+    parse_exhibit_index,
+    parse_intro,
+    parse_signature,
+)
+from offerledger.ingest.errors import FilingUnreadable
+from offerledger.ingest.instructions import split_instructions
+from offerledger.ingest.model import ExhibitIndexEntry, ExhibitText, ParsedFiling
+from offerledger.ingest.source import read_submission
+from offerledger.ingest.source_types import Line, SourceDocument
+
+_SIGNATURE = re.compile(r"^SIGNATURES?$", re.I)
+_INDEX = re.compile(r"^(?:INDEX\s+(?:TO|OF)\s+EXHIBITS|EXHIBIT\s+INDEX)\.?$", re.I)
+_EXHIBIT_HEADING = re.compile(r"^\s*Exhibit\s+(?:99\.?\s*)?(?P<id>(?:\(\s*[a-zA-Z0-9]{1,4}\s*\)\s*)"
+                              r"{1,4})\s*$", re.I)
+_ITEM = re.compile(r"^Item\s+\d+", re.I)
+
+
+def exhibit_key(exhibit_id: str) -> str:
+    """Exhibit ids compare without case or spaces: "(A)(1)(g)" equals "(a)(1)(G)"."""
+    return re.sub(r"\s+", "", exhibit_id).lower()
+
+
+def parse_filing_file(path: str | Path) -> ParsedFiling:
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise FilingUnreadable(f"cannot read the file: {e.strerror}", file=p) from e
+    return parse_filing(data, name=str(p))
+
+
+def parse_filing(data: bytes, *, name: str) -> ParsedFiling:
+    """Read a Schedule TO filing (plain text, EDGAR submission or HTML) into a ParsedFiling."""
+    sub = read_submission(data, name=name)
+    header = sub.header
+    form = (header.get("CONFORMED SUBMISSION TYPE") or "").upper()
+    if form and not form.startswith("SC TO"):
+        raise FilingUnreadable(f"the submission is a {form}, not a Schedule TO", file=name)
+    if form.startswith("SC TO-T"):
+        raise FilingUnreadable(
+            f"the submission is a {form} (a third-party tender offer); offerledger records "
+            "issuer tender offers (Rule 13e-4)", file=name)
+    main = next((d for d in sub.documents if (d.type or "").upper().startswith("SC TO")),
+                sub.documents[0])
+    paras = paragraphs(main.lines, html=main.html)
+    cover_text = " ".join(p.text for p in paras[:60]).upper()
+    if "SCHEDULE TO" not in cover_text and not form:
+        raise FilingUnreadable("no Schedule TO cover page was found", file=name,
+                               hint="ingest the SC TO-I, SC TO-I/A or SC TO-C document itself")
+    intro_at = next((i for i, p in enumerate(paras) if INTRO.match(p.text)), None)
+    sig_at = _find(paras, _SIGNATURE, start=intro_at or 0)
+    index_at = _find(paras, _INDEX, start=sig_at if sig_at is not None else (intro_at or 0))
+    heads = [i for i, p in enumerate(paras) if _EXHIBIT_HEADING.match(p.raw.strip())
+             and i > (sig_at if sig_at is not None else (intro_at or 0))]
+    body_end = min(x for x in (sig_at, index_at, heads[0] if heads else None, len(paras))
+                   if x is not None)
+    cover_end = intro_at if intro_at is not None else _find(paras, _ITEM, start=0) or body_end
+    cover = parse_cover(paras[:cover_end] or paras[:1], header)
+    intro = None
+    body_start = cover_end
+    if intro_at is not None:
+        end = intro_at + 1
+        while end < body_end and not _ITEM.match(paras[end].text) and not _instruction_like(
+                paras[end]):
+            end += 1
+        intro = parse_intro(paras[intro_at:end], cover.amendment_number)
+        body_start = end
+    instructions = (
+        split_instructions(paras[body_start:body_end]) if cover.form == "SC TO-I/A" else []
+    )
+    signature = None
+    if sig_at is not None:
+        sig_end = min(x for x in (index_at, heads[0] if heads else None, len(paras))
+                      if x is not None and x > sig_at)
+        signature = parse_signature(paras[sig_at:sig_end])
+    index: list[ExhibitIndexEntry] = []
+    if index_at is not None:
+        idx_end = heads[0] if heads and heads[0] > index_at else len(paras)
+        index = parse_exhibit_index(paras[index_at + 1: idx_end])
+    titles = {exhibit_key(e.exhibit_id): e.title for e in index}
+    exhibits = _inline_exhibits(paras, heads, titles)
+    for doc in sub.documents:
+        if doc is not main and (doc.type or "").upper().startswith("EX"):
+            ex = _document_exhibit(doc, titles)
+            if ex is not None:
+                exhibits.append(ex)
+    filed_on = _header_date(header.get("FILED AS OF DATE")) or (
+        signature.signed_on if signature else None)
+    return ParsedFiling(
+        source=name,
+        sha256=sub.sha256,
+        stream_name=filing_stream_name(sha256=sub.sha256),
+        accession=header.get("ACCESSION NUMBER") or _accession_from_name(name),
+        cik=header.get("CENTRAL INDEX KEY"),
+        file_number=header.get("SEC FILE NUMBER"),
+        filed_on=filed_on,
+        cover=cover,
+        intro=intro,
+        instructions=tuple(instructions),
+        signature=signature,
+        exhibit_index=tuple(index),
+        exhibits=tuple(exhibits),
+    )
+
+
+def _find(paras: list[Para], rx: re.Pattern[str], *, start: int) -> int | None:
+    return next((i for i in range(start, len(paras)) if rx.match(paras[i].text)), None)
+
+
+def _instruction_like(para: Para) -> bool:
+    return bool(re.match(r"^(?:[A-Z]|\d{1,2})[.)]\s", para.text)) or bool(
+        re.search(r"\bis\s+hereby\s+amended\b|\bhas\s+been\s+(?:deleted|inserted|amended)\b",
+                  para.text, re.I))
+
+
+def exhibit_text(lines: list[Line] | tuple[Line, ...]) -> str:
+    """The normalized text of an exhibit (its "Exhibit (a)(11)" heading line excluded)."""
+    body = list(lines)
+    while body and not body[0].text.strip():
+        body.pop(0)
+    if body and _EXHIBIT_HEADING.match(body[0].text):
+        body.pop(0)
+    return normalize_text("\n".join(line.text for line in body))
+
+
+def _make_exhibit(exhibit_id: str, title: str, lines: list[Line], doc_type: str | None
+                  ) -> ExhibitText:
+    text = exhibit_text(lines)
+    return ExhibitText(
+        first_line=lines[0].no,
+        last_line=lines[-1].no,
+        exhibit_id=exhibit_id,
+        title=title,
+        document_type=doc_type,
+        text=text,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+    )
+
+
+def _inline_exhibits(paras: list[Para], heads: list[int], titles: dict[str, str]
+                     ) -> list[ExhibitText]:
+    out = []
+    for k, at in enumerate(heads):
+        end = heads[k + 1] if k + 1 < len(heads) else len(paras)
+        m = _EXHIBIT_HEADING.match(paras[at].raw.strip())
+        assert m is not None
+        exhibit_id = re.sub(r"\s+", "", m.group("id"))
+        lines = [line for p in paras[at:end] for line in p.lines]
+        title = titles.get(exhibit_key(exhibit_id)) or (
+            paras[at + 1].text if at + 1 < end else exhibit_id)
+        out.append(_make_exhibit(exhibit_id, title, lines, None))
+    return out
+
+
+def _document_exhibit(doc: SourceDocument, titles: dict[str, str]) -> ExhibitText | None:
+    lines = [line for line in doc.lines if line.text.strip()]
+    if not lines:
+        return None
+    m = _EXHIBIT_HEADING.match(lines[0].text)
+    if m:
+        exhibit_id = re.sub(r"\s+", "", m.group("id"))
+    else:
+        parts = re.findall(r"\(?([A-Za-z0-9]{1,4})\)?", (doc.type or "").split(".", 1)[-1])
+        exhibit_id = "".join(f"({p.lower() if p.isalpha() and len(p) == 1 else p})"
+                             for p in parts) or (doc.type or "exhibit")
+    title = titles.get(exhibit_key(exhibit_id)) or doc.description or exhibit_id
+    return _make_exhibit(exhibit_id, title, list(doc.lines), doc.type)
+
+
+def _header_date(value: str | None) -> date | None:
+    if value and re.fullmatch(r"\d{8}", value):
+        try:
+            return date(int(value[:4]), int(value[4:6]), int(value[6:]))
+        except ValueError:
+            return None
+    return None
+
+
+def _accession_from_name(name: str) -> str | None:
+    m = re.search(r"(\d{10}-\d{2}-\d{6})", name)
+    return m.group(1) if m else None
+
+
+__all__ = ["exhibit_key", "exhibit_text", "parse_filing", "parse_filing_file"]
