@@ -72,7 +72,7 @@ def test_rfc8785_section_3_2_3_sorting_example() -> None:
         ((1, ("x",)), b'[1,["x"]]'),
     ],
 )
-def test_known_answers(value: object, expected: bytes) -> None:
+def test_known_answers(value: Any, expected: bytes) -> None:
     assert canonical_json(value) == expected
     assert rfc8785.dumps(value) == expected  # the reference agrees with the expectation
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import os
+import secrets
 import stat
 import sys
 from pathlib import Path
@@ -213,7 +214,7 @@ def write_key_file(*, path: Path, key: SigningKey, passphrase: bytes) -> None:
         serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(passphrase),
     )
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
     flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(temporary, flags, 0o600)

@@ -1,0 +1,129 @@
+"""The CLI: exit codes, one-line errors naming the field/file/line, ledger unchanged on refusal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from dbedit import DbEdit
+
+from offerledger.cli import cli
+from offerledger.demo import run_demo
+
+PASS = b"test-passphrase"
+OFFICER = "Russell I. Zuckerman"
+
+
+@pytest.fixture
+def demo_db(ledger_db: str) -> str:
+    run_demo(ledger_db, passphrase=PASS, employees=8)
+    return ledger_db
+
+
+def invoke(db: str, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["--db", db, *args], catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_verify_clean_exit_0(demo_db: str) -> None:
+    code, out, _ = invoke(demo_db, "verify", "--json")
+    assert code == 0
+    assert json.loads(out)["ok"] is True
+
+
+def test_verify_tampered_exit_1(demo_db: str) -> None:
+    edit = DbEdit(demo_db)
+    key, *_, state = edit.rows()[5]
+    edit.set_state(key, state.replace(b"20", b"21", 1))
+    edit.close()
+    code, out, _ = invoke(demo_db, "verify")
+    assert code == 1
+    assert "bad-signature" in out or "non-canonical" in out
+
+
+def test_bad_field_in_file_names_file_line_field_and_writes_nothing(
+    demo_db: str, tmp_path: Path
+) -> None:
+    data = tmp_path / "waiver.json"
+    data.write_text('{\n  "effective": {"kind": "date", "on": "2001-09-20"},\n'
+                    '  "condition_id": "7(b)",\n  "condition_kind": "sometimes"\n}\n')
+    edit = DbEdit(demo_db)
+    before = edit.snapshot()
+    code, _, err = invoke(
+        demo_db, "record", "condition-waived", "--key", OFFICER, "--file", str(data)
+    )
+    assert code == 2
+    assert err.startswith(f"Error: {data}, line 4, field 'condition_kind': Input should be")
+    assert "Traceback" not in err
+    assert edit.snapshot() == before
+    edit.close()
+
+
+def test_invalid_json_names_line_and_column(demo_db: str, tmp_path: Path) -> None:
+    data = tmp_path / "bad.json"
+    data.write_text('{\n  "condition_id": "7(b)",\n  oops\n}\n')
+    code, _, err = invoke(
+        demo_db, "record", "condition-waived", "--key", OFFICER, "--file", str(data)
+    )
+    assert code == 2
+    assert f"{data}, line 3, column 3: invalid JSON" in err
+
+
+def test_refused_action_exit_2_ledger_unchanged(demo_db: str) -> None:
+    edit = DbEdit(demo_db)
+    before = edit.snapshot()
+    code, _, err = invoke(
+        demo_db, "record", "offer-expired", "--key", OFFICER, "--effective",
+        "2001-10-01T10:00:00-04:00",
+    )
+    assert code == 2
+    assert "refused (expiration): the offer has already expired" in err
+    assert edit.snapshot() == before
+    edit.close()
+
+
+def test_bad_effective_time(demo_db: str) -> None:
+    code, _, err = invoke(
+        demo_db, "record", "condition-waived", "--key", OFFICER, "--effective", "yesterday",
+        "--condition-id", "7(b)", "--condition-kind", "other",
+    )
+    assert code == 2
+    assert "field '--effective'" in err
+
+
+def test_no_ledger_exit_3(tmp_path: Path) -> None:
+    code, _, err = invoke(str(tmp_path / "none.db"), "verify")
+    assert code == 3
+    assert "no ledger at" in err
+
+
+def test_log_filters(demo_db: str) -> None:
+    code, out, _ = invoke(demo_db, "log", "--type", "NoticeDispatched", "--json")
+    assert code == 0
+    rows = json.loads(out)
+    assert [r["payload"]["channel"] for r in rows] == ["email", "paper"]
+
+
+def test_keys_create_list_revoke(demo_db: str) -> None:
+    code, out, err = invoke(demo_db, "keys", "create", "--holder", "Jane Roe", "--role", "clerk")
+    assert code == 0, err
+    kid = out.strip()
+    code, out, _ = invoke(demo_db, "keys", "list", "--json")
+    assert any(k["key_id"] == kid and k["role"] == "clerk" for k in json.loads(out))
+    code, out, _ = invoke(demo_db, "keys", "revoke", kid[:12], "--reason", "left")
+    assert code == 0
+    code, _, err = invoke(demo_db, "keys", "revoke", kid[:12], "--reason", "again")
+    assert code == 2
+    assert "already revoked" in err
+
+
+def test_checkpoint_then_verify(demo_db: str, tmp_path: Path) -> None:
+    out = tmp_path / "head.checkpoint"
+    code, _, err = invoke(demo_db, "checkpoint", "--out", str(out))
+    assert code == 0, err
+    assert out.read_text().startswith("offerledger/")
+    code, text, _ = invoke(demo_db, "verify", "--checkpoint", str(out))
+    assert code == 0
+    assert "from the root key that signed checkpoint" in text
