@@ -1,4 +1,4 @@
-"""The CLI: exit codes, one-line errors naming the field/file/line, ledger unchanged on refusal."""
+"""The CLI: exit codes, one-line errors naming field, file and line; ledger unchanged."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from dbedit import DbEdit
 
+from dbedit import DbEdit
 from offerledger.cli import cli
 from offerledger.demo import run_demo
 
@@ -47,8 +47,10 @@ def test_bad_field_in_file_names_file_line_field_and_writes_nothing(
     demo_db: str, tmp_path: Path
 ) -> None:
     data = tmp_path / "waiver.json"
-    data.write_text('{\n  "effective": {"kind": "date", "on": "2001-09-20"},\n'
-                    '  "condition_id": "7(b)",\n  "condition_kind": "sometimes"\n}\n')
+    data.write_text(
+        '{\n  "effective": {"kind": "date", "on": "2001-09-20"},\n'
+        '  "condition_id": "7(b)",\n  "condition_kind": "sometimes"\n}\n'
+    )
     edit = DbEdit(demo_db)
     before = edit.snapshot()
     code, _, err = invoke(
@@ -75,7 +77,12 @@ def test_refused_action_exit_2_ledger_unchanged(demo_db: str) -> None:
     edit = DbEdit(demo_db)
     before = edit.snapshot()
     code, _, err = invoke(
-        demo_db, "record", "offer-expired", "--key", OFFICER, "--effective",
+        demo_db,
+        "record",
+        "offer-expired",
+        "--key",
+        OFFICER,
+        "--effective",
         "2001-10-01T10:00:00-04:00",
     )
     assert code == 2
@@ -86,8 +93,17 @@ def test_refused_action_exit_2_ledger_unchanged(demo_db: str) -> None:
 
 def test_bad_effective_time(demo_db: str) -> None:
     code, _, err = invoke(
-        demo_db, "record", "condition-waived", "--key", OFFICER, "--effective", "yesterday",
-        "--condition-id", "7(b)", "--condition-kind", "other",
+        demo_db,
+        "record",
+        "condition-waived",
+        "--key",
+        OFFICER,
+        "--effective",
+        "yesterday",
+        "--condition-id",
+        "7(b)",
+        "--condition-kind",
+        "other",
     )
     assert code == 2
     assert "field '--effective'" in err

@@ -1,4 +1,4 @@
-"""The write side's rules on the reference case: each refusal is a clear error and writes nothing."""
+"""The write side's rules on the reference case: a refusal is a clear error, writes nothing."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from dbedit import DbEdit
 
+from dbedit import DbEdit
 from offerledger.actions import record, record_election
 from offerledger.demo import EXPIRATION, demo_key, run_demo
 from offerledger.errors import RuleViolation

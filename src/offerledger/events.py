@@ -198,9 +198,15 @@ def upcast_payload(topic: str, payload: dict[str, Any]) -> tuple[str, dict[str, 
 def register_upcaster(
     *, old: str, new: str, step: Callable[[dict[str, Any]], dict[str, Any]]
 ) -> None:
-    """Declare that payloads stored under ``old`` are read as ``new`` after ``step``."""
+    """Declare that payloads stored under ``old`` are read as ``new`` after ``step``.
+
+    The old class stays registered under its own topic (a fresh process can still decode it);
+    readers go through :func:`event_class_for_topic` and :func:`upcast_payload`, after
+    verification, on the decoded body: stored bytes are never rewritten.
+    """
+    if new not in TOPICS:
+        raise KeyError(f"no event class has topic {new}")
     UPCASTERS[old] = (new, step)
-    register_topic(old, TOPICS[new])
 
 
 # --- keys ---------------------------------------------------------------------------------------
