@@ -115,8 +115,8 @@ def _script(
         ledger.register_key(
             root=root,
             holder=holder,
-            role=role,
-            key=keys[holder],  # type: ignore[arg-type]
+            role=role,  # type: ignore[arg-type]
+            key=keys[holder],
             passphrase=passphrase,
             valid_from=clock.now,
         )
