@@ -150,10 +150,12 @@ class Moment:
 
     as_of: datetime | None = None
     as_recorded: datetime | None = None
+    as_of_day: date | None = None
 
     @classmethod
     def on(cls, day: date | None = None, *, recorded: datetime | None = None) -> Moment:
-        return cls(None if day is None else end_of_day_eastern(day), recorded)
+        """``--as-of DATE``: the end of that day in US Eastern time."""
+        return cls(None if day is None else end_of_day_eastern(day), recorded, day)
 
     def admits(self, stamp: Stamp) -> bool:
         if self.as_recorded is not None and stamp.recorded > self.as_recorded:
@@ -164,9 +166,24 @@ class Moment:
         """Whether the ledger knew of ``stamp`` at this moment's recorded time."""
         return self.as_recorded is None or stamp.recorded <= self.as_recorded
 
+    @property
+    def as_of_text(self) -> str:
+        if self.as_of is None:
+            return "every change on record"
+        if self.as_of_day is not None:
+            return f"{self.as_of_day.isoformat()} (end of day, US Eastern)"
+        return eastern(self.as_of)
+
+    @property
+    def as_recorded_text(self) -> str:
+        if self.as_recorded is None:
+            return "everything recorded"
+        return eastern(self.as_recorded)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "as_of": None if self.as_of is None else eastern(self.as_of),
+            "as_of_date": None if self.as_of_day is None else self.as_of_day.isoformat(),
             "as_recorded": None if self.as_recorded is None else eastern(self.as_recorded),
         }
 

@@ -106,7 +106,7 @@ def _act(entry: Entry) -> Act:
     choices: tuple[tuple[str, str], ...] = ()
     if isinstance(event, ElectionSubmitted | ElectionChanged | ElectionRefused):
         choices = tuple((sys.intern(c.grant_id), c.choice) for c in event.choices)
-    refused = isinstance(event, ElectionRefused)
+    refused = event if isinstance(event, ElectionRefused) else None
     return Act(
         stamp=Stamp.of(entry),
         kind=_KIND[type(event)],
@@ -116,9 +116,9 @@ def _act(entry: Entry) -> Act:
         acted_by=sys.intern(event.acted_by),
         choices=choices,
         grant_ids=event.grant_ids if isinstance(event, ElectionWithdrawn) else (),
-        attempted=event.attempted if refused else None,
-        rule=event.rule if refused else None,
-        reason=event.reason if refused else None,
+        attempted=refused.attempted if refused else None,
+        rule=refused.rule if refused else None,
+        reason=refused.reason if refused else None,
         synthetic=event.synthetic,
     )
 

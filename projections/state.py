@@ -46,13 +46,18 @@ class StreamState:
         return self.changes[0][1] if self.changes else None
 
 
+_EMPLOYEE_TYPES: frozenset[type[LedgerEvent]] = frozenset(
+    {EligibleGrantsRegistered, ElectionReceiptConfirmed, *ELECTION_EVENTS}
+)
+
+
 def stream_kind(event: LedgerEvent) -> str:
     """The kind of stream an event opens: keys, filing, employee, offer or other."""
     if isinstance(event, (KeyRegistered, KeyRevoked)):
         return "keys"
     if isinstance(event, FilingRecorded):
         return "filing"
-    if isinstance(event, EligibleGrantsRegistered | ElectionReceiptConfirmed | ELECTION_EVENTS):
+    if type(event) in _EMPLOYEE_TYPES:
         return "employee"
     if isinstance(event, OfferCommenced):
         return "offer"
@@ -73,7 +78,7 @@ def fold_stream(state: StreamState | None, entry: Entry) -> StreamState:
 
 
 def is_employee_event(event: LedgerEvent) -> bool:
-    return isinstance(event, EligibleGrantsRegistered | ElectionReceiptConfirmed | ELECTION_EVENTS)
+    return type(event) in _EMPLOYEE_TYPES
 
 
 def fold_into(

@@ -90,11 +90,7 @@ def paragraphs(lines: tuple[Line, ...] | list[Line], *, html: bool = False) -> l
 
 def _continues(previous: list[Line], line: Line) -> bool:
     stripped = line.text.strip()
-    return (
-        not _ENDS_SENTENCE.search(previous[-1].text)
-        and bool(stripped)
-        and stripped[0].islower()
-    )
+    return not _ENDS_SENTENCE.search(previous[-1].text) and bool(stripped) and stripped[0].islower()
 
 
 __all__ = ["Para", "paragraphs"]

@@ -9,22 +9,30 @@ from offerledger.ingest.blocks import Para
 from offerledger.ingest.dates import parse_date
 from offerledger.ingest.model import CoverPage, ExhibitIndexEntry, IntroStatement, SignatureBlock
 
-_NUMBER_WORDS = {w: i + 1 for i, w in enumerate(
-    "one two three four five six seven eight nine ten eleven twelve".split())}
+_NUMBER_WORDS = {
+    w: i + 1
+    for i, w in enumerate("one two three four five six seven eight nine ten eleven twelve".split())
+}
 _SEPARATOR = re.compile(r"^[\s\-=_*]{3,}$")
 _BOX = r"(?:\[\s*[xX_✓√]?\s*\]|\|\s*/?\s*[xX_]?\s*/?\s*\||/\s*[xX]?\s*/|[☒☐⌧þýo¨■□✓]|\b[xX]\b)"
 _LABELS = (
     ("fee_offset_rule_0_11", r"(?:check (?:the )?box if )?any part of the fee is offset"),
-    ("preliminary_communications", r"(?:check (?:the )?box if )?the filing relates solely to "
-     r"preliminary communications"),
+    (
+        "preliminary_communications",
+        r"(?:check (?:the )?box if )?the filing relates solely to "
+        r"preliminary communications",
+    ),
     ("cross_border_issuer_rule_13e_4i", r"Rule 13e-4\(i\)"),
     ("cross_border_third_party_rule_14d_1d", r"Rule 14d-1\(d\)"),
     ("third_party_rule_14d_1", r"third[- ]party tender offer subject to Rule 14d-1"),
     ("issuer_rule_13e_4", r"issuer tender offer subject to Rule 13e-4"),
     ("going_private_rule_13e_3", r"going[- ]private transaction subject to Rule 13e-3"),
     ("amendment_13d_rule_13d_2", r"amendment to Schedule 13D under Rule 13d-2"),
-    ("final_amendment", r"(?:check the following box )?if the filing is a final amendment "
-     r"reporting the results of the tender offer[.:]?"),
+    (
+        "final_amendment",
+        r"(?:check the following box )?if the filing is a final amendment "
+        r"reporting the results of the tender offer[.:]?",
+    ),
 )
 _CHECKED = re.compile(r"[xX✓√☒⌧þý■]")
 INTRO = re.compile(
@@ -58,8 +66,12 @@ def _before(lines: list[str], pattern: str) -> str | None:
 
 
 def _tail(head: str) -> str:
-    parts = re.split(r"-{3,}|={3,}|_{3,}|\)\s+(?=[A-Z])|\(AMENDMENT NO\.?\s*\w+\)|"
-                     r"AMENDMENT NO\.?\s*\d+\s+", head, flags=re.I)
+    parts = re.split(
+        r"-{3,}|={3,}|_{3,}|\)\s+(?=[A-Z])|\(AMENDMENT NO\.?\s*\w+\)|"
+        r"AMENDMENT NO\.?\s*\d+\s+",
+        head,
+        flags=re.I,
+    )
     return parts[-1].strip()
 
 
@@ -88,7 +100,7 @@ def parse_cover(paras: Sequence[Para], header: dict[str, str]) -> CoverPage:
     return CoverPage(
         first_line=paras[0].first_line if paras else 1,
         last_line=paras[-1].last_line if paras else 1,
-        form=form,  # type: ignore[arg-type]
+        form=form,
         form_as_filed=filed_form,
         amendment_number=amendment,
         final_amendment=final,
@@ -109,11 +121,11 @@ def _boxes(text: str) -> dict[str, bool]:
     boxes: dict[str, bool] = {}
     previous_end = 0
     for k, (start, end, key) in enumerate(found):
-        window = text[max(previous_end, start - 16): start]
+        window = text[max(previous_end, start - 16) : start]
         tokens = list(re.finditer(_BOX, window))
         if key == "final_amendment" or not tokens:
             after_end = found[k + 1][0] if k + 1 < len(found) else len(text)
-            after = list(re.finditer(_BOX, text[end: min(after_end, end + 12)]))
+            after = list(re.finditer(_BOX, text[end : min(after_end, end + 12)]))
             tokens = after[:1] or tokens
         if tokens:
             boxes[key] = bool(_CHECKED.search(tokens[-1].group(0)))
@@ -125,7 +137,10 @@ def parse_intro(paras: Sequence[Para], amendment: int | None) -> IntroStatement:
     text = " ".join(p.text for p in paras)
     m = re.search(
         r"(?:amends|supplements)(?:\s+and\s+supplements)?\s+the\s+(?P<stmt>.+?Schedule\s+TO(?:-I)?)"
-        r"(?P<rest>.*)", text, re.I)
+        r"(?P<rest>.*)",
+        text,
+        re.I,
+    )
     amends = None
     filed = None
     as_amended = False
@@ -133,19 +148,27 @@ def parse_intro(paras: Sequence[Para], amendment: int | None) -> IntroStatement:
     if m:
         amends = re.sub(r"\s*\(the\s+[\"\u201c].*$", "", m.group("stmt"))
         rest = m.group("rest")[:600]
-        fm = re.search(r"filed\s+with\s+the\s+Securities\s+and\s+Exchange\s+Commission\s+on\s+"
-                       r"(?:or\s+about\s+)?(.{0,30})", rest, re.I)
+        fm = re.search(
+            r"filed\s+with\s+the\s+Securities\s+and\s+Exchange\s+Commission\s+on\s+"
+            r"(?:or\s+about\s+)?(.{0,30})",
+            rest,
+            re.I,
+        )
         filed = parse_date(fm.group(1)) if fm else None
         am = re.search(r"as\s+(?:previously\s+)?amended(?P<by>\s+by\s+[^(]{0,300})?", rest, re.I)
         if am:
             as_amended = True
-            numbers = [int(n) for n in re.findall(r"Amendment\s+No\.?\s*(\d+)", am.group("by") or "")]
+            by = am.group("by") or ""
+            numbers = [int(n) for n in re.findall(r"Amendment\s+No\.?\s*(\d+)", by)]
             if numbers:
                 prior = tuple(sorted(set(numbers)))
             elif amendment is not None:
                 prior = tuple(range(1, amendment))
-    doc = re.search(r"the\s+(?P<doc>Offer\s+to\s+(?:Exchange|Purchase))[^.]{0,60}?dated\s+"
-                    r"(?P<date>[A-Z][a-z]+\.?\s+\d{1,2},\s+\d{4})", text)
+    doc = re.search(
+        r"the\s+(?P<doc>Offer\s+to\s+(?:Exchange|Purchase))[^.]{0,60}?dated\s+"
+        r"(?P<date>[A-Z][a-z]+\.?\s+\d{1,2},\s+\d{4})",
+        text,
+    )
     return IntroStatement(
         first_line=paras[0].first_line,
         last_line=paras[-1].last_line,
@@ -178,7 +201,7 @@ def parse_signature(paras: Sequence[Para]) -> SignatureBlock:
                 if prev and prev.isupper() and not prev.startswith("SIGNATURE"):
                     company = prev
                     break
-            rest = [x for x in lines[i + 1:] if x and not _SEPARATOR.match(x)]
+            rest = [x for x in lines[i + 1 :] if x and not _SEPARATOR.match(x)]
             if name is None and rest and not rest[0].lower().startswith(("name:", "date")):
                 name = rest[0]
                 title_lines = []
@@ -199,8 +222,10 @@ def parse_signature(paras: Sequence[Para]) -> SignatureBlock:
     )
 
 
-_ENTRY = re.compile(r"^\s*(?:Exhibit\s+)?(?:99\.?\s*)?(?P<id>(?:\([a-zA-Z0-9]{1,4}\)){1,4})"
-                    r"\s+(?P<title>\S.*)$")
+_ENTRY = re.compile(
+    r"^\s*(?:Exhibit\s+)?(?:99\.?\s*)?(?P<id>(?:\([a-zA-Z0-9]{1,4}\)){1,4})"
+    r"\s+(?P<title>\S.*)$"
+)
 
 
 def parse_exhibit_index(paras: Sequence[Para]) -> list[ExhibitIndexEntry]:
@@ -212,8 +237,12 @@ def parse_exhibit_index(paras: Sequence[Para]) -> list[ExhibitIndexEntry]:
             if m:
                 if current:
                     entries.append(ExhibitIndexEntry.model_validate(current))
-                current = {"first_line": line.no, "last_line": line.no,
-                           "exhibit_id": m.group("id"), "title": m.group("title").strip()}
+                current = {
+                    "first_line": line.no,
+                    "last_line": line.no,
+                    "exhibit_id": m.group("id"),
+                    "title": m.group("title").strip(),
+                }
             elif current and line.text.strip() and line.text.startswith(" "):
                 current["title"] = f"{current['title']} {line.text.strip()}"
                 current["last_line"] = line.no

@@ -12,16 +12,26 @@ _MONTHS = {
     m: i + 1
     for i, names in enumerate(
         [
-            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
-            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
-            ("september", "sept", "sep"), ("october", "oct"), ("november", "nov"),
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sept", "sep"),
+            ("october", "oct"),
+            ("november", "nov"),
             ("december", "dec"),
         ]
     )
     for m in names
 }
-MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|" \
+MONTH = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|"
     r"December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?"
+)
 DATE = rf"(?P<month>{MONTH})\s+(?P<day>\d{{1,2}}),?\s+(?P<year>\d{{4}})"
 _DATE = re.compile(DATE, re.I)
 _TIME = re.compile(
@@ -54,7 +64,7 @@ def parse_deadline(text: str) -> datetime | None:
     another zone is returned as None (reported, never converted by guess).
     """
     for tm in _TIME.finditer(text):
-        window = text[tm.end(): tm.end() + 80]
+        window = text[tm.end() : tm.end() + 80]
         dm = _DATE.search(window)
         if dm is None:
             continue

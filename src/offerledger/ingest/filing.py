@@ -24,8 +24,11 @@ from offerledger.ingest.source_types import Line, SourceDocument
 
 _SIGNATURE = re.compile(r"^SIGNATURES?$", re.I)
 _INDEX = re.compile(r"^(?:INDEX\s+(?:TO|OF)\s+EXHIBITS|EXHIBIT\s+INDEX)\.?$", re.I)
-_EXHIBIT_HEADING = re.compile(r"^\s*Exhibit\s+(?:99\.?\s*)?(?P<id>(?:\(\s*[a-zA-Z0-9]{1,4}\s*\)\s*)"
-                              r"{1,4})\s*$", re.I)
+_EXHIBIT_HEADING = re.compile(
+    r"^\s*Exhibit\s+(?:99\.?\s*)?(?P<id>(?:\(\s*[a-zA-Z0-9]{1,4}\s*\)\s*)"
+    r"{1,4})\s*$",
+    re.I,
+)
 _ITEM = re.compile(r"^Item\s+\d+", re.I)
 
 
@@ -53,29 +56,43 @@ def parse_filing(data: bytes, *, name: str) -> ParsedFiling:
     if form.startswith("SC TO-T"):
         raise FilingUnreadable(
             f"the submission is a {form} (a third-party tender offer); offerledger records "
-            "issuer tender offers (Rule 13e-4)", file=name)
-    main = next((d for d in sub.documents if (d.type or "").upper().startswith("SC TO")),
-                sub.documents[0])
+            "issuer tender offers (Rule 13e-4)",
+            file=name,
+        )
+    main = next(
+        (d for d in sub.documents if (d.type or "").upper().startswith("SC TO")), sub.documents[0]
+    )
     paras = paragraphs(main.lines, html=main.html)
     cover_text = " ".join(p.text for p in paras[:60]).upper()
     if "SCHEDULE TO" not in cover_text and not form:
-        raise FilingUnreadable("no Schedule TO cover page was found", file=name,
-                               hint="ingest the SC TO-I, SC TO-I/A or SC TO-C document itself")
+        raise FilingUnreadable(
+            "no Schedule TO cover page was found",
+            file=name,
+            hint="ingest the SC TO-I, SC TO-I/A or SC TO-C document itself",
+        )
     intro_at = next((i for i, p in enumerate(paras) if INTRO.match(p.text)), None)
     sig_at = _find(paras, _SIGNATURE, start=intro_at or 0)
     index_at = _find(paras, _INDEX, start=sig_at if sig_at is not None else (intro_at or 0))
-    heads = [i for i, p in enumerate(paras) if _EXHIBIT_HEADING.match(p.raw.strip())
-             and i > (sig_at if sig_at is not None else (intro_at or 0))]
-    body_end = min(x for x in (sig_at, index_at, heads[0] if heads else None, len(paras))
-                   if x is not None)
+    heads = [
+        i
+        for i, p in enumerate(paras)
+        if _EXHIBIT_HEADING.match(p.raw.strip())
+        and i > (sig_at if sig_at is not None else (intro_at or 0))
+    ]
+    body_end = min(
+        x for x in (sig_at, index_at, heads[0] if heads else None, len(paras)) if x is not None
+    )
     cover_end = intro_at if intro_at is not None else _find(paras, _ITEM, start=0) or body_end
     cover = parse_cover(paras[:cover_end] or paras[:1], header)
     intro = None
     body_start = cover_end
     if intro_at is not None:
         end = intro_at + 1
-        while end < body_end and not _ITEM.match(paras[end].text) and not _instruction_like(
-                paras[end]):
+        while (
+            end < body_end
+            and not _ITEM.match(paras[end].text)
+            and not _instruction_like(paras[end])
+        ):
             end += 1
         intro = parse_intro(paras[intro_at:end], cover.amendment_number)
         body_start = end
@@ -84,13 +101,16 @@ def parse_filing(data: bytes, *, name: str) -> ParsedFiling:
     )
     signature = None
     if sig_at is not None:
-        sig_end = min(x for x in (index_at, heads[0] if heads else None, len(paras))
-                      if x is not None and x > sig_at)
+        sig_end = min(
+            x
+            for x in (index_at, heads[0] if heads else None, len(paras))
+            if x is not None and x > sig_at
+        )
         signature = parse_signature(paras[sig_at:sig_end])
     index: list[ExhibitIndexEntry] = []
     if index_at is not None:
         idx_end = heads[0] if heads and heads[0] > index_at else len(paras)
-        index = parse_exhibit_index(paras[index_at + 1: idx_end])
+        index = parse_exhibit_index(paras[index_at + 1 : idx_end])
     titles = {exhibit_key(e.exhibit_id): e.title for e in index}
     exhibits = _inline_exhibits(paras, heads, titles)
     for doc in sub.documents:
@@ -99,7 +119,8 @@ def parse_filing(data: bytes, *, name: str) -> ParsedFiling:
             if ex is not None:
                 exhibits.append(ex)
     filed_on = _header_date(header.get("FILED AS OF DATE")) or (
-        signature.signed_on if signature else None)
+        signature.signed_on if signature else None
+    )
     return ParsedFiling(
         source=name,
         sha256=sub.sha256,
@@ -123,8 +144,12 @@ def _find(paras: list[Para], rx: re.Pattern[str], *, start: int) -> int | None:
 
 def _instruction_like(para: Para) -> bool:
     return bool(re.match(r"^(?:[A-Z]|\d{1,2})[.)]\s", para.text)) or bool(
-        re.search(r"\bis\s+hereby\s+amended\b|\bhas\s+been\s+(?:deleted|inserted|amended)\b",
-                  para.text, re.I))
+        re.search(
+            r"\bis\s+hereby\s+amended\b|\bhas\s+been\s+(?:deleted|inserted|amended)\b",
+            para.text,
+            re.I,
+        )
+    )
 
 
 def exhibit_text(lines: list[Line] | tuple[Line, ...]) -> str:
@@ -137,9 +162,16 @@ def exhibit_text(lines: list[Line] | tuple[Line, ...]) -> str:
     return normalize_text("\n".join(line.text for line in body))
 
 
-def _make_exhibit(exhibit_id: str, title: str, lines: list[Line], doc_type: str | None
-                  ) -> ExhibitText:
+def _make_exhibit(
+    exhibit_id: str, title: str, paras: list[Para], doc_type: str | None
+) -> ExhibitText:
+    lines = [line for p in paras for line in p.lines]
     text = exhibit_text(lines)
+    repeats = [
+        i
+        for i in split_instructions(paras)
+        if i.label and i.locator is not None and i.locator.action != "file_exhibit"
+    ]
     return ExhibitText(
         first_line=lines[0].no,
         last_line=lines[-1].no,
@@ -148,21 +180,23 @@ def _make_exhibit(exhibit_id: str, title: str, lines: list[Line], doc_type: str 
         document_type=doc_type,
         text=text,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        repeats=tuple(repeats),
     )
 
 
-def _inline_exhibits(paras: list[Para], heads: list[int], titles: dict[str, str]
-                     ) -> list[ExhibitText]:
+def _inline_exhibits(
+    paras: list[Para], heads: list[int], titles: dict[str, str]
+) -> list[ExhibitText]:
     out = []
     for k, at in enumerate(heads):
         end = heads[k + 1] if k + 1 < len(heads) else len(paras)
         m = _EXHIBIT_HEADING.match(paras[at].raw.strip())
         assert m is not None
         exhibit_id = re.sub(r"\s+", "", m.group("id"))
-        lines = [line for p in paras[at:end] for line in p.lines]
         title = titles.get(exhibit_key(exhibit_id)) or (
-            paras[at + 1].text if at + 1 < end else exhibit_id)
-        out.append(_make_exhibit(exhibit_id, title, lines, None))
+            paras[at + 1].text if at + 1 < end else exhibit_id
+        )
+        out.append(_make_exhibit(exhibit_id, title, paras[at:end], None))
     return out
 
 
@@ -175,10 +209,11 @@ def _document_exhibit(doc: SourceDocument, titles: dict[str, str]) -> ExhibitTex
         exhibit_id = re.sub(r"\s+", "", m.group("id"))
     else:
         parts = re.findall(r"\(?([A-Za-z0-9]{1,4})\)?", (doc.type or "").split(".", 1)[-1])
-        exhibit_id = "".join(f"({p.lower() if p.isalpha() and len(p) == 1 else p})"
-                             for p in parts) or (doc.type or "exhibit")
+        exhibit_id = "".join(
+            f"({p.lower() if p.isalpha() and len(p) == 1 else p})" for p in parts
+        ) or (doc.type or "exhibit")
     title = titles.get(exhibit_key(exhibit_id)) or doc.description or exhibit_id
-    return _make_exhibit(exhibit_id, title, list(doc.lines), doc.type)
+    return _make_exhibit(exhibit_id, title, paragraphs(doc.lines, html=doc.html), doc.type)
 
 
 def _header_date(value: str | None) -> date | None:

@@ -14,9 +14,35 @@ from offerledger.ingest.source_types import Line
 
 _BLOCK = frozenset(
     {
-        "p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "center",
-        "blockquote", "pre", "hr", "ul", "ol", "dd", "dt", "dl", "title", "body", "html",
-        "section", "article", "header", "footer", "page",
+        "p",
+        "div",
+        "br",
+        "tr",
+        "li",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "table",
+        "center",
+        "blockquote",
+        "pre",
+        "hr",
+        "ul",
+        "ol",
+        "dd",
+        "dt",
+        "dl",
+        "title",
+        "body",
+        "html",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "page",
     }
 )
 _CELL = frozenset({"td", "th"})
@@ -62,8 +88,9 @@ class _Collector(HTMLParser):
         if self.skipping:
             return
         if self.current_line is None and data.strip():
-            self.current_line = self.getpos()[0] + self.offset + data[: len(data) - len(
-                data.lstrip())].count("\n")
+            self.current_line = (
+                self.getpos()[0] + self.offset + data[: len(data) - len(data.lstrip())].count("\n")
+            )
         self.current.append(data)
 
     def close(self) -> None:
@@ -86,9 +113,13 @@ def html_to_lines(source: str, *, first_line: int = 1) -> list[Line]:
 
 def looks_like_html(text: str) -> bool:
     head = text[:4000].lower()
-    return "<html" in head or "<body" in head or ("<p" in head and "</p>" in text.lower()) or (
-        "<div" in head and "</div>" in text.lower()
-    ) or ("<table" in head and "</table>" in text.lower())
+    return (
+        "<html" in head
+        or "<body" in head
+        or ("<p" in head and "</p>" in text.lower())
+        or ("<div" in head and "</div>" in text.lower())
+        or ("<table" in head and "</table>" in text.lower())
+    )
 
 
 __all__ = ["html_to_lines", "looks_like_html"]

@@ -20,15 +20,22 @@ _ITEM_HEADING = re.compile(r"^Item\s+(?P<item>\d+[A-Za-z]?)\.?\s*(?P<title>[^.]{
 _ITEM_PREFIX = re.compile(r"^Item\s+(?P<item>\d+[A-Za-z]?)\.\s+[A-Z][^.]{0,90}?\.\s+(?=\S)", re.I)
 _LABEL = re.compile(
     r"^(?:(?P<label>[A-Z]|\d{1,2}|[ivx]{1,5})[.)]|(?P<paren>\([a-z0-9]{1,4}\))[.)]?)\s+"
-    r"(?P<rest>\S.*)$", re.S)
+    r"(?P<rest>\S.*)$",
+    re.S,
+)
 _VERBS = re.compile(
     r"\b(?:amended|deleted|replaced|inserted|restated|revised|supplemented|hereby\s+filed|"
-    r"added|removed)\b", re.I)
-_INLINE = re.compile(r"^(?P<head>.*?(?:the\s+following|as\s+follows|set\s+forth\s+below|to\s+read)"
-                     r"\s*:)\s+(?P<rest>\S.*)$", re.I | re.S)
+    r"added|removed)\b",
+    re.I,
+)
+_INLINE = re.compile(
+    r"^(?P<head>.*?(?:the\s+following|as\s+follows|set\s+forth\s+below|to\s+read)"
+    r"\s*:)\s+(?P<rest>\S.*)$",
+    re.I | re.S,
+)
 _BULLET = re.compile(r"^(?:[\u2022\u00b7\u25cf\u25aa\u2013*-]|o(?=\s{1,}))\s*")
-_OPEN = ("\"", "\u201c")
-_CLOSE = ("\"", "\u201d")
+_OPEN = ('"', "\u201c")
+_CLOSE = ('"', "\u201d")
 
 
 def _head_like(text: str) -> bool:
@@ -48,7 +55,7 @@ def split_instructions(paras: Sequence[Para]) -> list[Instruction]:
         prefix = _ITEM_PREFIX.match(text)
         if prefix:
             item = prefix.group("item")
-            text = text[prefix.end():]
+            text = text[prefix.end() :]
         label = None
         lm = _LABEL.match(text)
         body = text
@@ -60,22 +67,38 @@ def split_instructions(paras: Sequence[Para]) -> list[Instruction]:
             if im:
                 body, inline = im.group("head"), im.group("rest")
             entry: dict[str, object] = {
-                "first_line": para.first_line, "last_line": para.last_line, "label": label,
-                "item": item, "head": body, "payload": [],
+                "first_line": para.first_line,
+                "last_line": para.last_line,
+                "label": label,
+                "item": item,
+                "head": body,
+                "payload": [],
             }
             if inline:
                 entry["payload"] = [(para, inline)]
+                entry["closed"] = inline.startswith(_OPEN) and inline.rstrip().endswith(_CLOSE)
             out.append(entry)
             continue
-        if out:
+        if out and not out[-1].get("closed"):
             payload = out[-1]["payload"]
             assert isinstance(payload, list)
             payload.append((para, text))
             out[-1]["last_line"] = para.last_line
+            opened = normalize_text(payload[0][1]).startswith(_OPEN)
+            if opened and text.rstrip().endswith(_CLOSE):
+                out[-1]["closed"] = True
             continue
-        out.append({"first_line": para.first_line, "last_line": para.last_line, "label": None,
-                    "item": item, "head": text, "payload": [],
-                    "problem": "text under an item that is not an amendment instruction"})
+        out.append(
+            {
+                "first_line": para.first_line,
+                "last_line": para.last_line,
+                "label": None,
+                "item": item,
+                "head": text,
+                "payload": [],
+                "problem": "text under an item that is not an amendment instruction",
+            }
+        )
     return [_finish(e) for e in out]
 
 
@@ -94,11 +117,11 @@ def _finish(entry: dict[str, object]) -> Instruction:
     return Instruction(
         first_line=int(str(entry["first_line"])),
         last_line=int(str(entry["last_line"])),
-        label=entry["label"],  # type: ignore[arg-type]
-        item=entry["item"],  # type: ignore[arg-type]
+        label=entry["label"],
+        item=entry["item"],
         head=head,
         locator=locator,
-        problem=problem,  # type: ignore[arg-type]
+        problem=problem,
         payload=tuple(payload),
     )
 
@@ -117,8 +140,9 @@ def _payload(raw: list[tuple[Para, str]]) -> list[Payload]:
         bullet = bool(_BULLET.match(text)) and len(text) > 2
         if bullet:
             text = normalize_text(_BULLET.sub("", text, count=1), drop_quotes=True)
-        out.append(Payload(first_line=para.first_line, last_line=para.last_line, text=text,
-                           bullet=bullet))
+        out.append(
+            Payload(first_line=para.first_line, last_line=para.last_line, text=text, bullet=bullet)
+        )
     return out
 
 

@@ -19,22 +19,37 @@ _WORDS = (
     "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth"
 ).split()
 _FROM_END = {
-    "last": -1, "final": -1, "ultimate": -1, "penultimate": -2, "second-to-last": -2,
-    "second to last": -2, "next-to-last": -2, "next to last": -2, "third-to-last": -3,
+    "last": -1,
+    "final": -1,
+    "ultimate": -1,
+    "penultimate": -2,
+    "second-to-last": -2,
+    "second to last": -2,
+    "next-to-last": -2,
+    "next to last": -2,
+    "third-to-last": -3,
     "third to last": -3,
 }
 ORD = (
     r"(?:second[- ]to[- ]last|next[- ]to[- ]last|third[- ]to[- ]last|penultimate|ultimate|"
     r"last|final|" + "|".join(_WORDS) + r"|\d{1,2}(?:st|nd|rd|th))"
 )
-_Q = "\"\u201c\u201d"
+_Q = '"\u201c\u201d'
 _KIND = r"(?:paragraphs?|bullet(?:ed)?[- ]points?|bullets?|bulleted paragraphs?|sentences?)"
 _PREP = r"(?:of|in|under|within|contained in|appearing in|set forth in|included in|from)"
 
 Kind = Literal["paragraph", "bullet", "sentence"]
 Action = Literal[
-    "replace", "delete", "insert_after", "insert_before", "insert_sentence",
-    "append_to_section", "supplement_item", "restate_item", "file_exhibit", "preamble",
+    "replace",
+    "delete",
+    "insert_after",
+    "insert_before",
+    "insert_sentence",
+    "append_to_section",
+    "supplement_item",
+    "restate_item",
+    "file_exhibit",
+    "preamble",
 ]
 
 
@@ -122,15 +137,22 @@ def _ordinals(text: str) -> list[int]:
 
 _CAPTION = rf"[{_Q}](?P<cap>[^{_Q}]+?)[,.]?[{_Q}]"
 _SECTION_FORMS = [
-    re.compile(rf"^(?:the\s+)?(?:section|heading|caption)\s+(?:of\s+the\s+[\w ]+?\s+)?"
-               rf"(?:captioned|entitled|titled|headed|called)\s+{_CAPTION}", re.I),
-    re.compile(rf"^(?:the\s+)?(?:section|subsection)\s+(?P<num>\d+[A-Za-z]?)\.?"
-               rf"(?:\s*,?\s*\(?\s*(?:captioned|entitled|titled)?\s*{_CAPTION}\)?)?", re.I),
+    re.compile(
+        rf"^(?:the\s+)?(?:section|heading|caption)\s+(?:of\s+the\s+[\w ]+?\s+)?"
+        rf"(?:captioned|entitled|titled|headed|called)\s+{_CAPTION}",
+        re.I,
+    ),
+    re.compile(
+        rf"^(?:the\s+)?(?:section|subsection)\s+(?P<num>\d+[A-Za-z]?)\.?"
+        rf"(?:\s*,?\s*\(?\s*(?:captioned|entitled|titled)?\s*{_CAPTION}\)?)?",
+        re.I,
+    ),
     re.compile(rf"^(?:the\s+)?(?:section\s+(?:captioned\s+)?)?{_CAPTION}(?:\s+section)?", re.I),
 ]
 _PAGE = re.compile(
     r"^,?\s*(?:on|beginning on|at|appearing on)\s+pages?\s+(?P<page>[0-9ivxlc]+"
-    r"(?:\s*(?:-|through|to|and)\s*[0-9ivxlc]+)?)", re.I
+    r"(?:\s*(?:-|through|to|and)\s*[0-9ivxlc]+)?)",
+    re.I,
 )
 _DOC = re.compile(
     r"^,?\s*(?:of|in|to)\s+(?P<doc>(?:the\s+)?Exhibit\s+(?:\([a-z0-9.]+\))+(?:\s+(?:to|of)\s+"
@@ -155,15 +177,15 @@ def parse_section(text: str) -> tuple[SectionRef, str]:
             inner = re.match(r"^Section\s+(\d+[A-Za-z]?)\.?\s*(.*)$", title, re.I)
             if inner:
                 number, title = inner.group(1), inner.group(2).strip().rstrip(".") or None
-        rest = text[m.end():]
+        rest = text[m.end() :]
         page = document = None
         for _ in range(2):
             pm = _PAGE.match(rest)
             if pm and page is None:
-                page, rest = pm.group("page"), rest[pm.end():]
+                page, rest = pm.group("page"), rest[pm.end() :]
             dm = _DOC.match(rest)
             if dm and document is None:
-                document, rest = dm.group("doc"), rest[dm.end():]
+                document, rest = dm.group("doc"), rest[dm.end() :]
         return SectionRef(number=number, title=title, page=page, document=document), rest
     raise GrammarError(f"no section reference in {text[:60]!r}")
 
@@ -172,8 +194,9 @@ def parse_section(text: str) -> tuple[SectionRef, str]:
 
 _ORDLIST = rf"(?P<ords>{ORD}(?:\s*,\s*(?:the\s+)?{ORD})*(?:\s*,?\s*and\s+(?:the\s+)?{ORD})?)"
 _BLOCK = re.compile(rf"^(?:the\s+)?{_ORDLIST}\s+(?P<kind>{_KIND})\s+{_PREP}\s+", re.I)
-_ONLY = re.compile(rf"^the\s+(?P<kind>paragraph|bullet(?:ed)?[- ]point|sentence)\s+{_PREP}\s+",
-                   re.I)
+_ONLY = re.compile(
+    rf"^the\s+(?P<kind>paragraph|bullet(?:ed)?[- ]point|sentence)\s+{_PREP}\s+", re.I
+)
 
 
 def _kind(word: str) -> Kind:
@@ -190,7 +213,7 @@ def parse_targets(text: str) -> tuple[list[SectionRef | BlockRef | SentenceRef],
     page = None
     pm = re.match(r"^on\s+page\s+(?P<page>[0-9ivxlc]+),?\s+", text, re.I)
     if pm:
-        page, text = pm.group("page"), text[pm.end():]
+        page, text = pm.group("page"), text[pm.end() :]
     m = _BLOCK.match(text) or _ONLY.match(text)
     if m is None:
         section, rest = parse_section(text)
@@ -199,7 +222,7 @@ def parse_targets(text: str) -> tuple[list[SectionRef | BlockRef | SentenceRef],
         return [section], rest
     ords = _ordinals(m.group("ords")) if "ords" in m.groupdict() and m.group("ords") else [0]
     kind = _kind(m.group("kind"))
-    rest = text[m.end():]
+    rest = text[m.end() :]
     if kind == "sentence":
         inner, rest = parse_targets(rest)
         if len(inner) != 1 or not isinstance(inner[0], BlockRef):
@@ -214,8 +237,12 @@ def parse_targets(text: str) -> tuple[list[SectionRef | BlockRef | SentenceRef],
 
 
 def _done(rest: str) -> bool:
-    return re.fullmatch(r"[\s,.:;]*(?:thereof|hereof|of the Offer(?: to Exchange)?)?[\s,.:;]*",
-                        rest, re.I) is not None
+    return (
+        re.fullmatch(
+            r"[\s,.:;]*(?:thereof|hereof|of the Offer(?: to Exchange)?)?[\s,.:;]*", rest, re.I
+        )
+        is not None
+    )
 
 
 # --- instruction sentences ----------------------------------------------------------------------
@@ -249,13 +276,15 @@ _INSERT_ACTIVE = re.compile(
 _ITEM = re.compile(
     r"^(?:the\s+information\s+(?:set\s+forth\s+)?(?:in|under)\s+)?Items?\s+"
     r"(?P<item>\d+(?:\s*\([a-z0-9]+\))*)(?P<more>(?:\s*(?:,|and|through|to)\s*(?:Items?\s+)?"
-    r"\d+(?:\([a-z0-9]+\))*)*)(?P<ext>.*?)\s+" + _TERMS
+    r"\d+(?:\([a-z0-9]+\))*)*)(?P<ext>.*?)\s+"
+    + _TERMS
     + r"amended(?:\s+and\s+(?P<mode>supplemented|restated))?(?P<tail>.*)$",
     re.I,
 )
 _PREAMBLE = re.compile(
     r"^(?:the\s+)?(?:Offer\s+to\s+(?:Exchange|Purchase)|Schedule\s+TO(?:-I)?|Tender\s+Offer\s+"
-    r"Statement|Offer|Items?\s+[\d\s,]+(?:through\s+\d+)?.*?)\s+" + _TERMS
+    r"Statement|Offer|Items?\s+[\d\s,]+(?:through\s+\d+)?.*?)\s+"
+    + _TERMS
     + r"(?:amended|supplemented|restated)(?:\s+and\s+(?:amended|supplemented|restated))?"
     r"\s+as\s+follows$",
     re.I,
@@ -286,22 +315,31 @@ def _ids(text: str) -> list[str]:
     return re.findall(_IDS, text, re.I)
 
 
-def _insert(kind_word: str | None, where_word: str | None, anchor: str, written: str,
-            subject: str | None = None) -> Locator:
+def _insert(
+    kind_word: str | None,
+    where_word: str | None,
+    anchor: str,
+    written: str,
+    subject: str | None = None,
+) -> Locator:
     kind: Kind = _kind(kind_word) if kind_word else "paragraph"
     where = _where(where_word) if where_word else "end"
     if subject and re.search(r"\bthereof$", anchor, re.I):
         anchor = re.sub(r"\s+thereof$", "", anchor, flags=re.I) + " of " + subject
     if where_word and where_word.lower() == "between":
-        m = re.match(rf"^the\s+(?P<a>{ORD})\s+and\s+(?P<b>{ORD})\s+(?P<rest>{_KIND}\s+.+)$",
-                     anchor, re.I)
+        m = re.match(
+            rf"^the\s+(?P<a>{ORD})\s+and\s+(?P<b>{ORD})\s+(?P<rest>{_KIND}\s+.+)$", anchor, re.I
+        )
         if m is None:
-            raise GrammarError("'between' takes two ordinals ('between the second and third "
-                               "paragraphs of ...')")
+            raise GrammarError(
+                "'between' takes two ordinals ('between the second and third paragraphs of ...')"
+            )
         a, b = ordinal_value(m.group("a")), ordinal_value(m.group("b"))
         if a <= 0 or b != a + 1:
-            raise GrammarError(f"'between' names paragraphs {m.group('a')} and {m.group('b')}, "
-                               "which are not neighbours")
+            raise GrammarError(
+                f"'between' names paragraphs {m.group('a')} and {m.group('b')}, "
+                "which are not neighbours"
+            )
         anchor, where = f"the {m.group('a')} {m.group('rest')}", "after"
     targets, rest = parse_targets(anchor)
     if not _done(rest):
@@ -313,23 +351,37 @@ def _insert(kind_word: str | None, where_word: str | None, anchor: str, written:
         if isinstance(target, SectionRef):
             raise GrammarError("a sentence is inserted into a paragraph, not a section")
         if where in ("after", "before") and isinstance(target, BlockRef):
-            raise GrammarError("a sentence goes before or after a sentence, or at the start or "
-                               "end of a paragraph")
-        return Locator(action="insert_sentence", targets=(target,), where=where,
-                       new_kind=kind, written=written)
+            raise GrammarError(
+                "a sentence goes before or after a sentence, or at the start or end of a paragraph"
+            )
+        return Locator(
+            action="insert_sentence", targets=(target,), where=where, new_kind=kind, written=written
+        )
     if isinstance(target, SentenceRef):
         raise GrammarError("a paragraph cannot be inserted inside a sentence")
     if isinstance(target, SectionRef):
         if where != "end":
-            raise GrammarError("a paragraph goes at the end of a section, or before or after "
-                               "a paragraph")
-        return Locator(action="append_to_section", targets=(target,), where="end",
-                       new_kind=kind, written=written)
+            raise GrammarError(
+                "a paragraph goes at the end of a section, or before or after a paragraph"
+            )
+        return Locator(
+            action="append_to_section",
+            targets=(target,),
+            where="end",
+            new_kind=kind,
+            written=written,
+        )
     if where in ("end", "start"):
-        raise GrammarError("paragraphs go after or before a paragraph; sentences go at the end "
-                           "of one")
-    return Locator(action="insert_after" if where == "after" else "insert_before",
-                   targets=(target,), where=where, new_kind=kind, written=written)
+        raise GrammarError(
+            "paragraphs go after or before a paragraph; sentences go at the end of one"
+        )
+    return Locator(
+        action="insert_after" if where == "after" else "insert_before",
+        targets=(target,),
+        where=where,
+        new_kind=kind,
+        written=written,
+    )
 
 
 def parse_head(head: str) -> Locator:
@@ -338,8 +390,11 @@ def parse_head(head: str) -> Locator:
     m = _EXHIBIT_FILED.match(text)
     if m:
         ids = _ids(m.group("ids"))
-        return Locator(action="file_exhibit", targets=tuple(ExhibitRef(exhibit_id=i) for i in ids),
-                       written=text[: m.end("ids")])
+        return Locator(
+            action="file_exhibit",
+            targets=tuple(ExhibitRef(exhibit_id=i) for i in ids),
+            written=text[: m.end("ids")],
+        )
     if _PREAMBLE.match(text):
         return Locator(action="preamble", written=text)
     m = _INSERT_PASSIVE.match(text)
@@ -347,33 +402,47 @@ def parse_head(head: str) -> Locator:
         written = f"{m.group('where')} {m.group('anchor')}"
         return _insert(m.group("kind"), m.group("where"), m.group("anchor"), written)
     m = _INSERT_ACTIVE.match(text)
-    if m and not re.match(r"^(?:the\s+information\s+(?:set\s+forth\s+)?(?:in|under)\s+)?Items?\b",
-                          m.group("subject"), re.I):
-        subject = re.sub(r"^the\s+information\s+(?:set\s+forth\s+)?(?:in|under)\s+", "",
-                         m.group("subject"), flags=re.I)
+    if m and not re.match(
+        r"^(?:the\s+information\s+(?:set\s+forth\s+)?(?:in|under)\s+)?Items?\b",
+        m.group("subject"),
+        re.I,
+    ):
+        subject = re.sub(
+            r"^the\s+information\s+(?:set\s+forth\s+)?(?:in|under)\s+",
+            "",
+            m.group("subject"),
+            flags=re.I,
+        )
         if m.group("anchor"):
             written = f"{m.group('where')} {m.group('anchor')}"
-            return _insert(m.group("kind"), m.group("where"), m.group("anchor"), written,
-                           subject=subject)
+            return _insert(
+                m.group("kind"), m.group("where"), m.group("anchor"), written, subject=subject
+            )
         return _insert(m.group("kind"), None, subject, subject)
     if m and m.group("anchor"):
         anchor = m.group("anchor")
-        return _insert(m.group("kind"), m.group("where"), anchor,
-                       f"{m.group('where')} {anchor}")
+        return _insert(m.group("kind"), m.group("where"), anchor, f"{m.group('where')} {anchor}")
     m = _ITEM.match(text)
     if m:
         item = re.sub(r"\s+", "", m.group("item"))
         tail = m.group("tail") or ""
         if re.search(r"\bexhibits?\b", tail, re.I) and item == "12":
-            return Locator(action="file_exhibit", targets=(ItemRef(item=item),),
-                           written=f"Item {item}")
+            return Locator(
+                action="file_exhibit", targets=(ItemRef(item=item),), written=f"Item {item}"
+            )
         restate = (m.group("mode") or "").lower() == "restated" or "entirety" in tail.lower()
-        return Locator(action="restate_item" if restate else "supplement_item",
-                       targets=(ItemRef(item=item),), written=f"Item {item}")
+        return Locator(
+            action="restate_item" if restate else "supplement_item",
+            targets=(ItemRef(item=item),),
+            written=f"Item {item}",
+        )
     m = _INCORPORATED.search(text)
     if m:
-        return Locator(action="file_exhibit", targets=(ExhibitRef(exhibit_id=m.group("id")),),
-                       written=f"Exhibit {m.group('id')}")
+        return Locator(
+            action="file_exhibit",
+            targets=(ExhibitRef(exhibit_id=m.group("id")),),
+            written=f"Exhibit {m.group('id')}",
+        )
     for pattern, action in ((_REPLACE, "replace"), (_DELETE, "delete")):
         m = pattern.search(text)
         if m is None:
@@ -382,8 +451,11 @@ def parse_head(head: str) -> Locator:
         targets, rest = parse_targets(subject)
         if not _done(rest):
             raise GrammarError(f"unread words after the locator: {rest.strip()[:60]!r}")
-        return Locator(action="replace" if action == "replace" else "delete",
-                       targets=tuple(targets), written=subject)
+        return Locator(
+            action="replace" if action == "replace" else "delete",
+            targets=tuple(targets),
+            written=subject,
+        )
     raise GrammarError(
         "no action of the grammar (replace, delete, insert, add, file an exhibit, amend an item) "
         "was recognized"

@@ -85,6 +85,8 @@ class ExhibitText(Item):
     document_type: str | None = None
     text: str
     sha256: str
+    repeats: tuple[Instruction, ...] = ()
+    """Amendment instructions the exhibit repeats (a notice to employees), read as such."""
 
 
 class ParsedFiling(BaseModel):

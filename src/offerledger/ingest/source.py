@@ -26,7 +26,8 @@ def decode(data: bytes, *, name: str | Path) -> str:
         raise FilingUnreadable("the file is empty", file=name)
     if b"\x00" in data[:65536]:
         raise FilingUnreadable(
-            "the file is binary, not a text or HTML filing", file=name,
+            "the file is binary, not a text or HTML filing",
+            file=name,
             hint="download the filing's .txt or .htm document from EDGAR",
         )
     try:

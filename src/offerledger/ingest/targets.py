@@ -46,14 +46,14 @@ def choose_document(documents: dict[str, Document], ref: SectionRef) -> Document
             return hits[0]
         raise TargetNotFound(f"no registered document is Exhibit {ex.group(0)}")
     if written:
-        hits = [d for d in documents.values() if _canon(d.title) and _canon(d.title) in
-                _canon(written)]
+        hits = [
+            d for d in documents.values() if _canon(d.title) and _canon(d.title) in _canon(written)
+        ]
         if len(hits) == 1:
             return hits[0]
     if len(documents) == 1:
         return next(iter(documents.values()))
-    raise TargetNotFound(
-        f"the locator does not say which of {len(documents)} documents it amends")
+    raise TargetNotFound(f"the locator does not say which of {len(documents)} documents it amends")
 
 
 def find_section(doc: Document, ref: SectionRef) -> Section:
@@ -66,14 +66,18 @@ def find_section(doc: Document, ref: SectionRef) -> Section:
         if ref.title and _canon(ref.title) != _canon(section.title):
             raise TargetNotFound(
                 f"Section {ref.number} is titled {section.title!r} in the document; the filing "
-                f"says {ref.title!r}")
+                f"says {ref.title!r}"
+            )
         return section
     if ref.title:
         hits = [s for s in sections if _canon(s.title) == _canon(ref.title)]
         if len(hits) == 1:
             return hits[0]
-        raise TargetNotFound(f"document {doc.id!r} has no section captioned {ref.title!r}"
-                             if not hits else f"several sections are captioned {ref.title!r}")
+        raise TargetNotFound(
+            f"document {doc.id!r} has no section captioned {ref.title!r}"
+            if not hits
+            else f"several sections are captioned {ref.title!r}"
+        )
     raise TargetNotFound("the locator names no section")
 
 
@@ -89,8 +93,10 @@ def find_block(section: Section, ref: BlockRef) -> Paragraph:
     blocks = list(section.blocks)
     if ref.ordinal == 0:
         if any(isinstance(b, Gap) for b in blocks):
-            raise TargetNotFound(f"{where}: part of the section is not on file, so 'the "
-                                 f"{noun}' cannot be told apart from others")
+            raise TargetNotFound(
+                f"{where}: part of the section is not on file, so 'the "
+                f"{noun}' cannot be told apart from others"
+            )
         hits = [b for b in blocks if isinstance(b, Paragraph) and b.style == style]
         if len(hits) != 1:
             raise TargetNotFound(f"{where}: the section has {len(hits)} {noun}s, not one")
@@ -103,13 +109,16 @@ def find_block(section: Section, ref: BlockRef) -> Paragraph:
             raise TargetNotFound(
                 f"{where}: text not on file ({block.id}) stands between the "
                 f"{'start' if ref.ordinal > 0 else 'end'} of the section and the target, so "
-                "it cannot be counted")
+                "it cannot be counted"
+            )
         if block.style == "heading":
             continue
         if block.style != style:
             if ref.kind == "paragraph":
-                raise TargetNotFound(f"{where}: bullet points stand among the paragraphs; "
-                                     "whether the filing counts them is ambiguous")
+                raise TargetNotFound(
+                    f"{where}: bullet points stand among the paragraphs; "
+                    "whether the filing counts them is ambiguous"
+                )
             continue
         count += 1
         if count == wanted:
@@ -124,8 +133,10 @@ def sentence_index(para: Paragraph, ref: SentenceRef) -> int:
         index = ref.ordinal - 1
         for k in range(min(index + 1, len(items))):
             if isinstance(items[k], NotOnFile) and k == len(items) - 1:
-                raise TargetNotFound(f"{where}: the paragraph's text from sentence {k + 1} on is "
-                                     "not on file, so its sentences cannot be counted")
+                raise TargetNotFound(
+                    f"{where}: the paragraph's text from sentence {k + 1} on is "
+                    "not on file, so its sentences cannot be counted"
+                )
         if index >= len(items):
             raise TargetNotFound(f"{where}: the paragraph has {len(items)} sentence(s)")
         return index

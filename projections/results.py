@@ -1,0 +1,239 @@
+"""The results of the offer, from the ledger alone: what the final amendment and letters report.
+
+Every figure is read from events: eligibility and elections from the employee streams, the
+expiration from the offer's commencement and extensions, the options accepted and cancelled
+from ``TenderedOptionsAccepted``, the new options from ``NewOptionsGranted``. Figures that
+come from events marked synthetic make the whole result synthetic, and the renderers say so.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from offerledger.events import (
+    NewOptionsGranted,
+    NoticeDispatched,
+    OfferDocumentRegistered,
+    OfferExpired,
+    OfferTerminated,
+    TenderedOptionsAccepted,
+)
+from offerledger.projections.catalog import (
+    FilingRef,
+    QueryError,
+    commenced,
+    expiration_in_force,
+    filings,
+    key_holders,
+    offer_changes,
+)
+from offerledger.projections.core import Stamp
+from offerledger.projections.elections import (
+    ElectionSummary,
+    EmployeeStatus,
+    election_statuses,
+    summarize,
+)
+from offerledger.projections.state import LedgerState
+
+
+@dataclass(frozen=True, slots=True)
+class PlanResult:
+    plan: str
+    employees: int
+    grants: int
+    options: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewGrantResult:
+    plan: str
+    employees: int
+    grants: int
+    options: int
+    grant_date: date
+    exercise_price: Decimal | None
+    stamp: Stamp
+
+
+@dataclass(frozen=True, slots=True)
+class Results:
+    offer: uuid.UUID
+    issuer: str
+    securities: str
+    cusip: str | None
+    plans: tuple[str, ...]
+    original: FilingRef | None
+    amendments: tuple[FilingRef, ...]
+    amendment_number: int
+    document_title: str | None
+    document_dated: date | None
+    expiration: datetime | None
+    expired: Stamp | None
+    terminated: Stamp | None
+    eligibility: ElectionSummary
+    accepted: tuple[PlanResult, ...]
+    accepted_total: PlanResult
+    acceptance: Stamp | None
+    cancelled_on: date | None
+    new_grants: tuple[NewGrantResult, ...]
+    exhibits: tuple[tuple[str, str], ...]
+    signer_name: str | None
+    signer_title: str | None
+    date: date | None
+    synthetic: bool
+    missing: tuple[str, ...]
+
+    @property
+    def final(self) -> bool:
+        return not self.missing
+
+    @property
+    def accepted_percent(self) -> Decimal | None:
+        eligible = self.eligibility.total.options_eligible
+        if not eligible:
+            return None
+        share = Decimal(self.accepted_total.options) * 100 / Decimal(eligible)
+        return share.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _plan_results(events: list[TenderedOptionsAccepted]) -> tuple[list[PlanResult], PlanResult]:
+    employees: dict[str, set[str]] = defaultdict(set)
+    grants: dict[str, int] = defaultdict(int)
+    options: dict[str, int] = defaultdict(int)
+    for event in events:
+        for g in event.grants:
+            employees[g.plan].add(g.employee_id)
+            grants[g.plan] += 1
+            options[g.plan] += g.options
+    by_plan = [
+        PlanResult(plan, len(employees[plan]), grants[plan], options[plan])
+        for plan in sorted(grants)
+    ]
+    everyone = set().union(*employees.values()) if employees else set()
+    total = PlanResult("all plans", len(everyone), sum(grants.values()), sum(options.values()))
+    return by_plan, total
+
+
+def _new_grants(items: list[tuple[Stamp, NewOptionsGranted]]) -> list[NewGrantResult]:
+    out = []
+    for stamp, event in items:
+        out.append(
+            NewGrantResult(
+                plan=event.plan,
+                employees=len({g.employee_id for g in event.grants}),
+                grants=len(event.grants),
+                options=sum(g.options for g in event.grants),
+                grant_date=event.grant_date,
+                exercise_price=event.exercise_price,
+                stamp=stamp,
+            )
+        )
+    return out
+
+
+def _signer(state: LedgerState, stamp: Stamp | None, refs: list[FilingRef]) -> tuple[
+    str | None, str | None
+]:
+    """The officer whose key signs: the holder of the key that recorded the acceptance."""
+    name = None
+    if stamp is not None:
+        holder = key_holders(state).get(stamp.key_id)
+        name = holder.holder if holder is not None else stamp.actor
+    signers = [f.signer for f in refs if f.signer is not None]
+    if name is None and signers:
+        name = signers[-1].name
+    titles = [s.title for s in signers if s.name == name]
+    return name, (titles[-1] if titles else None)
+
+
+def offer_results(
+    state: LedgerState,
+    offer_id: uuid.UUID,
+    *,
+    on: date | None = None,
+    statuses: list[EmployeeStatus] | None = None,
+) -> Results:
+    """The results as the ledger holds them; ``on`` is the amendment's date (``--date``)."""
+    offer = commenced(state, offer_id)
+    changes = offer_changes(state, offer_id)
+    refs = filings(state, offer_id)
+    accepted = [(s, e) for s, e in changes if isinstance(e, TenderedOptionsAccepted)]
+    granted = [(s, e) for s, e in changes if isinstance(e, NewOptionsGranted)]
+    expired = next((s for s, e in changes if isinstance(e, OfferExpired)), None)
+    terminated = next((s for s, e in changes if isinstance(e, OfferTerminated)), None)
+    documents = [e for _, e in changes if isinstance(e, OfferDocumentRegistered)]
+    by_plan, total = _plan_results([e for _, e in accepted])
+    acceptance = accepted[-1][0] if accepted else None
+    statuses = statuses if statuses is not None else election_statuses(state, offer_id)
+    eligibility = summarize(statuses)
+    filed_exhibits = {x.exhibit_id for f in refs for x in f.exhibits}
+    exhibits = sorted(
+        {(e.exhibit, f"{e.notice_id} ({e.notice_kind.replace('_', ' ')})")
+         for _, e in changes
+         if isinstance(e, NoticeDispatched) and e.notice_kind == "results_letter"
+         and e.exhibit and e.exhibit not in filed_exhibits}
+    )
+    missing = []
+    if terminated is not None:
+        missing.append("the offer was terminated")
+    if expired is None:
+        missing.append("the offer has not expired")
+    if acceptance is None:
+        missing.append("no acceptance of tendered options is recorded")
+    name, title = _signer(state, acceptance, refs)
+    expiration = expiration_in_force(changes)
+    synthetic = (
+        eligibility.synthetic
+        or any(e.synthetic for _, e in accepted)
+        or any(e.synthetic for _, e in granted)
+    )
+    numbers = [f.amendment_number for f in refs if f.amendment_number is not None]
+    return Results(
+        offer=offer_id,
+        issuer=offer.issuer,
+        securities=offer.securities,
+        cusip=offer.cusip,
+        plans=offer.plans,
+        original=next((f for f in refs if f.amendment_number is None), None),
+        amendments=tuple(sorted(
+            (f for f in refs if f.amendment_number is not None),
+            key=lambda f: f.amendment_number or 0,
+        )),
+        amendment_number=max(numbers, default=0) + 1,
+        document_title=documents[0].document.title if documents else None,
+        document_dated=documents[0].document.dated if documents else None,
+        expiration=None if expiration is None else expiration[0],
+        expired=expired,
+        terminated=terminated,
+        eligibility=eligibility,
+        accepted=tuple(by_plan),
+        accepted_total=total,
+        acceptance=acceptance,
+        cancelled_on=accepted[-1][1].cancelled_on if accepted else None,
+        new_grants=tuple(_new_grants(granted)),
+        exhibits=tuple(exhibits),
+        signer_name=name,
+        signer_title=title,
+        date=on if on is not None else (acceptance.effective_day if acceptance else None),
+        synthetic=synthetic,
+        missing=tuple(missing),
+    )
+
+
+def require_final(results: Results, *, draft: bool) -> None:
+    """Refuse a final amendment before the offer expired and tendered options were accepted."""
+    if results.missing and not draft:
+        raise QueryError(
+            "no final amendment yet: " + "; ".join(results.missing),
+            field="draft",
+            hint="a final amendment reports the results after expiration and acceptance; "
+            "pass --draft to see a draft with what the ledger holds so far",
+        )
+
+
+__all__ = ["NewGrantResult", "PlanResult", "Results", "offer_results", "require_final"]
