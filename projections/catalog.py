@@ -134,7 +134,7 @@ class FilingRef:
 
     @property
     def name(self) -> str:
-        """"Schedule TO-I" or "Amendment No. 2" (the words the filings use)."""
+        """ "Schedule TO-I" or "Amendment No. 2" (the words the filings use)."""
         if self.amendment_number is not None:
             return f"Amendment No. {self.amendment_number}"
         if self.form == "SC TO-I":

@@ -133,6 +133,7 @@ class Stamp:
             "version": self.version,
             "action": self.action,
             "effective": self.effective_text,
+            "effective_sort_key": eastern(self.effective_at),
             "recorded": eastern(self.recorded),
             "actor": self.actor,
             "key_id": self.key_id,
@@ -214,9 +215,7 @@ class Correction:
         )
 
 
-def superseding(
-    corrections: Iterable[Correction], moment: Moment
-) -> dict[int, Correction]:
+def superseding(corrections: Iterable[Correction], moment: Moment) -> dict[int, Correction]:
     """Version -> the last correction the ledger had recorded by ``moment`` that supersedes it.
 
     A correction is a statement about the record, so it counts from when it was recorded

@@ -99,15 +99,25 @@ def diff_documents(before: DocumentView, after: DocumentView) -> DocumentDiff:
         origin = part.changed if block is None else block.changed
         introduced = part.introduced if block is None else block.introduced
         if item_id not in old_ids:
-            entry = DiffEntry("added", _kind(part, block), item_id, part.heading, introduced,
-                              tuple(("+", s) for s in _lines_of(part, block)))
+            entry = DiffEntry(
+                "added",
+                _kind(part, block),
+                item_id,
+                part.heading,
+                introduced,
+                tuple(("+", s) for s in _lines_of(part, block)),
+            )
             keyed.append(((n, 0), entry))
             continue
         old_part, old_block = old_ids[item_id]
         lines = _sentence_lines(_lines_of(old_part, old_block), _lines_of(part, block))
         if lines:
-            keyed.append(((n, 0), DiffEntry("changed", _kind(part, block), item_id,
-                                            part.heading, origin, lines)))
+            keyed.append(
+                (
+                    (n, 0),
+                    DiffEntry("changed", _kind(part, block), item_id, part.heading, origin, lines),
+                )
+            )
     anchor = -1
     offset = 0
     for item_id, part, block in old:
@@ -115,8 +125,14 @@ def diff_documents(before: DocumentView, after: DocumentView) -> DocumentDiff:
             anchor, offset = new_index[item_id], 0
             continue
         offset += 1
-        entry = DiffEntry("removed", _kind(part, block), item_id, part.heading,
-                          removed_by.get(item_id), tuple(("-", s) for s in _lines_of(part, block)))
+        entry = DiffEntry(
+            "removed",
+            _kind(part, block),
+            item_id,
+            part.heading,
+            removed_by.get(item_id),
+            tuple(("-", s) for s in _lines_of(part, block)),
+        )
         keyed.append(((anchor, offset), entry))
     keyed.sort(key=lambda k: k[0])
     return DocumentDiff(after.title, before.moment, after.moment, tuple(e for _, e in keyed))

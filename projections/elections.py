@@ -120,8 +120,9 @@ def notices_by_recipient(
     out: dict[str, list[NoticeSent]] = defaultdict(list)
     for stamp, event in offer_changes(state, offer_id, moment):
         if isinstance(event, NoticeDispatched):
-            sent = NoticeSent(event.notice_id, event.notice_kind, event.exhibit, event.channel,
-                              stamp)
+            sent = NoticeSent(
+                event.notice_id, event.notice_kind, event.exhibit, event.channel, stamp
+            )
             for recipient in event.recipients:
                 out[recipient].append(sent)
     return out
@@ -258,9 +259,7 @@ def filter_statuses(
     if employee is not None:
         out = [s for s in out if s.employee_id == employee]
     if status is not None:
-        out = [
-            replace(s, grants=tuple(g for g in s.grants if g.standing == status)) for s in out
-        ]
+        out = [replace(s, grants=tuple(g for g in s.grants if g.standing == status)) for s in out]
         out = [s for s in out if s.grants]
     return out
 

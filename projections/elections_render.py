@@ -17,8 +17,19 @@ from offerledger.projections.employee import Act
 from offerledger.projections.text_render import dumps
 
 CSV_COLUMNS = (
-    "employee_id", "name", "grant_id", "plan", "grant_date", "exercise_price", "options",
-    "standing", "last_act_at", "last_act", "refused", "notices", "synthetic",
+    "employee_id",
+    "name",
+    "grant_id",
+    "plan",
+    "grant_date",
+    "exercise_price",
+    "options",
+    "standing",
+    "last_act_at",
+    "last_act",
+    "refused",
+    "notices",
+    "synthetic",
 )
 
 
@@ -40,14 +51,23 @@ def render_summary(summary: ElectionSummary) -> str:
     label = " (synthetic data)" if summary.synthetic else ""
     rows = [("plan", "employees eligible", "tendering", "options eligible", "tendered")]
     for f in (*summary.by_plan, summary.total):
-        rows.append((f.plan, f"{f.employees_eligible:,}", f"{f.employees_tendering:,}",
-                     f"{f.options_eligible:,}", f"{f.options_tendered:,}"))
+        rows.append(
+            (
+                f.plan,
+                f"{f.employees_eligible:,}",
+                f"{f.employees_tendering:,}",
+                f"{f.options_eligible:,}",
+                f"{f.options_tendered:,}",
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     out = [f"Summary{label}"]
     for r in rows:
-        out.append("  ".join(
-            r[i].ljust(widths[i]) if i == 0 else r[i].rjust(widths[i]) for i in range(5)
-        ).rstrip())
+        out.append(
+            "  ".join(
+                r[i].ljust(widths[i]) if i == 0 else r[i].rjust(widths[i]) for i in range(5)
+            ).rstrip()
+        )
     return "\n".join(out) + "\n"
 
 
@@ -82,12 +102,23 @@ def render_csv(statuses: list[EmployeeStatus]) -> str:
         notices = "; ".join(_notice(n) for n in s.notices)
         refused = "; ".join(_refused(a) for a in s.refused)
         for g in s.grants:
-            writer.writerow((
-                s.employee_id, s.name, g.grant.grant_id, g.grant.plan,
-                g.grant.grant_date.isoformat(), str(g.grant.exercise_price), g.grant.options,
-                g.standing, "" if g.last_act is None else eastern(g.last_act.received_at),
-                act_text(g.last_act), refused, notices, "yes" if s.synthetic else "no",
-            ))
+            writer.writerow(
+                (
+                    s.employee_id,
+                    s.name,
+                    g.grant.grant_id,
+                    g.grant.plan,
+                    g.grant.grant_date.isoformat(),
+                    str(g.grant.exercise_price),
+                    g.grant.options,
+                    g.standing,
+                    "" if g.last_act is None else eastern(g.last_act.received_at),
+                    act_text(g.last_act),
+                    refused,
+                    notices,
+                    "yes" if s.synthetic else "no",
+                )
+            )
     return buffer.getvalue()
 
 
@@ -148,13 +179,20 @@ def rich_table(statuses: list[EmployeeStatus]) -> Any:
     """A rich Table for terminals (the plain renderer is used everywhere else)."""
     from rich.table import Table
 
-    table = Table("employee", "name", "grant", "plan", "options", "standing", "last act",
-                  "notices", "refused")
+    table = Table(
+        "employee", "name", "grant", "plan", "options", "standing", "last act", "notices", "refused"
+    )
     for s in statuses:
         for g in s.grants:
             table.add_row(
-                s.employee_id, s.name, g.grant.grant_id, g.grant.plan, f"{g.grant.options:,}",
-                _standing(g.standing), act_text(g.last_act), str(len(s.notices)),
+                s.employee_id,
+                s.name,
+                g.grant.grant_id,
+                g.grant.plan,
+                f"{g.grant.options:,}",
+                _standing(g.standing),
+                act_text(g.last_act),
+                str(len(s.notices)),
                 str(len(s.refused)),
             )
     return table

@@ -136,9 +136,9 @@ def _new_grants(items: list[tuple[Stamp, NewOptionsGranted]]) -> list[NewGrantRe
     return out
 
 
-def _signer(state: LedgerState, stamp: Stamp | None, refs: list[FilingRef]) -> tuple[
-    str | None, str | None
-]:
+def _signer(
+    state: LedgerState, stamp: Stamp | None, refs: list[FilingRef]
+) -> tuple[str | None, str | None]:
     """The officer whose key signs: the holder of the key that recorded the acceptance."""
     name = None
     if stamp is not None:
@@ -173,10 +173,14 @@ def offer_results(
     eligibility = summarize(statuses)
     filed_exhibits = {x.exhibit_id for f in refs for x in f.exhibits}
     exhibits = sorted(
-        {(e.exhibit, f"{e.notice_id} ({e.notice_kind.replace('_', ' ')})")
-         for _, e in changes
-         if isinstance(e, NoticeDispatched) and e.notice_kind == "results_letter"
-         and e.exhibit and e.exhibit not in filed_exhibits}
+        {
+            (e.exhibit, f"{e.notice_id} ({e.notice_kind.replace('_', ' ')})")
+            for _, e in changes
+            if isinstance(e, NoticeDispatched)
+            and e.notice_kind == "results_letter"
+            and e.exhibit
+            and e.exhibit not in filed_exhibits
+        }
     )
     missing = []
     if terminated is not None:
@@ -200,10 +204,12 @@ def offer_results(
         cusip=offer.cusip,
         plans=offer.plans,
         original=next((f for f in refs if f.amendment_number is None), None),
-        amendments=tuple(sorted(
-            (f for f in refs if f.amendment_number is not None),
-            key=lambda f: f.amendment_number or 0,
-        )),
+        amendments=tuple(
+            sorted(
+                (f for f in refs if f.amendment_number is not None),
+                key=lambda f: f.amendment_number or 0,
+            )
+        ),
         amendment_number=max(numbers, default=0) + 1,
         document_title=documents[0].document.title if documents else None,
         document_dated=documents[0].document.dated if documents else None,

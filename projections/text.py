@@ -237,8 +237,9 @@ def document_at(
             f"no offer document{which} was registered at the moment asked for",
             field="document" if document_id else "as-of",
         )
-    return _view(offer_id, doc, moment, introduced, changed, removed, incorporated,
-                 not_applied, changes)
+    return _view(
+        offer_id, doc, moment, introduced, changed, removed, incorporated, not_applied, changes
+    )
 
 
 def _view(
@@ -268,13 +269,31 @@ def _view(
                 for b in part.blocks
             )
             parts.append(
-                PartView(part.id, "section", part.number, part.title, part.page, None, blocks,
-                         introduced[part.id], changed.get(part.id))
+                PartView(
+                    part.id,
+                    "section",
+                    part.number,
+                    part.title,
+                    part.page,
+                    None,
+                    blocks,
+                    introduced[part.id],
+                    changed.get(part.id),
+                )
             )
         else:
             parts.append(
-                PartView(part.id, "section_gap", None, None, None, part.note, (),
-                         introduced[part.id], changed.get(part.id))
+                PartView(
+                    part.id,
+                    "section_gap",
+                    None,
+                    None,
+                    None,
+                    part.note,
+                    (),
+                    introduced[part.id],
+                    changed.get(part.id),
+                )
             )
     return DocumentView(
         offer=offer_id,

@@ -36,8 +36,12 @@ def _provenance(introduced: Origin, changed: Origin | None) -> list[str]:
 
 def _wrap(text: str, indent: str = "") -> str:
     return textwrap.fill(
-        text, WIDTH, initial_indent=indent, subsequent_indent=indent,
-        break_long_words=False, break_on_hyphens=False,
+        text,
+        WIDTH,
+        initial_indent=indent,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
     )
 
 
@@ -104,9 +108,7 @@ def render_markdown(view: DocumentView, *, provenance: bool = False) -> str:
             out.append(_block_text(block))
             out.append("")
             if provenance:
-                out.extend(
-                    f"> {line}  " for line in _provenance(block.introduced, block.changed)
-                )
+                out.extend(f"> {line}  " for line in _provenance(block.introduced, block.changed))
                 out.append("")
     for line in _trailer(view, provenance):
         out.append(line.strip() if line.startswith("  ") else line)
@@ -191,8 +193,14 @@ def render_diff_text(diff: DocumentDiff) -> str:
             out.append(_wrap(f"by {entry.origin.label}", "    "))
         for sign, text in entry.lines:
             out.append(
-                textwrap.fill(text, WIDTH, initial_indent=f"  {sign} ", subsequent_indent="    ",
-                              break_long_words=False, break_on_hyphens=False)
+                textwrap.fill(
+                    text,
+                    WIDTH,
+                    initial_indent=f"  {sign} ",
+                    subsequent_indent="    ",
+                    break_long_words=False,
+                    break_on_hyphens=False,
+                )
             )
         out.append("")
     return "\n".join(out).rstrip("\n") + "\n"

@@ -67,8 +67,14 @@ from offerledger.values import (
 )
 
 OFFICER = "Russell I. Zuckerman"
-KEY = {"root": "a" * 64, "officer": "b" * 64, "comms": "c" * 64, "agent": "d" * 64,
-       "employee": "e" * 64, "clerk": "f" * 64}
+KEY = {
+    "root": "a" * 64,
+    "officer": "b" * 64,
+    "comms": "c" * 64,
+    "agent": "d" * 64,
+    "employee": "e" * 64,
+    "clerk": "f" * 64,
+}
 OFFER_NAME = offer_stream_name(cik="0001096470", file_number="005-61617")
 OFFER = stream_id(OFFER_NAME)
 SECTION_7_LAST = (
@@ -105,23 +111,47 @@ def et(*args: int) -> datetime:
 
 
 class Recorder:
-    """Builds events with consecutive stream versions and log positions."""
+    """Builds events with consecutive stream versions and log positions.
 
-    def __init__(self, start: datetime) -> None:
+    ``keys`` maps the roles used here (root, officer, comms, agent, employee, clerk) to key ids;
+    ``position`` is where the first event lands (after a real ledger's own key events).
+    """
+
+    def __init__(
+        self, start: datetime, keys: dict[str, str] | None = None, position: int = 0
+    ) -> None:
         self.versions: dict[uuid.UUID, int] = {}
         self.entries: list[Entry] = []
         self.clock = start
+        self.keys = keys or KEY
+        self.offset = position
+        self.signers: list[str] = []
 
-    def add(self, cls: type[LedgerEvent], stream: uuid.UUID, *, effective: Any,
-            actor: str, key: str, recorded: datetime | None = None, **payload: Any) -> Any:
+    def add(
+        self,
+        cls: type[LedgerEvent],
+        stream: uuid.UUID,
+        *,
+        effective: Any,
+        actor: str,
+        key: str,
+        recorded: datetime | None = None,
+        **payload: Any,
+    ) -> Any:
         version = self.versions.get(stream, 0) + 1
         self.versions[stream] = version
         self.clock += timedelta(seconds=1)
         event = cls(
-            originator_id=stream, originator_version=version, effective=effective,
-            recorded=recorded or self.clock, actor=actor, key_id=KEY[key], **payload,
+            originator_id=stream,
+            originator_version=version,
+            effective=effective,
+            recorded=recorded or self.clock,
+            actor=actor,
+            key_id=self.keys[key],
+            **payload,
         )
-        self.entries.append((len(self.entries), event))
+        self.entries.append((self.offset + len(self.entries), event))
+        self.signers.append(key)
         return event
 
 
@@ -135,30 +165,50 @@ TO_I = filing_stream("to-i")
 AMENDMENT_1 = filing_stream("amendment-1")
 AMENDMENT_2 = filing_stream("amendment-2")
 SAFE_HARBOR_ID = inserted_paragraph_id(filing=str(AMENDMENT_2), label="C", index=0)
-SIGNER = Signer(name=OFFICER, title="Senior Vice President, General Counsel and Secretary",
-                signed_on=date(2001, 9, 13))
+SIGNER = Signer(
+    name=OFFICER,
+    title="Senior Vice President, General Counsel and Secretary",
+    signed_on=date(2001, 9, 13),
+)
 
 
 def original_document() -> Document:
     return Document(
-        id="offer-to-exchange", title="Offer to Exchange", exhibit="(a)(1)",
+        id="offer-to-exchange",
+        title="Offer to Exchange",
+        exhibit="(a)(1)",
         dated=date(2001, 8, 27),
         parts=(
             SectionGap(id="sections-1-6", note="Sections 1 through 6 of the Offer to Exchange"),
-            Section(id="s7", number="7", title="Conditions of the Offer", page=27, blocks=(
-                Gap(id="s7-earlier", note="the paragraphs of Section 7 before its last"),
-                Paragraph(id="s7-last", sentences=(
-                    NotOnFile(note="the original last paragraph of Section 7"),)),
-            )),
+            Section(
+                id="s7",
+                number="7",
+                title="Conditions of the Offer",
+                page=27,
+                blocks=(
+                    Gap(id="s7-earlier", note="the paragraphs of Section 7 before its last"),
+                    Paragraph(
+                        id="s7-last",
+                        sentences=(NotOnFile(note="the original last paragraph of Section 7"),),
+                    ),
+                ),
+            ),
             SectionGap(id="sections-8-16", note="Sections 8 through 16 of the Offer to Exchange"),
-            Section(id="s17", number="17", title="Forward Looking Statements; Miscellaneous",
-                    blocks=(
-                        Paragraph(id="s17-p1", sentences=(
+            Section(
+                id="s17",
+                number="17",
+                title="Forward Looking Statements; Miscellaneous",
+                blocks=(
+                    Paragraph(
+                        id="s17-p1",
+                        sentences=(
                             NotOnFile(note="the original first sentence of Section 17"),
                             NotOnFile(note="the rest of the first paragraph of Section 17"),
-                        )),
-                        Gap(id="s17-rest", note="the remaining paragraphs of Section 17"),
-                    )),
+                        ),
+                    ),
+                    Gap(id="s17-rest", note="the remaining paragraphs of Section 17"),
+                ),
+            ),
         ),
     )
 
@@ -167,28 +217,45 @@ def amendment_2_operations() -> tuple[Any, ...]:
     return (
         ReplaceParagraph(
             locator='The last paragraph in "Section 7. Conditions of the Offer" on page 27',
-            label="A", section_id="s7", paragraph_id="s7-last",
-            new=Paragraph(id="s7-last", sentences=SECTION_7_LAST)),
+            label="A",
+            section_id="s7",
+            paragraph_id="s7-last",
+            new=Paragraph(id="s7-last", sentences=SECTION_7_LAST),
+        ),
         ReplaceSentence(
             locator='The first sentence of the first paragraph in "Section 17. Forward Looking '
-                    'Statements; Miscellaneous"',
-            label="B", section_id="s17", paragraph_id="s17-p1", index=0, text=SECTION_17_FIRST),
+            'Statements; Miscellaneous"',
+            label="B",
+            section_id="s17",
+            paragraph_id="s17-p1",
+            index=0,
+            text=SECTION_17_FIRST,
+        ),
         InsertParagraphAfter(
             locator='immediately after the first paragraph in "Section 17. Forward Looking '
-                    'Statements; Miscellaneous"',
-            label="C", section_id="s17", after_id="s17-p1",
-            new=Paragraph(id=SAFE_HARBOR_ID, sentences=SAFE_HARBOR)),
-        IncorporateExhibit(locator="Exhibit (a)(11) to this Amendment", label="D",
-                           exhibit="(a)(11)",
-                           title="Notice of Amendment to Offer to Exchange dated "
-                                 "September 13, 2001"),
+            'Statements; Miscellaneous"',
+            label="C",
+            section_id="s17",
+            after_id="s17-p1",
+            new=Paragraph(id=SAFE_HARBOR_ID, sentences=SAFE_HARBOR),
+        ),
+        IncorporateExhibit(
+            locator="Exhibit (a)(11) to this Amendment",
+            label="D",
+            exhibit="(a)(11)",
+            title="Notice of Amendment to Offer to Exchange dated September 13, 2001",
+        ),
     )
 
 
 EMPLOYEES = (
     # employee id, name, e-mail, grants: (grant id, plan, options)
-    ("E001", "Synthetic Employee 1", True, (("G001", "Holding Plan", 1000),
-                                            ("G002", "PNH Plan", 500))),
+    (
+        "E001",
+        "Synthetic Employee 1",
+        True,
+        (("G001", "Holding Plan", 1000), ("G002", "PNH Plan", 500)),
+    ),
     ("E002", "Synthetic Employee 2", True, (("G003", "Holding Plan", 2000),)),
     ("E003", "Synthetic Employee 3", False, (("G004", "PNH Plan", 750),)),
     ("E004", "Synthetic Employee 4", True, (("G005", "Holding Plan", 300),)),
@@ -199,106 +266,265 @@ def employee_stream(employee_id: str) -> uuid.UUID:
     return stream_id(employee_stream_name(offer=OFFER_NAME, employee_id=employee_id))
 
 
-def reference_recorder(*, through: str = "granted") -> Recorder:
-    """The reference case up to a stage: 'amended', 'elections', 'expired', 'granted'."""
-    r = Recorder(et(2001, 8, 20, 9, 0))
-    for holder, role, key in (("root", "root", "root"), (OFFICER, "issuer_officer", "officer"),
-                              ("People Communications", "communications", "comms"),
-                              ("Filing Agent", "filing_agent", "agent")):
-        r.add(KeyRegistered, stream_id(KEYS_STREAM_NAME),
-              effective=Instant(at=et(2001, 8, 20)), actor="root", key="root",
-              registered_key_id=KEY[key], public_key=KEY[key], holder=holder, role=role,
-              valid_from=et(2001, 8, 1))
+ROLES = (
+    ("root", "root", "root"),
+    (OFFICER, "issuer_officer", "officer"),
+    ("People Communications", "communications", "comms"),
+    ("Filing Agent", "filing_agent", "agent"),
+    ("Employees", "employee", "employee"),
+    ("People Services", "clerk", "clerk"),
+)
+
+
+def reference_recorder(
+    *, through: str = "granted", keys: dict[str, str] | None = None, position: int = 0
+) -> Recorder:
+    """The reference case up to a stage: 'amended', 'elections', 'expired', 'granted'.
+
+    With ``keys`` (real key ids) the key registrations are left to the ledger, and the
+    entries are numbered from ``position``.
+    """
+    r = Recorder(et(2001, 8, 20, 9, 0), keys, position)
+    for holder, role, key in ROLES if keys is None else ():
+        r.add(
+            KeyRegistered,
+            stream_id(KEYS_STREAM_NAME),
+            effective=Instant(at=et(2001, 8, 20)),
+            actor="root",
+            key="root",
+            registered_key_id=r.keys[key],
+            public_key=r.keys[key],
+            holder=holder,
+            role=role,
+            valid_from=et(2001, 8, 1),
+        )
     officer = {"actor": OFFICER, "key": "officer"}
-    r.add(OfferCommenced, OFFER, effective=OnDate(on=date(2001, 8, 27)), **officer,
-          offer_name="Offer to Exchange", issuer="Mpower Holding Corporation",
-          cik="0001096470", file_number="005-61617",
-          securities="Options to purchase common stock, par value $0.001 per share",
-          cusip="62473L101", expiration=et(2001, 9, 27, 23, 59),
-          plans=("Holding Plan", "PNH Plan"))
-    r.add(FilingRecorded, TO_I, effective=OnDate(on=date(2001, 8, 27)), actor="Filing Agent",
-          key="agent", offer_id=OFFER, form="SC TO-I", filed_on=date(2001, 8, 27),
-          check_boxes={"issuer_tender_offer": True}, signer=SIGNER.model_copy(
-              update={"signed_on": date(2001, 8, 27)}),
-          exhibits=(Exhibit(exhibit_id="(a)(1)", title="Offer to Exchange"),))
-    r.add(OfferDocumentRegistered, OFFER, effective=OnDate(on=date(2001, 8, 27)), **officer,
-          filing_id=TO_I, document=original_document())
-    r.add(FilingRecorded, AMENDMENT_1,
-          effective=TimeNotOnFile(after=et(2001, 8, 27), before=et(2001, 9, 13),
-                                  note="Amendment No. 1 is not on file"),
-          actor="Filing Agent", key="agent", offer_id=OFFER, form="SC TO-I/A",
-          amendment_number=1, filed_on=None,
-          not_on_file="Amendment No. 1: known only because Amendment No. 2 amends the "
-                      "statement as amended")
-    r.add(FilingRecorded, AMENDMENT_2, effective=OnDate(on=date(2001, 9, 13)),
-          actor="Filing Agent", key="agent", offer_id=OFFER, form="SC TO-I/A",
-          amendment_number=2, filed_on=date(2001, 9, 13),
-          check_boxes={"issuer_tender_offer": True}, signer=SIGNER,
-          exhibits=(Exhibit(exhibit_id="(a)(11)", title="Notice of Amendment to Offer to "
-                                                        "Exchange dated September 13, 2001"),))
-    r.add(DocumentAmended, OFFER, effective=OnDate(on=date(2001, 9, 13)), **officer,
-          filing_id=AMENDMENT_2, document_id="offer-to-exchange",
-          operations=amendment_2_operations())
+    r.add(
+        OfferCommenced,
+        OFFER,
+        effective=OnDate(on=date(2001, 8, 27)),
+        **officer,
+        offer_name="Offer to Exchange",
+        issuer="Mpower Holding Corporation",
+        cik="0001096470",
+        file_number="005-61617",
+        securities="Options to purchase common stock, par value $0.001 per share",
+        cusip="62473L101",
+        expiration=et(2001, 9, 27, 23, 59),
+        plans=("Holding Plan", "PNH Plan"),
+    )
+    r.add(
+        FilingRecorded,
+        TO_I,
+        effective=OnDate(on=date(2001, 8, 27)),
+        actor="Filing Agent",
+        key="agent",
+        offer_id=OFFER,
+        form="SC TO-I",
+        filed_on=date(2001, 8, 27),
+        check_boxes={"issuer_tender_offer": True},
+        signer=SIGNER.model_copy(update={"signed_on": date(2001, 8, 27)}),
+        exhibits=(Exhibit(exhibit_id="(a)(1)", title="Offer to Exchange"),),
+    )
+    r.add(
+        OfferDocumentRegistered,
+        OFFER,
+        effective=OnDate(on=date(2001, 8, 27)),
+        **officer,
+        filing_id=TO_I,
+        document=original_document(),
+    )
+    r.add(
+        FilingRecorded,
+        AMENDMENT_1,
+        effective=TimeNotOnFile(
+            after=et(2001, 8, 27), before=et(2001, 9, 13), note="Amendment No. 1 is not on file"
+        ),
+        actor="Filing Agent",
+        key="agent",
+        offer_id=OFFER,
+        form="SC TO-I/A",
+        amendment_number=1,
+        filed_on=None,
+        not_on_file="Amendment No. 1: known only because Amendment No. 2 amends the "
+        "statement as amended",
+    )
+    r.add(
+        FilingRecorded,
+        AMENDMENT_2,
+        effective=OnDate(on=date(2001, 9, 13)),
+        actor="Filing Agent",
+        key="agent",
+        offer_id=OFFER,
+        form="SC TO-I/A",
+        amendment_number=2,
+        filed_on=date(2001, 9, 13),
+        check_boxes={"issuer_tender_offer": True},
+        signer=SIGNER,
+        exhibits=(
+            Exhibit(
+                exhibit_id="(a)(11)",
+                title="Notice of Amendment to Offer to Exchange dated September 13, 2001",
+            ),
+        ),
+    )
+    r.add(
+        DocumentAmended,
+        OFFER,
+        effective=OnDate(on=date(2001, 9, 13)),
+        **officer,
+        filing_id=AMENDMENT_2,
+        document_id="offer-to-exchange",
+        operations=amendment_2_operations(),
+    )
     if through == "amended":
         return r
     emails = tuple(e[0] for e in EMPLOYEES if e[2])
     papers = tuple(e[0] for e in EMPLOYEES if not e[2])
     for channel, recipients in (("email", emails), ("mail", papers)):
-        r.add(NoticeDispatched, OFFER, effective=OnDate(on=date(2001, 9, 13)),
-              actor="People Communications", key="comms", notice_id="a-11",
-              notice_kind="amendment_notice", exhibit="(a)(11)", channel=channel,
-              recipient_class="eligible employees", recipients=recipients,
-              content_sha256="1" * 64, synthetic_recipients=True)
+        r.add(
+            NoticeDispatched,
+            OFFER,
+            effective=OnDate(on=date(2001, 9, 13)),
+            actor="People Communications",
+            key="comms",
+            notice_id="a-11",
+            notice_kind="amendment_notice",
+            exhibit="(a)(11)",
+            channel=channel,
+            recipient_class="eligible employees",
+            recipients=recipients,
+            content_sha256="1" * 64,
+            synthetic_recipients=True,
+        )
     for eid, name, email, grants in EMPLOYEES:
-        r.add(EligibleGrantsRegistered, employee_stream(eid),
-              effective=OnDate(on=date(2001, 8, 27)), **officer, offer_id=OFFER,
-              employee_id=eid, employee_name=name, email=email, synthetic=True,
-              grants=tuple(Grant(grant_id=g, plan=p, grant_date=date(2000, 3, 1),
-                                 exercise_price=Decimal("42.50"), options_outstanding=n)
-                           for g, p, n in grants))
+        r.add(
+            EligibleGrantsRegistered,
+            employee_stream(eid),
+            effective=OnDate(on=date(2001, 8, 27)),
+            **officer,
+            offer_id=OFFER,
+            employee_id=eid,
+            employee_name=name,
+            email=email,
+            synthetic=True,
+            grants=tuple(
+                Grant(
+                    grant_id=g,
+                    plan=p,
+                    grant_date=date(2000, 3, 1),
+                    exercise_price=Decimal("42.50"),
+                    options_outstanding=n,
+                )
+                for g, p, n in grants
+            ),
+        )
     _elections(r)
     if through == "elections":
         return r
     r.add(OfferExpired, OFFER, effective=Instant(at=et(2001, 9, 28, 0, 0)), **officer)
     if through == "expired":
         return r
-    r.add(TenderedOptionsAccepted, OFFER, effective=OnDate(on=date(2001, 9, 28)), **officer,
-          grants=(AcceptedGrant(employee_id="E001", grant_id="G001", options=1000,
-                                plan="Holding Plan"),
-                  AcceptedGrant(employee_id="E003", grant_id="G004", options=750,
-                                plan="PNH Plan")),
-          cancelled_on=date(2001, 9, 28), synthetic=True)
-    r.add(NewOptionsGranted, OFFER, effective=OnDate(on=date(2002, 4, 1)), **officer,
-          grants=(NewGrant(employee_id="E001", grant_id="N001", options=1000,
-                           replaces=("G001",)),
-                  NewGrant(employee_id="E003", grant_id="N002", options=750,
-                           replaces=("G004",))),
-          grant_date=date(2002, 4, 1), exercise_price=Decimal("0.51"), plan="Holding Plan",
-          synthetic=True)
+    r.add(
+        TenderedOptionsAccepted,
+        OFFER,
+        effective=OnDate(on=date(2001, 9, 28)),
+        **officer,
+        grants=(
+            AcceptedGrant(employee_id="E001", grant_id="G001", options=1000, plan="Holding Plan"),
+            AcceptedGrant(employee_id="E003", grant_id="G004", options=750, plan="PNH Plan"),
+        ),
+        cancelled_on=date(2001, 9, 28),
+        synthetic=True,
+    )
+    r.add(
+        NewOptionsGranted,
+        OFFER,
+        effective=OnDate(on=date(2002, 4, 1)),
+        **officer,
+        grants=(
+            NewGrant(employee_id="E001", grant_id="N001", options=1000, replaces=("G001",)),
+            NewGrant(employee_id="E003", grant_id="N002", options=750, replaces=("G004",)),
+        ),
+        grant_date=date(2002, 4, 1),
+        exercise_price=Decimal("0.51"),
+        plan="Holding Plan",
+        synthetic=True,
+    )
     return r
 
 
 def _elections(r: Recorder) -> None:
-    def act(cls: type[LedgerEvent], eid: str, form: str, at: datetime, channel: str = "web",
-            **kw: Any) -> None:
-        r.add(cls, employee_stream(eid), effective=Instant(at=at), actor=eid, key="employee",
-              offer_id=OFFER, employee_id=eid, form_id=form, received_at=at, channel=channel,
-              acted_by=eid, synthetic=True, **kw)
+    def act(
+        cls: type[LedgerEvent], eid: str, form: str, at: datetime, channel: str = "web", **kw: Any
+    ) -> None:
+        r.add(
+            cls,
+            employee_stream(eid),
+            effective=Instant(at=at),
+            actor=eid,
+            key="clerk" if cls is ElectionRefused else "employee",
+            offer_id=OFFER,
+            employee_id=eid,
+            form_id=form,
+            received_at=at,
+            channel=channel,
+            acted_by=eid,
+            synthetic=True,
+            **kw,
+        )
 
     def ex(*pairs: tuple[str, str]) -> tuple[GrantChoice, ...]:
         return tuple(GrantChoice(grant_id=g, choice=c) for g, c in pairs)  # type: ignore[arg-type]
 
-    act(ElectionSubmitted, "E001", "F1", et(2001, 9, 10, 10),
-        choices=ex(("G001", "exchange"), ("G002", "exchange")))
-    act(ElectionChanged, "E001", "F2", et(2001, 9, 27, 23, 59, 59),
-        choices=ex(("G002", "keep"),))
-    act(ElectionSubmitted, "E002", "F3", et(2001, 9, 12, 9), choices=ex(("G003", "exchange"),))
+    act(
+        ElectionSubmitted,
+        "E001",
+        "F1",
+        et(2001, 9, 10, 10),
+        choices=ex(("G001", "exchange"), ("G002", "exchange")),
+    )
+    act(
+        ElectionChanged,
+        "E001",
+        "F2",
+        et(2001, 9, 27, 23, 59, 59),
+        choices=ex(
+            ("G002", "keep"),
+        ),
+    )
+    act(
+        ElectionSubmitted,
+        "E002",
+        "F3",
+        et(2001, 9, 12, 9),
+        choices=ex(
+            ("G003", "exchange"),
+        ),
+    )
     act(ElectionWithdrawn, "E002", "F4", et(2001, 9, 20, 9), grant_ids=())
-    act(ElectionSubmitted, "E003", "F5", et(2001, 9, 26, 15), channel="paper",
-        choices=ex(("G004", "exchange"),))
-    act(ElectionRefused, "E004", "F6", et(2001, 9, 28, 0, 0, 0), attempted="submit",
-        choices=ex(("G005", "exchange"),), rule="election-window",
-        reason="received after the offer expired")
+    act(
+        ElectionSubmitted,
+        "E003",
+        "F5",
+        et(2001, 9, 26, 15),
+        channel="paper",
+        choices=ex(
+            ("G004", "exchange"),
+        ),
+    )
+    act(
+        ElectionRefused,
+        "E004",
+        "F6",
+        et(2001, 9, 28, 0, 0, 0),
+        attempted="submit",
+        choices=ex(
+            ("G005", "exchange"),
+        ),
+        rule="election-window",
+        reason="received after the offer expired",
+    )
 
 
 def reference_entries(*, through: str = "granted") -> list[Entry]:

@@ -194,19 +194,18 @@ def _script(
     progress("filings: Schedule TO-I, Amendment No. 1 (not on file), Amendment No. 2")
 
     roster = synthetic_roster(n_employees)
-    for emp in roster:
-        rec(
-            "eligible-grants-registered",
-            {
-                "effective": {"kind": "date", "on": "2001-08-27"},
-                **emp,
-                "synthetic": True,
-            },
-            officer,
-            commenced,
-        )
+    clock.at(commenced)
+    batch: list[Any] = []
+    for emp in roster:  # one employee stream each: a hundred per save, one signature per save
+        data = {"effective": {"kind": "date", "on": "2001-08-27"}, **emp, "synthetic": True}
+        batch.append(build(ledger, "eligible-grants-registered", data, signer=officer))
         summary.employees += 1
         summary.grants += len(emp["grants"])
+        if len(batch) == 100:
+            ledger.save(batch, signer=officer)
+            batch = []
+    if batch:
+        ledger.save(batch, signer=officer)
     _notices(ledger, comms, clock, roster)
     progress(f"roster: {summary.employees} employees, {summary.grants} grants (synthetic)")
 
@@ -343,25 +342,11 @@ def offer_to_exchange() -> dict[str, Any]:
 
 
 def _amendment_two(ledger: Ledger, officer: SigningKey, clock: ScriptClock) -> None:
-    """Amendment No. 2 through the filing parser when it is installed, else its four changes."""
-    raw = reference_filing()
-    try:
-        from offerledger.ingest.service import ingest_filing_bytes  # type: ignore[import-not-found]
-    except ImportError:
-        ingest_filing_bytes = None
-    filed = _day(date(2001, 9, 13)) + timedelta(hours=9)
-    clock.at(filed)
-    if ingest_filing_bytes is not None:
-        ingest_filing_bytes(ledger, raw, signer=officer, source=FILING_NAME)
-        return
-    from offerledger.actions import check
-    from offerledger.demo_amendment import amendment_two_events
-    from offerledger.domain.offer import check_amendment
+    """Amendment No. 2 goes through the filing parser, as a compliance team would ingest it."""
+    from offerledger.ingest.service import ingest_filing_bytes
 
-    filing, amended = amendment_two_events(ledger, raw, officer=officer)
-    check(ledger, filing, signer=officer)
-    check_amendment(ledger.offer_state(amended.originator_id), amended)  # type: ignore[arg-type]
-    ledger.save([filing, amended], signer=officer)
+    clock.at(_day(date(2001, 9, 13)) + timedelta(hours=9))
+    ingest_filing_bytes(ledger, reference_filing(), signer=officer, source=FILING_NAME)
 
 
 def _notices(
@@ -448,7 +433,8 @@ def synthetic_elections(roster: list[dict[str, Any]]) -> list[dict[str, Any]]:
         channel = "email" if emp["email"] else "paper"
         when = start + timedelta(seconds=rng.randrange(0, span))
         if k % 40 == 7:  # on the last evening
-            when = EXPIRATION.replace(hour=20) + timedelta(seconds=rng.randrange(0, 14399))
+            evening = EXPIRATION.replace(hour=20, minute=0)  # 20:00:00 to 23:59:59
+            when = evening + timedelta(seconds=rng.randrange(0, 14399))
         choices = [
             {"grant_id": g, "choice": "exchange" if rng.random() < 0.85 else "keep"} for g in grants
         ]
@@ -463,7 +449,11 @@ def synthetic_elections(roster: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 for c in choices
             ]
             acts.append((then, "election-changed", eid, {"choices": flipped, "channel": channel}))
-        elif r < 0.12 and when < EXPIRATION - timedelta(days=1):
+        elif (
+            r < 0.12
+            and when < EXPIRATION - timedelta(days=1)
+            and any(c["choice"] == "exchange" for c in choices)
+        ):
             then = when + timedelta(seconds=rng.randrange(3600, _secs(EXPIRATION - when)))
             acts.append((then, "election-withdrawn", eid, {"grant_ids": [], "channel": channel}))
     # the boundary: the last second of the stated minute counts, the next does not

@@ -22,7 +22,7 @@ from offerledger.events import (
 from offerledger.ledger import Ledger
 from offerledger.signing.keys import SigningKey
 
-EXHIBIT_TITLE = "Notice of Amendment to Offer to Exchange dated September 13, 2001."
+EXHIBIT_TITLE = "Notice of Amendment to Offer to Exchange dated September 13, 2001"
 
 
 def _text(raw: bytes) -> str:

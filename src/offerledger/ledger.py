@@ -78,6 +78,7 @@ class Ledger:
         self.clock = clock
         self.keystore = Keystore(keystore_folder(self.backend))
         self._registry = KeyRegistry()
+        self._offers: list[OfferCommenced] | None = None
         app.store.authorize = self._authorize
 
     # --- opening ---------------------------------------------------------------------------
@@ -257,6 +258,12 @@ class Ledger:
     def save(self, events: Sequence[LedgerEvent], *, signer: SigningKey) -> None:
         """Authorize, chain, sign and store one save atomically."""
         self.app.save(*events, signer=signer)
+        if any(isinstance(e, OfferCommenced) for e in events):
+            self._offers = None
+
+    def save_groups(self, groups: Sequence[tuple[Sequence[LedgerEvent], SigningKey]]) -> None:
+        """Several signers' saves in one transaction: all stored or none."""
+        self.app.store.put_groups(groups)
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -292,6 +299,9 @@ class Ledger:
         return self.app.stream(sid)
 
     def offers(self) -> list[OfferCommenced]:
+        """The offers in this ledger (read once per Ledger; a save of a new offer refreshes)."""
+        if self._offers is not None:
+            return self._offers
         found = []
         for stored in self.app.recorder.select_notifications(
             1, 1000, topics=[OfferCommenced.TOPIC]
@@ -299,6 +309,7 @@ class Ledger:
             event = decode_stored(stored.topic, stored.state)
             assert isinstance(event, OfferCommenced)
             found.append(event)
+        self._offers = found
         return found
 
     def resolve_offer(self, offer: str | None) -> uuid.UUID:

@@ -186,7 +186,43 @@ class SigningEventStore(EventStore[uuid.UUID]):
             for ev, s, n_id in zip(events, stored, ids or [], strict=False)
         ]
 
-    def _sign(self, events: list[LedgerEvent], signer: SigningKey) -> list[StoredEvent]:
+    def put_groups(self, groups: Sequence[tuple[Sequence[LedgerEvent], SigningKey]]) -> None:
+        """Several actors' saves in one transaction (ingest: officer and communications).
+
+        Each group is authorized and signed by its own key, chained after the groups before it;
+        all are stored or none.
+        """
+        if self.authorize is None:
+            raise RuleViolation("no key registry is attached to the store", rule="signed")
+        stored: list[StoredEvent] = []
+        pending: dict[uuid.UUID, tuple[int, str]] = {}
+        for events, signer in groups:
+            if not events:
+                continue
+            self.authorize(list(events), signer)
+            batch = self._sign(list(events), signer, pending=pending)
+            for event, s in zip(events, batch, strict=True):
+                pending[event.originator_id] = (s.originator_version, envelope_hash(s.state))
+            stored.extend(batch)
+        if not stored:
+            return
+        try:
+            self.recorder.insert_events(stored)
+        except IntegrityError as e:
+            for sid in pending:
+                self._heads.pop(sid, None)
+            raise ConcurrentWrite(
+                "another writer stored the same stream version first; nothing was written",
+                hint="reload and try again",
+            ) from e
+        self._heads.update(pending)
+
+    def _sign(
+        self,
+        events: list[LedgerEvent],
+        signer: SigningKey,
+        pending: dict[uuid.UUID, tuple[int, str]] | None = None,
+    ) -> list[StoredEvent]:
         """Chain and sign one save, in layers: a layer holds at most one event per stream.
 
         An envelope's hash depends on the signature, which covers every body of its batch, so
@@ -199,7 +235,7 @@ class SigningEventStore(EventStore[uuid.UUID]):
         for event in events:
             sid = event.originator_id
             if sid not in heads:
-                heads[sid] = self.head(sid)
+                heads[sid] = pending[sid] if pending and sid in pending else self.head(sid)
             layer_of.append(seen.get(sid, 0))
             seen[sid] = seen.get(sid, 0) + 1
         envelopes: list[bytes] = [b""] * len(events)

@@ -79,7 +79,7 @@ def paragraphs(lines: tuple[Line, ...] | list[Line], *, html: bool = False) -> l
                 out.append(current)
                 current = []
             continue
-        if not current and page_break and out and _continues(out[-1], line):
+        if not current and (page_break or html) and out and _continues(out[-1], line):
             current = out.pop()
         page_break = False
         current.append(line)

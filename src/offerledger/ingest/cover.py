@@ -16,18 +16,18 @@ _NUMBER_WORDS = {
 _SEPARATOR = re.compile(r"^[\s\-=_*]{3,}$")
 _BOX = r"(?:\[\s*[xX_✓√]?\s*\]|\|\s*/?\s*[xX_]?\s*/?\s*\||/\s*[xX]?\s*/|[☒☐⌧þýo¨■□✓]|\b[xX]\b)"
 _LABELS = (
-    ("fee_offset_rule_0_11", r"(?:check (?:the )?box if )?any part of the fee is offset"),
+    ("fee_offset_rule_0_11_a_2", r"(?:check (?:the )?box if )?any part of the fee is offset"),
     (
         "preliminary_communications",
         r"(?:check (?:the )?box if )?the filing relates solely to "
         r"preliminary communications",
     ),
-    ("cross_border_issuer_rule_13e_4i", r"Rule 13e-4\(i\)"),
-    ("cross_border_third_party_rule_14d_1d", r"Rule 14d-1\(d\)"),
-    ("third_party_rule_14d_1", r"third[- ]party tender offer subject to Rule 14d-1"),
-    ("issuer_rule_13e_4", r"issuer tender offer subject to Rule 13e-4"),
-    ("going_private_rule_13e_3", r"going[- ]private transaction subject to Rule 13e-3"),
-    ("amendment_13d_rule_13d_2", r"amendment to Schedule 13D under Rule 13d-2"),
+    ("cross_border_issuer_13e4i", r"Rule 13e-4\(i\)"),
+    ("cross_border_third_party_14d1d", r"Rule 14d-1\(d\)"),
+    ("third_party_tender_offer_14d1", r"third[- ]party tender offer subject to Rule 14d-1"),
+    ("issuer_tender_offer_13e4", r"issuer tender offer subject to Rule 13e-4"),
+    ("going_private_13e3", r"going[- ]private transaction subject to Rule 13e-3"),
+    ("amendment_13d2", r"amendment to Schedule 13D under Rule 13d-2"),
     (
         "final_amendment",
         r"(?:check the following box )?if the filing is a final amendment "

@@ -153,11 +153,9 @@ def _instruction_like(para: Para) -> bool:
 
 
 def exhibit_text(lines: list[Line] | tuple[Line, ...]) -> str:
-    """The normalized text of an exhibit (its "Exhibit (a)(11)" heading line excluded)."""
+    """The normalized text of an exhibit, from its "Exhibit (a)(11)" heading line on."""
     body = list(lines)
     while body and not body[0].text.strip():
-        body.pop(0)
-    if body and _EXHIBIT_HEADING.match(body[0].text):
         body.pop(0)
     return normalize_text("\n".join(line.text for line in body))
 

@@ -49,7 +49,7 @@ def split_instructions(paras: Sequence[Para]) -> list[Instruction]:
     for para in paras:
         text = para.text
         heading = _ITEM_HEADING.match(text)
-        if heading and len(text) <= 100:
+        if heading and len(text) <= 100 and not _head_like(text):
             item = heading.group("item")
             continue
         prefix = _ITEM_PREFIX.match(text)
@@ -79,22 +79,21 @@ def split_instructions(paras: Sequence[Para]) -> list[Instruction]:
                 entry["closed"] = inline.startswith(_OPEN) and inline.rstrip().endswith(_CLOSE)
             out.append(entry)
             continue
-        if out and not out[-1].get("closed"):
+        if out and (not out[-1].get("closed") or text.startswith(_OPEN)):
             payload = out[-1]["payload"]
             assert isinstance(payload, list)
             payload.append((para, text))
             out[-1]["last_line"] = para.last_line
             opened = normalize_text(payload[0][1]).startswith(_OPEN)
-            if opened and text.rstrip().endswith(_CLOSE):
-                out[-1]["closed"] = True
+            out[-1]["closed"] = opened and text.rstrip().endswith(_CLOSE)
             continue
         out.append(
             {
                 "first_line": para.first_line,
                 "last_line": para.last_line,
-                "label": None,
+                "label": (lm.group("label") or lm.group("paren")) if lm else None,
                 "item": item,
-                "head": text,
+                "head": lm.group("rest") if lm else text,
                 "payload": [],
                 "problem": "text under an item that is not an amendment instruction",
             }

@@ -393,7 +393,7 @@ def parse_head(head: str) -> Locator:
         return Locator(
             action="file_exhibit",
             targets=tuple(ExhibitRef(exhibit_id=i) for i in ids),
-            written=text[: m.end("ids")],
+            written=text,
         )
     if _PREAMBLE.match(text):
         return Locator(action="preamble", written=text)

@@ -397,7 +397,7 @@ def _exhibits(ctx: _Ctx, payload: list[Payload]) -> list[TextOperation]:
             IncorporateExhibit(
                 exhibit=exhibit_id,
                 title=title,
-                locator=f"Exhibit {exhibit_id}",
+                locator=ctx.written,
                 label=ctx.ins.label,
             )
         )

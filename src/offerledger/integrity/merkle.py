@@ -95,6 +95,24 @@ def audit_path(*, index: int, leaf_hashes: Sequence[bytes]) -> list[Digest]:
     return path
 
 
+def audit_paths(leaf_hashes: Sequence[bytes]) -> list[list[Digest]]:
+    """Every leaf's :func:`audit_path` at once: the levels are built once (O(n log n))."""
+    levels: list[Sequence[bytes]] = [leaf_hashes]
+    while len(levels[-1]) > 1:
+        levels.append(_next_level(levels[-1]))
+    paths: list[list[Digest]] = []
+    for leaf in range(len(leaf_hashes)):
+        path: list[Digest] = []
+        index = leaf
+        for level in levels[:-1]:
+            sibling = index ^ 1
+            if sibling < len(level):
+                path.append(Digest(bytes(level[sibling])))
+            index >>= 1
+        paths.append(path)
+    return paths
+
+
 def _check_hashes(values: Sequence[bytes], what: str) -> None:
     for value in values:
         if len(value) != HASH_SIZE:

@@ -15,7 +15,14 @@ from typing import Any
 
 from offerledger.errors import CheckpointError, InputError, SignatureInvalid
 from offerledger.integrity.checkpoint import make_checkpoint_note, parse_checkpoint_note
-from offerledger.integrity.verify import Problem, VerifyReport, rows_of, verify_rows
+from offerledger.integrity.verify import (
+    KEYS_STREAM,
+    Problem,
+    VerifyReport,
+    public_keys_of,
+    rows_of,
+    verify_rows,
+)
 from offerledger.ledger import Ledger
 from offerledger.signing.canonical import canonical_json
 from offerledger.signing.keys import SigningKey, key_id_for, verify_signature
@@ -84,6 +91,7 @@ def verify_ledger(
         trusted_root=trusted,
         workers=workers,
         checkpoint_size=note.size if note is not None else None,
+        public_keys=public_keys_of(ledger.app.recorder.select_events(KEYS_STREAM)),
     )
     report.root_key_source = source
     if note is not None:

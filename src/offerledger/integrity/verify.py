@@ -1,31 +1,37 @@
-"""Verify a whole ledger: every signature, key, role, chain link and version, and the checkpoint.
+"""Verify a whole ledger: every signature, key, role, chain link and version.
 
-Streams the log once in notification order (memory stays bounded by the number of streams and
-keys), checks everything cheap inline, and verifies the Ed25519 signatures in parallel on every
-core. A batch signature is verified once for all its members; each member's audit path to the
-batch root is checked on its own. Every problem is reported (position, stream, version,
-reason); it goes on past the first and never crashes on garbage bytes.
+Two stages. Workers *examine* rows on every core: decode the envelope, check the body is
+canonical and matches its row, rebuild the signed bytes and verify the Ed25519 signature with
+the public key its key id names (a batch signature once per chunk). The main process then
+*judges* the examined rows in log order: per-stream versions and ``prev`` links, and whether the
+key was registered by the root key earlier in the log, unrevoked, in a role that may record the
+action and valid at the recorded time. A key registration counts only if it verified itself.
+Memory stays bounded by streams and keys; rows are streamed in chunks.
 
 Reasons (fixed, documented in docs/verification.md): bad-signature, unknown-key, wrong-role,
 revoked-key, recorded-outside-key-validity, body-row-mismatch, non-canonical, chain-break,
-version-gap, undecodable, checkpoint-mismatch, stream-truncated.
+version-gap, undecodable, checkpoint-mismatch, stream-truncated. It reports every problem and
+never crashes on garbage bytes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
+from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from itertools import islice
+from typing import Any, NamedTuple
 
-from offerledger.errors import OfferLedgerError, SignatureInvalid
-from offerledger.events import TOPICS, key_valid_at, role_may_record
+from offerledger.errors import OfferLedgerError
+from offerledger.events import KEYS_STREAM_NAME, key_valid_at, role_may_record, stream_id
 from offerledger.integrity.merkle import MerkleAccumulator, leaf_hash
-from offerledger.signing.canonical import is_canonical
-from offerledger.signing.envelope import envelope_hash, parse_envelope, signed_message
+from offerledger.signing.canonical import canonical_json
+from offerledger.signing.envelope import parse_envelope, signed_message
 from offerledger.signing.keys import key_id_for, verify_signature
 
 REASONS = (
@@ -42,8 +48,9 @@ REASONS = (
     "checkpoint-mismatch",
     "stream-truncated",
 )
-PARALLEL_THRESHOLD = 4000
+KEYS_STREAM = stream_id(KEYS_STREAM_NAME)
 CHUNK = 2000
+PARALLEL_THRESHOLD = 4000
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +71,8 @@ class Problem:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class StoredRow:
-    """What verify reads of one row: position, the row's columns and its stored state."""
+class StoredRow(NamedTuple):
+    """One row as verify reads it: 0-based log position, the row's columns and its state."""
 
     position: int
     stream: uuid.UUID
@@ -75,16 +81,21 @@ class StoredRow:
     state: bytes
 
 
-@dataclass
-class _Key:
-    key_id: str
-    public_key: bytes
-    holder: str
-    role: str
-    valid_from: datetime
-    valid_until: datetime | None
-    revoked: bool = False
-    compromised_since: datetime | None = None
+class Examined(NamedTuple):
+    """What a worker learned of one row (cheap to send back to the main process)."""
+
+    position: int
+    stream: str
+    version: int
+    envelope_hash: str
+    leaf: bytes
+    key_id: str | None
+    action: str
+    recorded: datetime | None
+    prev: Any
+    key_event: dict[str, Any] | None
+    problems: tuple[tuple[str, str], ...]
+    signature: str  # "ok" | "bad" | "no-key" | "none"
 
 
 @dataclass
@@ -113,211 +124,211 @@ class VerifyReport:
         }
 
 
-def _verify_many(tasks: list[tuple[bytes, bytes, bytes]]) -> list[bool]:
-    out = []
-    for public_key, message, signature in tasks:
-        try:
-            verify_signature(public_key=public_key, message=message, signature=signature)
-            out.append(True)
-        except (SignatureInvalid, ValueError):
-            out.append(False)
-    return out
+# --- stage 1: examine (runs in workers) -------------------------------------------------------
+
+_PUBLIC_KEYS: dict[str, bytes] = {}
 
 
-def _parse_time(value: Any) -> datetime | None:
+def _init_worker(public_keys: dict[str, bytes]) -> None:
+    _PUBLIC_KEYS.clear()
+    _PUBLIC_KEYS.update(public_keys)
+
+
+def _time(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
     return parsed if parsed.tzinfo is not None else None
 
 
-class _Verifier:
+def examine_chunk(rows: list[StoredRow]) -> tuple[list[Examined], int]:
+    """Examine rows with the public keys set by :func:`_init_worker`; (results, signatures)."""
+    verified: dict[tuple[str, bytes, bytes], bool] = {}
+    out = [_examine(row, verified) for row in rows]
+    return out, len(verified)
+
+
+def _examine(row: StoredRow, verified: dict[tuple[str, bytes, bytes], bool]) -> Examined:
+    state = row.state
+    digest = hashlib.sha256(state).hexdigest()
+    leaf = leaf_hash(state)
+    stream = str(row.stream)
+    problems: list[tuple[str, str]] = []
+    try:
+        envelope = parse_envelope(state)
+        header, payload, decoded = envelope.decoded()
+    except OfferLedgerError as e:
+        return Examined(row.position, stream, row.version, digest, leaf, None, "", None,
+                        _UNREAD, None, (("undecodable", str(e)),), "none")
+    try:
+        canonical = canonical_json(decoded) == envelope.body
+    except OfferLedgerError:
+        canonical = False
+    if not canonical:
+        problems.append(("non-canonical", "the body does not re-canonicalize to itself"))
+    topic = header.get("topic")
+    if header.get("stream") != stream or header.get("version") != row.version or (
+        topic != row.topic
+    ):
+        problems.append((
+            "body-row-mismatch",
+            f"body names stream {header.get('stream')} version {header.get('version')} "
+            f"topic {topic}; the row is {stream} v{row.version} {row.topic}",
+        ))
+    if header.get("key_id") != envelope.key_id:
+        problems.append(("bad-signature", "the envelope's key id differs from the body's"))
+    action = topic.split(".")[1] if isinstance(topic, str) and topic.count(".") >= 2 else ""
+    recorded = _time(header.get("recorded"))
+    key_event = None
+    if action in ("KeyRegistered", "KeyRevoked") and row.stream == KEYS_STREAM:
+        key_event = {"action": action, **payload}
+    prev = header.get("prev") if header.get("version") == row.version else _UNREAD
+    public_key = _PUBLIC_KEYS.get(envelope.key_id)
+    if public_key is None:
+        return Examined(row.position, stream, row.version, digest, leaf, envelope.key_id, action,
+                        recorded, prev, key_event, tuple(problems), "no-key")
+    try:
+        message = signed_message(body=envelope.body, batch=envelope.batch)
+    except OfferLedgerError as e:
+        problems.append(("bad-signature", str(e)))
+        return Examined(row.position, stream, row.version, digest, leaf, envelope.key_id, action,
+                        recorded, prev, key_event, tuple(problems), "bad")
+    task = (envelope.key_id, message, envelope.signature)
+    ok = verified.get(task)
+    if ok is None:
+        try:
+            verify_signature(public_key=public_key, message=message, signature=envelope.signature)
+            ok = True
+        except OfferLedgerError:
+            ok = False
+        verified[task] = ok
+    return Examined(row.position, stream, row.version, digest, leaf, envelope.key_id, action,
+                    recorded, prev, key_event, tuple(problems), "ok" if ok else "bad")
+
+
+_UNREAD = "<unread>"
+
+
+# --- stage 2: judge (main process, log order) ---------------------------------------------------
+
+
+@dataclass
+class _Key:
+    key_id: str
+    public_key: bytes
+    holder: str
+    role: str
+    valid_from: datetime
+    valid_until: datetime | None
+    revoked: bool = False
+    compromised_since: datetime | None = None
+
+
+class _Judge:
     def __init__(self, *, trusted_root: bytes | None) -> None:
         self.trusted_root = trusted_root
         self.keys: dict[str, _Key] = {}
-        self.heads: dict[uuid.UUID, tuple[int, str]] = {}
+        self.heads: dict[str, tuple[int, str]] = {}
         self.problems: list[Problem] = []
-        # (public key, message, signature) -> positions it vouches for
-        self.pending: dict[tuple[bytes, bytes, bytes], list[tuple[int, str, int]]] = {}
         self.root_key_id: str | None = None
         self.recorded_by: dict[str, list[tuple[int, str, int, datetime]]] = {}
         self.compromised: list[_Key] = []
-        self.workers = 1
-        self.pool: ProcessPoolExecutor | None = None
-        self.futures: list[tuple[Any, list[list[tuple[int, str, int]]]]] = []
-        self.checked = 0
 
-    def flag(self, row: StoredRow, reason: str, detail: str) -> None:
-        self.problems.append(Problem(row.position, str(row.stream), row.version, reason, detail))
+    def flag(self, e: Examined, reason: str, detail: str) -> None:
+        self.problems.append(Problem(e.position, e.stream, e.version, reason, detail))
 
-    def check(self, row: StoredRow) -> None:
-        self._chain(row)
-        try:
-            envelope = parse_envelope(row.state)
-            header, payload = envelope.header_and_payload()
-        except OfferLedgerError as e:
-            self.flag(row, "undecodable", str(e))
-            return
-        if not is_canonical(envelope.body):
-            self.flag(row, "non-canonical", "the body does not re-canonicalize to itself")
-        if (
-            header.get("stream") != str(row.stream)
-            or header.get("version") != row.version
-            or header.get("topic") != row.topic
-        ):
-            self.flag(
-                row,
-                "body-row-mismatch",
-                f"body names stream {header.get('stream')} version {header.get('version')} "
-                f"topic {header.get('topic')}; the row is {row.stream} v{row.version} {row.topic}",
-            )
-        self._prev(row, header)
-        if header.get("key_id") != envelope.key_id:
-            self.flag(row, "bad-signature", "the envelope's key id differs from the body's")
-        recorded = _parse_time(header.get("recorded"))
-        if recorded is not None:
-            self.recorded_by.setdefault(envelope.key_id, []).append(
-                (row.position, str(row.stream), row.version, recorded)
-            )
-        topic = header.get("topic")
-        action = topic.split(".")[1] if isinstance(topic, str) and topic.count(".") >= 2 else ""
-        key = self.keys.get(envelope.key_id)
-        self_registration = (
-            not self.keys
-            and action == "KeyRegistered"
-            and payload.get("role") == "root"
-            and payload.get("registered_key_id") == envelope.key_id
-        )
-        public_key: bytes | None = key.public_key if key else None
-        if self_registration:
-            public_key = _hex(payload.get("public_key"))
-            if public_key is None or key_id_for(public_key=public_key) != envelope.key_id:
-                self.flag(row, "unknown-key", "the root key's registration names another key")
-                return
-            if self.trusted_root is not None and public_key != self.trusted_root:
-                self.flag(row, "unknown-key", "the ledger's root key is not the trusted root key")
-                return
-            self.root_key_id = envelope.key_id
-        elif key is None:
-            self.flag(row, "unknown-key", f"key {envelope.key_id[:16]}… is not registered here")
-            return
-        else:
-            if not role_may_record(role=key.role, action=action):
-                self.flag(row, "wrong-role", f"role {key.role} may not record {action}")
-            if recorded is None:
-                self.flag(row, "undecodable", "the recorded time does not parse")
-            else:
-                why = key_valid_at(
-                    recorded=recorded,
-                    valid_from=key.valid_from,
-                    valid_until=key.valid_until,
-                    revoked=key.revoked,
-                    compromised_since=key.compromised_since,
-                )
-                if why:
-                    self.flag(row, why, f"key {key.key_id[:16]}… ({key.holder})")
-        try:
-            message = signed_message(body=envelope.body, batch=envelope.batch)
-        except SignatureInvalid as e:
-            self.flag(row, "bad-signature", str(e))
-            return
-        assert public_key is not None
-        task = (public_key, message, envelope.signature)
-        self.pending.setdefault(task, []).append((row.position, str(row.stream), row.version))
-        if topic in ("offerledger.KeyRegistered.v1", "offerledger.KeyRevoked.v1") and (
-            row.stream == _KEYS
-        ):
-            self._keys_event(row, action, payload, recorded)
-
-    def _chain(self, row: StoredRow) -> None:
-        last = self.heads.get(row.stream)
+    def judge(self, e: Examined) -> None:
+        last = self.heads.get(e.stream)
         expected = 1 if last is None else last[0] + 1
-        if row.version != expected:
-            self.flag(row, "version-gap", f"expected version {expected}, found {row.version}")
+        if e.version != expected:
+            self.flag(e, "version-gap", f"expected version {expected}, found {e.version}")
+        if e.prev != _UNREAD and e.prev != (last[1] if last else None):
+            self.flag(e, "chain-break", "prev does not name the previous event's envelope")
+        self.heads[e.stream] = (e.version, e.envelope_hash)
+        before = len(self.problems)
+        for reason, detail in e.problems:
+            self.flag(e, reason, detail)
+        if e.key_id is None:
+            return
+        if e.recorded is not None:
+            self.recorded_by.setdefault(e.key_id, []).append(
+                (e.position, e.stream, e.version, e.recorded)
+            )
+        self._key_checks(e)
+        if e.signature == "bad":
+            self.flag(e, "bad-signature", "the signature does not verify over the stored body")
+        if e.key_event is not None and len(self.problems) == before:
+            self._apply_key_event(e)
 
-    def _prev(self, row: StoredRow, header: dict[str, Any]) -> None:
-        last = self.heads.get(row.stream)
-        want = None if last is None else last[1]
-        if header.get("prev") != want and header.get("version") == row.version:
-            self.flag(row, "chain-break", "prev does not name the previous event's envelope")
-        self.heads[row.stream] = (row.version, envelope_hash(row.state))
+    def _key_checks(self, e: Examined) -> None:
+        key = self.keys.get(e.key_id or "")
+        ev = e.key_event or {}
+        if (
+            not self.keys
+            and e.action == "KeyRegistered"
+            and ev.get("role") == "root"
+            and ev.get("registered_key_id") == e.key_id
+        ):
+            pub = _hex32(ev.get("public_key"))
+            if pub is None or key_id_for(public_key=pub) != e.key_id:
+                self.flag(e, "unknown-key", "the root key's registration names another key")
+            elif self.trusted_root is not None and pub != self.trusted_root:
+                self.flag(e, "unknown-key", "the ledger's root key is not the trusted root key")
+            else:
+                self.root_key_id = e.key_id
+            return
+        if key is None or e.signature == "no-key":
+            self.flag(e, "unknown-key", f"key {(e.key_id or '')[:16]}… is not registered here")
+            return
+        if not role_may_record(role=key.role, action=e.action):
+            self.flag(e, "wrong-role", f"role {key.role} may not record {e.action}")
+        if e.recorded is None:
+            self.flag(e, "undecodable", "the recorded time does not parse")
+            return
+        why = key_valid_at(
+            recorded=e.recorded,
+            valid_from=key.valid_from,
+            valid_until=key.valid_until,
+            revoked=key.revoked,
+            compromised_since=key.compromised_since,
+        )
+        if why:
+            self.flag(e, why, f"key {key.key_id[:16]}… ({key.holder})")
 
-    def _keys_event(
-        self, row: StoredRow, action: str, payload: dict[str, Any], recorded: datetime | None
-    ) -> None:
-        if action == "KeyRegistered":
-            pub = _hex(payload.get("public_key"))
-            vf = _parse_time(payload.get("valid_from"))
-            if pub is None or vf is None:
-                self.flag(row, "undecodable", "key registration without key or validity")
+    def _apply_key_event(self, e: Examined) -> None:
+        ev = e.key_event or {}
+        if ev.get("action") == "KeyRegistered":
+            pub, valid_from = _hex32(ev.get("public_key")), _time(ev.get("valid_from"))
+            if pub is None or valid_from is None:
+                self.flag(e, "undecodable", "key registration without key or validity")
                 return
             kid = key_id_for(public_key=pub)
-            self.keys[kid] = _Key(
-                kid,
-                pub,
-                str(payload.get("holder")),
-                str(payload.get("role")),
-                vf,
-                _parse_time(payload.get("valid_until")),
-            )
-        else:
-            key = self.keys.get(str(payload.get("revoked_key_id")))
-            if key is not None:
-                key.revoked = True
-                key.compromised_since = _parse_time(payload.get("compromised_since"))
-                if key.compromised_since is not None:
-                    self._flag_compromised(key)
-
-    def _flag_compromised(self, key: _Key) -> None:
-        """Events recorded by a key after its 'compromised since' time are flagged at the end."""
-        self.compromised.append(key)
-
-    def flush(self, *, final: bool = False) -> None:
-        """Hand pending signature checks to the worker pool (bounded memory on huge logs)."""
-        if not self.pending or (not final and len(self.pending) < PARALLEL_THRESHOLD):
+            self.keys[kid] = _Key(kid, pub, str(ev.get("holder")), str(ev.get("role")),
+                                  valid_from, _time(ev.get("valid_until")))
             return
-        tasks = list(self.pending)
-        owners = [self.pending[t] for t in tasks]
-        self.pending = {}
-        self.checked += len(tasks)
-        if self.workers > 1 and (self.pool is not None or len(tasks) >= PARALLEL_THRESHOLD):
-            if self.pool is None:
-                self.pool = ProcessPoolExecutor(max_workers=self.workers)
-            for i in range(0, len(tasks), CHUNK):
-                future = self.pool.submit(_verify_many, tasks[i : i + CHUNK])
-                self.futures.append((future, owners[i : i + CHUNK]))
-        else:
-            self._collect(_verify_many(tasks), owners)
+        key = self.keys.get(str(ev.get("revoked_key_id")))
+        if key is not None:
+            key.revoked = True
+            key.compromised_since = _time(ev.get("compromised_since"))
+            if key.compromised_since is not None:
+                self.compromised.append(key)
 
-    def _collect(self, results: list[bool], owners: list[list[tuple[int, str, int]]]) -> None:
-        for ok, vouched in zip(results, owners, strict=True):
-            if not ok:
-                for position, stream, version in vouched:
-                    self.problems.append(
-                        Problem(
-                            position,
-                            stream,
-                            version,
-                            "bad-signature",
-                            "the signature does not verify over the stored body",
-                        )
-                    )
-
-    def finish_signatures(self) -> int:
-        self.flush(final=True)
-        try:
-            for future, owners in self.futures:
-                self._collect(future.result(), owners)
-        finally:
-            if self.pool is not None:
-                self.pool.shutdown()
-        return self.checked
+    def finish(self) -> None:
+        """Events a key recorded after its 'compromised since' time are flagged."""
+        for key in self.compromised:
+            assert key.compromised_since is not None
+            for position, stream, version, recorded in self.recorded_by.get(key.key_id, []):
+                if recorded >= key.compromised_since:
+                    self.problems.append(Problem(
+                        position, stream, version, "revoked-key",
+                        f"recorded after key {key.key_id[:16]}… was compromised",
+                    ))
 
 
-def _hex(value: Any) -> bytes | None:
+def _hex32(value: Any) -> bytes | None:
     if not isinstance(value, str):
         return None
     try:
@@ -327,8 +338,49 @@ def _hex(value: Any) -> bytes | None:
     return raw if len(raw) == 32 else None
 
 
-_KEYS = uuid.uuid5(uuid.UUID("6f1d5a52-5b0e-5b8e-9d0c-0ff3e41ed9e2"), "keys")
-assert TOPICS  # events registered before any body is read
+# --- driver -----------------------------------------------------------------------------------
+
+
+def public_keys_of(key_rows: Iterable[Any]) -> dict[str, bytes]:
+    """Every public key any registration in the keys stream names (trust is judged later)."""
+    found: dict[str, bytes] = {}
+    for row in key_rows:
+        try:
+            _, payload, _ = parse_envelope(bytes(row.state)).decoded()
+        except OfferLedgerError:
+            continue
+        pub = _hex32(payload.get("public_key"))
+        if pub is not None:
+            found[key_id_for(public_key=pub)] = pub
+    return found
+
+
+def _examined(
+    rows: Iterator[StoredRow], public_keys: dict[str, bytes], workers: int, counter: list[int]
+) -> Iterator[Examined]:
+    first = list(islice(rows, PARALLEL_THRESHOLD))
+    if workers <= 1 or len(first) < PARALLEL_THRESHOLD:
+        _init_worker(public_keys)
+        for chunk in (first, *iter(lambda: list(islice(rows, CHUNK)), [])):
+            results, signatures = examine_chunk(chunk)
+            counter[0] += signatures
+            yield from results
+        return
+    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(public_keys,)) as pool:
+        pending: deque[Future[tuple[list[Examined], int]]] = deque()
+        chunks = iter(lambda: list(islice(rows, CHUNK)), [])
+        for i in range(0, len(first), CHUNK):
+            pending.append(pool.submit(examine_chunk, first[i : i + CHUNK]))
+        for chunk in chunks:
+            pending.append(pool.submit(examine_chunk, chunk))
+            while len(pending) > 3 * workers:  # bounded memory: a few chunks in flight
+                results, signatures = pending.popleft().result()
+                counter[0] += signatures
+                yield from results
+        while pending:
+            results, signatures = pending.popleft().result()
+            counter[0] += signatures
+            yield from results
 
 
 def verify_rows(
@@ -337,40 +389,29 @@ def verify_rows(
     trusted_root: bytes | None = None,
     workers: int | None = None,
     checkpoint_size: int | None = None,
+    public_keys: dict[str, bytes] | None = None,
 ) -> tuple[VerifyReport, bytes | None]:
     """Verify rows in log order; returns the report and the Merkle root at ``checkpoint_size``."""
-    verifier = _Verifier(trusted_root=trusted_root)
-    verifier.workers = workers or os.cpu_count() or 1
+    if public_keys is None:
+        rows = list(rows)
+        public_keys = public_keys_of(r for r in rows if r.stream == KEYS_STREAM)
+    judge = _Judge(trusted_root=trusted_root)
     tree = MerkleAccumulator()
     root_at_size: bytes | None = None
-    count = 0
-    for row in rows:
-        if checkpoint_size is not None and count == checkpoint_size:
+    counter = [0]
+    for examined in _examined(iter(rows), public_keys, workers or os.cpu_count() or 1, counter):
+        if checkpoint_size is not None and tree.size == checkpoint_size:
             root_at_size = tree.root()
-        tree.append(leaf_hash(row.state))
-        count += 1
-        verifier.check(row)
-        verifier.flush()
-    if checkpoint_size is not None and count == checkpoint_size:
+        tree.append(examined.leaf)
+        judge.judge(examined)
+    if checkpoint_size is not None and tree.size == checkpoint_size:
         root_at_size = tree.root()
-    for key in verifier.compromised:
-        assert key.compromised_since is not None
-        for position, stream, version, recorded in verifier.recorded_by.get(key.key_id, []):
-            if recorded >= key.compromised_since:
-                verifier.problems.append(
-                    Problem(
-                        position,
-                        stream,
-                        version,
-                        "revoked-key",
-                        f"recorded after key {key.key_id[:16]}… was compromised",
-                    )
-                )
-    report = VerifyReport(count=count, root=tree.root(), root_key_id=verifier.root_key_id)
-    report.signatures_checked = verifier.finish_signatures()
-    report.heads = {str(s): h for s, h in verifier.heads.items()}
+    judge.finish()
+    report = VerifyReport(count=tree.size, root=tree.root(), root_key_id=judge.root_key_id)
+    report.signatures_checked = counter[0]
+    report.heads = dict(judge.heads)
     report.problems = sorted(
-        verifier.problems, key=lambda p: (p.position if p.position is not None else -1, p.reason)
+        judge.problems, key=lambda p: (p.position if p.position is not None else -1, p.reason)
     )
     return report, root_at_size
 
@@ -378,4 +419,7 @@ def verify_rows(
 def rows_of(notifications: Iterable[Any]) -> Iterator[StoredRow]:
     """Adapt eventsourcing notifications to positions (0-based ordinals, never raw ids)."""
     for position, n in enumerate(notifications):
-        yield StoredRow(position, n.originator_id, n.originator_version, n.topic, bytes(n.state))
+        sid = n.originator_id if isinstance(n.originator_id, uuid.UUID) else uuid.UUID(
+            str(n.originator_id)
+        )
+        yield StoredRow(position, sid, n.originator_version, n.topic, bytes(n.state))

@@ -25,7 +25,7 @@ import orjson
 
 from offerledger.errors import OfferLedgerError, SignatureInvalid
 from offerledger.events import HEADER_FIELDS, LedgerEvent
-from offerledger.integrity.merkle import audit_path, leaf_hash, merkle_root, root_from_audit_path
+from offerledger.integrity.merkle import audit_paths, leaf_hash, merkle_root, root_from_audit_path
 from offerledger.signing.canonical import canonical_json
 from offerledger.signing.keys import SigningKey, verify_signature
 
@@ -55,6 +55,11 @@ class Envelope:
 
     def header_and_payload(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """Decode the body (raises EnvelopeUndecodable on anything malformed)."""
+        header, payload, _ = self.decoded()
+        return header, payload
+
+    def decoded(self) -> tuple[dict[str, Any], dict[str, Any], Any]:
+        """Header, payload and the whole decoded body (for the canonical re-encoding check)."""
         try:
             decoded = orjson.loads(self.body)
             header, payload = decoded["header"], decoded["payload"]
@@ -62,7 +67,7 @@ class Envelope:
             raise EnvelopeUndecodable(f"event body does not decode: {e}") from e
         if not isinstance(header, dict) or not isinstance(payload, dict):
             raise EnvelopeUndecodable("event body has no header and payload objects")
-        return header, payload
+        return header, payload, decoded
 
 
 def body_hash(body: bytes) -> bytes:
@@ -111,8 +116,8 @@ def sign_bodies(*, bodies: Sequence[bytes], signer: SigningKey) -> list[bytes]:
         leaves = [leaf_hash(body_hash(b)) for b in bodies]
         root = merkle_root(leaves)
         proofs = [
-            BatchProof(root, i, len(leaves), tuple(audit_path(index=i, leaf_hashes=leaves)))
-            for i in range(len(leaves))
+            BatchProof(root, i, len(leaves), tuple(path))
+            for i, path in enumerate(audit_paths(leaves))
         ]
     signature = signer.sign(message=signed_message(body=bodies[0], batch=proofs[0]))
     sig64 = base64.b64encode(signature).decode()

@@ -1,0 +1,236 @@
+"""The read model: every projection's state in one SQLite file beside the ledger.
+
+Tables (``docs/projections.md`` describes them):
+
+* ``meta``        the tracker (position, notification id, leaf hash, Merkle frontier) and the
+                  schema version;
+* ``streams``     the small streams' states (offer, filings, keys), JSON;
+* ``employees``   one row per employee stream, its compact state as JSON;
+* ``timeline``    one row per event, indexed in effective order;
+* ``election_status`` and ``paragraphs``: plain tables derived from the states for SQL users
+  (the commands read the states, not these).
+
+A full rebuild writes a new file and switches it in with ``os.replace`` (atomic on POSIX); an
+incremental run is one SQLite transaction. Either way a crash leaves the previous read model
+whole. The file uses the rollback journal (not WAL) so that it is always one file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from offerledger.projections import codec
+from offerledger.projections.employee import EmployeeState
+from offerledger.projections.state import StreamState
+from offerledger.projections.timeline import TimelineRow
+from offerledger.projections.tracker import Tracker
+
+SCHEMA_VERSION = "1"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE streams (stream TEXT PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL);
+CREATE TABLE employees (
+    stream TEXT PRIMARY KEY, offer_id TEXT, employee_id TEXT NOT NULL, state TEXT NOT NULL);
+CREATE INDEX employees_by_offer ON employees (offer_id, employee_id);
+CREATE TABLE timeline (
+    position INTEGER PRIMARY KEY, effective_us INTEGER NOT NULL, employee_id TEXT,
+    filing_id TEXT, row TEXT NOT NULL);
+CREATE INDEX timeline_in_effective_order ON timeline (effective_us, position);
+CREATE TABLE election_status (
+    offer_id TEXT NOT NULL, employee_id TEXT NOT NULL, grant_id TEXT NOT NULL,
+    plan TEXT NOT NULL, options INTEGER NOT NULL, standing TEXT NOT NULL,
+    last_act_at TEXT, synthetic INTEGER NOT NULL,
+    PRIMARY KEY (offer_id, employee_id, grant_id));
+CREATE TABLE paragraphs (
+    offer_id TEXT NOT NULL, document_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
+    section TEXT, block_id TEXT NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL,
+    introduced_position INTEGER NOT NULL, last_changed_position INTEGER,
+    PRIMARY KEY (offer_id, document_id, ordinal));
+"""
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def effective_us(at: datetime) -> int:
+    """Microseconds since the epoch: the timeline's sort key (exact for every instant)."""
+    return (at - _EPOCH) // timedelta(microseconds=1)
+
+
+def default_path(backend_kind: str, location: str) -> Path:
+    """Beside a SQLite ledger (``<db>.projections.sqlite``); for PostgreSQL in the working
+    folder, named after the database and schema (never the password)."""
+    if backend_kind == "sqlite":
+        return Path(f"{location}.projections.sqlite")
+    from urllib.parse import parse_qs, urlparse
+
+    url = urlparse(location)
+    schema = parse_qs(url.query).get("schema", ["public"])[0]
+    name = f"{url.hostname}-{url.port or 5432}-{url.path.strip('/')}-{schema}"
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    return Path(f"offerledger-{safe}.projections.sqlite")
+
+
+class ReadModel:
+    """One read-model file (opened read-write; the caller closes it)."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self.conn = conn
+
+    @classmethod
+    def open(cls, path: Path) -> ReadModel | None:
+        """The existing read model at ``path``, or None when there is none (or not ours)."""
+        if not path.exists():
+            return None
+        conn = sqlite3.connect(path, isolation_level=None)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        except sqlite3.DatabaseError:
+            conn.close()
+            return None
+        if row is None or row[0] != SCHEMA_VERSION:
+            conn.close()
+            return None
+        return cls(path, conn)
+
+    @classmethod
+    def create(cls, path: Path) -> ReadModel:
+        """A new, empty read model at ``path`` (which must not exist)."""
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("PRAGMA journal_mode = DELETE")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.executescript(SCHEMA)
+        conn.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        return cls(path, conn)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def tracker(self) -> Tracker | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'tracker'").fetchone()
+        return None if row is None else Tracker.from_dict(json.loads(row[0]))
+
+    def streams(self) -> dict[uuid.UUID, StreamState]:
+        out = {}
+        for stream, state in self.conn.execute("SELECT stream, state FROM streams"):
+            out[uuid.UUID(stream)] = codec.stream_in(json.loads(state))
+        return out
+
+    def employee(self, stream: uuid.UUID) -> EmployeeState | None:
+        row = self.conn.execute(
+            "SELECT state FROM employees WHERE stream = ?", (str(stream),)
+        ).fetchone()
+        return None if row is None else codec.employee_in(json.loads(row[0]))
+
+    def employees(self) -> dict[uuid.UUID, EmployeeState]:
+        out = {}
+        for stream, state in self.conn.execute("SELECT stream, state FROM employees"):
+            out[uuid.UUID(stream)] = codec.employee_in(json.loads(state))
+        return out
+
+    def timeline(self) -> Iterator[TimelineRow]:
+        """Every row in effective order, ties by position (streamed)."""
+        cursor = self.conn.execute("SELECT row FROM timeline ORDER BY effective_us, position")
+        for (row,) in cursor:
+            yield codec.row_in(json.loads(row))
+
+    # --- writing (inside the caller's transaction) ------------------------------------------
+
+    def begin(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        self.conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    def put_tracker(self, tracker: Tracker) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('tracker', ?)", (dumps(tracker.as_dict()),)
+        )
+
+    def put_streams(self, states: Iterable[StreamState]) -> None:
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO streams VALUES (?, ?, ?)",
+            ((str(s.stream), s.kind, dumps(codec.stream_out(s))) for s in states),
+        )
+
+    def put_employees(self, states: Iterable[EmployeeState]) -> None:
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO employees VALUES (?, ?, ?, ?)",
+            (
+                (
+                    str(e.stream),
+                    None if e.offer_id is None else str(e.offer_id),
+                    e.employee_id,
+                    dumps(codec.employee_out(e)),
+                )
+                for e in states
+            ),
+        )
+
+    def put_timeline(self, rows: Iterable[TimelineRow]) -> None:
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO timeline VALUES (?, ?, ?, ?, ?)",
+            (
+                (
+                    r.position,
+                    effective_us(r.stamp.effective_at),
+                    r.employee_id,
+                    None if r.filing_id is None else str(r.filing_id),
+                    dumps(codec.row_out(r)),
+                )
+                for r in rows
+            ),
+        )
+
+    def put_election_status(
+        self, offer_id: uuid.UUID, employee_id: str, rows: Iterable[tuple[Any, ...]]
+    ) -> None:
+        self.conn.execute(
+            "DELETE FROM election_status WHERE offer_id = ? AND employee_id = ?",
+            (str(offer_id), employee_id),
+        )
+        self.conn.executemany("INSERT INTO election_status VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def put_paragraphs(
+        self, offer_id: uuid.UUID, document_id: str, rows: Iterable[tuple[Any, ...]]
+    ) -> None:
+        self.conn.execute(
+            "DELETE FROM paragraphs WHERE offer_id = ? AND document_id = ?",
+            (str(offer_id), document_id),
+        )
+        self.conn.executemany("INSERT INTO paragraphs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def switch_in(new: Path, target: Path) -> None:
+    """Make ``new`` the read model at ``target`` in one atomic rename."""
+    fd = os.open(new, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(new, target)
+
+
+def counts(model: ReadModel) -> Mapping[str, int]:
+    tables = ("streams", "employees", "timeline", "election_status", "paragraphs")
+    return {t: model.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
+
+
+__all__ = ["SCHEMA_VERSION", "ReadModel", "counts", "default_path", "effective_us", "switch_in"]

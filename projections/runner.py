@@ -1,0 +1,374 @@
+"""Build and catch up the read model from a log source; load projection state for reads.
+
+The runner is the read side's only I/O: it reads stored rows from a :class:`LogSource` (the
+command line adapts the ledger to it), folds them with the pure folds, and writes the read
+model. A full build writes a new file and switches it in atomically; an incremental run
+applies only the rows after the tracked position, in one transaction, after checking that the
+row at the tracked position still has the leaf hash it had.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator, MutableMapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from offerledger.events import LedgerEvent
+from offerledger.projections.core import Entry
+from offerledger.projections.elections import employee_status
+from offerledger.projections.employee import EmployeeState
+from offerledger.projections.readmodel import ReadModel, switch_in
+from offerledger.projections.state import LedgerState, StreamState, fold_into
+from offerledger.projections.text import document_at
+from offerledger.projections.timeline import TimelineRow, timeline_row
+from offerledger.projections.tracker import Frontier, Tracker, leaf_hash
+
+Progress = Callable[[int], None]
+BATCH = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRow:
+    """One stored event: its position, notification id, envelope and decoded event."""
+
+    position: int
+    notification_id: int
+    state: bytes
+    event: LedgerEvent | None
+
+
+class LogSource(Protocol):
+    """What the runner needs of a ledger."""
+
+    @property
+    def ledger_id(self) -> str: ...
+
+    def rows_after(self, notification_id: int, position: int) -> Iterator[StoredRow]:
+        """Rows with a notification id above ``notification_id``, numbered from
+        ``position + 1``."""
+        ...
+
+    def row_at(self, notification_id: int) -> StoredRow | None: ...
+
+    def last_notification_id(self) -> int: ...
+
+
+class ReadModelDiverged(Exception):
+    """The row at the tracked position no longer has the leaf hash the read model saw."""
+
+    def __init__(self, tracker: Tracker, found: str | None) -> None:
+        what = "is gone" if found is None else f"now hashes to {found[:16]}…"
+        super().__init__(
+            f"the ledger's event at position {tracker.position} {what}; the read model was "
+            f"built on leaf hash {tracker.leaf_hash[:16]}…"
+        )
+        self.tracker = tracker
+
+
+class Lazy(MutableMapping[uuid.UUID, EmployeeState]):
+    """Employee states read from the read model on first use; remembers which were written."""
+
+    def __init__(self, model: ReadModel) -> None:
+        self.model = model
+        self.loaded: dict[uuid.UUID, EmployeeState | None] = {}
+        self.dirty: set[uuid.UUID] = set()
+
+    def __getitem__(self, key: uuid.UUID) -> EmployeeState:
+        if key not in self.loaded:
+            self.loaded[key] = self.model.employee(key)
+        value = self.loaded[key]
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __setitem__(self, key: uuid.UUID, value: EmployeeState) -> None:
+        self.loaded[key] = value
+        self.dirty.add(key)
+
+    def __delitem__(self, key: uuid.UUID) -> None:  # pragma: no cover - folds never delete
+        raise TypeError("projection state is never deleted")
+
+    def __iter__(self) -> Iterator[uuid.UUID]:
+        return iter([k for k, v in self.loaded.items() if v is not None])
+
+    def __len__(self) -> int:
+        return sum(1 for v in self.loaded.values() if v is not None)
+
+
+class Tracked(dict[uuid.UUID, StreamState]):
+    """A dict of stream states that remembers which were written."""
+
+    def __init__(self, initial: dict[uuid.UUID, StreamState]) -> None:
+        super().__init__(initial)
+        self.dirty: set[uuid.UUID] = set()
+
+    def __setitem__(self, key: uuid.UUID, value: StreamState) -> None:
+        super().__setitem__(key, value)
+        self.dirty.add(key)
+
+
+@dataclass
+class Result:
+    mode: str  # full | incremental | current
+    applied: int
+    tracker: Tracker
+    touched_employees: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Walk:
+    """Folds rows into state while hashing leaves and collecting timeline rows."""
+
+    frontier: Frontier
+    model: ReadModel | None
+    progress: Progress | None
+    last: StoredRow | None = None
+    applied: int = 0
+    pending: list[TimelineRow] = field(default_factory=list)
+
+    def entries(self, rows: Iterator[StoredRow]) -> Iterator[Entry]:
+        for row in rows:
+            self.frontier.append(leaf_hash(row.state))
+            self.last = row
+            self.applied += 1
+            if row.event is not None:
+                entry = (row.position, row.event)
+                if self.model is not None:
+                    self.pending.append(timeline_row(entry))
+                yield entry
+            if self.applied % BATCH == 0:
+                self.flush()
+        self.flush()
+
+    def flush(self) -> None:
+        if self.model is not None and self.pending:
+            self.model.put_timeline(self.pending)
+            self.pending.clear()
+        if self.progress is not None:
+            self.progress(self.applied)
+
+
+def _tracker(
+    ledger_id: str, frontier: Frontier, last: StoredRow | None, before: Tracker | None
+) -> Tracker:
+    if last is None:
+        if before is not None:
+            return before
+        return Tracker(ledger_id, -1, 0, "", ())
+    return Tracker(
+        ledger_id=ledger_id,
+        position=last.position,
+        notification_id=last.notification_id,
+        leaf_hash=leaf_hash(last.state).hex(),
+        frontier=tuple((h, n.hex()) for h, n in frontier.nodes),
+    )
+
+
+def _derived(
+    model: ReadModel,
+    streams: dict[uuid.UUID, StreamState],
+    employees: list[EmployeeState],
+    offers: list[uuid.UUID],
+) -> None:
+    """Refresh the plain SQL tables for what changed."""
+    for e in employees:
+        if e.offer_id is None:
+            continue
+        status = employee_status(e, {})
+        model.put_election_status(
+            e.offer_id,
+            e.employee_id,
+            [
+                (
+                    str(e.offer_id),
+                    e.employee_id,
+                    g.grant.grant_id,
+                    g.grant.plan,
+                    g.grant.options,
+                    g.standing,
+                    None if g.last_act is None else g.last_act.received_at.isoformat(),
+                    int(status.synthetic),
+                )
+                for g in status.grants
+            ],
+        )
+    state = LedgerState(streams=streams)
+    for offer_id in offers:
+        try:
+            view = document_at(state, offer_id)
+        except ValueError:
+            continue
+        rows: list[tuple[object, ...]] = []
+        for part in view.parts:
+            items = [(part.id, part.kind, part.heading, part.introduced, part.changed)] + [
+                (b.id, b.kind, b.text, b.introduced, b.changed) for b in part.blocks
+            ]
+            for block_id, kind, text, introduced, changed in items:
+                rows.append(
+                    (
+                        str(offer_id),
+                        view.document_id,
+                        len(rows),
+                        part.number,
+                        block_id,
+                        kind,
+                        text,
+                        introduced.stamp.position,
+                        None if changed is None else changed.stamp.position,
+                    )
+                )
+        model.put_paragraphs(offer_id, view.document_id, rows)
+
+
+def _offers(streams: dict[uuid.UUID, StreamState], keys: set[uuid.UUID] | None) -> list[uuid.UUID]:
+    return [k for k, s in streams.items() if s.kind == "offer" and (keys is None or k in keys)]
+
+
+def build_full(source: LogSource, path: Path, *, progress: Progress | None = None) -> Result:
+    """A new read model from the whole log, switched in atomically."""
+    tmp = path.with_name(f"{path.name}.new-{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    model = ReadModel.create(tmp)
+    try:
+        model.begin()
+        walk = _Walk(Frontier(), model, progress)
+        streams: dict[uuid.UUID, StreamState] = {}
+        employees: dict[uuid.UUID, EmployeeState] = {}
+        fold_into(streams, employees, walk.entries(source.rows_after(0, -1)))
+        model.put_streams(streams.values())
+        model.put_employees(employees.values())
+        _derived(model, streams, list(employees.values()), _offers(streams, None))
+        tracker = _tracker(source.ledger_id, walk.frontier, walk.last, None)
+        model.put_tracker(tracker)
+        model.commit()
+        model.close()
+        switch_in(tmp, path)
+    except BaseException:
+        model.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    return Result("full", walk.applied, tracker, len(employees))
+
+
+def check_tracker(source: LogSource, tracker: Tracker) -> None:
+    """Raise :class:`ReadModelDiverged` when the tracked row's leaf hash changed."""
+    if tracker.position < 0:
+        return
+    row = source.row_at(tracker.notification_id)
+    found = None if row is None else leaf_hash(row.state).hex()
+    if found != tracker.leaf_hash:
+        raise ReadModelDiverged(tracker, found)
+
+
+def build(
+    source: LogSource, path: Path, *, full: bool = False, progress: Progress | None = None
+) -> Result:
+    """Bring the read model up to date: incrementally when it can, in full when asked or when
+    there is none (or it belongs to another ledger)."""
+    model = None if full else ReadModel.open(path)
+    tracker = model.tracker() if model is not None else None
+    if model is None or tracker is None or tracker.ledger_id != source.ledger_id:
+        if model is not None:
+            model.close()
+        result = build_full(source, path, progress=progress)
+        if tracker is not None and tracker.ledger_id != source.ledger_id:
+            result.notes.append("the read model belonged to another ledger; rebuilt in full")
+        return result
+    try:
+        check_tracker(source, tracker)
+        if source.last_notification_id() == tracker.notification_id:
+            return Result("current", 0, tracker)
+        streams = Tracked(model.streams())
+        employees = Lazy(model)
+        model.begin()
+        walk = _Walk(tracker.tree(), model, progress)
+        fold_into(
+            streams,
+            employees,
+            walk.entries(source.rows_after(tracker.notification_id, tracker.position)),
+        )
+        model.put_streams(streams[k] for k in sorted(streams.dirty))
+        touched = [employees[k] for k in sorted(employees.dirty)]
+        model.put_employees(touched)
+        _derived(model, dict(streams), touched, _offers(streams, streams.dirty))
+        new_tracker = _tracker(source.ledger_id, walk.frontier, walk.last, tracker)
+        model.put_tracker(new_tracker)
+        model.commit()
+        return Result("incremental", walk.applied, new_tracker, len(touched))
+    except BaseException:
+        model.rollback()
+        raise
+    finally:
+        model.close()
+
+
+@dataclass
+class Loaded:
+    """Projection state for a read command, and how it was obtained."""
+
+    state: LedgerState
+    source: str  # read-model | read-model+log | log
+    behind: int
+    tracker: Tracker | None
+
+
+def load(source: LogSource, path: Path, *, employees: bool = True) -> Loaded | None:
+    """State from the read model, with any newer rows folded in memory (nothing is written).
+
+    None when there is no read model for this ledger. Raises :class:`ReadModelDiverged`.
+    """
+    model = ReadModel.open(path)
+    if model is None:
+        return None
+    try:
+        tracker = model.tracker()
+        if tracker is None or tracker.ledger_id != source.ledger_id:
+            return None
+        check_tracker(source, tracker)
+        streams = model.streams()
+        staff: MutableMapping[uuid.UUID, EmployeeState] = (
+            model.employees() if employees else Lazy(model)
+        )
+        behind = 0
+        if source.last_notification_id() != tracker.notification_id:
+            rows = source.rows_after(tracker.notification_id, tracker.position)
+            entries = [(r.position, r.event) for r in rows if r.event is not None]
+            behind = len(entries)
+            last = fold_into(streams, staff, entries)
+            position = max(last, tracker.position)
+        else:
+            position = tracker.position
+        state = LedgerState(
+            position=position, streams=streams, employees=dict(staff) if employees else staff
+        )
+        return Loaded(state, "read-model+log" if behind else "read-model", behind, tracker)
+    finally:
+        model.close()
+
+
+def timeline_rows(path: Path) -> list[TimelineRow]:
+    model = ReadModel.open(path)
+    if model is None:
+        return []
+    try:
+        return list(model.timeline())
+    finally:
+        model.close()
+
+
+__all__ = [
+    "LogSource",
+    "Loaded",
+    "ReadModelDiverged",
+    "Result",
+    "StoredRow",
+    "build",
+    "build_full",
+    "check_tracker",
+    "load",
+    "timeline_rows",
+]

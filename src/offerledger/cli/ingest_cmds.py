@@ -1,0 +1,352 @@
+"""``offerledger ingest filing|roster|elections`` and ``offerledger findings``."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from offerledger.cli.common import (
+    cli,
+    emit_json,
+    err_console,
+    is_terminal,
+    json_option,
+    offer_option,
+    with_ledger,
+)
+from offerledger.events import DocumentAmended, FilingRecorded, LedgerEvent, NoticeDispatched
+from offerledger.ingest.csvingest import CsvIngest, plan_elections, plan_roster
+from offerledger.ingest.service import FilingIngest, ingest_filing_bytes, plan_filing
+from offerledger.ingest.signers import default_key
+from offerledger.ledger import Ledger
+from offerledger.signing.keys import passphrase_from_env_or_prompt
+
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _dry(f: Any) -> Any:
+    return click.option(
+        "--dry-run", is_flag=True, help="Show what would be recorded; write nothing."
+    )(f)
+
+
+@cli.group("ingest")
+def ingest() -> None:
+    """Record what the world sends: SEC filing text, CSV rosters and elections.
+
+    Example: offerledger ingest filing amendment-2.txt --dry-run
+    """
+
+
+@ingest.command("filing")
+@click.argument("file", type=_FILE)
+@_dry
+@json_option
+@offer_option
+@click.option(
+    "--allow-unparsed",
+    is_flag=True,
+    help="Record instructions the grammar cannot resolve as unresolved (kept raw).",
+)
+@click.option(
+    "--key",
+    "key",
+    default=None,
+    metavar="WHO",
+    help="Issuer officer's key (default: the only one registered).",
+)
+@click.option(
+    "--notice-key",
+    default=None,
+    metavar="WHO",
+    help="Communications key for notices the filing holds (default: the only one).",
+)
+@with_ledger
+def ingest_filing(
+    file: Path,
+    dry_run: bool,
+    as_json: bool,
+    offer: str | None,
+    allow_unparsed: bool,
+    key: str | None,
+    notice_key: str | None,
+    ledger: Ledger,
+) -> None:
+    """Ingest a Schedule TO filing (TO-C, TO-I, TO-I/A, final amendment): plain text, EDGAR
+    submission or HTML. Amendment instructions become text operations; an exhibit that is a
+    notice to employees becomes a notice-dispatched event per channel. The same file twice
+    records nothing the second time.
+
+    Example: offerledger ingest filing mpower-schedule-to-amendment-2-2001-09-13.txt --dry-run
+    """
+    officer = default_key(ledger, role="issuer_officer", who=key)
+    comms = _optional_key(ledger, "communications", notice_key)
+    raw = file.read_bytes()
+    if dry_run:
+        from offerledger.ingest.filing import parse_filing
+
+        result = plan_filing(
+            ledger,
+            parse_filing(raw, name=str(file)),
+            key_id=officer.key_id,
+            notice_key_id=comms,
+            offer=offer,
+            allow_unparsed=allow_unparsed,
+        )
+    else:
+        passphrase = passphrase_from_env_or_prompt(prompt=True)
+        result = ingest_filing_bytes(
+            ledger,
+            raw,
+            signer=ledger.signer(officer.key_id, passphrase),
+            source=str(file),
+            notice_signer=ledger.signer(comms, passphrase) if comms else None,
+            offer=offer,
+            allow_unparsed=allow_unparsed,
+        )
+    if as_json:
+        emit_json(result.as_json())
+    else:
+        _render_filing(result, dry_run)
+    for note in result.notes:
+        err_console.print(note, markup=False, highlight=False)
+
+
+def _optional_key(ledger: Ledger, role: str, who: str | None) -> str | None:
+    if who:
+        return default_key(ledger, role=role, who=who, option="--notice-key").key_id
+    live = [k for k in ledger.registry().keys.values() if k.role == role and not k.revoked]
+    return live[0].key_id if len(live) == 1 else None
+
+
+def _op_lines(event: DocumentAmended) -> list[str]:
+    lines = [f"document {event.document_id}:"]
+    for op in event.operations:
+        data = op.model_dump(mode="json")
+        label = f"{op.label}. " if op.label else ""
+        target = " ".join(
+            str(data[k])
+            for k in ("section_id", "paragraph_id", "after_id", "index", "exhibit", "item")
+            if k in data
+        )
+        lines.append(f"  {label}{op.op} {target}".rstrip())
+        lines.append(f"     locator: {op.locator}")
+        new = data.get("new")
+        if isinstance(new, dict) and "sentences" in new:
+            lines.append(f"     new paragraph {new['id']}: {' '.join(map(str, new['sentences']))}")
+        for k in ("text", "title", "reason"):
+            if k in data and data[k]:
+                lines.append(f"     {k}: {data[k]}")
+    return lines
+
+
+def _describe(event: LedgerEvent) -> list[str]:
+    if isinstance(event, FilingRecorded):
+        number = f" Amendment No. {event.amendment_number}" if event.amendment_number else ""
+        ex = ", ".join(
+            f"{e.exhibit_id} {e.title} (sha256 {str(e.sha256)[:12]}…)" for e in event.exhibits
+        )
+        return [f"{event.form}{number} filed {event.filed_on}; exhibits: {ex or 'none'}"]
+    if isinstance(event, DocumentAmended):
+        return _op_lines(event)
+    if isinstance(event, NoticeDispatched):
+        return [
+            f"notice {event.notice_id} ({event.notice_kind}) by {event.channel} to "
+            f"{event.recipient_class}; content sha256 {event.content_sha256}"
+        ]
+    return [", ".join(f"{k}={v}" for k, v in list(event.payload().items())[:6])]
+
+
+def _render_filing(result: FilingIngest, dry_run: bool) -> None:
+    events = result.events
+    if is_terminal():
+        table = Table("stream v", "action", "effective", "signed by", "what")
+        for e in events:
+            table.add_row(
+                f"{str(e.originator_id)[:8]} v{e.originator_version}",
+                e.action,
+                _when(e),
+                e.actor,
+                "\n".join(_describe(e)),
+            )
+        _print(table)
+    else:
+        for e in events:
+            click.echo(
+                f"{e.action} stream {e.originator_id} v{e.originator_version} "
+                f"effective {_when(e)} signed by {e.actor}"
+            )
+            for line in _describe(e):
+                click.echo(f"  {line}")
+    for c in result.checks:
+        click.echo(f"[{c.status.upper()}] {c.check}: {c.detail}")
+    for u in result.unresolved:
+        click.echo(f"[UNRESOLVED] {u.describe()}")
+    if result.already_recorded:
+        return
+    verb = "would be recorded (dry run: nothing was written)" if dry_run else "recorded"
+    err_console.print(f"{len(events)} event(s) {verb}", markup=False, highlight=False)
+
+
+def _print(table: Table) -> None:
+    from rich.console import Console
+
+    Console().print(table)
+
+
+def _when(e: LedgerEvent) -> str:
+    return str(
+        e.effective.model_dump(mode="json").get("on")
+        or e.effective.model_dump(mode="json").get("at")
+        or "not on file"
+    )
+
+
+def _csv(
+    kind: str,
+    file: Path,
+    dry_run: bool,
+    as_json: bool,
+    offer: str | None,
+    key: str | None,
+    role: str,
+    ledger: Ledger,
+    effective: date | None = None,
+) -> None:
+    info = default_key(ledger, role=role, who=key)
+    if kind == "roster":
+        result = plan_roster(ledger, file, key_id=info.key_id, offer=offer, effective=effective)
+    else:
+        result = plan_elections(ledger, file, key_id=info.key_id, offer=offer)
+    if not dry_run and result.events:
+        signer = ledger.signer(info.key_id, passphrase_from_env_or_prompt(prompt=True))
+        ledger.save(result.events, signer=signer)
+        result.recorded = True
+    if as_json:
+        emit_json(result.as_json())
+        return
+    _render_csv(result, dry_run)
+
+
+def _render_csv(result: CsvIngest, dry_run: bool) -> None:
+    shown = [o for o in result.outcomes if o.status != "recorded" or dry_run]
+    for o in shown:
+        lines = ",".join(map(str, o.lines))
+        click.echo(
+            f"line {lines}: {o.status} {o.employee_id} {o.ref} {o.action} {o.reason}".rstrip()
+        )
+    counts = ", ".join(
+        f"{result.count(s)} {s.replace('_', ' ')}"
+        for s in ("recorded", "refused", "duplicate", "already_recorded")
+    )
+    verb = "would be recorded (dry run: nothing was written)" if dry_run else "recorded"
+    err_console.print(
+        f"{result.rows} row(s): {counts}; {len(result.events)} event(s) {verb}",
+        markup=False,
+        highlight=False,
+    )
+
+
+@ingest.command("roster")
+@click.argument("file", type=_FILE)
+@_dry
+@json_option
+@offer_option
+@click.option(
+    "--key",
+    "key",
+    default=None,
+    metavar="WHO",
+    help="Issuer officer's key (default: the only one registered).",
+)
+@click.option(
+    "--effective",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Date the grants are registered as of (default: the offer's commencement).",
+)
+@with_ledger
+def ingest_roster(
+    file: Path,
+    dry_run: bool,
+    as_json: bool,
+    offer: str | None,
+    key: str | None,
+    effective: Any,
+    ledger: Ledger,
+) -> None:
+    """Ingest eligible grants from CSV: employee_id, name, grant_id, plan, grant_date,
+    exercise_price, options_outstanding (optional: email, synthetic).
+
+    Example: offerledger ingest roster roster.csv --dry-run
+    """
+    _csv(
+        "roster",
+        file,
+        dry_run,
+        as_json,
+        offer,
+        key,
+        "issuer_officer",
+        ledger,
+        effective.date() if effective else None,
+    )
+
+
+@ingest.command("elections")
+@click.argument("file", type=_FILE)
+@_dry
+@json_option
+@offer_option
+@click.option(
+    "--key",
+    "key",
+    default=None,
+    metavar="WHO",
+    help="Clerk's key recording the forms (default: the only one registered).",
+)
+@with_ledger
+def ingest_elections(
+    file: Path, dry_run: bool, as_json: bool, offer: str | None, key: str | None, ledger: Ledger
+) -> None:
+    """Ingest election forms from CSV: employee_id, grant_id, choice (exchange, keep, withdraw),
+    received_at (with its time zone), form_id, channel (optional: acted_by, synthetic). Late
+    forms are recorded as refused.
+
+    Example: offerledger ingest elections elections.csv --json
+    """
+    _csv("elections", file, dry_run, as_json, offer, key, "clerk", ledger)
+
+
+@cli.command("findings")
+@json_option
+@offer_option
+@with_ledger
+def findings_cmd(as_json: bool, offer: str | None, ledger: Ledger) -> None:
+    """Timing findings: Rules 14e-1(a)-(d), 13e-4(c)(4) and 13e-4(f)(2), business days per
+    Rule 14d-1(g)(3).
+
+    Example: offerledger findings --json
+    """
+    from offerledger.projections.findings import FindingsState, findings, fold, render_text
+
+    name = None
+    if offer is not None:
+        offer_id = ledger.resolve_offer(offer)
+        name = ledger.offer_state(offer_id).name
+    state = FindingsState()
+    for entry in ledger.log():
+        if entry.event is not None:
+            state = fold(state, entry.event)
+    items = [f for f in findings(state) if name is None or f.offer == name]
+    if as_json:
+        emit_json([f.as_json() for f in items])
+    else:
+        click.echo(render_text(items), nl=False)
+
+
+__all__ = ["findings_cmd", "ingest"]

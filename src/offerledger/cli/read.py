@@ -1,0 +1,619 @@
+"""Read commands: text, diff, elections, final-amendment, letters, timeline, rebuild, nightly.
+
+Each parses its options, gets projection state (the read model, brought up to date in memory,
+or the log itself with ``--from-log``) and prints what :mod:`offerledger.projections.outputs`
+renders. Both paths give byte-identical output; notes about which was used go to stderr.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import orjson
+
+from offerledger.cli.common import (
+    cli,
+    emit_json,
+    err_console,
+    is_terminal,
+    json_option,
+    offer_option,
+    with_ledger,
+)
+from offerledger.errors import InputError, OfferLedgerError, UnknownEntity
+from offerledger.events import (
+    EASTERN,
+    LedgerEvent,
+    end_of_day_eastern,
+    event_class_for_topic,
+    upcast_payload,
+)
+from offerledger.ledger import Ledger
+from offerledger.projections import EMPTY, LedgerState, Moment, fold_all, outputs, runner
+from offerledger.projections.catalog import QueryError, offers
+from offerledger.projections.nightly import Verification, run_nightly
+from offerledger.projections.readmodel import default_path
+from offerledger.projections.timeline import TimelineRow, timeline_row
+
+F = TypeVar("F", bound=Callable[..., Any])
+BATCH = 2000
+
+
+class ReadModelStale(OfferLedgerError):
+    """The read model was built on a ledger whose events have since changed."""
+
+    exit_code = 1
+
+
+# --- the ledger as the runner's log source ---------------------------------------------------
+
+
+def decode(topic: str, state: bytes) -> LedgerEvent | None:
+    """A stored envelope's event (decoded, not verified); None when it does not decode."""
+    try:
+        body = orjson.loads(orjson.loads(state)["body"])
+        header = body["header"]
+        _, payload = upcast_payload(header["topic"], dict(body["payload"]))
+        return event_class_for_topic(topic).model_validate(
+            {
+                "originator_id": header["stream"],
+                "originator_version": header["version"],
+                "effective": header["effective"],
+                "recorded": header["recorded"],
+                "actor": header["actor"],
+                "key_id": header["key_id"],
+                **payload,
+            }
+        )
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+class LedgerSource:
+    """:class:`offerledger.projections.runner.LogSource` over an open ledger."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.recorder: Any = ledger.app.recorder
+        self.ledger_id = str(ledger.app.ledger_id())
+
+    def rows_after(self, notification_id: int, position: int) -> Iterator[runner.StoredRow]:
+        start = notification_id + 1
+        while True:
+            batch = self.recorder.select_notifications(start, BATCH)
+            if not batch:
+                return
+            for n in batch:
+                position += 1
+                yield runner.StoredRow(position, n.id, n.state, decode(n.topic, n.state))
+            start = batch[-1].id + 1
+
+    def row_at(self, notification_id: int) -> runner.StoredRow | None:
+        found = self.recorder.select_notifications(notification_id, 1)
+        if not found or found[0].id != notification_id:
+            return None
+        n = found[0]
+        return runner.StoredRow(-1, n.id, n.state, None)
+
+    def last_notification_id(self) -> int:
+        return int(self.recorder.max_notification_id() or 0)
+
+
+# --- shared options and helpers ----------------------------------------------------------
+
+
+def read_model_path(ledger: Ledger, given: Path | None) -> Path:
+    return given or default_path(ledger.backend.kind, ledger.backend.location)
+
+
+def read_options(f: F) -> F:
+    f = click.option(
+        "--from-log", is_flag=True, help="Fold the log itself instead of using the read model."
+    )(f)
+    return click.option(
+        "--read-model",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        envvar="OFFERLEDGER_READ_MODEL",
+        help="Read-model file (default: <db>.projections.sqlite beside a SQLite ledger).",
+    )(f)
+
+
+def translate_errors(f: F) -> F:
+    """Projection errors become the CLI's: bad input (exit 2), stale read model (exit 1)."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return f(*args, **kwargs)
+        except QueryError as e:
+            raise InputError(
+                e.message, field=f"--{e.field}" if e.field else None, hint=e.hint
+            ) from None
+        except runner.ReadModelDiverged as e:
+            raise ReadModelStale(
+                str(e), hint="run 'offerledger verify', then 'offerledger rebuild --full'"
+            ) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def log_state(ledger: Ledger) -> LedgerState:
+    return fold_all(EMPTY, ((e.position, e.event) for e in ledger.log() if e.event is not None))
+
+
+def projection_state(
+    ledger: Ledger, *, from_log: bool, read_model: Path | None, employees: bool = True
+) -> LedgerState:
+    """The state a read command renders (see the module docstring)."""
+    if from_log:
+        return log_state(ledger)
+    path = read_model_path(ledger, read_model)
+    try:
+        loaded = runner.load(LedgerSource(ledger), path, employees=employees)
+    except runner.ReadModelDiverged as e:
+        err_console.print(f"Warning: {e}; reading the log instead", markup=False)
+        return log_state(ledger)
+    if loaded is None:
+        err_console.print(
+            f"Note: no read model at {path}; folding the log (run 'offerledger rebuild')",
+            markup=False,
+        )
+        return log_state(ledger)
+    if loaded.behind:
+        err_console.print(
+            f"Note: the read model is {loaded.behind} events behind; folded them "
+            "in memory (run 'offerledger rebuild')",
+            markup=False,
+        )
+    return loaded.state
+
+
+def parse_day(value: str | None, field: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(
+            f"cannot read the date {value!r}", field=field, hint="use YYYY-MM-DD, e.g. 2001-09-13"
+        ) from None
+
+
+def parse_recorded(value: str | None) -> datetime | None:
+    """``--as-recorded``: a date (the end of that day, US Eastern) or an ISO date-time
+    (US Eastern when it has no zone)."""
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            return end_of_day_eastern(date.fromisoformat(value)) - timedelta(microseconds=1)
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(
+            f"cannot read the date-time {value!r}",
+            field="--as-recorded",
+            hint="use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM]",
+        ) from None
+    return at if at.tzinfo is not None else at.replace(tzinfo=EASTERN)
+
+
+def moment(as_of: str | None, as_recorded: str | None, field: str = "--as-of") -> Moment:
+    return Moment.on(parse_day(as_of, field), recorded=parse_recorded(as_recorded))
+
+
+def emit(text: str) -> None:
+    click.echo(text, nl=False)
+
+
+# --- text, diff ------------------------------------------------------------------------------
+
+
+@cli.command("text")
+@offer_option
+@click.option("--as-of", default=None, metavar="DATE", help="Effective date (end of day, ET).")
+@click.option(
+    "--as-recorded",
+    default=None,
+    metavar="DATETIME",
+    help="What the ledger had recorded by then (default: everything).",
+)
+@click.option("--section", default=None, metavar="N", help='Only this section ("7").')
+@click.option("--document", default=None, metavar="ID", help="Document id (default: the first).")
+@click.option("--provenance", is_flag=True, help="Say which filing and event made each part.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text")
+@read_options
+@with_ledger
+@translate_errors
+def text_cmd(
+    offer: str | None,
+    as_of: str | None,
+    as_recorded: str | None,
+    section: str | None,
+    document: str | None,
+    provenance: bool,
+    fmt: str,
+    from_log: bool,
+    read_model: Path | None,
+    ledger: Ledger,
+) -> None:
+    """The offer document as it stood at a moment, with its provenance on request.
+
+    Example: offerledger text --as-of 2001-09-13 --section 7 --provenance
+    """
+    when = moment(as_of, as_recorded)
+    offer_id = ledger.resolve_offer(offer)
+    state = projection_state(ledger, from_log=from_log, read_model=read_model, employees=False)
+    emit(
+        outputs.text_output(
+            state,
+            offer_id,
+            when,
+            section=section,
+            provenance=provenance,
+            fmt=fmt,
+            document=document,
+        )
+    )
+
+
+@cli.command("diff")
+@click.argument("from_date", metavar="FROM")
+@click.argument("to_date", metavar="TO")
+@offer_option
+@click.option("--as-recorded", default=None, metavar="DATETIME")
+@click.option("--document", default=None, metavar="ID")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@read_options
+@with_ledger
+@translate_errors
+def diff_cmd(
+    from_date: str,
+    to_date: str,
+    offer: str | None,
+    as_recorded: str | None,
+    document: str | None,
+    fmt: str,
+    from_log: bool,
+    read_model: Path | None,
+    ledger: Ledger,
+) -> None:
+    """What changed in the offer document between two dates, paragraph by paragraph.
+
+    Example: offerledger diff 2001-09-12 2001-09-13
+    """
+    before = moment(from_date, as_recorded, "FROM")
+    after = moment(to_date, as_recorded, "TO")
+    offer_id = ledger.resolve_offer(offer)
+    state = projection_state(ledger, from_log=from_log, read_model=read_model, employees=False)
+    emit(outputs.diff_output(state, offer_id, before, after, fmt=fmt, document=document))
+
+
+# --- elections, final amendment, letters --------------------------------------------------------
+
+
+@cli.command("elections")
+@offer_option
+@click.option("--employee", default=None, metavar="ID", help="Only this employee.")
+@click.option(
+    "--status",
+    default=None,
+    metavar="S",
+    help="Only grants whose standing is exchange, not_tendered or withdrawn.",
+)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@read_options
+@with_ledger
+@translate_errors
+def elections_cmd(
+    offer: str | None,
+    employee: str | None,
+    status: str | None,
+    fmt: str,
+    from_log: bool,
+    read_model: Path | None,
+    ledger: Ledger,
+) -> None:
+    """Each employee's standing choice per eligible grant, refusals, notices; the summary.
+
+    Example: offerledger elections --status withdrawn --format csv
+    """
+    offer_id = ledger.resolve_offer(offer)
+    state = projection_state(ledger, from_log=from_log, read_model=read_model)
+    if status is not None:
+        status = status.replace("-", "_")
+    text = outputs.elections_output(state, offer_id, employee=employee, status=status, fmt=fmt)
+    if fmt == "table" and is_terminal():
+        from rich.console import Console
+
+        from offerledger.projections.elections import (
+            election_statuses,
+            filter_statuses,
+            summarize,
+        )
+        from offerledger.projections.elections_render import render_summary, rich_table
+
+        chosen = filter_statuses(
+            election_statuses(state, offer_id), employee=employee, status=status
+        )
+        Console().print(rich_table(chosen))
+        emit(render_summary(summarize(chosen)))
+        return
+    emit(text)
+
+
+@cli.command("final-amendment")
+@offer_option
+@click.option("--draft", is_flag=True, help="Render even before expiration and acceptance.")
+@click.option(
+    "--date",
+    "on",
+    default=None,
+    metavar="DATE",
+    help="The amendment's date (default: the acceptance's effective date).",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text")
+@read_options
+@with_ledger
+@translate_errors
+def final_amendment_cmd(
+    offer: str | None,
+    draft: bool,
+    on: str | None,
+    fmt: str,
+    from_log: bool,
+    read_model: Path | None,
+    ledger: Ledger,
+) -> None:
+    """The amendment to Schedule TO that reports the results, every figure from the ledger.
+
+    Example: offerledger final-amendment --format markdown > amendment-3.md
+    """
+    day = parse_day(on, "--date")
+    offer_id = ledger.resolve_offer(offer)
+    state = projection_state(ledger, from_log=from_log, read_model=read_model)
+    emit(outputs.final_amendment_output(state, offer_id, draft=draft, fmt=fmt, on=day))
+
+
+@cli.command("letters")
+@offer_option
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the letters.",
+)
+@click.option("--date", "on", default=None, metavar="DATE", help="The letters' date.")
+@read_options
+@with_ledger
+@translate_errors
+def letters_cmd(
+    offer: str | None,
+    out: Path,
+    on: str | None,
+    from_log: bool,
+    read_model: Path | None,
+    ledger: Ledger,
+) -> None:
+    """Each participating employee's results letter with its Attachment A, one file each.
+
+    Example: offerledger letters --out letters/
+    """
+    day = parse_day(on, "--date")
+    offer_id = ledger.resolve_offer(offer)
+    state = projection_state(ledger, from_log=from_log, read_model=read_model)
+    letters = outputs.letters_output(state, offer_id, on=day)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in letters:
+        (out / name).write_text(text, encoding="utf-8")
+        click.echo(str(out / name))
+    err_console.print(f"{len(letters)} letters written to {out}", markup=False)
+
+
+# --- timeline ------------------------------------------------------------------------------
+
+
+def verification(ledger: Ledger) -> Verification:
+    """Verify every event (in parallel) and hand the results to the read side."""
+    from offerledger.integrity.service import verify_ledger
+
+    report = verify_ledger(ledger)
+    problems: dict[int, list[str]] = {}
+    general = []
+    for p in report.problems:
+        if p.position is None:
+            general.append(f"{p.reason}: {p.detail}")
+        else:
+            problems.setdefault(p.position, []).append(p.reason)
+    return Verification(problems, general, report.count, report.root.hex())
+
+
+def timeline_rows(ledger: Ledger, *, from_log: bool, read_model: Path | None) -> list[TimelineRow]:
+    if not from_log:
+        path = read_model_path(ledger, read_model)
+        source = LedgerSource(ledger)
+        loaded = runner.load(source, path, employees=False)
+        tracker = loaded.tracker if loaded is not None else None
+        if tracker is not None:
+            rows = runner.timeline_rows(path)
+            rows.extend(
+                timeline_row((r.position, r.event))
+                for r in source.rows_after(tracker.notification_id, tracker.position)
+                if r.event is not None
+            )
+            return rows
+        err_console.print(f"Note: no read model at {path}; reading the log", markup=False)
+    return [timeline_row((e.position, e.event)) for e in ledger.log() if e.event is not None]
+
+
+@cli.command("timeline")
+@offer_option
+@click.option("--employee", default=None, metavar="ID", help="Only this employee's actions.")
+@click.option("--filing", default=None, metavar="ID", help="Only this filing's (stream id).")
+@click.option("--no-verify", is_flag=True, help="Skip verification (status: not verified).")
+@json_option
+@read_options
+@with_ledger
+@translate_errors
+def timeline_cmd(
+    offer: str | None,
+    employee: str | None,
+    filing: str | None,
+    no_verify: bool,
+    as_json: bool,
+    from_log: bool,
+    read_model: Path | None,
+    ledger: Ledger,
+) -> None:
+    """Every action in effective order: recorded time, actor, key, verification status.
+
+    Example: offerledger timeline --employee E0042
+    """
+    filing_id = None
+    if filing is not None:
+        try:
+            filing_id = uuid.UUID(filing)
+        except ValueError:
+            raise InputError(f"{filing!r} is not a filing stream id", field="--filing") from None
+    rows = timeline_rows(ledger, from_log=from_log, read_model=read_model)
+    notices: list[int] = []
+    if employee is not None:
+        if not any(r.employee_id == employee for r in rows):
+            raise UnknownEntity(f"no employee {employee!r} in this ledger")
+        state = projection_state(ledger, from_log=from_log, read_model=read_model, employees=False)
+        ids = [ledger.resolve_offer(offer)] if offer else [s.stream for s in offers(state)]
+        notices = outputs.notice_positions(state, ids, employee)
+    if filing_id is not None and not any(r.filing_id == filing_id for r in rows):
+        raise UnknownEntity(f"no filing {filing} in this ledger")
+    checked = None if no_verify else verification(ledger)
+    emit(
+        outputs.timeline_output(
+            rows,
+            None if checked is None else checked.problems,
+            as_json=as_json,
+            employee=employee,
+            filing=filing_id,
+            employee_notices=notices,
+            general=() if checked is None else checked.general,
+        )
+    )
+
+
+# --- rebuild, nightly ------------------------------------------------------------------------
+
+
+def progress_bar(label: str) -> tuple[Callable[[int], None], Callable[[], None]]:
+    """A rich progress bar on a terminal, plain lines every 100k events otherwise."""
+    if is_terminal():
+        from rich.progress import Progress
+
+        bar = Progress(console=err_console, transient=True)
+        task = bar.add_task(label, total=None)
+        bar.start()
+        return (lambda n: bar.update(task, completed=n)), bar.stop
+    state = {"next": 100_000}
+
+    def plain(n: int) -> None:
+        if n >= state["next"]:
+            err_console.print(f"{label}: {n} events", markup=False)
+            state["next"] = n + 100_000
+
+    return plain, lambda: None
+
+
+@cli.command("rebuild")
+@click.option("--full", is_flag=True, help="Rebuild from the first event, not incrementally.")
+@click.option(
+    "--read-model",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    envvar="OFFERLEDGER_READ_MODEL",
+    help="Read-model file.",
+)
+@json_option
+@with_ledger
+@translate_errors
+def rebuild_cmd(full: bool, read_model: Path | None, as_json: bool, ledger: Ledger) -> None:
+    """Materialize every projection into the read model (only new events, unless --full).
+
+    Example: offerledger rebuild && offerledger rebuild --full
+    """
+    path = read_model_path(ledger, read_model)
+    tick, done = progress_bar("rebuild")
+    try:
+        result = runner.build(LedgerSource(ledger), path, full=full, progress=tick)
+    finally:
+        done()
+    report = {
+        "mode": result.mode,
+        "applied": result.applied,
+        "read_model": str(path),
+        "position": result.tracker.position,
+        "events": result.tracker.events,
+        "leaf_hash": result.tracker.leaf_hash,
+        "tree_root": result.tracker.root,
+        "notes": result.notes,
+    }
+    if as_json:
+        emit_json(report)
+        return
+    click.echo(
+        f"read model {path}: {result.mode}, {result.applied} events applied; "
+        f"{result.tracker.events} events, head {result.tracker.leaf_hash[:16]}"
+    )
+
+
+@cli.command("nightly")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--read-model",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    envvar="OFFERLEDGER_READ_MODEL",
+    help="Read-model file.",
+)
+@json_option
+@with_ledger
+@translate_errors
+def nightly_cmd(out: Path, read_model: Path | None, as_json: bool, ledger: Ledger) -> None:
+    """Verify, rebuild incrementally, write the outputs and a manifest into a folder.
+
+    Exit 1 when verification found problems (the outputs and manifest are still written).
+    Example: offerledger nightly --out reports/
+    """
+    path = read_model_path(ledger, read_model)
+    source = LedgerSource(ledger)
+    offer_ids = [o.originator_id for o in ledger.offers()]
+    tick, done = progress_bar("nightly rebuild")
+    try:
+        manifest = run_nightly(
+            source,
+            path,
+            out,
+            offers=offer_ids,
+            verify=lambda: verification(ledger),
+            progress=tick,
+            step=lambda s: err_console.print(f"nightly: {s}", markup=False),
+        )
+    finally:
+        done()
+    if as_json:
+        emit_json(manifest)
+    else:
+        click.echo(
+            f"{len(manifest['outputs'])} outputs and manifest.json written to {out}; "
+            f"{manifest['ledger']['events']} events, root {manifest['ledger']['tree_root']}"
+        )
+    if not manifest["verification"]["ok"]:
+        problems = len(manifest["verification"]["problems"])
+        err_console.print(
+            f"Error: verification found problems at {problems} positions; see manifest.json",
+            markup=False,
+        )
+        raise SystemExit(1)

@@ -1,0 +1,72 @@
+"""The read side's rooms: projections depend on the event contract only, and folds are pure."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECTIONS = Path(__file__).resolve().parent.parent / "projections"
+# The issue-4 modules (calendar.py and findings.py belong to the findings work).
+MINE = sorted(p for p in PROJECTIONS.glob("*.py") if p.stem not in ("calendar", "findings"))
+CONTRACT = {"offerledger.events", "offerledger.values"}
+THIRD_PARTY = {"jinja2", "rich"}
+# The folds and queries: no I/O, no clock, no randomness (renderers may read their templates).
+FOLDS = {
+    "core",
+    "state",
+    "employee",
+    "catalog",
+    "text",
+    "diff",
+    "elections",
+    "results",
+    "timeline",
+}
+IMPURE = {"open", "print", "input"}
+IMPURE_MODULES = {"sqlite3", "os", "time", "random", "uuid4", "pathlib"}
+
+
+def imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+@pytest.mark.parametrize("path", MINE, ids=lambda p: p.stem)
+def test_projections_import_only_the_contract(path: Path) -> None:
+    outside = set()
+    for name in imports(path):
+        top = name.split(".")[0]
+        if name.startswith("offerledger.projections") or name in CONTRACT:
+            continue
+        if top in sys.stdlib_module_names or top == "__future__" or top in THIRD_PARTY:
+            continue
+        outside.add(name)
+    assert outside == set(), f"{path.name} imports {sorted(outside)}"
+
+
+@pytest.mark.parametrize("path", [p for p in MINE if p.stem in FOLDS], ids=lambda p: p.stem)
+def test_folds_and_queries_read_no_clock_file_or_database(path: Path) -> None:
+    tree = ast.parse(path.read_text())
+    modules = {n.split(".")[0] for n in imports(path)}
+    assert modules & IMPURE_MODULES == set(), path.name
+    calls = {
+        node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+    }
+    assert calls & (IMPURE | {"now", "today", "utcnow", "time", "random"}) == set(), path.name
+
+
+def test_the_read_side_is_never_imported_as_a_top_level_module() -> None:
+    import offerledger.projections as package
+
+    assert Path(package.__file__).resolve().parent == PROJECTIONS.resolve()
+    assert "projections" not in sys.modules
