@@ -8,6 +8,7 @@ time plus a few minutes (a scripted clock), so the demo ledger is the same every
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import random
 from collections.abc import Callable
@@ -15,9 +16,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
-from offerledger.actions import build, record, record_election
+from offerledger.actions import build, record
 from offerledger.events import (
     EASTERN,
     employee_stream_name,
@@ -25,6 +27,7 @@ from offerledger.events import (
     offer_stream_name,
     stream_id,
 )
+from offerledger.ingest.csvingest import ingest_csv
 from offerledger.ledger import Ledger
 from offerledger.signing.keys import SigningKey
 
@@ -194,31 +197,26 @@ def _script(
     progress("filings: Schedule TO-I, Amendment No. 1 (not on file), Amendment No. 2")
 
     roster = synthetic_roster(n_employees)
+    folder = input_folder(ledger)
+    roster_csv, elections_csv = folder / "roster.csv", folder / "elections.csv"
+    write_roster_csv(roster_csv, roster)
     clock.at(commenced)
-    batch: list[Any] = []
-    for emp in roster:  # one employee stream each: a hundred per save, one signature per save
-        data = {"effective": {"kind": "date", "on": "2001-08-27"}, **emp, "synthetic": True}
-        batch.append(build(ledger, "eligible-grants-registered", data, signer=officer))
-        summary.employees += 1
-        summary.grants += len(emp["grants"])
-        if len(batch) == 100:
-            ledger.save(batch, signer=officer)
-            batch = []
-    if batch:
-        ledger.save(batch, signer=officer)
+    plan = ingest_csv(ledger, "roster", roster_csv, signer=officer)
+    summary.employees = len(roster)
+    summary.grants = sum(len(e["grants"]) for e in roster) if plan.recorded else 0
     _notices(ledger, comms, clock, roster)
-    progress(f"roster: {summary.employees} employees, {summary.grants} grants (synthetic)")
-
-    for act in synthetic_elections(roster):
-        clock.at(datetime.fromisoformat(act["data"]["received_at"]))
-        _, ok = record_election(ledger, act["action"], act["data"], signer=clerk)
-        if ok:
-            summary.elections_accepted += 1
-        else:
-            summary.elections_refused += 1
     progress(
-        f"elections: {summary.elections_accepted} accepted, "
-        f"{summary.elections_refused} refused as late (synthetic)"
+        f"roster: {summary.employees} employees, {summary.grants} grants (synthetic) "
+        f"from {roster_csv}"
+    )
+    write_elections_csv(elections_csv, synthetic_elections(roster))
+    clock.at(EXPIRATION)  # the plan administrator's file, imported at the deadline
+    plan = ingest_csv(ledger, "elections", elections_csv, signer=clerk)
+    summary.elections_accepted = plan.count("recorded")
+    summary.elections_refused = plan.count("refused")
+    progress(
+        f"elections: {summary.elections_accepted} forms accepted, "
+        f"{summary.elections_refused} refused as late (synthetic) from {elections_csv}"
     )
 
     deadline = EXPIRATION + timedelta(minutes=1)
@@ -384,6 +382,89 @@ def _notices(
         )
 
 
+def input_folder(ledger: Ledger) -> Path:
+    """Where the demo writes its synthetic CSV files: ``demo-input/`` beside the database."""
+    base = (
+        ledger.backend.sqlite_path.resolve().parent
+        if ledger.backend.kind == "sqlite"
+        else (Path.cwd())
+    )
+    folder = base / "demo-input"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def write_roster_csv(path: Path, roster: list[dict[str, Any]]) -> None:
+    """The roster as an equity-plan administrator would send it: one row per grant."""
+    with path.open("w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(
+            [
+                "employee_id",
+                "name",
+                "grant_id",
+                "plan",
+                "grant_date",
+                "exercise_price",
+                "options_outstanding",
+                "email",
+                "synthetic",
+            ]
+        )
+        for emp in roster:
+            for g in emp["grants"]:
+                out.writerow(
+                    [
+                        emp["employee_id"],
+                        emp["employee_name"],
+                        g["grant_id"],
+                        g["plan"],
+                        g["grant_date"],
+                        g["exercise_price"],
+                        g["options_outstanding"],
+                        "true" if emp["email"] else "false",
+                        "true",
+                    ]
+                )
+
+
+def write_elections_csv(path: Path, acts: list[dict[str, Any]]) -> None:
+    """Election forms, one row per grant; a withdrawal form lists the grants it withdraws."""
+    with path.open("w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(
+            [
+                "employee_id",
+                "grant_id",
+                "choice",
+                "received_at",
+                "form_id",
+                "channel",
+                "acted_by",
+                "synthetic",
+            ]
+        )
+        for act in acts:
+            d = act["data"]
+            if act["action"] == "election-withdrawn":
+                rows = [(g, "withdraw") for g in d["grant_ids"]]
+            else:
+                rows = [(c["grant_id"], c["choice"]) for c in d["choices"]]
+            for grant, choice in rows:
+                out.writerow(
+                    [
+                        d["employee_id"],
+                        grant,
+                        choice,
+                        d["received_at"],
+                        d["form_id"],
+                        d["channel"],
+                        d["acted_by"],
+                        "true",
+                    ]
+                )
+
+
 def synthetic_roster(n: int) -> list[dict[str, Any]]:
     """SYNTHETIC eligible grants (fixed seed): employees E0001…, grants under both plans."""
     rng = random.Random(SEED)
@@ -455,7 +536,10 @@ def synthetic_elections(roster: list[dict[str, Any]]) -> list[dict[str, Any]]:
             and any(c["choice"] == "exchange" for c in choices)
         ):
             then = when + timedelta(seconds=rng.randrange(3600, _secs(EXPIRATION - when)))
-            acts.append((then, "election-withdrawn", eid, {"grant_ids": [], "channel": channel}))
+            tendered = [c["grant_id"] for c in choices if c["choice"] == "exchange"]
+            acts.append(
+                (then, "election-withdrawn", eid, {"grant_ids": tendered, "channel": channel})
+            )
     # the boundary: the last second of the stated minute counts, the next does not
     boundary = (
         (roster[-1], datetime(2001, 9, 27, 23, 59, 59, tzinfo=EASTERN)),  # accepted
