@@ -16,7 +16,6 @@ from offerledger.events import event_class_for_topic
 from offerledger.projections.core import Correction, Stamp
 from offerledger.projections.employee import Act, EmployeeState, GrantRec, Receipt, Registration
 from offerledger.projections.state import StreamState
-from offerledger.projections.timeline import TimelineRow
 
 
 def _dt(value: str) -> datetime:
@@ -152,28 +151,9 @@ def employee_in(v: dict[str, Any]) -> EmployeeState:
     )
 
 
-def row_out(r: TimelineRow) -> list[Any]:
-    return [
-        stamp_out(r.stamp),
-        str(r.stream),
-        r.summary,
-        r.employee_id,
-        None if r.filing_id is None else str(r.filing_id),
-        r.supersedes,
-    ]
-
-
-def row_in(v: list[Any]) -> TimelineRow:
-    return TimelineRow(
-        stamp_in(v[0]), uuid.UUID(v[1]), v[2], v[3], None if v[4] is None else uuid.UUID(v[4]), v[5]
-    )
-
-
 __all__ = [
     "employee_in",
     "employee_out",
-    "row_in",
-    "row_out",
     "stamp_in",
     "stamp_out",
     "stream_in",

@@ -67,6 +67,9 @@ def eastern(at: datetime) -> str:
     return at.astimezone(EASTERN).isoformat()
 
 
+_ACTIONS: dict[type[LedgerEvent], str] = {}
+
+
 @dataclass(frozen=True, slots=True)
 class Stamp:
     """Where a change came from: log position, version, times, actor and key.
@@ -89,22 +92,25 @@ class Stamp:
     def of(cls, entry: Entry) -> Stamp:
         position, event = entry
         effective = event.effective
-        note: str | None
-        if isinstance(effective, Instant):
-            note = None
-        elif isinstance(effective, OnDate):
-            note = ""
+        kind = type(effective)
+        if kind is Instant:
+            at, note = effective.at, None  # type: ignore[union-attr]
+        elif kind is OnDate:
+            at, note = effective.earliest(), ""
         else:
-            note = effective_label(effective)
+            at, note = effective_key(effective), effective_label(effective)
+        action = _ACTIONS.get(type(event))
+        if action is None:
+            action = _ACTIONS[type(event)] = sys.intern(event.action)
         return cls(
-            position=position,
-            version=event.originator_version,
-            action=sys.intern(event.action),
-            effective_at=effective_key(effective),
-            effective_note=note,
-            recorded=event.recorded,
-            actor=sys.intern(event.actor),
-            key_id=sys.intern(event.key_id),
+            position,
+            event.originator_version,
+            action,
+            at,
+            note,
+            event.recorded,
+            sys.intern(event.actor),
+            sys.intern(event.key_id),
         )
 
     @property

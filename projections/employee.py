@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -25,6 +25,7 @@ from offerledger.events import (
 from offerledger.projections.core import Correction, Entry, Stamp
 
 ELECTION_EVENTS = (ElectionSubmitted, ElectionChanged, ElectionWithdrawn, ElectionRefused)
+_ACT_TYPES = frozenset(ELECTION_EVENTS)
 _KIND = {
     ElectionSubmitted: "submit",
     ElectionChanged: "change",
@@ -154,20 +155,50 @@ def fold_employee(state: EmployeeState | None, entry: Entry) -> EmployeeState:
             offer_id=getattr(event, "offer_id", None),
             employee_id=employee_id,
         )
-    if isinstance(event, EligibleGrantsRegistered):
-        return replace(
-            state,
-            offer_id=event.offer_id,
-            employee_id=event.employee_id,
-            registrations=(*state.registrations, _registration(entry)),
+    s = state
+    kind = type(event)
+    # Constructor calls, not dataclasses.replace: this runs once per event of a large ledger.
+    if kind in _ACT_TYPES:
+        return EmployeeState(
+            s.stream,
+            s.offer_id,
+            s.employee_id,
+            s.registrations,
+            (*s.acts, _act(entry)),
+            s.receipts,
+            s.corrections,
         )
-    if isinstance(event, ELECTION_EVENTS):
-        return replace(state, acts=(*state.acts, _act(entry)))
+    if isinstance(event, EligibleGrantsRegistered):
+        return EmployeeState(
+            s.stream,
+            event.offer_id,
+            event.employee_id,
+            (*s.registrations, _registration(entry)),
+            s.acts,
+            s.receipts,
+            s.corrections,
+        )
     if isinstance(event, ElectionReceiptConfirmed):
         receipt = Receipt(Stamp.of(entry), event.form_id, event.channel, event.sent_at)
-        return replace(state, receipts=(*state.receipts, receipt))
+        return EmployeeState(
+            s.stream,
+            s.offer_id,
+            s.employee_id,
+            s.registrations,
+            s.acts,
+            (*s.receipts, receipt),
+            s.corrections,
+        )
     if isinstance(event, CorrectionRecorded):
-        return replace(state, corrections=(*state.corrections, Correction.of(entry)))
+        return EmployeeState(
+            s.stream,
+            s.offer_id,
+            s.employee_id,
+            s.registrations,
+            s.acts,
+            s.receipts,
+            (*s.corrections, Correction.of(entry)),
+        )
     return state
 
 

@@ -27,12 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from offerledger.projections import codec
+from offerledger.projections.core import Stamp
 from offerledger.projections.employee import EmployeeState
 from offerledger.projections.state import StreamState
 from offerledger.projections.timeline import TimelineRow
 from offerledger.projections.tracker import Tracker
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 SCHEMA = """
@@ -42,8 +43,10 @@ CREATE TABLE employees (
     stream TEXT PRIMARY KEY, offer_id TEXT, employee_id TEXT NOT NULL, state TEXT NOT NULL);
 CREATE INDEX employees_by_offer ON employees (offer_id, employee_id);
 CREATE TABLE timeline (
-    position INTEGER PRIMARY KEY, effective_us INTEGER NOT NULL, employee_id TEXT,
-    filing_id TEXT, row TEXT NOT NULL);
+    position INTEGER PRIMARY KEY, effective_us INTEGER NOT NULL, effective_at TEXT NOT NULL,
+    effective_note TEXT, version INTEGER NOT NULL, action TEXT NOT NULL, recorded TEXT NOT NULL,
+    actor TEXT NOT NULL, key_id TEXT NOT NULL, stream TEXT NOT NULL, summary TEXT NOT NULL,
+    employee_id TEXT, filing_id TEXT, supersedes INTEGER);
 CREATE INDEX timeline_in_effective_order ON timeline (effective_us, position);
 CREATE TABLE election_status (
     offer_id TEXT NOT NULL, employee_id TEXT NOT NULL, grant_id TEXT NOT NULL,
@@ -56,6 +59,10 @@ CREATE TABLE paragraphs (
     introduced_position INTEGER NOT NULL, last_changed_position INTEGER,
     PRIMARY KEY (offer_id, document_id, ordinal));
 """
+
+
+def _dt(value: str) -> datetime:
+    return datetime.fromisoformat(value)
 
 
 def dumps(value: Any) -> str:
@@ -143,9 +150,21 @@ class ReadModel:
 
     def timeline(self) -> Iterator[TimelineRow]:
         """Every row in effective order, ties by position (streamed)."""
-        cursor = self.conn.execute("SELECT row FROM timeline ORDER BY effective_us, position")
-        for (row,) in cursor:
-            yield codec.row_in(json.loads(row))
+        cursor = self.conn.execute(
+            "SELECT position, version, action, effective_at, effective_note, recorded, actor, "
+            "key_id, stream, summary, employee_id, filing_id, supersedes FROM timeline "
+            "ORDER BY effective_us, position"
+        )
+        for p, v, action, at, note, rec, actor, key, stream, summary, emp, filing, sup in cursor:
+            stamp = Stamp(p, v, action, _dt(at), note, _dt(rec), actor, key)
+            yield TimelineRow(
+                stamp,
+                uuid.UUID(stream),
+                summary,
+                emp,
+                None if filing is None else uuid.UUID(filing),
+                sup,
+            )
 
     # --- writing (inside the caller's transaction) ------------------------------------------
 
@@ -186,16 +205,26 @@ class ReadModel:
 
     def put_timeline(self, rows: Iterable[TimelineRow]) -> None:
         self.conn.executemany(
-            "INSERT OR REPLACE INTO timeline VALUES (?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO timeline VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 (
                     r.position,
-                    effective_us(r.stamp.effective_at),
+                    effective_us(s.effective_at),
+                    s.effective_at.isoformat(),
+                    s.effective_note,
+                    s.version,
+                    s.action,
+                    s.recorded.isoformat(),
+                    s.actor,
+                    s.key_id,
+                    str(r.stream),
+                    r.summary,
                     r.employee_id,
                     None if r.filing_id is None else str(r.filing_id),
-                    dumps(codec.row_out(r)),
+                    r.supersedes,
                 )
                 for r in rows
+                for s in (r.stamp,)
             ),
         )
 

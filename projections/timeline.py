@@ -61,6 +61,20 @@ def _choices(pairs: Iterable[Any]) -> str:
 
 def _summary(event: LedgerEvent) -> str:
     e = event
+    # The actions a large ledger has most of come first.
+    if isinstance(e, EligibleGrantsRegistered):
+        options = sum(g.options_outstanding for g in e.grants)
+        return f"{e.employee_id}: {len(e.grants)} eligible grants ({options:,} options) registered"
+    if isinstance(e, ElectionSubmitted | ElectionChanged):
+        verb = "submitted" if isinstance(e, ElectionSubmitted) else "changed"
+        return f"{e.employee_id} {verb} form {e.form_id} by {e.channel}: {_choices(e.choices)}"
+    if isinstance(e, ElectionWithdrawn):
+        what = ", ".join(e.grant_ids) if e.grant_ids else "every tendered grant"
+        return f"{e.employee_id} withdrew ({what}) with form {e.form_id} by {e.channel}"
+    if isinstance(e, ElectionRefused):
+        return f"{e.employee_id} {e.attempted} form {e.form_id} refused ({e.rule}): {e.reason}"
+    if isinstance(e, ElectionReceiptConfirmed):
+        return f"receipt of form {e.form_id} confirmed to {e.employee_id} by {e.channel}"
     if isinstance(e, KeyRegistered):
         return f"key {e.registered_key_id[:12]} registered for {e.holder} as {e.role}"
     if isinstance(e, KeyRevoked):
@@ -103,19 +117,6 @@ def _summary(event: LedgerEvent) -> str:
             f"{len(e.grants)} new grants ({options:,} options) under the {e.plan} on "
             f"{e.grant_date.isoformat()}"
         )
-    if isinstance(e, EligibleGrantsRegistered):
-        options = sum(g.options_outstanding for g in e.grants)
-        return f"{e.employee_id}: {len(e.grants)} eligible grants ({options:,} options) registered"
-    if isinstance(e, ElectionSubmitted | ElectionChanged):
-        verb = "submitted" if isinstance(e, ElectionSubmitted) else "changed"
-        return f"{e.employee_id} {verb} form {e.form_id} by {e.channel}: {_choices(e.choices)}"
-    if isinstance(e, ElectionWithdrawn):
-        what = ", ".join(e.grant_ids) if e.grant_ids else "every tendered grant"
-        return f"{e.employee_id} withdrew ({what}) with form {e.form_id} by {e.channel}"
-    if isinstance(e, ElectionRefused):
-        return f"{e.employee_id} {e.attempted} form {e.form_id} refused ({e.rule}): {e.reason}"
-    if isinstance(e, ElectionReceiptConfirmed):
-        return f"receipt of form {e.form_id} confirmed to {e.employee_id} by {e.channel}"
     if isinstance(e, CorrectionRecorded):
         fields = ", ".join(f"{k}={v}" for k, v in sorted(e.corrected.items()))
         return f"corrects version {e.supersedes_version} ({e.supersedes_topic}): {e.reason}" + (

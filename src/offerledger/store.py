@@ -160,18 +160,7 @@ class SigningEventStore(EventStore[uuid.UUID]):
             raise RuleViolation("no key registry is attached to the store", rule="signed")
         self.authorize(events, signer)
         stored = self._sign(events, signer)
-        touched = {e.originator_id for e in events}
-        try:
-            ids = self.recorder.insert_events(stored, **kwargs)
-        except IntegrityError as e:
-            for sid in touched:
-                self._heads.pop(sid, None)
-            raise ConcurrentWrite(
-                "another writer stored the same stream version first; nothing was written",
-                hint="reload and try again",
-            ) from e
-        for event, s in zip(events, stored, strict=True):
-            self._heads[event.originator_id] = (s.originator_version, envelope_hash(s.state))
+        ids = self._insert(stored, **kwargs)
         return [
             Recording(
                 ev,
@@ -204,18 +193,24 @@ class SigningEventStore(EventStore[uuid.UUID]):
             for event, s in zip(events, batch, strict=True):
                 pending[event.originator_id] = (s.originator_version, envelope_hash(s.state))
             stored.extend(batch)
-        if not stored:
-            return
+        if stored:
+            self._insert(stored)
+
+    def _insert(self, stored: list[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """One transaction; a version conflict becomes ConcurrentWrite and nothing is written."""
+        streams = {_uuid(s.originator_id) for s in stored}
         try:
-            self.recorder.insert_events(stored)
+            ids = self.recorder.insert_events(stored, **kwargs)
         except IntegrityError as e:
-            for sid in pending:
+            for sid in streams:
                 self._heads.pop(sid, None)
             raise ConcurrentWrite(
                 "another writer stored the same stream version first; nothing was written",
                 hint="reload and try again",
             ) from e
-        self._heads.update(pending)
+        for s in stored:
+            self._heads[_uuid(s.originator_id)] = (s.originator_version, envelope_hash(s.state))
+        return ids
 
     def _sign(
         self,
@@ -269,6 +264,10 @@ class SigningEventStore(EventStore[uuid.UUID]):
             )
             for e, env in zip(events, envelopes, strict=True)
         ]
+
+
+def _uuid(value: uuid.UUID | str) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 class LedgerApplication(Application[uuid.UUID]):

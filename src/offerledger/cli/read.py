@@ -144,7 +144,10 @@ def translate_errors(f: F) -> F:
 
 
 def log_state(ledger: Ledger) -> LedgerState:
-    return fold_all(EMPTY, ((e.position, e.event) for e in ledger.log() if e.event is not None))
+    with runner.paused_gc():
+        return fold_all(
+            EMPTY, ((e.position, e.event) for e in ledger.log() if e.event is not None)
+        )
 
 
 def projection_state(
