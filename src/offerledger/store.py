@@ -230,7 +230,14 @@ class SigningEventStore(EventStore[uuid.UUID]):
         for event in events:
             sid = event.originator_id
             if sid not in heads:
-                heads[sid] = pending[sid] if pending and sid in pending else self.head(sid)
+                if pending and sid in pending:
+                    heads[sid] = pending[sid]
+                elif event.originator_version == 1 and sid not in self._heads:
+                    # a new stream has no predecessor to look up; if the stream exists after
+                    # all, the insert conflicts on (stream, version 1) and nothing is written
+                    heads[sid] = None
+                else:
+                    heads[sid] = self.head(sid)
             layer_of.append(seen.get(sid, 0))
             seen[sid] = seen.get(sid, 0) + 1
         envelopes: list[bytes] = [b""] * len(events)
