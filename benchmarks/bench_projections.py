@@ -419,6 +419,12 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=None, help="ledger size (default 1M).")
     parser.add_argument("--db", default=None, help="postgresql:// URL (default: a SQLite file).")
     parser.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="keep the generated ledger here and reuse it (default: a temporary folder)",
+    )
     args = parser.parse_args()
     if args.phase:
         name, db, *rest = args.phase
@@ -431,11 +437,16 @@ def main() -> None:
         return
     events = args.events or (30_000 if args.quick else 1_000_000)
     with tempfile.TemporaryDirectory(prefix="bench-projections-") as tmp:
-        folder = Path(tmp)
+        folder = args.workdir or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
         os.environ["OFFERLEDGER_KEYS"] = str(folder / "keys")
         db = args.db or str(folder / "ledger.db")
         model = str(folder / "read-model.sqlite")
-        made = generate(db, events, folder / "gen.pickle")
+        if args.workdir is not None and (folder / "made.json").exists():
+            made = json.loads((folder / "made.json").read_text())  # reused (it grew by 10k)
+        else:
+            made = generate(db, events, folder / "gen.pickle")
+            (folder / "made.json").write_text(json.dumps(made))
         print(
             f"generated {made['events']} synthetic events ({made['employees']} employees) "
             f"in {made['generate_s']:.1f} s",

@@ -1,8 +1,10 @@
-"""Projection state to JSON-ready values and back, for the read model.
+"""Projection state to JSON and back, for the read model.
 
-Compact lists for the records a large ledger has millions of (stamps, acts, grants); small
-streams keep their events whole (topic and the event's own JSON form, read back through
-:func:`offerledger.events.event_class_for_topic`). ``decode(encode(x)) == x`` for every state.
+Employee states (a large ledger has a hundred thousand) are written by orjson straight from
+their slotted dataclasses; small streams keep their events whole (topic and the event's own
+JSON form, read back through :func:`offerledger.events.event_class_for_topic`).
+``decode(encode(x)) == x`` for every state. (orjson here is the read model's storage, not a
+projection: folds and renderers use the standard library only.)
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+
+import orjson
 
 from offerledger.events import event_class_for_topic
 from offerledger.projections.core import Correction, Stamp
@@ -74,80 +78,89 @@ def stream_in(v: dict[str, Any]) -> StreamState:
     )
 
 
-def _grant_out(g: GrantRec) -> list[Any]:
-    return [g.grant_id, g.plan, g.grant_date.isoformat(), str(g.exercise_price), g.options]
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"cannot store {type(value).__name__}")
 
 
-def _grant_in(v: list[Any]) -> GrantRec:
-    return GrantRec(v[0], v[1], date.fromisoformat(v[2]), Decimal(v[3]), v[4])
-
-
-def _act_out(a: Act) -> list[Any]:
-    return [
-        stamp_out(a.stamp),
-        a.kind,
-        a.form_id,
-        a.received_at.isoformat(),
-        a.channel,
-        a.acted_by,
-        [list(c) for c in a.choices],
-        list(a.grant_ids),
-        a.attempted,
-        a.rule,
-        a.reason,
-        a.synthetic,
-    ]
-
-
-def _act_in(v: list[Any]) -> Act:
-    return Act(
-        stamp_in(v[0]),
-        v[1],
-        v[2],
-        _dt(v[3]),
-        v[4],
-        v[5],
-        tuple((g, c) for g, c in v[6]),
-        tuple(v[7]),
-        v[8],
-        v[9],
-        v[10],
-        v[11],
+def _stamp(d: dict[str, Any]) -> Stamp:
+    return Stamp(
+        d["position"],
+        d["version"],
+        d["action"],
+        _dt(d["effective_at"]),
+        d["effective_note"],
+        _dt(d["recorded"]),
+        d["actor"],
+        d["key_id"],
     )
 
 
-def employee_out(e: EmployeeState) -> dict[str, Any]:
-    return {
-        "stream": str(e.stream),
-        "offer_id": None if e.offer_id is None else str(e.offer_id),
-        "employee_id": e.employee_id,
-        "registrations": [
-            [stamp_out(r.stamp), r.name, r.email, r.synthetic, [_grant_out(g) for g in r.grants]]
-            for r in e.registrations
-        ],
-        "acts": [_act_out(a) for a in e.acts],
-        "receipts": [
-            [stamp_out(r.stamp), r.form_id, r.channel, r.sent_at.isoformat()] for r in e.receipts
-        ],
-        "corrections": [correction_out(c) for c in e.corrections],
-    }
+def _correction(d: dict[str, Any]) -> Correction:
+    return Correction(
+        _stamp(d["stamp"]),
+        d["supersedes_version"],
+        d["supersedes_topic"],
+        d["reason"],
+        tuple((k, v) for k, v in d["corrected"]),
+    )
 
 
-def employee_in(v: dict[str, Any]) -> EmployeeState:
+def _act(d: dict[str, Any]) -> Act:
+    return Act(
+        _stamp(d["stamp"]),
+        d["kind"],
+        d["form_id"],
+        _dt(d["received_at"]),
+        d["channel"],
+        d["acted_by"],
+        tuple((g, c) for g, c in d["choices"]),
+        tuple(d["grant_ids"]),
+        d["attempted"],
+        d["rule"],
+        d["reason"],
+        d["synthetic"],
+    )
+
+
+def employee_out(e: EmployeeState) -> bytes:
+    """An employee's state as JSON (orjson writes the slotted dataclasses directly: this runs
+    once per employee of a large ledger)."""
+    return orjson.dumps(e, default=_default)
+
+
+def employee_in(data: bytes | str) -> EmployeeState:
+    v = orjson.loads(data)
     return EmployeeState(
         stream=uuid.UUID(v["stream"]),
         offer_id=None if v["offer_id"] is None else uuid.UUID(v["offer_id"]),
         employee_id=v["employee_id"],
         registrations=tuple(
-            Registration(stamp_in(s), name, email, synthetic, tuple(_grant_in(g) for g in gs))
-            for s, name, email, synthetic, gs in v["registrations"]
+            Registration(
+                _stamp(r["stamp"]),
+                r["name"],
+                r["email"],
+                r["synthetic"],
+                tuple(
+                    GrantRec(
+                        g["grant_id"],
+                        g["plan"],
+                        date.fromisoformat(g["grant_date"]),
+                        Decimal(g["exercise_price"]),
+                        g["options"],
+                    )
+                    for g in r["grants"]
+                ),
+            )
+            for r in v["registrations"]
         ),
-        acts=tuple(_act_in(a) for a in v["acts"]),
+        acts=tuple(_act(a) for a in v["acts"]),
         receipts=tuple(
-            Receipt(stamp_in(s), form, channel, _dt(sent))
-            for s, form, channel, sent in v["receipts"]
+            Receipt(_stamp(r["stamp"]), r["form_id"], r["channel"], _dt(r["sent_at"]))
+            for r in v["receipts"]
         ),
-        corrections=tuple(correction_in(c) for c in v["corrections"]),
+        corrections=tuple(_correction(c) for c in v["corrections"]),
     )
 
 

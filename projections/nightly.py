@@ -5,7 +5,8 @@ Outputs (per offer; prefixed with the offer's position when the ledger holds sev
 ``final-amendment.txt`` (``final-amendment-draft.txt`` until the results are in). The manifest
 ``manifest.json`` gives the SHA-256 of every output and the ledger position, leaf hash and
 RFC 9162 root they were built from; it holds no wall-clock time, so two runs over the same
-ledger write identical files.
+ledger write identical outputs (the manifest differs only in what it says about the previous
+run).
 """
 
 from __future__ import annotations

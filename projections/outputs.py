@@ -10,7 +10,7 @@ from datetime import date
 from offerledger.events import NoticeDispatched
 from offerledger.projections import elections_render, text_render
 from offerledger.projections.catalog import QueryError, offer_changes
-from offerledger.projections.core import NOW, Moment
+from offerledger.projections.core import NOW, Moment, eastern
 from offerledger.projections.diff import diff_documents
 from offerledger.projections.elections import (
     STANDINGS,
@@ -167,7 +167,7 @@ def timeline_output(
         tail = f"; superseded by event {by}" if by is not None else ""
         lines.append(f"{s.effective_text:<25}  #{s.position:<6} {s.action:<24} {mark}{r.summary}")
         lines.append(
-            f"{'':<25}  recorded {s.recorded.isoformat()} by {s.actor}, key {s.key_id[:12]}; "
+            f"{'':<25}  recorded {eastern(s.recorded)} by {s.actor}, key {s.key_id[:12]}; "
             f"{status_of(s.position, problems)}{tail}"
         )
     for problem in general:

@@ -33,14 +33,14 @@ from offerledger.projections.state import StreamState
 from offerledger.projections.timeline import TimelineRow
 from offerledger.projections.tracker import Tracker
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE streams (stream TEXT PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL);
 CREATE TABLE employees (
-    stream TEXT PRIMARY KEY, offer_id TEXT, employee_id TEXT NOT NULL, state TEXT NOT NULL);
+    stream TEXT PRIMARY KEY, offer_id TEXT, employee_id TEXT NOT NULL, state BLOB NOT NULL);
 CREATE INDEX employees_by_offer ON employees (offer_id, employee_id);
 CREATE TABLE timeline (
     position INTEGER PRIMARY KEY, effective_us INTEGER NOT NULL, effective_at TEXT NOT NULL,
@@ -136,16 +136,22 @@ class ReadModel:
             out[uuid.UUID(stream)] = codec.stream_in(json.loads(state))
         return out
 
+    def stream(self, stream: uuid.UUID) -> StreamState | None:
+        row = self.conn.execute(
+            "SELECT state FROM streams WHERE stream = ?", (str(stream),)
+        ).fetchone()
+        return None if row is None else codec.stream_in(json.loads(row[0]))
+
     def employee(self, stream: uuid.UUID) -> EmployeeState | None:
         row = self.conn.execute(
             "SELECT state FROM employees WHERE stream = ?", (str(stream),)
         ).fetchone()
-        return None if row is None else codec.employee_in(json.loads(row[0]))
+        return None if row is None else codec.employee_in(row[0])
 
     def employees(self) -> dict[uuid.UUID, EmployeeState]:
         out = {}
         for stream, state in self.conn.execute("SELECT stream, state FROM employees"):
-            out[uuid.UUID(stream)] = codec.employee_in(json.loads(state))
+            out[uuid.UUID(stream)] = codec.employee_in(state)
         return out
 
     def timeline(self) -> Iterator[TimelineRow]:
@@ -197,7 +203,7 @@ class ReadModel:
                     str(e.stream),
                     None if e.offer_id is None else str(e.offer_id),
                     e.employee_id,
-                    dumps(codec.employee_out(e)),
+                    codec.employee_out(e),
                 )
                 for e in states
             ),

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from offerledger.events import LedgerEvent
 from offerledger.projections.core import Entry
@@ -29,6 +29,7 @@ from offerledger.projections.timeline import TimelineRow, timeline_row
 from offerledger.projections.tracker import Frontier, Tracker, leaf_hash
 
 Progress = Callable[[int], None]
+S = TypeVar("S")
 
 
 @contextmanager
@@ -45,6 +46,8 @@ def paused_gc() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
 BATCH = 5000
 
 
@@ -86,23 +89,23 @@ class ReadModelDiverged(Exception):
         self.tracker = tracker
 
 
-class Lazy(MutableMapping[uuid.UUID, EmployeeState]):
-    """Employee states read from the read model on first use; remembers which were written."""
+class Lazy(MutableMapping[uuid.UUID, S]):
+    """States read from the read model on first use; remembers which were written."""
 
-    def __init__(self, model: ReadModel) -> None:
-        self.model = model
-        self.loaded: dict[uuid.UUID, EmployeeState | None] = {}
+    def __init__(self, load: Callable[[uuid.UUID], S | None]) -> None:
+        self.load = load
+        self.loaded: dict[uuid.UUID, S | None] = {}
         self.dirty: set[uuid.UUID] = set()
 
-    def __getitem__(self, key: uuid.UUID) -> EmployeeState:
+    def __getitem__(self, key: uuid.UUID) -> S:
         if key not in self.loaded:
-            self.loaded[key] = self.model.employee(key)
+            self.loaded[key] = self.load(key)
         value = self.loaded[key]
         if value is None:
             raise KeyError(key)
         return value
 
-    def __setitem__(self, key: uuid.UUID, value: EmployeeState) -> None:
+    def __setitem__(self, key: uuid.UUID, value: S) -> None:
         self.loaded[key] = value
         self.dirty.add(key)
 
@@ -114,18 +117,6 @@ class Lazy(MutableMapping[uuid.UUID, EmployeeState]):
 
     def __len__(self) -> int:
         return sum(1 for v in self.loaded.values() if v is not None)
-
-
-class Tracked(dict[uuid.UUID, StreamState]):
-    """A dict of stream states that remembers which were written."""
-
-    def __init__(self, initial: dict[uuid.UUID, StreamState]) -> None:
-        super().__init__(initial)
-        self.dirty: set[uuid.UUID] = set()
-
-    def __setitem__(self, key: uuid.UUID, value: StreamState) -> None:
-        super().__setitem__(key, value)
-        self.dirty.add(key)
 
 
 @dataclass
@@ -302,8 +293,8 @@ def build(
         check_tracker(source, tracker)
         if source.last_notification_id() == tracker.notification_id:
             return Result("current", 0, tracker)
-        streams = Tracked(model.streams())
-        employees = Lazy(model)
+        streams: Lazy[StreamState] = Lazy(model.stream)
+        employees: Lazy[EmployeeState] = Lazy(model.employee)
         model.begin()
         walk = _Walk(tracker.tree(), model, progress)
         fold_into(
@@ -314,7 +305,8 @@ def build(
         model.put_streams(streams[k] for k in sorted(streams.dirty))
         touched = [employees[k] for k in sorted(employees.dirty)]
         model.put_employees(touched)
-        _derived(model, dict(streams), touched, _offers(streams, streams.dirty))
+        loaded = {k: v for k, v in streams.loaded.items() if v is not None}
+        _derived(model, loaded, touched, _offers(loaded, streams.dirty))
         new_tracker = _tracker(source.ledger_id, walk.frontier, walk.last, tracker)
         model.put_tracker(new_tracker)
         model.commit()
@@ -352,7 +344,7 @@ def load(source: LogSource, path: Path, *, employees: bool = True) -> Loaded | N
         check_tracker(source, tracker)
         streams = model.streams()
         staff: MutableMapping[uuid.UUID, EmployeeState] = (
-            model.employees() if employees else Lazy(model)
+            model.employees() if employees else Lazy(model.employee)
         )
         behind = 0
         if source.last_notification_id() != tracker.notification_id:

@@ -462,8 +462,8 @@ def _elections(r: Recorder) -> None:
             cls,
             employee_stream(eid),
             effective=Instant(at=at),
-            actor=eid,
-            key="clerk" if cls is ElectionRefused else "employee",
+            actor="People Services",  # the clerk records the forms; the employee acted
+            key="clerk",
             offer_id=OFFER,
             employee_id=eid,
             form_id=form,

@@ -13,6 +13,7 @@ hash of the previous envelope in the stream), the payload is every other field.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime
@@ -20,7 +21,7 @@ from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
 from eventsourcing.utils import register_topic
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from offerledger.textops import (
     AmendmentTargetMissing,
@@ -225,6 +226,10 @@ class KeyRegistered(LedgerEvent):
     valid_from: AwareDatetime
     valid_until: AwareDatetime | None = None
 
+    def key_id_matches(self) -> bool:
+        """The registered key id is the SHA-256 of the public key (checked on write and verify)."""
+        return hashlib.sha256(bytes.fromhex(self.public_key)).hexdigest() == self.registered_key_id
+
 
 class KeyRevoked(LedgerEvent):
     """The root key revokes a key; ``compromised_since`` flags its events recorded after it."""
@@ -233,6 +238,9 @@ class KeyRevoked(LedgerEvent):
     revoked_key_id: str = Field(pattern=r"^[0-9a-f]{64}$")
     reason: str
     compromised_since: AwareDatetime | None = None
+    # the ledger's event count when the revocation was made: the key signs nothing at or after
+    # this log position, wherever the revocation row itself is later found
+    from_position: int = Field(ge=0)
 
 
 # --- the offer ----------------------------------------------------------------------------------
@@ -250,6 +258,12 @@ class OfferCommenced(LedgerEvent):
     cusip: str | None = None
     expiration: AwareDatetime
     plans: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _expires_after_commencement(self) -> OfferCommenced:
+        if self.expiration <= self.effective.latest():
+            raise ValueError("expiration must be after the commencement")
+        return self
 
 
 class FilingRecorded(LedgerEvent):
@@ -340,7 +354,7 @@ class TenderedOptionsAccepted(LedgerEvent):
 
 class NewOptionsGranted(LedgerEvent):
     TOPIC = "offerledger.NewOptionsGranted.v1"
-    grants: tuple[NewGrant, ...]
+    grants: tuple[NewGrant, ...] = Field(min_length=1)
     grant_date: date
     exercise_price: Decimal | None = None
     plan: str

@@ -27,7 +27,7 @@ from offerledger.events import (
     employee_stream_name,
     stream_id,
 )
-from offerledger.signing.envelope import EnvelopeUndecodable
+from offerledger.signing.envelope import EnvelopeUndecodable, parse_envelope, verify_envelope
 from offerledger.signing.keys import Keystore, SigningKey, check_public_key, generate_signing_key
 from offerledger.store import (
     KEYS_STREAM,
@@ -138,10 +138,28 @@ class Ledger:
     # --- keys ------------------------------------------------------------------------------
 
     def registry(self) -> KeyRegistry:
-        """The key registry, brought up to date incrementally from the keys stream."""
+        """The key registry, brought up to date from the keys stream.
+
+        Only key events whose signatures verify with the root key are folded in: a damaged or
+        forged row in the keys stream stops every write with a clear error (run ``verify``).
+        """
         reg = self._registry
         for stored in self.app.recorder.select_events(KEYS_STREAM, gt=reg.version):
-            reg = fold_keys(reg, decode_stored(stored.topic, stored.state))
+            where = f"the keys stream at version {stored.originator_version}"
+            try:
+                event = decode_stored(stored.topic, stored.state)
+                envelope = parse_envelope(stored.state)
+                root = reg.keys[reg.root_key_id] if reg.root_key_id else None
+                public_key = root.public_key if root else bytes.fromhex(
+                    getattr(event, "public_key", "")
+                )
+                verify_envelope(envelope=envelope, public_key=public_key)
+            except (OfferLedgerError, ValueError, KeyError, TypeError) as e:
+                raise StorageError(
+                    f"{where} does not decode or verify: {str(e).splitlines()[0]}",
+                    hint="run 'offerledger verify'; nothing can be signed until it is repaired",
+                ) from None
+            reg = fold_keys(reg, event)
         self._registry = reg
         return reg
 
@@ -248,6 +266,7 @@ class Ledger:
                     revoked_key_id=info.key_id,
                     reason=reason,
                     compromised_since=compromised_since,
+                    from_position=self.app.count(),
                 )
             ],
             signer=root,
@@ -355,7 +374,7 @@ class Ledger:
 
     def count(self) -> int:
         """The number of stored events (the Merkle tree size)."""
-        return sum(1 for _ in self.app.notifications())
+        return self.app.count()
 
 
 __all__ = ["KEYS_STREAM_NAME", "Ledger", "LogEntry", "keystore_folder", "utc_now"]

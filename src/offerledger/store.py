@@ -317,8 +317,44 @@ class LedgerApplication(Application[uuid.UUID]):
             after = rows[-1].id + 1
 
     def count(self) -> int:
+        """The number of stored events (the Merkle tree size; never a notification id)."""
+        row = self._raw_query(f"SELECT COUNT(*) FROM {self._table()}", ())
+        return int(row[0][0]) if row else 0
+
+    def raw_rows(self, *, batch: int = 2000) -> Iterator[tuple[Any, Any, Any, Any, Any]]:
+        """Every row as stored, in notification order, with no conversion: (id, originator_id,
+        originator_version, topic, state). For verify, which must read garbage without crashing.
+        """
+        key = "rowid" if self.backend.kind == "sqlite" else "notification_id"
+        after: Any = -1
+        while True:
+            rows = self._raw_query(
+                f"SELECT {key}, originator_id, originator_version, topic, state "
+                f"FROM {self._table()} WHERE {key} > {self._param} ORDER BY {key} LIMIT "
+                f"{int(batch)}",
+                (after,),
+            )
+            if not rows:
+                return
+            yield from rows
+            after = rows[-1][0]
+
+    @property
+    def _param(self) -> str:
+        return "?" if self.backend.kind == "sqlite" else "%s"
+
+    def _table(self) -> str:
+        if self.backend.kind == "sqlite":
+            return self.backend.events_table
+        schema = self.backend.schema or "public"
+        return f'"{schema}"."{self.backend.events_table}"'
+
+    def _raw_query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         recorder: Any = self.recorder
-        return int(recorder.max_notification_id() or 0)
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(sql, params)
+            return [tuple(r.values()) if isinstance(r, dict) else tuple(r)
+                    for r in cursor.fetchall()]
 
     def ledger_id(self) -> uuid.UUID:
         """The ledger's identity: derived from the envelope of its first event (root key)."""

@@ -145,9 +145,7 @@ def translate_errors(f: F) -> F:
 
 def log_state(ledger: Ledger) -> LedgerState:
     with runner.paused_gc():
-        return fold_all(
-            EMPTY, ((e.position, e.event) for e in ledger.log() if e.event is not None)
-        )
+        return fold_all(EMPTY, ((e.position, e.event) for e in ledger.log() if e.event is not None))
 
 
 def projection_state(

@@ -97,6 +97,19 @@ def authorize(registry: KeyRegistry, event: LedgerEvent, *, signer_key_id: str) 
             hint="run 'offerledger init' first",
         )
     key = registry.get(signer_key_id)
+    if event.actor != key.holder:
+        raise RuleViolation(
+            f"the event names {event.actor!r} as the actor who records it, but key "
+            f"{key.key_id[:16]}… belongs to {key.holder!r}",
+            rule="signer-key",
+            hint="the actor is the key's holder; who acted in the world is a payload field",
+        )
+    if isinstance(event, KeyRegistered) and not event.key_id_matches():
+        raise RuleViolation("registered_key_id is not the SHA-256 of public_key", rule="key-id")
+    if isinstance(event, KeyRegistered) and event.registered_key_id in registry.keys:
+        raise RuleViolation(
+            f"key {event.registered_key_id[:16]}… is already registered", rule="key-registered"
+        )
     if not role_may_record(role=key.role, action=event.action):
         raise RuleViolation(
             f"a key in role {key.role!r} ({key.holder}) may not record {event.action}",
