@@ -56,7 +56,6 @@ def test_election_boundary_is_the_whole_stated_minute(ledger: Ledger) -> None:
     assert last.last_act == datetime(2001, 9, 27, 23, 59, 59, tzinfo=EASTERN)
     late = ledger.employee_state(offer_id, "E0011")
     assert late.last_act is None and late.forms == {"F-E0011-1"}
-    assert EXPIRATION.minute == 59
 
 
 def test_late_election_refused_and_nothing_written(ledger: Ledger) -> None:
@@ -134,8 +133,12 @@ def test_role_refused_on_save(ledger: Ledger) -> None:
         ledger,
         lambda: record(
             ledger,
-            "offer-terminated",
-            {"effective": {"kind": "date", "on": "2001-10-02"}, "reason": "x"},
+            "condition-waived",
+            {
+                "effective": {"kind": "date", "on": "2001-09-20"},
+                "condition_id": "7(b)",
+                "condition_kind": "other",
+            },
             signer=comms,
         ),
     )
@@ -186,3 +189,186 @@ def test_waiving_one_condition_waives_no_other(ledger_db: str) -> None:
     check_condition_assertion(offer, kind="other", at=at, condition_id="7(b)")
     with pytest.raises(RuleViolation, match="was waived"):
         check_condition_assertion(offer, kind="other", at=at, condition_id="7(a)")
+
+
+def _cond(at: str, kind: str = "other", cid: str = "7(d)") -> dict[str, Any]:
+    return {
+        "effective": {"kind": "instant", "at": at},
+        "condition_id": cid,
+        "condition_kind": kind,
+        "reason": "recorded after the fact",
+    }
+
+
+def test_history_is_judged_at_its_effective_time(ledger: Ledger) -> None:
+    """Recorded today, effective at 23:59:59 on the last evening: the rule is met then."""
+    officer = demo_key(OFFICER)
+    event = record(ledger, "condition-asserted", _cond("2001-09-27T23:59:59-04:00"), signer=officer)
+    assert event.originator_version > 1
+    # a governmental approval after expiration but before acceptance (09:00 on 09-28)
+    record(
+        ledger,
+        "condition-asserted",
+        _cond("2001-09-28T08:00:00-04:00", "governmental_approval", "7(a)"),
+        signer=officer,
+    )
+
+
+def test_termination_after_acceptance_refused(ledger: Ledger) -> None:
+    officer = demo_key(OFFICER)
+    err = _unchanged(
+        ledger,
+        lambda: record(
+            ledger,
+            "offer-terminated",
+            {"effective": {"kind": "date", "on": "2001-10-02"}, "reason": "board decision"},
+            signer=officer,
+        ),
+    )
+    assert err.rule == "termination"
+
+
+@pytest.mark.parametrize(
+    ("grants", "date", "message"),
+    [
+        (
+            [{"employee_id": "E0001", "grant_id": "N9", "options": 10, "replaces": ["G0001-1"]}],
+            "2002-04-01",
+            "already granted",
+        ),
+    ],
+)
+def test_new_options_granted_only_once(
+    ledger: Ledger, grants: list[dict[str, Any]], date: str, message: str
+) -> None:
+    officer = demo_key(OFFICER)
+    err = _unchanged(
+        ledger,
+        lambda: record(
+            ledger,
+            "new-options-granted",
+            {
+                "effective": {"kind": "date", "on": date},
+                "grants": grants,
+                "grant_date": date,
+                "plan": "Holding Plan",
+            },
+            signer=officer,
+        ),
+    )
+    assert err.rule == "new-grants" and message in err.message
+
+
+def test_rule_bearing_action_needs_a_known_effective_time(ledger: Ledger) -> None:
+    from offerledger.errors import InputError
+
+    officer = demo_key(OFFICER)
+    edit = DbEdit(ledger.backend.location)
+    before = edit.snapshot()
+    with pytest.raises(InputError, match="needs a known effective time"):
+        record(
+            ledger,
+            "condition-waived",
+            {
+                "effective": {"kind": "not_on_file"},
+                "condition_id": "7(e)",
+                "condition_kind": "other",
+            },
+            signer=officer,
+        )
+    assert edit.snapshot() == before
+    edit.close()
+
+
+def test_actor_must_be_the_keys_holder(ledger: Ledger) -> None:
+    from offerledger.events import ConditionWaived
+
+    officer = demo_key(OFFICER)
+    offer = ledger.offer_state(ledger.resolve_offer(None))
+    when = datetime(2001, 9, 20, tzinfo=EASTERN)
+    forged = ConditionWaived(
+        originator_id=offer.id,
+        originator_version=offer.version + 1,
+        effective={"kind": "instant", "at": when},
+        recorded=datetime.now(EASTERN),
+        actor="Mallory",
+        key_id=officer.key_id,
+        condition_id="7(f)",
+        condition_kind="other",
+    )
+    err = _unchanged(ledger, lambda: ledger.save([forged], signer=officer))
+    assert err.rule == "signer-key"
+
+
+def test_expiration_in_force_follows_effective_order() -> None:
+    from offerledger.domain.offer import Offer
+
+    start = datetime(2001, 8, 27, tzinfo=EASTERN)
+    d = lambda m, day: datetime(2001, m, day, tzinfo=EASTERN)  # noqa: E731
+    offer = Offer(
+        id=None,  # type: ignore[arg-type]
+        version=1,
+        name="o",
+        issuer="i",
+        commenced=start,
+        # recorded in this order: extended on 9/25 to 10/12, then (late) on 9/20 to 10/5
+        expirations=((start, EXPIRATION), (d(9, 25), d(10, 12)), (d(9, 20), d(10, 5))),
+    )
+    assert offer.expiration_in_force(d(9, 19)) == EXPIRATION
+    assert offer.expiration_in_force(d(9, 22)) == d(10, 5)
+    assert offer.expiration_in_force(d(9, 26)) == d(10, 12)
+
+
+def test_forms_count_in_order_of_receipt_not_of_recording() -> None:
+    import uuid
+
+    from offerledger.domain.election import fold_employee
+    from offerledger.events import ElectionSubmitted, EligibleGrantsRegistered
+
+    sid, offer = uuid.uuid4(), uuid.uuid4()
+    head = {
+        "originator_id": sid,
+        "recorded": datetime.now(EASTERN),
+        "actor": "clerk",
+        "key_id": "0" * 64,
+    }
+    grant = {
+        "grant_id": "G1",
+        "plan": "P",
+        "grant_date": "2000-01-03",
+        "exercise_price": "1",
+        "options_outstanding": 10,
+    }
+    emp = fold_employee(
+        None,
+        EligibleGrantsRegistered(
+            **head,
+            originator_version=1,
+            effective={"kind": "date", "on": "2001-08-27"},
+            offer_id=offer,
+            employee_id="E1",
+            employee_name="Ann",
+            grants=[grant],
+        ),
+    )
+
+    def form(version: int, day: int, choice: str) -> ElectionSubmitted:
+        at = datetime(2001, 9, day, tzinfo=EASTERN)
+        return ElectionSubmitted(
+            **head,
+            originator_version=version,
+            effective={"kind": "instant", "at": at},
+            offer_id=offer,
+            employee_id="E1",
+            form_id=f"F{version}",
+            received_at=at,
+            channel="paper",
+            acted_by="E1",
+            choices=[{"grant_id": "G1", "choice": choice}],
+        )
+
+    emp = fold_employee(emp, form(2, 20, "exchange"))  # received 9/20, recorded first
+    emp = fold_employee(emp, form(3, 10, "keep"))  # received 9/10, recorded later
+    assert emp is not None
+    assert emp.tendered() == ["G1"]
+    assert emp.last_act == datetime(2001, 9, 20, tzinfo=EASTERN)

@@ -38,7 +38,9 @@ from offerledger.events import (
     OfferCommenced,
     OfferDocumentRegistered,
     OfferExpired,
+    OfferTerminated,
     TenderedOptionsAccepted,
+    TimeNotOnFile,
     filing_stream_name,
     offer_stream_name,
     stream_id,
@@ -55,6 +57,20 @@ EMPLOYEE_ACTIONS = {
     "ElectionReceiptConfirmed",
 }
 KEY_ACTIONS = {"KeyRegistered", "KeyRevoked"}
+# actions whose rules are judged at their effective moment: it must be known
+TIMED = (
+    ConditionAsserted,
+    ConditionWaived,
+    ExpirationExtended,
+    OfferExpired,
+    OfferTerminated,
+    TenderedOptionsAccepted,
+    NewOptionsGranted,
+    ElectionSubmitted,
+    ElectionChanged,
+    ElectionWithdrawn,
+    ElectionRefused,
+)
 
 
 def kebab(name: str) -> str:
@@ -129,7 +145,7 @@ def build(
             sname = offer_stream_name(cik=str(data["cik"]), file_number=str(data["file_number"]))
         except KeyError as e:
             raise InputError("is required", file=source, field=str(e.args[0])) from None
-        fields.setdefault("offer_name", sname)
+        fields["offer_name"] = sname  # derived, never chosen: streams hang off this name
         fields.update(originator_id=stream_id(sname), originator_version=1)
     else:
         offer_id = ledger.resolve_offer(offer)
@@ -194,6 +210,12 @@ def check(ledger: Ledger, event: LedgerEvent, *, signer: SigningKey) -> None:
     if isinstance(event, CorrectionRecorded):
         _check_correction(ledger, event, signer=signer)
         return
+    if isinstance(event.effective, TimeNotOnFile) and isinstance(event, TIMED):
+        raise InputError(
+            f"{event.action} needs a known effective time (a date or an instant): the offer's "
+            "rules are judged at that moment",
+            field="effective",
+        )
     offer_id = getattr(event, "offer_id", event.originator_id)
     state = ledger.offer_state(offer_id)
     at = event.effective.earliest()
@@ -223,7 +245,14 @@ def check(ledger: Ledger, event: LedgerEvent, *, signer: SigningKey) -> None:
                     rule="acceptance",
                 )
     elif isinstance(event, NewOptionsGranted):
-        offer_rules.check_new_grants(state)
+        offer_rules.check_new_grants(
+            state,
+            at=at,
+            grant_date=event.grant_date,
+            grants=[(g.employee_id, g.replaces) for g in event.grants],
+        )
+    elif isinstance(event, OfferTerminated):
+        offer_rules.check_termination(state, at=at)
     elif isinstance(event, (ElectionSubmitted, ElectionChanged, ElectionWithdrawn)):
         _check_election_act(ledger, event, state, signer=signer)
     elif isinstance(event, ElectionRefused):

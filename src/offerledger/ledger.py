@@ -150,8 +150,8 @@ class Ledger:
                 event = decode_stored(stored.topic, stored.state)
                 envelope = parse_envelope(stored.state)
                 root = reg.keys[reg.root_key_id] if reg.root_key_id else None
-                public_key = root.public_key if root else bytes.fromhex(
-                    getattr(event, "public_key", "")
+                public_key = (
+                    root.public_key if root else bytes.fromhex(getattr(event, "public_key", ""))
                 )
                 verify_envelope(envelope=envelope, public_key=public_key)
             except (OfferLedgerError, ValueError, KeyError, TypeError) as e:
@@ -344,9 +344,15 @@ class Ledger:
                 field="--offer",
                 hint=", ".join(o.offer_name for o in offers) or "record offer-commenced first",
             )
-        for o in offers:
-            if offer in (o.offer_name, str(o.originator_id), o.cik):
-                return o.originator_id
+        matches = [o for o in offers if offer in (o.offer_name, str(o.originator_id), o.cik)]
+        if len(matches) == 1:
+            return matches[0].originator_id
+        if matches:
+            raise InputError(
+                f"{offer!r} names {len(matches)} offers; give the offer's stream name",
+                field="--offer",
+                hint=", ".join(o.offer_name for o in matches),
+            )
         raise UnknownEntity(
             f"no offer {offer!r} in this ledger",
             hint=", ".join(o.offer_name for o in offers) or "record offer-commenced first",

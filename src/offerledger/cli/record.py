@@ -18,7 +18,7 @@ from offerledger.errors import InputError
 from offerledger.events import HEADER_FIELDS, LedgerEvent
 from offerledger.signing.keys import passphrase_from_env_or_prompt
 
-AUTO_FIELDS = {"offer_id"}
+AUTO_FIELDS = {"offer_id", "offer_name"}
 
 
 def parse_effective(value: str) -> dict[str, Any]:

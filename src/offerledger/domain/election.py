@@ -29,13 +29,15 @@ class Employee:
     employee_id: str
     name: str
     grants: dict[str, Grant] = field(default_factory=dict)
-    choices: dict[str, str] = field(default_factory=dict)  # grant id -> exchange | keep
+    # grant id -> (received at, exchange | keep): the form received last decides, whatever the
+    # order in which the forms were recorded
+    choices: dict[str, tuple[datetime, str]] = field(default_factory=dict)
     submitted: bool = False
     forms: frozenset[str] = frozenset()
     last_act: datetime | None = None
 
     def tendered(self) -> list[str]:
-        return sorted(g for g, c in self.choices.items() if c == "exchange")
+        return sorted(g for g, (_, c) in self.choices.items() if c == "exchange")
 
 
 def fold_employee(emp: Employee | None, event: LedgerEvent) -> Employee | None:
@@ -54,20 +56,22 @@ def fold_employee(emp: Employee | None, event: LedgerEvent) -> Employee | None:
     if emp is None:
         return None
     emp = replace(emp, version=event.originator_version)
-    if isinstance(event, (ElectionSubmitted, ElectionChanged)):
-        choices = {**emp.choices, **{c.grant_id: c.choice for c in event.choices}}
+    if isinstance(event, (ElectionSubmitted, ElectionChanged, ElectionWithdrawn)):
+        if isinstance(event, ElectionWithdrawn):
+            made = dict.fromkeys(event.grant_ids or emp.tendered(), "keep")
+        else:
+            made = {c.grant_id: c.choice for c in event.choices}
+        at = event.received_at
+        choices = dict(emp.choices)
+        for grant, choice in made.items():
+            if grant not in choices or choices[grant][0] <= at:
+                choices[grant] = (at, choice)
         return replace(
             emp,
             choices=choices,
-            submitted=True,
+            submitted=emp.submitted or not isinstance(event, ElectionWithdrawn),
             forms=emp.forms | {event.form_id},
-            last_act=event.received_at,
-        )
-    if isinstance(event, ElectionWithdrawn):
-        withdrawn = event.grant_ids or tuple(emp.tendered())
-        choices = {**emp.choices, **{g: "keep" for g in withdrawn}}
-        return replace(
-            emp, choices=choices, forms=emp.forms | {event.form_id}, last_act=event.received_at
+            last_act=at if emp.last_act is None else max(emp.last_act, at),
         )
     if isinstance(event, ElectionRefused):
         return replace(emp, forms=emp.forms | {event.form_id})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from offerledger.errors import RuleViolation
 from offerledger.events import (
@@ -51,18 +51,22 @@ class Offer:
     expired_at: datetime | None = None
     terminated_at: datetime | None = None
     accepted_at: datetime | None = None
+    accepted: frozenset[tuple[str, str]] = frozenset()  # (employee id, grant id)
     granted: bool = False
     conditions: dict[str, Condition] = field(default_factory=dict)
     documents: dict[str, Document] = field(default_factory=dict)
     notices: frozenset[str] = frozenset()
 
     def expiration_in_force(self, at: datetime) -> datetime:
-        """The stated expiration in force at ``at``: the last one announced by then."""
-        current = self.expirations[0][1]
-        for since, expiration in self.expirations[1:]:
-            if since <= at:
-                current = expiration
-        return current
+        """The stated expiration in force at ``at``: the one announced last (in effective time,
+        ties broken by log order) at or before ``at``; an extension recorded late with an
+        earlier effective time takes its place in effective order."""
+        announced = [
+            (since, i, expiration)
+            for i, (since, expiration) in enumerate(self.expirations)
+            if i == 0 or since <= at
+        ]
+        return max(announced[1:], default=announced[0], key=lambda a: (a[0], a[1]))[2]
 
     def deadline(self, at: datetime) -> datetime:
         """Exclusive bound of the election window for an act received at ``at``."""
@@ -117,7 +121,11 @@ def fold_offer(offer: Offer | None, event: LedgerEvent) -> Offer | None:
     if isinstance(event, OfferTerminated):
         return replace(offer, terminated_at=event.effective.earliest())
     if isinstance(event, TenderedOptionsAccepted):
-        return replace(offer, accepted_at=event.effective.earliest())
+        return replace(
+            offer,
+            accepted_at=event.effective.earliest(),
+            accepted=frozenset((g.employee_id, g.grant_id) for g in event.grants),
+        )
     if isinstance(event, NewOptionsGranted):
         return replace(offer, granted=True)
     if isinstance(event, NoticeDispatched):
@@ -138,13 +146,18 @@ def project_offer(events: list[LedgerEvent]) -> Offer | None:
 
 
 def check_condition_assertion(offer: Offer, *, kind: str, at: datetime, condition_id: str) -> None:
-    """Other conditions only before expiration; governmental approvals until acceptance."""
+    """Other conditions only before expiration; governmental approvals until acceptance.
+
+    Judged by the assertion's effective time, so history may be recorded after the fact.
+    """
     existing = offer.conditions.get(condition_id)
     if existing is not None and existing.waived:
         raise RuleViolation(
             f"condition {condition_id!r} was waived and cannot be asserted again",
             rule="condition-waived",
         )
+    if offer.terminated_at is not None and at >= offer.terminated_at:
+        raise RuleViolation("the offer was terminated", rule="condition-timing")
     if kind == "governmental_approval":
         if offer.accepted_at is not None and at >= offer.accepted_at:
             raise RuleViolation(
@@ -153,7 +166,7 @@ def check_condition_assertion(offer: Offer, *, kind: str, at: datetime, conditio
                 rule="condition-timing",
             )
         return
-    if at >= offer.deadline(at) or offer.expired_at is not None:
+    if at >= offer.deadline(at):
         raise RuleViolation(
             "conditions other than governmental approvals may be asserted only before the "
             f"offer expires ({offer.expiration_in_force(at).isoformat()}); unasserted "
@@ -168,15 +181,21 @@ def check_waiver(offer: Offer, *, condition_id: str, at: datetime) -> None:
         raise RuleViolation(
             f"condition {condition_id!r} is already waived", rule="condition-waived"
         )
-    if offer.accepted_at is not None:
+    if offer.accepted_at is not None and at >= offer.accepted_at:
         raise RuleViolation(
             "conditions cannot be waived after acceptance and cancellation", rule="condition-timing"
         )
 
 
 def check_extension(offer: Offer, *, at: datetime, new_expiration: datetime) -> None:
-    if offer.expired_at is not None or offer.terminated_at is not None:
-        raise RuleViolation("the offer has ended; it cannot be extended", rule="extension")
+    if offer.terminated_at is not None and at >= offer.terminated_at:
+        raise RuleViolation("the offer was terminated; it cannot be extended", rule="extension")
+    if at >= offer.deadline(at) or (offer.expired_at is not None and at >= offer.expired_at):
+        raise RuleViolation(
+            f"the offer had expired ({offer.expiration_in_force(at).isoformat()}); an expired "
+            "offer cannot be extended",
+            rule="extension",
+        )
     current = offer.expiration_in_force(at)
     if new_expiration <= current:
         raise RuleViolation(
@@ -189,6 +208,8 @@ def check_extension(offer: Offer, *, at: datetime, new_expiration: datetime) -> 
 def check_expiry(offer: Offer, *, at: datetime) -> None:
     if offer.expired_at is not None:
         raise RuleViolation("the offer has already expired", rule="expiration")
+    if offer.terminated_at is not None:
+        raise RuleViolation("the offer was terminated; it does not expire", rule="expiration")
     if at < offer.deadline(at):
         raise RuleViolation(
             f"the offer cannot expire before {offer.expiration_in_force(at).isoformat()} "
@@ -197,7 +218,19 @@ def check_expiry(offer: Offer, *, at: datetime) -> None:
         )
 
 
+def check_termination(offer: Offer, *, at: datetime) -> None:
+    if offer.terminated_at is not None:
+        raise RuleViolation("the offer was already terminated", rule="termination")
+    if offer.accepted_at is not None and at >= offer.accepted_at:
+        raise RuleViolation(
+            "tendered options were accepted and cancelled; the offer can no longer be terminated",
+            rule="termination",
+        )
+
+
 def check_acceptance(offer: Offer, *, at: datetime) -> None:
+    if offer.terminated_at is not None:
+        raise RuleViolation("the offer was terminated; nothing can be accepted", rule="acceptance")
     if offer.expired_at is None or at < offer.expired_at:
         raise RuleViolation(
             "tendered options may be accepted only after the offer expires", rule="acceptance"
@@ -212,12 +245,29 @@ def check_acceptance(offer: Offer, *, at: datetime) -> None:
         )
 
 
-def check_new_grants(offer: Offer) -> None:
+def check_new_grants(
+    offer: Offer, *, at: datetime, grant_date: date, grants: list[tuple[str, tuple[str, ...]]]
+) -> None:
+    """After acceptance, once, dated no earlier than it, replacing only accepted grants."""
     if offer.accepted_at is None:
         raise RuleViolation(
             "new options are granted only after tendered options are accepted and cancelled",
             rule="new-grants",
         )
+    if offer.granted:
+        raise RuleViolation("the new options were already granted", rule="new-grants")
+    if at < offer.accepted_at or grant_date < offer.accepted_at.date():
+        raise RuleViolation(
+            f"new options cannot be granted before the acceptance ({offer.accepted_at.date()})",
+            rule="new-grants",
+        )
+    for employee_id, replaces in grants:
+        for grant_id in replaces:
+            if (employee_id, grant_id) not in offer.accepted:
+                raise RuleViolation(
+                    f"grant {grant_id} of employee {employee_id} was not accepted and cancelled",
+                    rule="new-grants",
+                )
 
 
 def check_amendment(offer: Offer, event: DocumentAmended) -> None:

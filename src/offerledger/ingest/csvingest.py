@@ -282,25 +282,10 @@ def _forms(rows: list[ElectionRow], path: Path) -> tuple[list[_Form], list[RowOu
 
 
 def _advance(emp: Employee, event: LedgerEvent) -> Employee:
-    """``fold_employee`` for the events this module builds, in one construction (hot path)."""
-    choices = emp.choices
-    if isinstance(event, (ElectionSubmitted, ElectionChanged)):
-        choices = {**choices, **{c.grant_id: c.choice for c in event.choices}}
-    elif isinstance(event, ElectionWithdrawn):
-        choices = {**choices, **dict.fromkeys(event.grant_ids or emp.tendered(), "keep")}
-    acted = not isinstance(event, ElectionRefused)
-    return Employee(
-        id=emp.id,
-        version=event.originator_version,
-        offer_id=emp.offer_id,
-        employee_id=emp.employee_id,
-        name=emp.name,
-        grants=emp.grants,
-        choices=choices,
-        submitted=emp.submitted or isinstance(event, (ElectionSubmitted, ElectionChanged)),
-        forms=emp.forms | {getattr(event, "form_id", "")},
-        last_act=getattr(event, "received_at", None) if acted else emp.last_act,
-    )
+    """The employee after ``event``: the one fold the write side uses."""
+    after = fold_employee(emp, event)
+    assert after is not None
+    return after
 
 
 def plan_elections(
