@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from eventsourcing.persistence import PersistenceError
+
 from offerledger.domain.election import Employee, project_employee
 from offerledger.domain.keys import KeyInfo, KeyRegistry, authorize, fold_keys
 from offerledger.domain.offer import Offer, project_offer
@@ -86,7 +88,15 @@ class Ledger:
     @classmethod
     def open(cls, db: str | None, *, clock: Clock = utc_now) -> Ledger:
         ledger = cls(open_application(resolve_backend(db)), clock=clock)
-        if not ledger.app.recorder.select_events(KEYS_STREAM, limit=1):
+        try:
+            first = ledger.app.recorder.select_events(KEYS_STREAM, limit=1)
+        except PersistenceError as e:
+            ledger.close()
+            raise StorageError(
+                f"{ledger.backend.location} is not an offerledger ledger ({e})",
+                hint="run 'offerledger init' or pass the right --db",
+            ) from None
+        if not first:
             ledger.close()
             raise StorageError(
                 f"{ledger.backend.location} holds no ledger", hint="run 'offerledger init' first"
@@ -247,7 +257,8 @@ class Ledger:
         key_id: str,
         reason: str,
         compromised_since: datetime | None = None,
-    ) -> None:
+    ) -> str:
+        """Revoke a key (by id, prefix or holder); returns the key id revoked."""
         info = self.find_key(key_id)
         if info.revoked:
             raise InputError(f"key {info.key_id[:16]}… is already revoked", field="key_id")
@@ -271,6 +282,7 @@ class Ledger:
             ],
             signer=root,
         )
+        return info.key_id
 
     # --- writing ---------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import hashlib
 import os
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
@@ -353,8 +353,9 @@ class LedgerApplication(Application[uuid.UUID]):
         recorder: Any = self.recorder
         with recorder.datastore.transaction(commit=False) as cursor:
             cursor.execute(sql, params)
-            return [tuple(r.values()) if isinstance(r, dict) else tuple(r)
-                    for r in cursor.fetchall()]
+            return [
+                tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in cursor.fetchall()
+            ]
 
     def ledger_id(self) -> uuid.UUID:
         """The ledger's identity: derived from the envelope of its first event (root key)."""
@@ -374,6 +375,8 @@ def open_application(backend: Backend, *, create: bool = False) -> LedgerApplica
             )
         if create and path.parent and not path.parent.exists():
             raise StorageError(f"folder {path.parent} does not exist")
+    if not create:  # reading never creates tables in a database that is not a ledger
+        backend = replace(backend, env={**backend.env, "CREATE_TABLE": "n"})
     try:
         return LedgerApplication(backend)
     except Exception as e:  # driver errors arrive as many types: wrap them all, once

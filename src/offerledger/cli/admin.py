@@ -135,19 +135,19 @@ def keys_revoke(key: str, reason: str, compromised_since: str | None, ledger: Le
     """
     passphrase = _passphrase()
     root = ledger.keystore.load(key_id=ledger.root_key_info().key_id, passphrase=passphrase)
-    ledger.revoke_key(
+    revoked = ledger.revoke_key(
         root=root,
         key_id=key,
         reason=reason,
         compromised_since=_when(compromised_since, "--compromised-since"),
     )
-    click.echo(f"revoked {ledger.find_key(key).key_id}")
+    click.echo(f"revoked {revoked}")
 
 
 @cli.command()
 @click.option("--stream", default=None, help="Only this stream (uuid or stream name).")
 @click.option("--type", "action", default=None, help="Only this action (e.g. NoticeDispatched).")
-@click.option("--limit", type=int, default=None)
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many.")
 @json_option
 @with_ledger
 def log(

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import click
+from eventsourcing.persistence import PersistenceError
 from rich.console import Console
 
-from offerledger.errors import OfferLedgerError
+from offerledger.errors import OfferLedgerError, StorageError
 
 err_console = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -36,6 +37,12 @@ class LedgerGroup(click.Group):
                 raise
             err_console.print(f"Error: {e.diagnostics()}", markup=False, highlight=False)
             ctx.exit(e.exit_code)
+        except PersistenceError as e:  # the storage edge: locked, unreachable, damaged
+            settings = ctx.find_object(Settings)
+            if settings is not None and settings.debug:
+                raise
+            err_console.print(f"Error: storage: {e}", markup=False, highlight=False)
+            ctx.exit(StorageError.exit_code)
 
 
 @click.group(cls=LedgerGroup)
