@@ -143,3 +143,53 @@ def test_checkpoint_then_verify(demo_db: str, tmp_path: Path) -> None:
     code, text, _ = invoke(demo_db, "verify", "--checkpoint", str(out))
     assert code == 0
     assert "from the root key that signed checkpoint" in text
+
+
+def test_correction_names_stream_and_fields(demo_db: str) -> None:
+    notice = json.loads(invoke(demo_db, "log", "--type", "NoticeDispatched", "--json")[1])[0]
+    args = [
+        "record",
+        "correction-recorded",
+        "--key",
+        "People Communications",
+        "--effective",
+        "2001-09-14",
+        "--stream",
+        notice["stream"],
+        "--supersedes-version",
+        str(notice["version"]),
+        "--supersedes-topic",
+        notice["topic"],
+        "--reason",
+        "wrong recipient class",
+    ]
+    code, _, err = invoke(demo_db, *args, "--corrected", '{"no_such_field": "x"}')
+    assert code == 2
+    assert "field 'corrected'" in err and "no_such_field" in err
+    code, out, err = invoke(demo_db, *args, "--corrected", '{"recipient_class": "all"}')
+    assert code == 0, err
+    assert "recorded CorrectionRecorded" in out
+
+
+def test_bad_received_at_names_the_field(demo_db: str) -> None:
+    code, _, err = invoke(
+        demo_db,
+        "record",
+        "election-submitted",
+        "--key",
+        "People Services (paper forms)",
+        "--employee-id",
+        "E0001",
+        "--form-id",
+        "X1",
+        "--received-at",
+        "2001-09-20 noon",
+        "--channel",
+        "paper",
+        "--acted-by",
+        "E0001",
+        "--choices",
+        '[{"grant_id": "G0001-1", "choice": "exchange"}]',
+    )
+    assert code == 2
+    assert "field 'received_at'" in err

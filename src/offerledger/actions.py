@@ -139,7 +139,19 @@ def build(
     )
     if name in {"ElectionSubmitted", "ElectionChanged", "ElectionWithdrawn", "ElectionRefused"}:
         if "received_at" in fields and "effective" not in fields:
-            fields["effective"] = {"kind": "instant", "at": fields["received_at"]}
+            received = fields["received_at"]
+            try:
+                if isinstance(received, str):
+                    received = datetime.fromisoformat(received)
+                if not isinstance(received, datetime) or received.tzinfo is None:
+                    raise ValueError("no time zone")
+            except ValueError:
+                raise InputError(
+                    f"{fields['received_at']!r} is not an ISO 8601 date-time with its zone",
+                    file=source,
+                    field="received_at",
+                ) from None
+            fields["effective"] = {"kind": "instant", "at": received}
     if name == "OfferCommenced":
         try:
             sname = offer_stream_name(cik=str(data["cik"]), file_number=str(data["file_number"]))
@@ -294,6 +306,7 @@ def _check_election_act(
 
 
 def _check_correction(ledger: Ledger, event: CorrectionRecorded, *, signer: SigningKey) -> None:
+    """The superseded event exists in the stream, the role is its role, the fields are its own."""
     rows = ledger.app.recorder.select_events(
         event.originator_id, gt=event.supersedes_version - 1, lte=event.supersedes_version
     )
@@ -305,6 +318,13 @@ def _check_correction(ledger: Ledger, event: CorrectionRecorded, *, signer: Sign
     from offerledger.store import decode_stored
 
     original = decode_stored(rows[0].topic, rows[0].state)
+    unknown = sorted(set(event.corrected) - set(original.payload()))
+    if unknown:
+        raise InputError(
+            f"{event.supersedes_topic} has no field(s) {', '.join(unknown)}",
+            field="corrected",
+            hint="corrected names payload fields of the superseded event",
+        )
     reg = ledger.registry()
     if original.key_id in reg.keys and signer.key_id in reg.keys:
         if reg.keys[original.key_id].role != reg.keys[signer.key_id].role:

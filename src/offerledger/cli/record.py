@@ -138,6 +138,9 @@ def _make_command(name: str, cls: type[LedgerEvent]) -> click.Command:
             help="When it happened: DATE, ISO instant with zone, or not-on-file.",
         ),
     ]
+    if cls.TOPIC.startswith("offerledger.CorrectionRecorded."):
+        params.append(click.Option(["--stream"], default=None,
+                                   help="The stream (name or uuid) of the event corrected."))
     for field in payload:
         info = cls.model_fields[field]
         params.append(
