@@ -109,12 +109,12 @@ class SigningKey:
         return self._private
 
     def sign(self, *, message: bytes) -> bytes:
-        """The 64-byte Ed25519 signature of ``message`` (computed by libsodium)."""
-        return nacl.bindings.crypto_sign(message, self._nacl_secret)[:SIGNATURE_SIZE]
-
-    def sign_pyca(self, *, message: bytes) -> bytes:
-        """The same signature computed by pyca, the normative implementation."""
+        """The 64-byte Ed25519 signature of ``message``, by pyca (normative for signing)."""
         return self._private.sign(message)
+
+    def sign_libsodium(self, *, message: bytes) -> bytes:
+        """The same signature computed by libsodium (tests show the two are byte-identical)."""
+        return nacl.bindings.crypto_sign(message, self._nacl_secret)[:SIGNATURE_SIZE]
 
     def __repr__(self) -> str:
         return f"SigningKey(key_id={self._key_id!r})"
