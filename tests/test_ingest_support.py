@@ -103,7 +103,7 @@ def known_document() -> Document:
 def build_ledger(db: str) -> dict[str, Any]:
     """A ledger up to Amendment No. 2: keys, the offer, the TO-I and the Offer to Exchange."""
     from offerledger.actions import record
-    from offerledger.demo import offer_to_exchange
+    from offerledger.demo_data import offer_to_exchange
     from offerledger.ledger import Ledger
 
     pw = PASSPHRASE.encode()
