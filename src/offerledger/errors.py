@@ -18,6 +18,7 @@ and exits with the error's ``exit_code``::
     ├── KeyFileError                      exit 3: key file unreadable, wrong passphrase
     │   └── KeyNotFound                   exit 3
     └── StorageError                      exit 3: database unreachable or misconfigured
+        └── EnvelopeUndecodable           exit 3: a stored row that does not decode
 """
 
 from __future__ import annotations
@@ -91,9 +92,19 @@ class RuleViolation(OfferLedgerError):
 class UnknownEntity(OfferLedgerError):
     """An offer, employee, grant, event or key the ledger does not hold."""
 
+    def __init__(self, message: str, *, name: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.name = name
+
 
 class ConcurrentWrite(OfferLedgerError):
     """The stream version was written by someone else first; nothing of this save was written."""
+
+    def __init__(
+        self, message: str, *, stream: str | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.stream = stream
 
 
 class SignatureInvalid(OfferLedgerError):
@@ -147,3 +158,7 @@ class StorageError(OfferLedgerError):
     """The database cannot be reached, opened or is not an offerledger ledger."""
 
     exit_code = 3
+
+
+class EnvelopeUndecodable(StorageError):
+    """Stored bytes that are not an offerledger envelope (``verify`` names the row)."""

@@ -29,7 +29,7 @@ from offerledger.events import (
     employee_stream_name,
     stream_id,
 )
-from offerledger.signing.envelope import EnvelopeUndecodable, parse_envelope, verify_envelope
+from offerledger.signing.envelope import parse_envelope, verify_envelope
 from offerledger.signing.keys import Keystore, SigningKey, check_public_key, generate_signing_key
 from offerledger.store import (
     KEYS_STREAM,
@@ -311,8 +311,6 @@ class Ledger:
                 event = decode_stored(n.topic, n.state)
             except (OfferLedgerError, ValueError, KeyError, TypeError) as e:
                 error = str(e).splitlines()[0]
-            except EnvelopeUndecodable as e:  # pragma: no cover - subclass of the above
-                error = str(e)
             yield LogEntry(
                 position=position,
                 notification_id=n.id,

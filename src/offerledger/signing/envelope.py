@@ -23,19 +23,13 @@ from typing import Any
 
 import orjson
 
-from offerledger.errors import OfferLedgerError, SignatureInvalid
+from offerledger.errors import EnvelopeUndecodable, SignatureInvalid
 from offerledger.events import HEADER_FIELDS, LedgerEvent
 from offerledger.integrity.merkle import audit_paths, leaf_hash, merkle_root, root_from_audit_path
 from offerledger.signing.canonical import canonical_json
 from offerledger.signing.keys import SigningKey, verify_signature
 
 BATCH_PREFIX = b"offerledger/batch/v1\n"
-
-
-class EnvelopeUndecodable(OfferLedgerError):
-    """Stored bytes that are not an offerledger envelope."""
-
-    exit_code = 1
 
 
 @dataclass(frozen=True, slots=True)
