@@ -359,7 +359,11 @@ def append_incremental(db: str, state_file: Path, count: int) -> float:
     ledger = Ledger.open(db)
     _saves(ledger, gen.elections(count))
     ledger.close()
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    state_file.write_bytes(
+        pickle.dumps((gen.n, gen.rng.getstate(), gen.versions, gen.forms, gen.clock))
+    )
+    return seconds
 
 
 # --- phases (each in a child process) -----------------------------------------------------------
@@ -389,13 +393,13 @@ def phase_raw(db: str) -> dict[str, Any]:
 
 
 def phase_rebuild(db: str, model: str, full: bool) -> dict[str, Any]:
-    from offerledger.cli.read import LedgerSource
+    from offerledger.cli.read import ledger_source
     from offerledger.ledger import Ledger
     from offerledger.projections import runner
 
     ledger = Ledger.open(db)
     started = time.perf_counter()
-    result = runner.build(LedgerSource(ledger), Path(model), full=full)
+    result = runner.build(ledger_source(ledger), Path(model), full=full)
     seconds = time.perf_counter() - started
     ledger.close()
     return {"events": result.applied, "mode": result.mode, "seconds": seconds}

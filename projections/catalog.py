@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -202,12 +201,6 @@ def key_holders(state: LedgerState) -> dict[str, KeyHolder]:
     return out
 
 
-def iter_offer_employees(state: LedgerState, offer_id: uuid.UUID) -> Iterator[Any]:
-    """The offer's employee states, by employee id."""
-    found = [e for e in state.employees.values() if e.offer_id == offer_id]
-    yield from sorted(found, key=lambda e: e.employee_id)
-
-
 __all__ = [
     "Change",
     "FilingRef",
@@ -218,7 +211,6 @@ __all__ = [
     "expiration_in_force",
     "filing_index",
     "filings",
-    "iter_offer_employees",
     "key_holders",
     "offer_changes",
     "offer_stream",

@@ -124,43 +124,66 @@ def _act(d: dict[str, Any]) -> Act:
     )
 
 
-def employee_out(e: EmployeeState) -> bytes:
-    """An employee's state as JSON (orjson writes the slotted dataclasses directly: this runs
-    once per employee of a large ledger)."""
-    return orjson.dumps(e, default=_default)
-
-
-def employee_in(data: bytes | str) -> EmployeeState:
-    v = orjson.loads(data)
-    return EmployeeState(
-        stream=uuid.UUID(v["stream"]),
-        offer_id=None if v["offer_id"] is None else uuid.UUID(v["offer_id"]),
-        employee_id=v["employee_id"],
-        registrations=tuple(
-            Registration(
-                _stamp(r["stamp"]),
-                r["name"],
-                r["email"],
-                r["synthetic"],
-                tuple(
-                    GrantRec(
-                        g["grant_id"],
-                        g["plan"],
-                        date.fromisoformat(g["grant_date"]),
-                        Decimal(g["exercise_price"]),
-                        g["options"],
-                    )
-                    for g in r["grants"]
-                ),
+def _registration(d: dict[str, Any]) -> Registration:
+    return Registration(
+        _stamp(d["stamp"]),
+        d["name"],
+        d["email"],
+        d["synthetic"],
+        tuple(
+            GrantRec(
+                g["grant_id"],
+                g["plan"],
+                date.fromisoformat(g["grant_date"]),
+                Decimal(g["exercise_price"]),
+                g["options"],
             )
-            for r in v["registrations"]
+            for g in d["grants"]
         ),
-        acts=tuple(_act(a) for a in v["acts"]),
-        receipts=tuple(
-            Receipt(_stamp(r["stamp"]), r["form_id"], r["channel"], _dt(r["sent_at"]))
-            for r in v["receipts"]
-        ),
-        corrections=tuple(_correction(c) for c in v["corrections"]),
+    )
+
+
+def _receipt(d: dict[str, Any]) -> Receipt:
+    return Receipt(_stamp(d["stamp"]), d["form_id"], d["channel"], _dt(d["sent_at"]))
+
+
+def employee_out(e: EmployeeState) -> bytes:
+    """An employee's records as JSON lines, one per record (``["act", {...}]``), in log order
+    within each kind. Appending the lines of a later delta gives the lines of the merged
+    state, so an incremental run never reads back what it extends. orjson writes the slotted
+    dataclasses directly."""
+    lines = [orjson.dumps(["reg", r], default=_default) for r in e.registrations]
+    lines += [orjson.dumps(["act", a], default=_default) for a in e.acts]
+    lines += [orjson.dumps(["rcpt", r], default=_default) for r in e.receipts]
+    lines += [orjson.dumps(["corr", c], default=_default) for c in e.corrections]
+    return b"".join(line + b"\n" for line in lines)
+
+
+_RECORDS = {
+    "reg": (0, _registration),
+    "act": (1, _act),
+    "rcpt": (2, _receipt),
+    "corr": (3, _correction),
+}
+
+
+def employee_in(
+    data: bytes, *, stream: uuid.UUID, offer_id: uuid.UUID | None, employee_id: str
+) -> EmployeeState:
+    """The state whose records :func:`employee_out` wrote (identity kept in the row)."""
+    kinds: tuple[list[Any], ...] = ([], [], [], [])
+    for line in data.splitlines():
+        kind, record = orjson.loads(line)
+        index, read = _RECORDS[kind]
+        kinds[index].append(read(record))
+    return EmployeeState(
+        stream,
+        offer_id,
+        employee_id,
+        tuple(kinds[0]),
+        tuple(kinds[1]),
+        tuple(kinds[2]),
+        tuple(kinds[3]),
     )
 
 

@@ -91,6 +91,15 @@ class Stamp:
     @classmethod
     def of(cls, entry: Entry) -> Stamp:
         position, event = entry
+        last = _Memo.stamp
+        if _Memo.event is event and last is not None and last.position == position:
+            return last  # the fold and the timeline stamp the same entry in a row
+        stamp = cls._of(position, event)
+        _Memo.event, _Memo.stamp = event, stamp
+        return stamp
+
+    @classmethod
+    def _of(cls, position: int, event: LedgerEvent) -> Stamp:
         effective = event.effective
         kind = type(effective)
         if kind is Instant:
@@ -144,6 +153,13 @@ class Stamp:
             "actor": self.actor,
             "key_id": self.key_id,
         }
+
+
+class _Memo:
+    """The last entry stamped: a one-slot cache of a pure function."""
+
+    event: LedgerEvent | None = None
+    stamp: Stamp | None = None
 
 
 @dataclass(frozen=True, slots=True)

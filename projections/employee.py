@@ -202,6 +202,26 @@ def fold_employee(state: EmployeeState | None, entry: Entry) -> EmployeeState:
     return state
 
 
+def delta_for(stream: uuid.UUID) -> EmployeeState:
+    """The empty state an incremental run folds a known employee's new events into."""
+    return EmployeeState(stream=stream, offer_id=None, employee_id="")
+
+
+def merge(stored: EmployeeState, delta: EmployeeState) -> EmployeeState:
+    """``stored`` followed by the events folded into ``delta`` (from :func:`delta_for`):
+    ``merge(fold(s, a), fold(delta_for(id), b)) == fold(fold(s, a), b)``."""
+    registered = bool(delta.registrations)
+    return EmployeeState(
+        stored.stream,
+        delta.offer_id if registered else stored.offer_id,
+        delta.employee_id if registered else stored.employee_id,
+        stored.registrations + delta.registrations,
+        stored.acts + delta.acts,
+        stored.receipts + delta.receipts,
+        stored.corrections + delta.corrections,
+    )
+
+
 __all__ = [
     "ELECTION_EVENTS",
     "Act",
@@ -209,5 +229,7 @@ __all__ = [
     "GrantRec",
     "Receipt",
     "Registration",
+    "delta_for",
     "fold_employee",
+    "merge",
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
 from offerledger.events import NoticeDispatched
 from offerledger.projections import elections_render, text_render
@@ -96,6 +97,15 @@ def elections_output(
     return elections_render.render_table(chosen, summary)
 
 
+def elections_terminal(
+    state: LedgerState, offer_id: uuid.UUID, *, employee: str | None, status: str | None
+) -> tuple[Any, str]:
+    """A rich table of the chosen grants (for terminals only) and the plain summary."""
+    chosen = filter_statuses(election_statuses(state, offer_id), employee=employee, status=status)
+    summary = elections_render.render_summary(summarize(chosen))
+    return elections_render.rich_table(chosen), summary
+
+
 def final_amendment_output(
     state: LedgerState,
     offer_id: uuid.UUID,
@@ -178,6 +188,7 @@ def timeline_output(
 __all__ = [
     "diff_output",
     "elections_output",
+    "elections_terminal",
     "final_amendment_output",
     "letters_output",
     "notice_positions",

@@ -5,10 +5,10 @@ Tables (``docs/projections.md`` describes them):
 * ``meta``        the tracker (position, notification id, leaf hash, Merkle frontier) and the
                   schema version;
 * ``streams``     the small streams' states (offer, filings, keys), JSON;
-* ``employees``   one row per employee stream, its compact state as JSON;
+* ``employees``   one row per employee stream: its offer and employee id, and its records as
+                  JSON lines (an incremental run appends the new ones);
 * ``timeline``    one row per event, indexed in effective order;
-* ``election_status`` and ``paragraphs``: plain tables derived from the states for SQL users
-  (the commands read the states, not these).
+* ``paragraphs``  the current offer document, for SQL users (the commands read the states).
 
 A full rebuild writes a new file and switches it in with ``os.replace`` (atomic on POSIX); an
 incremental run is one SQLite transaction. Either way a crash leaves the previous read model
@@ -33,14 +33,14 @@ from offerledger.projections.state import StreamState
 from offerledger.projections.timeline import TimelineRow
 from offerledger.projections.tracker import Tracker
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE streams (stream TEXT PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL);
 CREATE TABLE employees (
-    stream TEXT PRIMARY KEY, offer_id TEXT, employee_id TEXT NOT NULL, state BLOB NOT NULL);
+    stream TEXT PRIMARY KEY, offer_id TEXT, employee_id TEXT NOT NULL, records BLOB NOT NULL);
 CREATE INDEX employees_by_offer ON employees (offer_id, employee_id);
 CREATE TABLE timeline (
     position INTEGER PRIMARY KEY, effective_us INTEGER NOT NULL, effective_at TEXT NOT NULL,
@@ -48,11 +48,6 @@ CREATE TABLE timeline (
     actor TEXT NOT NULL, key_id TEXT NOT NULL, stream TEXT NOT NULL, summary TEXT NOT NULL,
     employee_id TEXT, filing_id TEXT, supersedes INTEGER);
 CREATE INDEX timeline_in_effective_order ON timeline (effective_us, position);
-CREATE TABLE election_status (
-    offer_id TEXT NOT NULL, employee_id TEXT NOT NULL, grant_id TEXT NOT NULL,
-    plan TEXT NOT NULL, options INTEGER NOT NULL, standing TEXT NOT NULL,
-    last_act_at TEXT, synthetic INTEGER NOT NULL,
-    PRIMARY KEY (offer_id, employee_id, grant_id));
 CREATE TABLE paragraphs (
     offer_id TEXT NOT NULL, document_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
     section TEXT, block_id TEXT NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL,
@@ -72,6 +67,16 @@ def dumps(value: Any) -> str:
 def effective_us(at: datetime) -> int:
     """Microseconds since the epoch: the timeline's sort key (exact for every instant)."""
     return (at - _EPOCH) // timedelta(microseconds=1)
+
+
+def _employee(row: tuple[str, str | None, str, bytes]) -> EmployeeState:
+    stream, offer_id, employee_id, records = row
+    return codec.employee_in(
+        records,
+        stream=uuid.UUID(stream),
+        offer_id=None if offer_id is None else uuid.UUID(offer_id),
+        employee_id=employee_id,
+    )
 
 
 def default_path(backend_kind: str, location: str) -> Path:
@@ -142,16 +147,23 @@ class ReadModel:
         ).fetchone()
         return None if row is None else codec.stream_in(json.loads(row[0]))
 
+    def has_employee(self, stream: uuid.UUID) -> bool:
+        query = "SELECT 1 FROM employees WHERE stream = ?"
+        return self.conn.execute(query, (str(stream),)).fetchone() is not None
+
     def employee(self, stream: uuid.UUID) -> EmployeeState | None:
         row = self.conn.execute(
-            "SELECT state FROM employees WHERE stream = ?", (str(stream),)
+            "SELECT stream, offer_id, employee_id, records FROM employees WHERE stream = ?",
+            (str(stream),),
         ).fetchone()
-        return None if row is None else codec.employee_in(row[0])
+        return None if row is None else _employee(row)
 
     def employees(self) -> dict[uuid.UUID, EmployeeState]:
+        query = "SELECT stream, offer_id, employee_id, records FROM employees"
         out = {}
-        for stream, state in self.conn.execute("SELECT stream, state FROM employees"):
-            out[uuid.UUID(stream)] = codec.employee_in(state)
+        for row in self.conn.execute(query):
+            employee = _employee(row)
+            out[employee.stream] = employee
         return out
 
     def timeline(self) -> Iterator[TimelineRow]:
@@ -195,17 +207,24 @@ class ReadModel:
             ((str(s.stream), s.kind, dumps(codec.stream_out(s))) for s in states),
         )
 
-    def put_employees(self, states: Iterable[EmployeeState]) -> None:
+    def append_employees(self, deltas: Iterable[EmployeeState]) -> None:
+        """Append each delta's records to its employee's row (a new row for a new employee);
+        a delta with a registration also sets the row's offer and employee id
+        (:func:`~offerledger.projections.employee.merge`)."""
         self.conn.executemany(
-            "INSERT OR REPLACE INTO employees VALUES (?, ?, ?, ?)",
+            "INSERT INTO employees VALUES (?1, ?2, ?3, ?4) ON CONFLICT (stream) DO UPDATE SET "
+            "records = records || excluded.records, "
+            "offer_id = CASE WHEN ?5 THEN excluded.offer_id ELSE offer_id END, "
+            "employee_id = CASE WHEN ?5 THEN excluded.employee_id ELSE employee_id END",
             (
                 (
                     str(e.stream),
                     None if e.offer_id is None else str(e.offer_id),
                     e.employee_id,
                     codec.employee_out(e),
+                    bool(e.registrations),
                 )
-                for e in states
+                for e in deltas
             ),
         )
 
@@ -234,15 +253,6 @@ class ReadModel:
             ),
         )
 
-    def put_election_status(
-        self, offer_id: uuid.UUID, employee_id: str, rows: Iterable[tuple[Any, ...]]
-    ) -> None:
-        self.conn.execute(
-            "DELETE FROM election_status WHERE offer_id = ? AND employee_id = ?",
-            (str(offer_id), employee_id),
-        )
-        self.conn.executemany("INSERT INTO election_status VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-
     def put_paragraphs(
         self, offer_id: uuid.UUID, document_id: str, rows: Iterable[tuple[Any, ...]]
     ) -> None:
@@ -264,7 +274,7 @@ def switch_in(new: Path, target: Path) -> None:
 
 
 def counts(model: ReadModel) -> Mapping[str, int]:
-    tables = ("streams", "employees", "timeline", "election_status", "paragraphs")
+    tables = ("streams", "employees", "timeline", "paragraphs")
     return {t: model.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
 
 

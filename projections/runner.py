@@ -20,8 +20,7 @@ from typing import Protocol, TypeVar
 
 from offerledger.events import LedgerEvent
 from offerledger.projections.core import Entry
-from offerledger.projections.elections import employee_status
-from offerledger.projections.employee import EmployeeState
+from offerledger.projections.employee import EmployeeState, delta_for
 from offerledger.projections.readmodel import ReadModel, switch_in
 from offerledger.projections.state import LedgerState, StreamState, fold_into
 from offerledger.projections.text import document_at
@@ -48,7 +47,8 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-BATCH = 5000
+BATCH = 20_000  # rows between timeline writes and progress reports
+DELTAS = 200_000  # rows between employee-delta writes (bounds memory, batches appends)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,12 +128,50 @@ class Result:
     notes: list[str] = field(default_factory=list)
 
 
+class Deltas(MutableMapping[uuid.UUID, EmployeeState]):
+    """Employee states as deltas: a known employee's new events fold into an empty state
+    (:func:`~offerledger.projections.employee.delta_for`) whose records are appended to the
+    stored ones on :meth:`flush` — nothing already stored is read back or rewritten."""
+
+    def __init__(self, known: Callable[[uuid.UUID], bool]) -> None:
+        self.known = known
+        self.seen: set[uuid.UUID] = set()
+        self.deltas: dict[uuid.UUID, EmployeeState] = {}
+
+    def __getitem__(self, key: uuid.UUID) -> EmployeeState:
+        delta = self.deltas.get(key)
+        if delta is None:
+            if key not in self.seen and not self.known(key):
+                raise KeyError(key)
+            delta = self.deltas[key] = delta_for(key)
+        return delta
+
+    def __setitem__(self, key: uuid.UUID, value: EmployeeState) -> None:
+        self.deltas[key] = value
+        self.seen.add(key)
+
+    def __delitem__(self, key: uuid.UUID) -> None:  # pragma: no cover - folds never delete
+        raise TypeError("projection state is never deleted")
+
+    def __iter__(self) -> Iterator[uuid.UUID]:
+        return iter(self.deltas)
+
+    def __len__(self) -> int:
+        return len(self.deltas)
+
+    def flush(self, model: ReadModel) -> None:
+        model.append_employees(self.deltas.values())
+        self.deltas = {}
+
+
 @dataclass
 class _Walk:
-    """Folds rows into state while hashing leaves and collecting timeline rows."""
+    """Folds rows into state while hashing leaves, writing timeline rows and employee deltas
+    every :data:`DELTAS` rows (so memory stays bounded by that, not by the ledger)."""
 
     frontier: Frontier
-    model: ReadModel | None
+    model: ReadModel
+    deltas: Deltas
     progress: Progress | None
     last: StoredRow | None = None
     applied: int = 0
@@ -146,17 +184,17 @@ class _Walk:
             self.applied += 1
             if row.event is not None:
                 entry = (row.position, row.event)
-                if self.model is not None:
-                    self.pending.append(timeline_row(entry))
+                self.pending.append(timeline_row(entry))
                 yield entry
             if self.applied % BATCH == 0:
-                self.flush()
-        self.flush()
+                self.flush(deltas=self.applied % DELTAS == 0)
+        self.flush(deltas=True)
 
-    def flush(self) -> None:
-        if self.model is not None and self.pending:
-            self.model.put_timeline(self.pending)
-            self.pending.clear()
+    def flush(self, *, deltas: bool) -> None:
+        self.model.put_timeline(self.pending)
+        self.pending.clear()
+        if deltas:
+            self.deltas.flush(self.model)
         if self.progress is not None:
             self.progress(self.applied)
 
@@ -177,34 +215,10 @@ def _tracker(
     )
 
 
-def _derived(
-    model: ReadModel,
-    streams: dict[uuid.UUID, StreamState],
-    employees: list[EmployeeState],
-    offers: list[uuid.UUID],
+def _paragraphs(
+    model: ReadModel, streams: dict[uuid.UUID, StreamState], offers: list[uuid.UUID]
 ) -> None:
-    """Refresh the plain SQL tables for what changed."""
-    for e in employees:
-        if e.offer_id is None:
-            continue
-        status = employee_status(e, {})
-        model.put_election_status(
-            e.offer_id,
-            e.employee_id,
-            [
-                (
-                    str(e.offer_id),
-                    e.employee_id,
-                    g.grant.grant_id,
-                    g.grant.plan,
-                    g.grant.options,
-                    g.standing,
-                    None if g.last_act is None else g.last_act.received_at.isoformat(),
-                    int(status.synthetic),
-                )
-                for g in status.grants
-            ],
-        )
+    """Refresh the plain ``paragraphs`` table for the offers whose stream changed."""
     state = LedgerState(streams=streams)
     for offer_id in offers:
         try:
@@ -245,13 +259,12 @@ def build_full(source: LogSource, path: Path, *, progress: Progress | None = Non
     model = ReadModel.create(tmp)
     try:
         model.begin()
-        walk = _Walk(Frontier(), model, progress)
+        deltas = Deltas(known=lambda stream: False)
+        walk = _Walk(Frontier(), model, deltas, progress)
         streams: dict[uuid.UUID, StreamState] = {}
-        employees: dict[uuid.UUID, EmployeeState] = {}
-        fold_into(streams, employees, walk.entries(source.rows_after(0, -1)))
+        fold_into(streams, deltas, walk.entries(source.rows_after(0, -1)))
         model.put_streams(streams.values())
-        model.put_employees(employees.values())
-        _derived(model, streams, list(employees.values()), _offers(streams, None))
+        _paragraphs(model, streams, _offers(streams, None))
         tracker = _tracker(source.ledger_id, walk.frontier, walk.last, None)
         model.put_tracker(tracker)
         model.commit()
@@ -261,7 +274,7 @@ def build_full(source: LogSource, path: Path, *, progress: Progress | None = Non
         model.close()
         tmp.unlink(missing_ok=True)
         raise
-    return Result("full", walk.applied, tracker, len(employees))
+    return Result("full", walk.applied, tracker, len(deltas.seen))
 
 
 def check_tracker(source: LogSource, tracker: Tracker) -> None:
@@ -294,23 +307,18 @@ def build(
         if source.last_notification_id() == tracker.notification_id:
             return Result("current", 0, tracker)
         streams: Lazy[StreamState] = Lazy(model.stream)
-        employees: Lazy[EmployeeState] = Lazy(model.employee)
+        deltas = Deltas(known=model.has_employee)
         model.begin()
-        walk = _Walk(tracker.tree(), model, progress)
-        fold_into(
-            streams,
-            employees,
-            walk.entries(source.rows_after(tracker.notification_id, tracker.position)),
-        )
+        walk = _Walk(tracker.tree(), model, deltas, progress)
+        rows = source.rows_after(tracker.notification_id, tracker.position)
+        fold_into(streams, deltas, walk.entries(rows))
         model.put_streams(streams[k] for k in sorted(streams.dirty))
-        touched = [employees[k] for k in sorted(employees.dirty)]
-        model.put_employees(touched)
         loaded = {k: v for k, v in streams.loaded.items() if v is not None}
-        _derived(model, loaded, touched, _offers(loaded, streams.dirty))
+        _paragraphs(model, loaded, _offers(loaded, streams.dirty))
         new_tracker = _tracker(source.ledger_id, walk.frontier, walk.last, tracker)
         model.put_tracker(new_tracker)
         model.commit()
-        return Result("incremental", walk.applied, new_tracker, len(touched))
+        return Result("incremental", walk.applied, new_tracker, len(deltas.seen))
     except BaseException:
         model.rollback()
         raise
@@ -363,14 +371,24 @@ def load(source: LogSource, path: Path, *, employees: bool = True) -> Loaded | N
         model.close()
 
 
-def timeline_rows(path: Path) -> list[TimelineRow]:
+@paused_gc()
+def timeline(source: LogSource, path: Path) -> list[TimelineRow] | None:
+    """The timeline rows of the read model and of any newer events; None when there is no read
+    model for this ledger. Raises :class:`ReadModelDiverged`."""
     model = ReadModel.open(path)
     if model is None:
-        return []
+        return None
     try:
-        return list(model.timeline())
+        tracker = model.tracker()
+        if tracker is None or tracker.ledger_id != source.ledger_id:
+            return None
+        check_tracker(source, tracker)
+        rows = list(model.timeline())
     finally:
         model.close()
+    newer = source.rows_after(tracker.notification_id, tracker.position)
+    rows.extend(timeline_row((r.position, r.event)) for r in newer if r.event is not None)
+    return rows
 
 
 __all__ = [
@@ -383,5 +401,5 @@ __all__ = [
     "build_full",
     "check_tracker",
     "load",
-    "timeline_rows",
+    "timeline",
 ]

@@ -20,6 +20,7 @@ from offerledger.events import (
 from offerledger.projections import EMPTY, fold, fold_all, outputs
 from offerledger.projections.codec import employee_in, employee_out, stream_in, stream_out
 from offerledger.projections.core import Entry
+from offerledger.projections.employee import delta_for, fold_employee, merge
 from offerledger.projections.timeline import fold_timeline, timeline_row
 from test_projection_reference import (
     EMPLOYEES,
@@ -129,7 +130,21 @@ def test_the_read_model_codec_round_trips_every_state(
     for stream in state.streams.values():
         assert stream_in(stream_out(stream)) == stream
     for employee in state.employees.values():
-        assert employee_in(employee_out(employee)) == employee
+        encoded = employee_out(employee)
+        identity = {
+            "stream": employee.stream,
+            "offer_id": employee.offer_id,
+            "employee_id": employee.employee_id,
+        }
+        assert employee_in(encoded, **identity) == employee
+        # A delta's records appended to the stored ones give the merged state.
+        rest = [e for e in entries[cut:] if e[1].originator_id == employee.stream]
+        delta = delta_for(employee.stream)
+        for entry in rest:
+            delta = fold_employee(delta, entry)
+        whole = fold_all(EMPTY, entries).employees[employee.stream]
+        assert merge(employee, delta) == whole
+        assert employee_in(encoded + employee_out(delta), **identity).acts == whole.acts
 
 
 @settings(max_examples=15, deadline=None)

@@ -14,7 +14,7 @@ MINE = sorted(p for p in PROJECTIONS.glob("*.py") if p.stem not in ("calendar", 
 CONTRACT = {"offerledger.events", "offerledger.values"}
 THIRD_PARTY = {"jinja2", "rich"}
 # The read model's storage (not a fold or renderer) may use the project's JSON library.
-STORAGE = {"codec", "readmodel"}
+STORAGE = {"codec", "readmodel", "source"}
 # The folds and queries: no I/O, no clock, no randomness (renderers may read their templates).
 FOLDS = {
     "core",

@@ -322,3 +322,14 @@ def test_every_read_command_documents_an_example() -> None:
     ):
         help_text = CliRunner().invoke(cli, [name, "--help"]).stdout
         assert re.search(r"Example: offerledger ", help_text), name
+
+
+def test_elections_on_a_terminal_draw_a_rich_table(
+    demo_db: str, read_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import offerledger.cli.read as read
+
+    monkeypatch.setattr(read, "is_terminal", lambda: True)
+    out = ok(demo_db, "elections", "--employee", "E0004")
+    assert out.startswith("┏")  # a rich table, not the plain text
+    assert out.rstrip().splitlines()[-1].startswith("all plans")

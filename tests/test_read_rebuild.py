@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -82,7 +83,7 @@ def test_a_crash_midway_leaves_the_previous_read_model_whole(
     def crash(*args: object, **kwargs: object) -> None:
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(ReadModel, "put_employees", crash)
+    monkeypatch.setattr(ReadModel, "append_employees", crash)
     for extra in ((), ("--full",)):
         with pytest.raises(RuntimeError, match="power cut"):
             invoke(ledger_db, "rebuild", "--read-model", str(model), *extra)
@@ -137,29 +138,37 @@ def test_read_model_tables_for_sql_users(ledger_db: str, tmp_path: Path) -> None
     opened = ReadModel.open(model)
     assert opened is not None
     counts = readmodel.counts(opened)
-    standings = dict(
-        opened.conn.execute(
-            "SELECT grant_id, standing FROM election_status ORDER BY grant_id"
-        ).fetchall()
-    )
+    ids = dict(opened.conn.execute("SELECT employee_id, offer_id FROM employees").fetchall())
     paragraph = opened.conn.execute(
         "SELECT text, last_changed_position FROM paragraphs WHERE block_id = 's7-last'"
     ).fetchone()
     opened.close()
     assert counts["employees"] == 4 and counts["timeline"] > 0
-    assert standings == {
-        "G001": "exchange",
-        "G002": "not_tendered",
-        "G003": "withdrawn",
-        "G004": "exchange",
-        "G005": "not_tendered",
-    }
+    assert sorted(ids) == ["E001", "E002", "E003", "E004"]
     assert paragraph[0].startswith("The conditions to this offer are for our benefit.")
     assert paragraph[1] is not None
+
+
+class EmptyLog:
+    """A fake log source with no events (the runner's LogSource protocol)."""
+
+    ledger_id = "no ledger"
+
+    def rows_after(self, notification_id: int, position: int) -> Iterator[runner.StoredRow]:
+        return iter(())
+
+    def row_at(self, notification_id: int) -> runner.StoredRow | None:
+        return None
+
+    def last_notification_id(self) -> int:
+        return 0
 
 
 def test_a_file_that_is_not_a_read_model_is_not_used(tmp_path: Path) -> None:
     path = tmp_path / "junk.sqlite"
     path.write_bytes(b"not a database at all")
     assert ReadModel.open(path) is None
-    assert runner.timeline_rows(path) == []
+    assert runner.timeline(EmptyLog(), path) is None
+    assert runner.load(EmptyLog(), path) is None
+    assert runner.build(EmptyLog(), path, full=True).mode == "full"
+    assert runner.load(EmptyLog(), path) is not None

@@ -11,18 +11,23 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import orjson
 import pytest
 
 from dbedit import DbEdit
 from offerledger.demo import demo_key, run_demo
-from offerledger.events import OfferExpired, OfferTerminated, stream_id
+from offerledger.errors import CheckpointError
+from offerledger.events import KeyRegistered, OfferExpired, OfferTerminated, stream_id
+from offerledger.integrity.problems import VerifyReport
 from offerledger.integrity.service import verify_ledger, write_checkpoint
 from offerledger.ledger import Ledger
+from offerledger.signing.canonical import canonical_json
 from offerledger.signing.envelope import body_for, envelope_hash, sign_bodies
 from offerledger.signing.keys import generate_signing_key
 from offerledger.store import decode_stored
 
 PASS = b"test-passphrase"
+OFFICER = "Russell I. Zuckerman"
 
 
 @pytest.fixture
@@ -31,13 +36,16 @@ def demo_db(ledger_db: str) -> Iterator[str]:
     yield ledger_db
 
 
-def reasons(db: str, checkpoint: Path | None = None) -> set[str]:
+def report_of(db: str, checkpoint: Path | None = None) -> VerifyReport:
     ledger = Ledger.open(db)
     try:
-        report = verify_ledger(ledger, checkpoint=checkpoint, workers=1)
+        return verify_ledger(ledger, checkpoint=checkpoint, workers=1)
     finally:
         ledger.close()
-    return {p.reason for p in report.problems}
+
+
+def reasons(db: str, checkpoint: Path | None = None) -> set[str]:
+    return {p.reason for p in report_of(db, checkpoint).problems}
 
 
 def offer_rows(edit: DbEdit) -> list[tuple[object, uuid.UUID, int, str, bytes]]:
@@ -147,14 +155,36 @@ def test_event_signed_by_key_of_wrong_role(demo_db: str) -> None:
     assert reasons(demo_db) == {"wrong-role"}
 
 
-def test_event_signed_after_revocation(demo_db: str) -> None:
-    ledger = Ledger.open(demo_db)
+def _revoke_officer(db: str) -> None:
+    """Revoke the officer's key an hour after the offer's last event was recorded."""
+    ledger = Ledger.open(db)
     root = ledger.keystore.load(key_id=ledger.root_key_info().key_id, passphrase=PASS)
-    ledger.clock = lambda: ledger.offer_state(ledger.resolve_offer(None)).accepted_at  # type: ignore[assignment,return-value]
-    ledger.revoke_key(root=root, key_id="Russell I. Zuckerman", reason="left the company")
+    last = ledger.stream_events(ledger.resolve_offer(None))[-1]
+    ledger.clock = lambda: last.recorded + timedelta(hours=1)
+    ledger.revoke_key(root=root, key_id=OFFICER, reason="left the company")
     ledger.close()
-    _forge(demo_db, demo_key("Russell I. Zuckerman"), actor="Russell I. Zuckerman")
+
+
+def test_event_signed_after_revocation(demo_db: str) -> None:
+    _revoke_officer(demo_db)
+    _forge(demo_db, demo_key(OFFICER), actor=OFFICER)
     assert reasons(demo_db) == {"revoked-key"}
+
+
+def test_revocation_moved_to_the_end_of_the_log(demo_db: str) -> None:
+    """Delete the revocation and insert it again after the event it should have caught."""
+    _revoke_officer(demo_db)
+    _forge(demo_db, demo_key(OFFICER), actor=OFFICER)
+    edit = DbEdit(demo_db)
+    key, stream, version, topic, state = next(r for r in edit.rows() if "KeyRevoked" in r[3])
+    forged_at = len(edit.rows()) - 2  # the forged event moves up into the revocation's place
+    edit.delete(key)
+    edit.insert(stream, version, topic, state)
+    assert "KeyRevoked" in edit.rows()[-1][3]
+    edit.close()
+    problems = report_of(demo_db).problems
+    assert [(p.position, p.reason) for p in problems] == [(forged_at, "revoked-key")]
+    assert f"at or after position {forged_at}, where it was revoked" in problems[0].detail
 
 
 def test_resigned_by_other_valid_key_with_altered_effective_time(demo_db: str) -> None:
@@ -200,3 +230,150 @@ def test_garbage_state_never_crashes(demo_db: str) -> None:
     found = reasons(demo_db)
     assert "undecodable" in found
     assert "chain-break" in found
+
+
+def test_event_whose_actor_is_not_the_key_holder(demo_db: str) -> None:
+    _forge(demo_db, demo_key(OFFICER), actor="Somebody Else")
+    problems = report_of(demo_db).problems
+    assert [p.reason for p in problems] == ["unknown-key"]
+    assert problems[0].detail == (f"key belongs to {OFFICER}; the body names actor Somebody Else")
+
+
+def test_tampered_event_in_a_batch_save_is_reported_once(demo_db: str) -> None:
+    edit = DbEdit(demo_db)
+    rows = edit.rows()
+    at, (key, *_, state) = next(
+        (i, r) for i, r in enumerate(rows) if b'"batch":{' in r[4] and b"Synthetic Employee" in r[4]
+    )
+    edit.set_state(key, state.replace(b"Synthetic Employee", b"Synthetic Employez", 1))
+    edit.close()
+    problems = report_of(demo_db).problems
+    assert [p.reason for p in problems if p.position == at] == ["bad-signature"]
+    assert {p.reason for p in problems if p.position != at} == {"chain-break"}  # its successor
+
+
+def _forge_key_event(db: str, **payload: object) -> int:
+    """Append a key registration signed by the root key, its payload patched; its position."""
+    edit = DbEdit(db)
+    keys = stream_id("keys")
+    rows = [r for r in edit.rows() if r[1] == keys]
+    _, _, version, _, state = rows[-1]
+    last = decode_stored(rows[-1][3], state)
+    root = demo_key("ledger root")
+    new = generate_signing_key()
+    event = KeyRegistered(
+        originator_id=keys,
+        originator_version=version + 1,
+        effective={"kind": "instant", "at": last.recorded + timedelta(days=1)},
+        recorded=last.recorded + timedelta(days=1),
+        actor="ledger root",
+        key_id=root.key_id,
+        registered_key_id=new.key_id,
+        public_key=new.public_key.hex(),
+        holder="Mallory",
+        role="issuer_officer",
+        valid_from=last.recorded,
+    )
+    body = orjson.loads(body_for(event, prev=envelope_hash(state)))
+    body["payload"].update(payload)
+    (envelope,) = sign_bodies(bodies=[canonical_json(body)], signer=root)
+    edit.insert(keys, version + 1, event.TOPIC, envelope)
+    position = len(edit.rows()) - 1
+    edit.close()
+    return position
+
+
+def test_registration_whose_key_id_is_not_its_keys_hash(demo_db: str) -> None:
+    at = _forge_key_event(demo_db, registered_key_id=demo_key(OFFICER).key_id)
+    problems = report_of(demo_db).problems
+    assert [(p.position, p.reason) for p in problems] == [(at, "unknown-key")]
+    assert "but its public key hashes to" in problems[0].detail
+
+
+def test_registration_of_a_registered_key_is_ignored(demo_db: str) -> None:
+    officer = demo_key(OFFICER)
+    at = _forge_key_event(  # the officer's key again, now as a filing agent with a new holder
+        demo_db,
+        registered_key_id=officer.key_id,
+        public_key=officer.public_key.hex(),
+        role="filing_agent",
+    )
+    _forge(demo_db, officer, actor=OFFICER)  # still the officer's own: no problem
+    problems = report_of(demo_db).problems
+    assert [(p.position, p.reason) for p in problems] == [(at, "unknown-key")]
+    assert "is already registered; the re-registration is ignored" in problems[0].detail
+
+
+def _checkpoint(db: str, out: Path) -> None:
+    ledger = Ledger.open(db)
+    try:
+        root = ledger.keystore.load(key_id=ledger.root_key_info().key_id, passphrase=PASS)
+        write_checkpoint(ledger, out=out, root=root)
+    finally:
+        ledger.close()
+
+
+def _register_later_key(db: str) -> None:
+    """A legitimate event appended after a checkpoint: a new clerk's key."""
+    ledger = Ledger.open(db)
+    try:
+        root = ledger.keystore.load(key_id=ledger.root_key_info().key_id, passphrase=PASS)
+        ledger.register_key(
+            root=root, holder="Later Clerk", role="clerk", key=generate_signing_key()
+        )
+    finally:
+        ledger.close()
+
+
+@pytest.mark.parametrize("appended_after", [False, True])
+def test_tail_of_a_stream_inside_the_log_deleted_against_checkpoint(
+    demo_db: str, tmp_path: Path, appended_after: bool
+) -> None:
+    out = tmp_path / "head.checkpoint"
+    _checkpoint(demo_db, out)
+    edit = DbEdit(demo_db)
+    rows = edit.rows()
+    at = max(i for i, r in enumerate(rows) if "Election" in r[3])
+    key, stream, version, *_ = rows[at]
+    assert at < len(rows) - 1 and all(r[1] != stream for r in rows[at + 1 :])
+    edit.delete(key)
+    edit.close()
+    if appended_after:  # the count is back to the checkpoint's size, the root is not
+        _register_later_key(demo_db)
+    assert reasons(demo_db) == set()
+    problems = report_of(demo_db, checkpoint=out).problems
+    named = [p for p in problems if p.stream is not None]
+    assert [(p.reason, p.stream, p.version) for p in named] == [
+        ("stream-truncated", str(stream), version)
+    ]
+    assert [p.reason for p in problems if p.stream is None] == [
+        "checkpoint-mismatch" if appended_after else "stream-truncated"
+    ]
+
+
+def test_events_appended_after_a_checkpoint_are_no_problem(demo_db: str, tmp_path: Path) -> None:
+    out = tmp_path / "head.checkpoint"
+    _checkpoint(demo_db, out)
+    _register_later_key(demo_db)
+    assert reasons(demo_db, checkpoint=out) == set()
+
+
+def test_checkpoint_overwrite_refused_when_the_ledger_no_longer_matches(
+    demo_db: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "head.checkpoint"
+    _checkpoint(demo_db, out)
+    _register_later_key(demo_db)
+    _checkpoint(demo_db, out)  # the ledger extends the checkpoint: replaced
+    before = out.read_bytes(), (tmp_path / "head.checkpoint.heads.json").read_bytes()
+    edit = DbEdit(demo_db)
+    edit.delete(edit.rows()[-1][0])
+    edit.close()
+    with pytest.raises(
+        CheckpointError,
+        match="no longer matches the checkpoint already there "
+        r"\(stream-truncated: .*\); refusing to overwrite it",
+    ):
+        _checkpoint(demo_db, out)
+    assert (out.read_bytes(), (tmp_path / "head.checkpoint.heads.json").read_bytes()) == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".tmp") == []

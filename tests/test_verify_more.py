@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import shutil
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dbedit import DbEdit
+from offerledger.cli import cli
 from offerledger.demo import demo_key, run_demo
-from offerledger.integrity.service import verify_ledger
+from offerledger.errors import InputError
+from offerledger.integrity.examine import Examined, KeyFact
+from offerledger.integrity.judge import Judge
+from offerledger.integrity.problems import VerifyReport
+from offerledger.integrity.service import verify_ledger, write_checkpoint
+from offerledger.integrity.verify import KEYS_STREAM, public_keys_of, raw_rows_of, verify_rows
 from offerledger.ledger import Ledger
 from offerledger.signing.canonical import canonical_json
 from offerledger.signing.keys import generate_signing_key
@@ -22,13 +30,21 @@ PASS = b"test-passphrase"
 OFFICER = "Russell I. Zuckerman"
 
 
-def _reasons(db: str, **kwargs: object) -> set[str]:
+def _report(db: str, **kwargs: object) -> VerifyReport:
     ledger = Ledger.open(db)
     try:
-        report = verify_ledger(ledger, workers=1, **kwargs)  # type: ignore[arg-type]
+        return verify_ledger(ledger, workers=1, **kwargs)  # type: ignore[arg-type]
     finally:
         ledger.close()
-    return {p.reason for p in report.problems}
+
+
+def _reasons(db: str, **kwargs: object) -> set[str]:
+    return {p.reason for p in _report(db, **kwargs).problems}
+
+
+def _cli(db: str, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["--db", db, *args], catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture
@@ -39,7 +55,19 @@ def demo_db(ledger_db: str) -> str:
 
 def test_trusted_root_key_by_fingerprint(demo_db: str) -> None:
     root_id = demo_key("ledger root").key_id
-    assert _reasons(demo_db, root_key=root_id[:16]) == set()
+    assert _reasons(demo_db, root_key=root_id) == set()
+    assert _reasons(demo_db, root_key=root_id.upper()) == set()
+
+
+@pytest.mark.parametrize("length", [8, 16, 63])
+def test_a_short_fingerprint_is_refused(demo_db: str, length: int) -> None:
+    prefix = demo_key("ledger root").key_id[:length]
+    with pytest.raises(InputError, match=f"'{prefix}' is neither a file nor a full key id") as e:
+        _reasons(demo_db, root_key=prefix)
+    assert e.value.exit_code == 2
+    code, _, err = _cli(demo_db, "verify", "--root-key", prefix)
+    assert code == 2
+    assert err.startswith(f"Error: field '--root-key': '{prefix}' is neither a file nor a full")
 
 
 def test_ledger_under_another_root_key_fails(demo_db: str) -> None:
@@ -131,3 +159,224 @@ def test_any_byte_changed_is_detected(
     edit.set_state(key, state[:at] + bytes([new]) + state[at + 1 :])
     edit.close()
     assert _reasons(str(copy)) != set()
+
+
+# --- the root key verify trusts (DESIGN §4) ---------------------------------------------------
+
+
+def _keystore(db: str) -> Path:
+    ledger = Ledger.open(db)
+    try:
+        return ledger.keystore.folder
+    finally:
+        ledger.close()
+
+
+def _checkpoint(db: str, out: Path) -> None:
+    ledger = Ledger.open(db)
+    try:
+        root = ledger.keystore.load(key_id=ledger.root_key_info().key_id, passphrase=PASS)
+        write_checkpoint(ledger, out=out, root=root)
+    finally:
+        ledger.close()
+
+
+def test_root_key_from_the_keystore(demo_db: str) -> None:
+    report = _report(demo_db)
+    root_id = demo_key("ledger root").key_id
+    assert report.ok
+    assert report.root_key_id == root_id
+    assert report.root_key_source == f"the keystore's root key {root_id} ({_keystore(demo_db)})"
+
+
+def test_keystore_without_the_ledgers_root_key_trusts_no_event(demo_db: str) -> None:
+    folder = _keystore(demo_db)
+    (folder / f"{demo_key('ledger root').key_id}.pem").unlink()  # other key files remain
+    report = _report(demo_db)
+    assert {p.reason for p in report.problems} == {"unknown-key"}
+    assert sorted({p.position for p in report.problems}) == list(range(report.count))
+    assert "holds no key file for the ledger's root key" in report.root_key_source
+    assert report.root_key_id is None
+
+
+def test_without_a_keystore_the_ledgers_own_root_is_used_and_said_so(demo_db: str) -> None:
+    shutil.rmtree(_keystore(demo_db))
+    report = _report(demo_db)
+    assert report.ok
+    assert report.root_key_source.startswith(
+        "the ledger's own root key registration (not independent: no --root-key and no key "
+        "files in "
+    )
+    code, out, _ = _cli(demo_db, "verify")
+    assert code == 0
+    assert "(not independent" in out
+
+
+def test_checkpoint_is_checked_against_the_trusted_root(demo_db: str, tmp_path: Path) -> None:
+    out = tmp_path / "head.checkpoint"
+    _checkpoint(demo_db, out)
+    report = _report(demo_db, checkpoint=out)
+    assert report.ok
+    assert report.root_key_source.startswith(
+        f"the root key that signed checkpoint {out}; the keystore's root key"
+    )
+    foreign = tmp_path / "foreign.pub"
+    foreign.write_text(generate_signing_key().public_key.hex() + "\n")
+    report = _report(demo_db, checkpoint=out, root_key=str(foreign))
+    mismatch = [p for p in report.problems if p.reason == "checkpoint-mismatch"]
+    assert [p.detail for p in mismatch] == [
+        f"the checkpoint is not signed by the trusted root key: {out}: no signature by key "
+        f"{report_origin(demo_db)} (key ID " + mismatch[0].detail.rsplit("(key ID ", 1)[1]
+    ]
+    assert {p.reason for p in report.problems} == {"checkpoint-mismatch", "unknown-key"}
+    code, _, _ = _cli(demo_db, "verify", "--checkpoint", str(out), "--root-key", str(foreign))
+    assert code == 1
+
+
+def report_origin(db: str) -> str:
+    ledger = Ledger.open(db)
+    try:
+        return f"offerledger/{ledger.app.ledger_id()}"
+    finally:
+        ledger.close()
+
+
+def test_checkpoint_with_an_untrusted_keystore_root_is_a_mismatch_not_an_error(
+    demo_db: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "head.checkpoint"
+    _checkpoint(demo_db, out)
+    (_keystore(demo_db) / f"{demo_key('ledger root').key_id}.pem").unlink()
+    report = _report(demo_db, checkpoint=out)
+    assert [p.detail for p in report.problems if p.reason == "checkpoint-mismatch"] == [
+        "the checkpoint is not signed by the trusted root key: the trusted root key is not "
+        "registered here"
+    ]
+    code, _, err = _cli(demo_db, "verify", "--checkpoint", str(out))
+    assert (code, err) == (1, "")
+
+
+def test_a_malformed_checkpoint_is_bad_input(demo_db: str, tmp_path: Path) -> None:
+    out = tmp_path / "head.checkpoint"
+    out.write_text("offerledger/x\n007\nAAAA\n\n— x AAAAAAA=\n")
+    code, _, err = _cli(demo_db, "verify", "--checkpoint", str(out))
+    assert code == 2
+    assert err.startswith(f"Error: {out}, line 2: tree size '007' is not a decimal number")
+
+
+# --- revocation wherever its row is found ---------------------------------------------------
+
+
+def _examined(position: int, *, recorded: datetime, key_id: str = "k", **kw: Any) -> Examined:
+    fields: dict[str, Any] = {
+        "position": position,
+        "stream": "s",
+        "version": position + 1,
+        "envelope_hash": "h",
+        "leaf": b"",
+        "key_id": key_id,
+        "action": "OfferExpired",
+        "actor": "Officer",
+        "recorded": recorded,
+        "prev": "<unread>",
+        "key_fact": None,
+        "problems": (),
+        "signature": "ok",
+    }
+    fields.update(kw)
+    return Examined(**fields)
+
+
+T0 = datetime(2001, 9, 1, tzinfo=UTC)
+
+
+def _judge_revoked(*, from_position: int, revoked_at: datetime, event_at: datetime) -> list[str]:
+    """Root registers key k (positions 0, 1), k signs at 2, a revocation of k comes at 3."""
+    root = generate_signing_key()
+    officer = generate_signing_key()
+    judge = Judge(trusted_roots=None, watched=frozenset({officer.key_id}))
+
+    def registration(key: Any, holder: str, role: str) -> KeyFact:
+        return KeyFact(
+            "KeyRegistered", key.key_id, key.public_key, holder, role, T0, None, None, None, None
+        )
+
+    for position, (key, holder, role) in enumerate(
+        [(root, "Root", "root"), (officer, "Officer", "issuer_officer")]
+    ):
+        judge.judge(
+            _examined(
+                position,
+                recorded=T0,
+                key_id=root.key_id,
+                actor="Root",
+                action="KeyRegistered",
+                stream="keys",
+                version=position + 1,
+                key_fact=registration(key, holder, role),
+            )
+        )
+    judge.judge(_examined(2, recorded=event_at, key_id=officer.key_id, stream="offer", version=1))
+    revocation = KeyFact(
+        "KeyRevoked", officer.key_id, None, None, None, None, None, None, from_position, None
+    )
+    judge.judge(
+        _examined(
+            3,
+            recorded=revoked_at,
+            key_id=root.key_id,
+            actor="Root",
+            action="KeyRevoked",
+            stream="keys",
+            version=3,
+            key_fact=revocation,
+        )
+    )
+    judge.finish()
+    return [f"{p.position} {p.reason}" for p in judge.problems]
+
+
+def test_revocation_position_rule() -> None:
+    later = T0 + timedelta(days=9)
+    assert _judge_revoked(from_position=2, revoked_at=later, event_at=T0) == ["2 revoked-key"]
+    assert _judge_revoked(from_position=3, revoked_at=later, event_at=T0) == []
+
+
+def test_revocation_recorded_time_rule() -> None:
+    later = T0 + timedelta(days=9)
+    assert _judge_revoked(from_position=3, revoked_at=T0, event_at=later) == ["2 revoked-key"]
+    assert _judge_revoked(from_position=3, revoked_at=later, event_at=later) == ["2 revoked-key"]
+
+
+# --- the parallel path ---------------------------------------------------------------------
+
+
+def test_verify_in_worker_processes_finds_what_one_process_finds(demo_db: str) -> None:
+    edit = DbEdit(demo_db)
+    rows = edit.rows()
+    key, *_, state = rows[len(rows) // 2]
+    edit.set_state(key, state.replace(b"2001-", b"2002-", 1))
+    edit.close()
+    ledger = Ledger.open(demo_db)
+    try:
+        keys = ledger.app.recorder.select_events(KEYS_STREAM)
+        public_keys = public_keys_of(keys)
+
+        def run(workers: int) -> VerifyReport:
+            report, _ = verify_rows(
+                raw_rows_of(ledger.app.raw_rows()),
+                workers=workers,
+                public_keys=public_keys,
+                parallel_threshold=10,
+                chunk=7,
+            )
+            return report
+
+        serial, parallel = run(1), run(2)
+    finally:
+        ledger.close()
+    assert parallel.count == len(rows) > 20
+    assert {p.reason for p in parallel.problems} >= {"bad-signature"}
+    assert parallel.problems == serial.problems
+    assert (parallel.root, parallel.heads) == (serial.root, serial.heads)
+    assert parallel.signatures_checked == serial.signatures_checked > 0

@@ -273,6 +273,22 @@ class SigningEventStore(EventStore[uuid.UUID]):
         ]
 
 
+def _sqlite_value(storage_class: str, raw: bytes | None) -> Any:
+    """A SQLite value read as (typeof, CAST AS BLOB): text that is not UTF-8 stays bytes."""
+    if raw is None or storage_class == "null":
+        return None
+    if storage_class == "integer":
+        return int(raw)
+    if storage_class == "real":
+        return float(raw)
+    if storage_class == "text":
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return bytes(raw)
+    return bytes(raw)
+
+
 def _uuid(value: uuid.UUID | str) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
@@ -324,19 +340,33 @@ class LedgerApplication(Application[uuid.UUID]):
     def raw_rows(self, *, batch: int = 2000) -> Iterator[tuple[Any, Any, Any, Any, Any]]:
         """Every row as stored, in notification order, with no conversion: (id, originator_id,
         originator_version, topic, state). For verify, which must read garbage without crashing.
+
+        On SQLite every column is read as bytes with its storage class, so text that is not
+        UTF-8 comes back as bytes instead of stopping the read.
         """
-        key = "rowid" if self.backend.kind == "sqlite" else "notification_id"
+        sqlite = self.backend.kind == "sqlite"
+        key = "rowid" if sqlite else "notification_id"
+        columns = ("originator_id", "originator_version", "topic", "state")
+        select = (
+            ", ".join(f"typeof({c}), CAST({c} AS BLOB)" for c in columns)
+            if sqlite
+            else ", ".join(columns)
+        )
         after: Any = -1
         while True:
             rows = self._raw_query(
-                f"SELECT {key}, originator_id, originator_version, topic, state "
-                f"FROM {self._table()} WHERE {key} > {self._param} ORDER BY {key} LIMIT "
-                f"{int(batch)}",
+                f"SELECT {key}, {select} FROM {self._table()} WHERE {key} > {self._param} "
+                f"ORDER BY {key} LIMIT {int(batch)}",
                 (after,),
             )
             if not rows:
                 return
-            yield from rows
+            for row in rows:
+                if sqlite:
+                    values = [_sqlite_value(row[i], row[i + 1]) for i in range(1, 9, 2)]
+                    yield (row[0], values[0], values[1], values[2], values[3])
+                else:
+                    yield (row[0], row[1], row[2], row[3], row[4])
             after = rows[-1][0]
 
     @property

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-import orjson
 
 from offerledger.cli.common import (
     cli,
@@ -27,22 +26,16 @@ from offerledger.cli.common import (
     with_ledger,
 )
 from offerledger.errors import InputError, OfferLedgerError, UnknownEntity
-from offerledger.events import (
-    EASTERN,
-    LedgerEvent,
-    end_of_day_eastern,
-    event_class_for_topic,
-    upcast_payload,
-)
+from offerledger.events import EASTERN, end_of_day_eastern
 from offerledger.ledger import Ledger
 from offerledger.projections import EMPTY, LedgerState, Moment, fold_all, outputs, runner
 from offerledger.projections.catalog import QueryError, offers
 from offerledger.projections.nightly import Verification, run_nightly
 from offerledger.projections.readmodel import default_path
+from offerledger.projections.source import RecorderSource
 from offerledger.projections.timeline import TimelineRow, timeline_row
 
 F = TypeVar("F", bound=Callable[..., Any])
-BATCH = 2000
 
 
 class ReadModelStale(OfferLedgerError):
@@ -51,57 +44,9 @@ class ReadModelStale(OfferLedgerError):
     exit_code = 1
 
 
-# --- the ledger as the runner's log source ---------------------------------------------------
-
-
-def decode(topic: str, state: bytes) -> LedgerEvent | None:
-    """A stored envelope's event (decoded, not verified); None when it does not decode."""
-    try:
-        body = orjson.loads(orjson.loads(state)["body"])
-        header = body["header"]
-        _, payload = upcast_payload(header["topic"], dict(body["payload"]))
-        return event_class_for_topic(topic).model_validate(
-            {
-                "originator_id": header["stream"],
-                "originator_version": header["version"],
-                "effective": header["effective"],
-                "recorded": header["recorded"],
-                "actor": header["actor"],
-                "key_id": header["key_id"],
-                **payload,
-            }
-        )
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
-        return None
-
-
-class LedgerSource:
-    """:class:`offerledger.projections.runner.LogSource` over an open ledger."""
-
-    def __init__(self, ledger: Ledger) -> None:
-        self.recorder: Any = ledger.app.recorder
-        self.ledger_id = str(ledger.app.ledger_id())
-
-    def rows_after(self, notification_id: int, position: int) -> Iterator[runner.StoredRow]:
-        start = notification_id + 1
-        while True:
-            batch = self.recorder.select_notifications(start, BATCH)
-            if not batch:
-                return
-            for n in batch:
-                position += 1
-                yield runner.StoredRow(position, n.id, n.state, decode(n.topic, n.state))
-            start = batch[-1].id + 1
-
-    def row_at(self, notification_id: int) -> runner.StoredRow | None:
-        found = self.recorder.select_notifications(notification_id, 1)
-        if not found or found[0].id != notification_id:
-            return None
-        n = found[0]
-        return runner.StoredRow(-1, n.id, n.state, None)
-
-    def last_notification_id(self) -> int:
-        return int(self.recorder.max_notification_id() or 0)
+def ledger_source(ledger: Ledger) -> RecorderSource:
+    """The ledger as the runner's log source."""
+    return RecorderSource(ledger.app.recorder, ledger_id=str(ledger.app.ledger_id()))
 
 
 # --- shared options and helpers ----------------------------------------------------------
@@ -156,7 +101,7 @@ def projection_state(
         return log_state(ledger)
     path = read_model_path(ledger, read_model)
     try:
-        loaded = runner.load(LedgerSource(ledger), path, employees=employees)
+        loaded = runner.load(ledger_source(ledger), path, employees=employees)
     except runner.ReadModelDiverged as e:
         err_console.print(f"Warning: {e}; reading the log instead", markup=False)
         return log_state(ledger)
@@ -332,19 +277,11 @@ def elections_cmd(
     if fmt == "table" and is_terminal():
         from rich.console import Console
 
-        from offerledger.projections.elections import (
-            election_statuses,
-            filter_statuses,
-            summarize,
+        table, summary = outputs.elections_terminal(
+            state, offer_id, employee=employee, status=status
         )
-        from offerledger.projections.elections_render import render_summary, rich_table
-
-        chosen = filter_statuses(
-            election_statuses(state, offer_id), employee=employee, status=status
-        )
-        Console().print(rich_table(chosen))
-        emit(render_summary(summarize(chosen)))
-        return
+        Console().print(table)
+        text = summary
     emit(text)
 
 
@@ -438,16 +375,12 @@ def verification(ledger: Ledger) -> Verification:
 def timeline_rows(ledger: Ledger, *, from_log: bool, read_model: Path | None) -> list[TimelineRow]:
     if not from_log:
         path = read_model_path(ledger, read_model)
-        source = LedgerSource(ledger)
-        loaded = runner.load(source, path, employees=False)
-        tracker = loaded.tracker if loaded is not None else None
-        if tracker is not None:
-            rows = runner.timeline_rows(path)
-            rows.extend(
-                timeline_row((r.position, r.event))
-                for r in source.rows_after(tracker.notification_id, tracker.position)
-                if r.event is not None
-            )
+        try:
+            rows = runner.timeline(ledger_source(ledger), path)
+        except runner.ReadModelDiverged as e:
+            err_console.print(f"Warning: {e}; reading the log instead", markup=False)
+            rows = None
+        if rows is not None:
             return rows
         err_console.print(f"Note: no read model at {path}; reading the log", markup=False)
     return [timeline_row((e.position, e.event)) for e in ledger.log() if e.event is not None]
@@ -548,7 +481,7 @@ def rebuild_cmd(full: bool, read_model: Path | None, as_json: bool, ledger: Ledg
     path = read_model_path(ledger, read_model)
     tick, done = progress_bar("rebuild")
     try:
-        result = runner.build(LedgerSource(ledger), path, full=full, progress=tick)
+        result = runner.build(ledger_source(ledger), path, full=full, progress=tick)
     finally:
         done()
     report = {
@@ -589,7 +522,7 @@ def nightly_cmd(out: Path, read_model: Path | None, as_json: bool, ledger: Ledge
     Example: offerledger nightly --out reports/
     """
     path = read_model_path(ledger, read_model)
-    source = LedgerSource(ledger)
+    source = ledger_source(ledger)
     offer_ids = [o.originator_id for o in ledger.offers()]
     tick, done = progress_bar("nightly rebuild")
     try:

@@ -2,61 +2,65 @@
 
 A checkpoint is a C2SP tlog-checkpoint signed note (origin ``offerledger/<ledger uuid>``, tree
 size = event count, base64 RFC 9162 root of the envelopes in log order) signed by the root key,
-plus a JSON sidecar (``<FILE>.heads.json``) of every stream's head (version, envelope hash),
-signed by the same key, so that verify can name the stream whose tail was cut.
+plus a JSON sidecar (``<FILE>.heads.json``, :mod:`.heads`) of every stream's head, signed by
+the same key, so that verify can name the stream whose tail was cut.
+
+A checkpoint vouches for a prefix of the log: events appended after it are no problem. A
+checkpoint that does not verify against the trusted root key (:mod:`.trust`) is a
+``checkpoint-mismatch`` problem (exit 1); only a file that is no checkpoint at all is an error.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 from pathlib import Path
 from typing import Any
 
-from offerledger.errors import CheckpointError, InputError, SignatureInvalid
-from offerledger.integrity.checkpoint import make_checkpoint_note, parse_checkpoint_note
+from offerledger.errors import CheckpointError, InputError, SignatureInvalid, StorageError
+from offerledger.integrity.checkpoint import (
+    Checkpoint,
+    make_checkpoint_note,
+    parse_checkpoint_note,
+)
+from offerledger.integrity.heads import heads_path, read_heads, write_atomically, write_heads
+from offerledger.integrity.problems import Problem, VerifyReport
+from offerledger.integrity.trust import checkpoint_key, resolve_trust
 from offerledger.integrity.verify import (
     KEYS_STREAM,
-    Problem,
-    VerifyReport,
-    public_keys_of,
-    rows_of,
+    PARALLEL_THRESHOLD,
+    KeyScan,
+    raw_rows_of,
+    scan_keys,
     verify_rows,
 )
 from offerledger.ledger import Ledger
-from offerledger.signing.canonical import canonical_json
-from offerledger.signing.keys import SigningKey, key_id_for, verify_signature
+from offerledger.signing.keys import SigningKey, key_id_for
 
-UNTRUSTED = b"\xff" * 32
+__all__ = ["heads_path", "origin_of", "verify_ledger", "write_checkpoint"]
+
+_NO_KEY = bytes(32)  # stands in when the trusted root has no key here: nothing verifies
 
 
 def origin_of(ledger: Ledger) -> str:
     return f"offerledger/{ledger.app.ledger_id()}"
 
 
-def load_root_key(spec: str, ledger: Ledger) -> bytes:
-    """``--root-key FILE|FINGERPRINT``: a file with the hex public key, or the key id (hex)."""
-    path = Path(spec)
-    if path.exists():
-        text = path.read_text(encoding="utf-8", errors="replace").strip()
-        try:
-            raw = bytes.fromhex(text.split()[0]) if text else b""
-        except ValueError:
-            raw = b""
-        if len(raw) != 32:
-            raise InputError("is not a hex Ed25519 public key (64 hex digits)", file=path)
-        return raw
-    spec = spec.lower()
-    if len(spec) < 8 or any(c not in "0123456789abcdef" for c in spec):
-        raise InputError(
-            f"{spec!r} is neither a file nor a key fingerprint",
-            field="--root-key",
-            hint="pass the root public key file, or its key id (hex SHA-256 of the key)",
-        )
-    root = ledger.root_key_info()
-    if not root.key_id.startswith(spec):
-        return UNTRUSTED  # the fingerprint names another key: the ledger's root is not trusted
-    return root.public_key
+def _origin(ledger: Ledger) -> str | None:
+    """The ledger's origin, or None when its first event is too damaged to name it."""
+    try:
+        return origin_of(ledger)
+    except (StorageError, TypeError, ValueError):
+        return None
+
+
+def _scan(ledger: Ledger) -> KeyScan:
+    """Scan the keys stream (through the raw rows if the recorder cannot read it)."""
+    try:
+        states = [row.state for row in ledger.app.recorder.select_events(KEYS_STREAM)]
+    except Exception:  # a damaged keys stream: read the rows as stored
+        keys = (KEYS_STREAM, KEYS_STREAM.hex)
+        states = [r.state for r in raw_rows_of(ledger.app.raw_rows()) if r.stream in keys]
+    return scan_keys(states)
 
 
 def verify_ledger(
@@ -65,82 +69,91 @@ def verify_ledger(
     root_key: str | None = None,
     checkpoint: Path | None = None,
     workers: int | None = None,
+    parallel_threshold: int = PARALLEL_THRESHOLD,
 ) -> VerifyReport:
     """Verify every event; with a checkpoint, also what it vouches for."""
-    trusted: bytes | None = None
-    source = "the ledger's own root key registration (not independent: pass --root-key)"
-    note = None
-    if root_key is not None:
-        trusted = load_root_key(root_key, ledger)
-        source = f"--root-key {root_key}"
+    scan = _scan(ledger)
+    trust = resolve_trust(root_key=root_key, keystore=ledger.keystore.folder, scan=scan)
+    trusted, source = trust.ids, trust.source
+    note: Checkpoint | None = None
+    problems: list[Problem] = []
+    key = checkpoint_key(trust, scan)
     if checkpoint is not None:
-        text = _read(checkpoint)
-        key = trusted if trusted is not None else ledger.root_key_info().public_key
-        try:
-            note = parse_checkpoint_note(text=text, public_key=key, source=str(checkpoint))
-        except SignatureInvalid as e:
-            raise CheckpointError(
-                f"the checkpoint's signature does not verify with the root key ({e})",
-                path=checkpoint,
-            ) from e
-        if trusted is None:
-            trusted = key
-            source = f"the root key that signed checkpoint {checkpoint}"
+        note = _open_note(checkpoint, key, problems)
+        if note is not None:
+            assert key is not None
+            source = f"the root key that signed checkpoint {checkpoint}; {source}"
+            if trusted is None:  # the checkpoint, kept outside the database, vouches for it
+                trusted = frozenset({key_id_for(public_key=key)})
     report, root_at = verify_rows(
-        rows_of(ledger.app.notifications()),
-        trusted_root=trusted,
+        raw_rows_of(ledger.app.raw_rows()),
+        trusted_roots=trusted,
         workers=workers,
         checkpoint_size=note.size if note is not None else None,
-        public_keys=public_keys_of(ledger.app.recorder.select_events(KEYS_STREAM)),
+        public_keys=scan.public_keys,
+        revoked_keys=scan.revoked,
+        parallel_threshold=parallel_threshold,
     )
     report.root_key_source = source
-    if note is not None:
-        assert checkpoint is not None
-        _check_note(ledger, report, note, root_at, checkpoint, trusted)
+    report.problems.extend(problems)
+    if note is not None and checkpoint is not None and key is not None:
+        _check_note(_origin(ledger), report, note, root_at, checkpoint, key)
     return report
 
 
-def _read(path: Path) -> str:
+def _open_note(path: Path, key: bytes | None, problems: list[Problem]) -> Checkpoint | None:
+    """The checkpoint if the trusted root signed it; a malformed file raises CheckpointError."""
     try:
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise CheckpointError(f"cannot read the checkpoint: {e}", path=path) from e
+    try:
+        return parse_checkpoint_note(text=text, public_key=key or _NO_KEY, source=str(path))
+    except SignatureInvalid as e:
+        why = str(e) if key is not None else "the trusted root key is not registered here"
+        problems.append(
+            _general(
+                "checkpoint-mismatch",
+                f"the checkpoint is not signed by the trusted root key: {why}",
+            )
+        )
+        return None
+
+
+def _general(
+    reason: str, detail: str, stream: str | None = None, version: int | None = None
+) -> Problem:
+    return Problem(None, stream, version, reason, detail)
 
 
 def _check_note(
-    ledger: Ledger,
+    origin: str | None,
     report: VerifyReport,
-    note: Any,
+    note: Checkpoint,
     root_at: bytes | None,
     path: Path,
-    trusted: bytes | None,
+    key: bytes,
 ) -> None:
-    if note.origin != origin_of(ledger):
-        report.problems.append(
-            Problem(
-                None,
-                None,
-                None,
+    add = report.problems.append
+    if note.origin != origin:
+        add(
+            _general(
                 "checkpoint-mismatch",
-                f"checkpoint is for {note.origin}, not this ledger",
+                f"the checkpoint is for {note.origin}, not this "
+                f"ledger ({origin or 'its first event is damaged'})",
             )
         )
+        return
     if note.size > report.count:
-        report.problems.append(
-            Problem(
-                None,
-                None,
-                None,
+        add(
+            _general(
                 "stream-truncated",
-                f"checkpoint vouches for {note.size} events; the ledger holds {report.count}",
+                f"the checkpoint vouches for {note.size} events; the ledger holds {report.count}",
             )
         )
     elif root_at != note.root:
-        report.problems.append(
-            Problem(
-                None,
-                None,
-                None,
+        add(
+            _general(
                 "checkpoint-mismatch",
                 f"the first {note.size} events do not hash to the checkpoint's root",
             )
@@ -148,62 +161,58 @@ def _check_note(
     sidecar = heads_path(path)
     if not sidecar.exists():
         return
-    heads = _read_heads(sidecar, trusted or ledger.root_key_info().public_key)
+    heads = read_heads(sidecar, public_key=key, origin=origin, problems=report.problems)
     for stream, (version, digest) in sorted(heads.items()):
         have = report.heads.get(stream)
         if have is None or have[0] < version:
-            report.problems.append(
-                Problem(
-                    None,
-                    stream,
-                    version,
+            add(
+                _general(
                     "stream-truncated",
                     f"the checkpoint saw version {version}; the ledger "
                     f"has {have[0] if have else 'no events'}",
+                    stream,
+                    version,
                 )
             )
         elif have[0] == version and have[1] != digest:
-            report.problems.append(
-                Problem(
-                    None,
-                    stream,
-                    version,
+            add(
+                _general(
                     "checkpoint-mismatch",
                     "the stream's head differs from the checkpoint's",
+                    stream,
+                    version,
                 )
             )
 
 
-def heads_path(path: Path) -> Path:
-    return path.with_name(path.name + ".heads.json")
-
-
-def _read_heads(path: Path, public_key: bytes) -> dict[str, tuple[int, str]]:
-    try:
-        doc = json.loads(_read(path))
-        body = canonical_json(doc["heads_statement"])
-        signature = base64.b64decode(doc["signature"], validate=True)
-        statement = doc["heads_statement"]
-        heads = {s: (int(v["version"]), str(v["hash"])) for s, v in statement["heads"].items()}
-    except (ValueError, KeyError, TypeError, AttributeError) as e:
-        raise CheckpointError(f"malformed heads sidecar: {e}", path=path) from e
-    try:
-        verify_signature(public_key=public_key, message=body, signature=signature)
-    except SignatureInvalid as e:
-        raise CheckpointError("the heads sidecar's signature does not verify", path=path) from e
-    return heads
-
-
 def write_checkpoint(ledger: Ledger, *, out: Path, root: SigningKey) -> dict[str, Any]:
-    """Verify, then write the signed note to ``out`` and the signed heads sidecar beside it."""
-    if root.key_id != ledger.root_key_info().key_id:
+    """Verify, then write the signed note to ``out`` and the signed heads sidecar beside it.
+
+    An existing checkpoint at ``out`` is replaced only if the ledger still extends it (the
+    first *size* events hash to its root and no stream went back); both files are written
+    to a temporary file in the same folder and renamed into place.
+    """
+    if root.key_id != _scan(ledger).root_key_id:
         raise InputError("the key given is not this ledger's root key", field="--key")
-    report = verify_ledger(ledger)
-    if not report.ok:
+    try:
+        exists, is_dir, has_folder = out.exists(), out.is_dir(), out.parent.is_dir()
+    except (OSError, ValueError) as e:
+        raise InputError(f"cannot use this path: {e}", file=out, field="--out") from e
+    if is_dir:
+        raise InputError("is a directory; give the checkpoint's file name", file=out, field="--out")
+    if not has_folder:
+        raise InputError(f"folder {out.parent} does not exist", file=out, field="--out")
+    try:
+        report = verify_ledger(ledger, root_key=root.key_id, checkpoint=out if exists else None)
+    except CheckpointError as e:
         raise CheckpointError(
-            f"verify found {len(report.problems)} problem(s); no checkpoint written",
-            hint="run 'offerledger verify' and resolve them first",
-        )
+            f"the file there is not a checkpoint of this ledger ({e.message}); refusing to "
+            "overwrite it",
+            path=out,
+            hint="choose another --out, or move that file away first",
+        ) from e
+    if not report.ok:
+        raise _refusal(report, out, exists)
     origin = origin_of(ledger)
     note = make_checkpoint_note(
         origin=origin, size=report.count, root=report.root, key_name=origin, key=root
@@ -215,15 +224,23 @@ def write_checkpoint(ledger: Ledger, *, out: Path, root: SigningKey) -> dict[str
         "root_key_id": key_id_for(public_key=root.public_key),
         "heads": {s: {"version": v, "hash": h} for s, (v, h) in sorted(report.heads.items())},
     }
-    signature = root.sign(message=canonical_json(statement))
-    out.write_text(note, encoding="utf-8")
-    heads_path(out).write_text(
-        json.dumps(
-            {"heads_statement": statement, "signature": base64.b64encode(signature).decode()},
-            indent=2,
-            sort_keys=True,
-        )
-        + "\n",
-        encoding="utf-8",
-    )
+    write_heads(heads_path(out), statement=statement, root=root)
+    write_atomically(out, note)
     return statement
+
+
+def _refusal(report: VerifyReport, out: Path, exists: bool) -> CheckpointError:
+    against = [p for p in report.problems if p.position is None]
+    if exists and against:
+        first = against[0]
+        return CheckpointError(
+            f"the ledger no longer matches the checkpoint already there ({first.reason}: "
+            f"{first.detail}); refusing to overwrite it",
+            path=out,
+            hint=f"keep it as evidence: run 'offerledger verify --checkpoint {out}', and write "
+            "a new checkpoint elsewhere",
+        )
+    return CheckpointError(
+        f"verify found {len(report.problems)} problem(s); no checkpoint written",
+        hint="run 'offerledger verify' and resolve them first",
+    )

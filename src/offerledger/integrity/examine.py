@@ -1,0 +1,333 @@
+"""Stage 1 of verify, run in worker processes: examine each stored row on its own.
+
+A worker reads the row's columns as the driver returned them (anything may be garbage after
+tampering: a NULL, text in a BLOB column, a string that is no stream id), decodes the envelope,
+checks the body is canonical and names the row's stream, version and topic, rebuilds the signed
+bytes and verifies the Ed25519 signature with the public key its key id names (a batch signature
+once per chunk). What it learns goes back as a small :class:`Examined` of plain values; the
+main process judges keys, chains and versions in log order (:mod:`.judge`).
+
+Nothing here raises on stored bytes: every failure becomes a (reason, detail) pair, at most one
+per reason for a row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from offerledger.errors import OfferLedgerError
+from offerledger.events import KEYS_STREAM_NAME, stream_id
+from offerledger.integrity.merkle import leaf_hash
+from offerledger.signing.canonical import canonical_json
+from offerledger.signing.envelope import parse_envelope, signed_message
+from offerledger.signing.keys import verify_signature
+
+__all__ = ["KEYS_STREAM", "Examined", "KeyFact", "StoredRow", "examine_chunk", "init_worker"]
+
+KEYS_STREAM = stream_id(KEYS_STREAM_NAME)
+_KEYS = str(KEYS_STREAM)
+UNREAD = "<unread>"  # the body names another version: its prev is not this row's link
+_NOT_A_HASH = "<not a hash>"
+
+
+class StoredRow(NamedTuple):
+    """One row as the database holds it: 0-based log position and the raw column values."""
+
+    position: int
+    stream: Any  # a UUID (PostgreSQL) or 32 hex digits (SQLite), unless tampered with
+    version: Any
+    topic: Any
+    state: Any
+
+
+class KeyFact(NamedTuple):
+    """The fields of a key registration or revocation that verify needs, parsed."""
+
+    action: str  # "KeyRegistered" | "KeyRevoked"
+    named_key_id: str | None  # registered_key_id or revoked_key_id
+    public_key: bytes | None
+    holder: str | None
+    role: str | None
+    valid_from: datetime | None
+    valid_until: datetime | None
+    compromised_since: datetime | None
+    from_position: int | None
+    malformed: str | None  # the fields that are present but do not parse, or are missing
+
+
+class Examined(NamedTuple):
+    """What a worker learned of one row (cheap to send back to the main process)."""
+
+    position: int
+    stream: str | None  # None: the originator_id column is no stream id
+    version: int | None  # None: the originator_version column is no integer
+    envelope_hash: str
+    leaf: bytes
+    key_id: str | None  # None: the envelope does not decode
+    action: str
+    actor: str | None
+    recorded: datetime | None
+    prev: str | None
+    key_fact: KeyFact | None
+    problems: tuple[tuple[str, str], ...]
+    signature: str  # "ok" | "bad" | "no-key" | "none"
+
+
+_PUBLIC_KEYS: dict[str, bytes] = {}
+
+
+def init_worker(public_keys: dict[str, bytes]) -> None:
+    """Give this process the public keys, by key id, that signatures may be checked with."""
+    _PUBLIC_KEYS.clear()
+    _PUBLIC_KEYS.update(public_keys)
+
+
+def examine_chunk(rows: list[StoredRow]) -> tuple[list[Examined], int]:
+    """Examine rows with the keys set by :func:`init_worker`; (results, signatures verified)."""
+    verified: dict[tuple[str, bytes, bytes], bool] = {}
+    return [examine_row(row, verified) for row in rows], len(verified)
+
+
+class _Found:
+    """The problems of one row: one entry per reason, details joined."""
+
+    def __init__(self) -> None:
+        self.by_reason: dict[str, str] = {}
+
+    def add(self, reason: str, detail: str) -> None:
+        known = self.by_reason.get(reason)
+        self.by_reason[reason] = detail if known is None else f"{known}; {detail}"
+
+    def items(self) -> tuple[tuple[str, str], ...]:
+        return tuple(self.by_reason.items())
+
+
+def examine_row(row: StoredRow, verified: dict[tuple[str, bytes, bytes], bool]) -> Examined:
+    """Examine one row; ``verified`` caches signature checks (a batch is verified once)."""
+    state, state_problem = _state_bytes(row.state)
+    digest = hashlib.sha256(state).hexdigest()
+    leaf = leaf_hash(state)
+    found = _Found()
+    stream, version = _columns(row, found)
+
+    examined = None
+    if state_problem is not None:
+        found.add("undecodable", state_problem)
+    else:
+        try:
+            examined = _examine_envelope(row, state, stream, version, digest, leaf, found, verified)
+        except Exception as e:  # garbage must never stop verify (deep nesting, ...)
+            found.add("undecodable", f"the stored event cannot be examined ({type(e).__name__})")
+    if examined is not None:
+        return examined
+    return Examined(
+        row.position, stream, version, digest, leaf, None, "", None, None, UNREAD, None,
+        found.items(), "none",
+    )  # fmt: skip
+
+
+def _examine_envelope(
+    row: StoredRow,
+    state: bytes,
+    stream: str | None,
+    version: int | None,
+    digest: str,
+    leaf: bytes,
+    found: _Found,
+    verified: dict[tuple[str, bytes, bytes], bool],
+) -> Examined | None:
+    """The row's envelope examined; None (and ``undecodable`` found) when it does not decode."""
+    try:
+        envelope = parse_envelope(state)
+        header, payload, decoded = envelope.decoded()
+    except OfferLedgerError as e:
+        found.add("undecodable", str(e))
+        return None
+    try:
+        canonical = canonical_json(decoded) == envelope.body
+    except (OfferLedgerError, RecursionError):
+        canonical = False
+    if not canonical:
+        found.add("non-canonical", "the body does not re-canonicalize to itself")
+    h_stream, h_version, topic = header.get("stream"), header.get("version"), header.get("topic")
+    same_version = _is_int(h_version) and h_version == version
+    if stream is None or h_stream != stream or not same_version or topic != row.topic:
+        found.add(
+            "body-row-mismatch",
+            f"body names stream {_show(h_stream)} version {_show(h_version)} topic "
+            f"{_show(topic)}; the row is {_show(stream)} v{_show(version)} {_show(row.topic)}",
+        )
+    key_id = envelope.key_id
+    if header.get("key_id") != key_id:
+        found.add("bad-signature", "the envelope's key id differs from the body's")
+    action = topic.split(".")[1] if isinstance(topic, str) and topic.count(".") >= 2 else ""
+    key_fact = None
+    if action in ("KeyRegistered", "KeyRevoked") and stream == _KEYS:
+        key_fact = key_fact_of(action, payload)
+    prev: str | None = UNREAD
+    if same_version:
+        raw_prev = header.get("prev")
+        prev = raw_prev if raw_prev is None or isinstance(raw_prev, str) else _NOT_A_HASH
+    actor = header.get("actor")
+    signature = _check_signature(envelope, found, verified)
+    return Examined(
+        row.position,
+        stream,
+        version,
+        digest,
+        leaf,
+        key_id,
+        action,
+        actor if isinstance(actor, str) else None,
+        _time(header.get("recorded")),
+        prev,
+        key_fact,
+        found.items(),
+        signature,
+    )
+
+
+def _check_signature(
+    envelope: Any, found: _Found, verified: dict[tuple[str, bytes, bytes], bool]
+) -> str:
+    public_key = _PUBLIC_KEYS.get(envelope.key_id)
+    if public_key is None:
+        return "no-key"  # the judge reports unknown-key
+    try:
+        message = signed_message(body=envelope.body, batch=envelope.batch)
+    except OfferLedgerError as e:
+        found.add("bad-signature", str(e))
+        return "bad"
+    task = (envelope.key_id, message, envelope.signature)
+    ok = verified.get(task)
+    if ok is None:
+        try:
+            verify_signature(public_key=public_key, message=message, signature=envelope.signature)
+            ok = True
+        except OfferLedgerError:
+            ok = False
+        verified[task] = ok
+    if not ok:
+        found.add("bad-signature", "the signature does not verify over the stored body")
+    return "ok" if ok else "bad"
+
+
+def key_fact_of(action: str, payload: dict[str, Any]) -> KeyFact:
+    """Parse a key event's payload; fields that do not parse are named in ``malformed``."""
+    bad: list[str] = []
+
+    def text(name: str) -> str | None:
+        value = payload.get(name)
+        if not isinstance(value, str):
+            bad.append(name)
+            return None
+        return value
+
+    def when(name: str, *, required: bool) -> datetime | None:
+        value = payload.get(name)
+        parsed = _time(value)
+        if parsed is None and (required or value is not None):
+            bad.append(name)
+        return parsed
+
+    if action == "KeyRegistered":
+        named = text("registered_key_id")
+        public_key = _hex32(payload.get("public_key"))
+        if public_key is None:
+            bad.append("public_key")
+        holder, role = text("holder"), text("role")
+        valid_from = when("valid_from", required=True)
+        valid_until = when("valid_until", required=False)
+        return KeyFact(
+            action,
+            named,
+            public_key,
+            holder,
+            role,
+            valid_from,
+            valid_until,
+            None,
+            None,
+            ", ".join(bad) or None,
+        )
+    named = text("revoked_key_id")
+    compromised = when("compromised_since", required=False)
+    position = payload.get("from_position")
+    if position is not None and not (_is_int(position) and position >= 0):
+        bad.append("from_position")
+        position = None
+    return KeyFact(
+        action, named, None, None, None, None, None, compromised, position, ", ".join(bad) or None
+    )
+
+
+def _columns(row: StoredRow, found: _Found) -> tuple[str | None, int | None]:
+    stream: str | None = None
+    if isinstance(row.stream, uuid.UUID):
+        stream = str(row.stream)
+    elif isinstance(row.stream, str):
+        try:
+            parsed = uuid.UUID(row.stream)
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.hex == row.stream:  # exactly as the recorder writes it
+            stream = str(parsed)
+    if stream is None:
+        found.add("undecodable", f"the originator_id column holds {_show(row.stream)}")
+    version = row.version if _is_int(row.version) else None
+    if version is None:
+        found.add("undecodable", f"the originator_version column holds {_show(row.version)}")
+    return stream, version
+
+
+def _state_bytes(value: Any) -> tuple[bytes, str | None]:
+    """The stored bytes (what the Merkle leaf and ``prev`` hash), and why they are not a BLOB."""
+    if isinstance(value, bytes):
+        return value, None
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value), None
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass"), "the state column holds text, not bytes"
+    if value is None:
+        return b"", "the state column is NULL"
+    return repr(value).encode(), f"the state column holds {type(value).__name__}, not bytes"
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def _hex32(value: Any) -> bytes | None:
+    if not isinstance(value, str) or len(value) != 64:
+        return None
+    try:
+        raw = bytes.fromhex(value)
+    except ValueError:
+        return None
+    return raw if len(raw) == 32 else None
+
+
+def _show(value: Any) -> str:
+    """A short, safe rendering of a value read from a tampered row (never a deep repr)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, str):
+        return repr(value if len(value) <= 60 else value[:57] + "...")
+    if _is_int(value):
+        return str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return f"{len(value)} bytes"
+    return f"a {type(value).__name__}"

@@ -1,0 +1,124 @@
+"""The checkpoint's heads sidecar (``<FILE>.heads.json``) and atomic checkpoint files.
+
+The sidecar holds a statement (origin, size, root, root key id and every stream's head: version
+and envelope hash), canonical JSON signed by the root key::
+
+    {"heads_statement": {...}, "signature": "<base64 Ed25519 signature>"}
+
+Reading it never raises anything but :class:`CheckpointError` (a malformed file); a sidecar
+that is well formed but not signed by the trusted root, or names another ledger, is a
+``checkpoint-mismatch`` problem.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from offerledger.errors import CheckpointError, InputError, OfferLedgerError, SignatureInvalid
+from offerledger.integrity.problems import Problem
+from offerledger.signing.canonical import canonical_json
+from offerledger.signing.keys import SigningKey, verify_signature
+
+__all__ = ["heads_path", "read_heads", "write_atomically", "write_heads"]
+
+
+def heads_path(path: Path) -> Path:
+    return path.with_name(path.name + ".heads.json")
+
+
+def read_heads(
+    path: Path, *, public_key: bytes, origin: str | None, problems: list[Problem]
+) -> dict[str, tuple[int, str]]:
+    """Every stream's (version, hash) the sidecar vouches for; {} when it vouches for nothing."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"cannot read the heads sidecar: {e}", path=path) from e
+    try:
+        doc = json.loads(text)
+        statement = doc["heads_statement"]
+        body = canonical_json(statement)
+        signature = base64.b64decode(doc["signature"], validate=True)
+        heads = {s: _head(s, v) for s, v in statement["heads"].items()}
+        stated_origin = statement["origin"]
+    except (
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        RecursionError,
+        binascii.Error,
+        OfferLedgerError,
+    ) as e:
+        raise CheckpointError(f"malformed heads sidecar: {e}", path=path) from e
+    try:
+        verify_signature(public_key=public_key, message=body, signature=signature)
+    except SignatureInvalid:
+        problems.append(
+            Problem(
+                None,
+                None,
+                None,
+                "checkpoint-mismatch",
+                f"the heads sidecar {path} is not signed by the trusted root key",
+            )
+        )
+        return {}
+    if stated_origin != origin:
+        problems.append(
+            Problem(
+                None,
+                None,
+                None,
+                "checkpoint-mismatch",
+                f"the heads sidecar {path} is for {stated_origin}, not this ledger",
+            )
+        )
+        return {}
+    return heads
+
+
+def _head(stream: Any, value: Any) -> tuple[int, str]:
+    version, digest = value["version"], value["hash"]
+    if type(version) is not int or not isinstance(digest, str) or not isinstance(stream, str):
+        raise ValueError(f"stream {str(stream)[:40]!r}: a head is an integer version and a hash")
+    return version, digest
+
+
+def write_heads(path: Path, *, statement: dict[str, Any], root: SigningKey) -> None:
+    """Sign ``statement`` with the root key and write the sidecar atomically."""
+    signature = root.sign(message=canonical_json(statement))
+    text = json.dumps(
+        {"heads_statement": statement, "signature": base64.b64encode(signature).decode()},
+        indent=2,
+        sort_keys=True,
+    )
+    write_atomically(path, text + "\n")
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write a temporary file in the same folder, then rename it over ``path``."""
+    try:
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise InputError(
+            f"cannot write the checkpoint: {e.strerror}", file=path, field="--out"
+        ) from e
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o644)  # a checkpoint is public: it is handed to verifiers
+        os.replace(temporary, path)
+    except OSError as e:
+        Path(temporary).unlink(missing_ok=True)
+        raise InputError(
+            f"cannot write the checkpoint: {e.strerror}", file=path, field="--out"
+        ) from e

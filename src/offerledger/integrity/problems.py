@@ -1,0 +1,71 @@
+"""What verify reports: the fixed set of reasons, one problem per (event, reason), the report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["REASONS", "Problem", "VerifyReport"]
+
+REASONS = (
+    "bad-signature",
+    "unknown-key",
+    "wrong-role",
+    "revoked-key",
+    "recorded-outside-key-validity",
+    "body-row-mismatch",
+    "non-canonical",
+    "chain-break",
+    "version-gap",
+    "undecodable",
+    "checkpoint-mismatch",
+    "stream-truncated",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong: where (log position, stream, version; None when not one event) and why."""
+
+    position: int | None
+    stream: str | None
+    version: int | None
+    reason: str
+    detail: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "position": self.position,
+            "stream": self.stream,
+            "version": self.version,
+            "reason": self.reason,
+            "detail": self.detail,
+        }
+
+
+@dataclass
+class VerifyReport:
+    """The outcome of one verify: the tree it saw, the root key it trusted and every problem."""
+
+    count: int = 0
+    root: bytes = b""
+    root_key_id: str | None = None
+    root_key_source: str = ""
+    heads: dict[str, tuple[int, str]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    signatures_checked: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "events": self.count,
+            "root": self.root.hex(),
+            "root_key_id": self.root_key_id,
+            "root_key_source": self.root_key_source,
+            "signatures_checked": self.signatures_checked,
+            "problems": [p.as_dict() for p in self.problems],
+        }
