@@ -1,4 +1,5 @@
-"""Read commands: text, diff, elections, final-amendment, letters, timeline, rebuild, nightly.
+"""Read commands: text, diff, elections, final-amendment, letters (timeline, rebuild and
+nightly are in cli/batch.py).
 
 Each parses its options, gets projection state (the read model, brought up to date in memory,
 or the log itself with ``--from-log``) and prints what :mod:`offerledger.projections.outputs`
@@ -8,7 +9,6 @@ renders. Both paths give byte-identical output; notes about which was used go to
 from __future__ import annotations
 
 import functools
-import uuid
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -18,22 +18,18 @@ import click
 
 from offerledger.cli.common import (
     cli,
-    emit_json,
     err_console,
     is_terminal,
-    json_option,
     offer_option,
     with_ledger,
 )
-from offerledger.errors import InputError, OfferLedgerError, UnknownEntity
+from offerledger.errors import InputError, OfferLedgerError
 from offerledger.events import EASTERN, end_of_day_eastern
 from offerledger.ledger import Ledger
 from offerledger.projections import EMPTY, LedgerState, Moment, fold_all, outputs, runner
-from offerledger.projections.catalog import QueryError, offers
-from offerledger.projections.nightly import Verification, run_nightly
+from offerledger.projections.catalog import QueryError
 from offerledger.projections.readmodel import default_path
 from offerledger.projections.source import RecorderSource
-from offerledger.projections.timeline import TimelineRow, timeline_row
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -352,202 +348,3 @@ def letters_cmd(
         (out / name).write_text(text, encoding="utf-8")
         click.echo(str(out / name))
     err_console.print(f"{len(letters)} letters written to {out}", markup=False)
-
-
-# --- timeline ------------------------------------------------------------------------------
-
-
-def verification(ledger: Ledger) -> Verification:
-    """Verify every event (in parallel) and hand the results to the read side."""
-    from offerledger.integrity.service import verify_ledger
-
-    report = verify_ledger(ledger)
-    problems: dict[int, list[str]] = {}
-    general = []
-    for p in report.problems:
-        if p.position is None:
-            general.append(f"{p.reason}: {p.detail}")
-        else:
-            problems.setdefault(p.position, []).append(p.reason)
-    return Verification(problems, general, report.count, report.root.hex())
-
-
-def timeline_rows(ledger: Ledger, *, from_log: bool, read_model: Path | None) -> list[TimelineRow]:
-    if not from_log:
-        path = read_model_path(ledger, read_model)
-        try:
-            rows = runner.timeline(ledger_source(ledger), path)
-        except runner.ReadModelDiverged as e:
-            err_console.print(f"Warning: {e}; reading the log instead", markup=False)
-            rows = None
-        if rows is not None:
-            return rows
-        err_console.print(f"Note: no read model at {path}; reading the log", markup=False)
-    return [timeline_row((e.position, e.event)) for e in ledger.log() if e.event is not None]
-
-
-@cli.command("timeline")
-@offer_option
-@click.option("--employee", default=None, metavar="ID", help="Only this employee's actions.")
-@click.option("--filing", default=None, metavar="ID", help="Only this filing's (stream id).")
-@click.option("--no-verify", is_flag=True, help="Skip verification (status: not verified).")
-@json_option
-@read_options
-@with_ledger
-@translate_errors
-def timeline_cmd(
-    offer: str | None,
-    employee: str | None,
-    filing: str | None,
-    no_verify: bool,
-    as_json: bool,
-    from_log: bool,
-    read_model: Path | None,
-    ledger: Ledger,
-) -> None:
-    """Every action in effective order: recorded time, actor, key, verification status.
-
-    Example: offerledger timeline --employee E0042
-    """
-    filing_id = None
-    if filing is not None:
-        try:
-            filing_id = uuid.UUID(filing)
-        except ValueError:
-            raise InputError(f"{filing!r} is not a filing stream id", field="--filing") from None
-    rows = timeline_rows(ledger, from_log=from_log, read_model=read_model)
-    notices: list[int] = []
-    if employee is not None:
-        if not any(r.employee_id == employee for r in rows):
-            raise UnknownEntity(f"no employee {employee!r} in this ledger")
-        state = projection_state(ledger, from_log=from_log, read_model=read_model, employees=False)
-        ids = [ledger.resolve_offer(offer)] if offer else [s.stream for s in offers(state)]
-        notices = outputs.notice_positions(state, ids, employee)
-    if filing_id is not None and not any(r.filing_id == filing_id for r in rows):
-        raise UnknownEntity(f"no filing {filing} in this ledger")
-    checked = None if no_verify else verification(ledger)
-    emit(
-        outputs.timeline_output(
-            rows,
-            None if checked is None else checked.problems,
-            as_json=as_json,
-            employee=employee,
-            filing=filing_id,
-            employee_notices=notices,
-            general=() if checked is None else checked.general,
-        )
-    )
-
-
-# --- rebuild, nightly ------------------------------------------------------------------------
-
-
-def progress_bar(label: str) -> tuple[Callable[[int], None], Callable[[], None]]:
-    """A rich progress bar on a terminal, plain lines every 100k events otherwise."""
-    if is_terminal():
-        from rich.progress import Progress
-
-        bar = Progress(console=err_console, transient=True)
-        task = bar.add_task(label, total=None)
-        bar.start()
-        return (lambda n: bar.update(task, completed=n)), bar.stop
-    state = {"next": 100_000}
-
-    def plain(n: int) -> None:
-        if n >= state["next"]:
-            err_console.print(f"{label}: {n} events", markup=False)
-            state["next"] = n + 100_000
-
-    return plain, lambda: None
-
-
-@cli.command("rebuild")
-@click.option("--full", is_flag=True, help="Rebuild from the first event, not incrementally.")
-@click.option(
-    "--read-model",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    envvar="OFFERLEDGER_READ_MODEL",
-    help="Read-model file.",
-)
-@json_option
-@with_ledger
-@translate_errors
-def rebuild_cmd(full: bool, read_model: Path | None, as_json: bool, ledger: Ledger) -> None:
-    """Materialize every projection into the read model (only new events, unless --full).
-
-    Example: offerledger rebuild && offerledger rebuild --full
-    """
-    path = read_model_path(ledger, read_model)
-    tick, done = progress_bar("rebuild")
-    try:
-        result = runner.build(ledger_source(ledger), path, full=full, progress=tick)
-    finally:
-        done()
-    report = {
-        "mode": result.mode,
-        "applied": result.applied,
-        "read_model": str(path),
-        "position": result.tracker.position,
-        "events": result.tracker.events,
-        "leaf_hash": result.tracker.leaf_hash,
-        "tree_root": result.tracker.root,
-        "notes": result.notes,
-    }
-    if as_json:
-        emit_json(report)
-        return
-    click.echo(
-        f"read model {path}: {result.mode}, {result.applied} events applied; "
-        f"{result.tracker.events} events, head {result.tracker.leaf_hash[:16]}"
-    )
-
-
-@cli.command("nightly")
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option(
-    "--read-model",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    envvar="OFFERLEDGER_READ_MODEL",
-    help="Read-model file.",
-)
-@json_option
-@with_ledger
-@translate_errors
-def nightly_cmd(out: Path, read_model: Path | None, as_json: bool, ledger: Ledger) -> None:
-    """Verify, rebuild incrementally, write the outputs and a manifest into a folder.
-
-    Exit 1 when verification found problems (the outputs and manifest are still written).
-    Example: offerledger nightly --out reports/
-    """
-    path = read_model_path(ledger, read_model)
-    source = ledger_source(ledger)
-    offer_ids = [o.originator_id for o in ledger.offers()]
-    tick, done = progress_bar("nightly rebuild")
-    try:
-        manifest = run_nightly(
-            source,
-            path,
-            out,
-            offers=offer_ids,
-            verify=lambda: verification(ledger),
-            progress=tick,
-            step=lambda s: err_console.print(f"nightly: {s}", markup=False),
-        )
-    finally:
-        done()
-    if as_json:
-        emit_json(manifest)
-    else:
-        click.echo(
-            f"{len(manifest['outputs'])} outputs and manifest.json written to {out}; "
-            f"{manifest['ledger']['events']} events, root {manifest['ledger']['tree_root']}"
-        )
-    if not manifest["verification"]["ok"]:
-        problems = len(manifest["verification"]["problems"])
-        err_console.print(
-            f"Error: verification found problems at {problems} positions; see manifest.json",
-            markup=False,
-        )
-        raise SystemExit(1)
