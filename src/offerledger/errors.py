@@ -14,7 +14,7 @@ and exits with the error's ``exit_code``::
     ├── ConcurrentWrite                   someone else wrote the same stream version first
     ├── SignatureInvalid                  exit 1
     ├── ProofInvalid                      exit 1: Merkle inclusion/consistency proof fails
-    ├── CheckpointError                   malformed checkpoint file
+    ├── CheckpointError                   malformed checkpoint file, or an overwrite refused
     ├── KeyFileError                      exit 3: key file unreadable, wrong passphrase
     │   └── KeyNotFound                   exit 3
     └── StorageError                      exit 3: database unreachable or misconfigured
