@@ -41,18 +41,21 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE streams (stream TEXT PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL);
 CREATE TABLE employees (
     stream TEXT PRIMARY KEY, offer_id TEXT, employee_id TEXT NOT NULL, records BLOB NOT NULL);
-CREATE INDEX employees_by_offer ON employees (offer_id, employee_id);
 CREATE TABLE timeline (
     position INTEGER PRIMARY KEY, effective_us INTEGER NOT NULL, effective_at TEXT NOT NULL,
     effective_note TEXT, version INTEGER NOT NULL, action TEXT NOT NULL, recorded TEXT NOT NULL,
     actor TEXT NOT NULL, key_id TEXT NOT NULL, stream TEXT NOT NULL, summary TEXT NOT NULL,
     employee_id TEXT, filing_id TEXT, supersedes INTEGER);
-CREATE INDEX timeline_in_effective_order ON timeline (effective_us, position);
 CREATE TABLE paragraphs (
     offer_id TEXT NOT NULL, document_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
     section TEXT, block_id TEXT NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL,
     introduced_position INTEGER NOT NULL, last_changed_position INTEGER,
     PRIMARY KEY (offer_id, document_id, ordinal));
+"""
+# Made after a full build's rows are in (one sort, rather than a B-tree insert per row).
+INDEXES = """
+CREATE INDEX employees_by_offer ON employees (offer_id, employee_id);
+CREATE INDEX timeline_in_effective_order ON timeline (effective_us, position);
 """
 
 
@@ -117,14 +120,24 @@ class ReadModel:
         return cls(path, conn)
 
     @classmethod
-    def create(cls, path: Path) -> ReadModel:
-        """A new, empty read model at ``path`` (which must not exist)."""
+    def create(cls, path: Path, *, bulk: bool = False) -> ReadModel:
+        """A new, empty read model at ``path`` (which must not exist).
+
+        ``bulk``: the file is being built whole before :func:`switch_in` makes it the read
+        model (which fsyncs it first), so it needs no rollback journal and no fsync per
+        commit, and its indexes wait for :meth:`create_indexes`.
+        """
         conn = sqlite3.connect(path, isolation_level=None)
-        conn.execute("PRAGMA journal_mode = DELETE")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.executescript(SCHEMA)
+        conn.execute("PRAGMA journal_mode = OFF" if bulk else "PRAGMA journal_mode = DELETE")
+        conn.execute("PRAGMA synchronous = OFF" if bulk else "PRAGMA synchronous = NORMAL")
+        conn.executescript(SCHEMA if bulk else SCHEMA + INDEXES)
         conn.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
         return cls(path, conn)
+
+    def create_indexes(self) -> None:
+        """The indexes a ``bulk`` :meth:`create` left out (after the rows are in)."""
+        for statement in INDEXES.strip().splitlines():
+            self.conn.execute(statement)
 
     def close(self) -> None:
         self.conn.close()

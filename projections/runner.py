@@ -15,10 +15,12 @@ import uuid
 from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from pathlib import Path
 from typing import Protocol, TypeVar
 
 from offerledger.events import LedgerEvent
+from offerledger.projections import parallel
 from offerledger.projections.core import Entry
 from offerledger.projections.employee import EmployeeState, delta_for
 from offerledger.projections.readmodel import ReadModel, switch_in
@@ -59,6 +61,10 @@ class StoredRow:
     notification_id: int
     state: bytes
     event: LedgerEvent | None
+
+
+RawRow = tuple[int, int, uuid.UUID, str, bytes]
+"""An undecoded stored row: position, notification id, stream id, topic, envelope."""
 
 
 class LogSource(Protocol):
@@ -190,6 +196,36 @@ class _Walk:
                 self.flush(deltas=self.applied % DELTAS == 0)
         self.flush(deltas=True)
 
+    def split(
+        self, rows: Iterator[RawRow], decode: Callable[[str, bytes], LedgerEvent | None], helper: parallel.Helper
+    ) -> Iterator[Entry]:
+        """Like :meth:`entries` over undecoded rows, handing the helper's streams' rows to it
+        (they are hashed here, folded there)."""
+        theirs: list[tuple[int, uuid.UUID, str, bytes]] = []
+        mine: list[tuple[int, uuid.UUID, str, bytes]] = []
+        for position, notification_id, stream, topic, state in rows:
+            self.frontier.append(leaf_hash(state))
+            self.applied += 1
+            if parallel.helper_streams(stream):
+                theirs.append((position, stream, topic, state))
+            else:
+                mine.append((position, stream, topic, state))
+            if self.applied % BATCH == 0:
+                self.last = StoredRow(position, notification_id, state, None)
+                helper.rows(theirs)
+                theirs = []
+                yield from parallel.decoded(mine, decode, self.pending)
+                mine = []
+                at_deltas = self.applied % DELTAS == 0
+                if at_deltas:
+                    helper.flush()
+                self.flush(deltas=at_deltas)
+        if self.applied:
+            self.last = StoredRow(position, notification_id, state, None)
+        helper.rows(theirs)
+        yield from parallel.decoded(mine, decode, self.pending)
+        self.flush(deltas=True)
+
     def flush(self, *, deltas: bool) -> None:
         self.model.put_timeline(self.pending)
         self.pending.clear()
@@ -251,22 +287,70 @@ def _offers(streams: dict[uuid.UUID, StreamState], keys: set[uuid.UUID] | None) 
     return [k for k, s in streams.items() if s.kind == "offer" and (keys is None or k in keys)]
 
 
+def _split(source: LogSource) -> Iterator[RawRow] | None:
+    """The undecoded rows, when the source gives them and two processes may fold."""
+    raw = getattr(source, "raw_rows_after", None)
+    if raw is None or not hasattr(source, "decode") or parallel.workers() < 2:
+        return None
+    return raw(0, -1)  # type: ignore[no-any-return]
+
+
 @paused_gc()
 def build_full(source: LogSource, path: Path, *, progress: Progress | None = None) -> Result:
-    """A new read model from the whole log, switched in atomically."""
+    """A new read model from the whole log, switched in atomically.
+
+    A log of at least :data:`~offerledger.projections.parallel.MIN_ROWS` rows is folded by two
+    processes when the source gives undecoded rows (:mod:`~offerledger.projections.parallel`);
+    the read model is the same."""
+    raw = _split(source)
+    if raw is None:
+        return _build_full(source, path, progress, source.rows_after(0, -1), None)
+    head = list(islice(raw, parallel.MIN_ROWS))
+    if len(head) == parallel.MIN_ROWS:
+        try:
+            return _build_full(source, path, progress, None, chain(head, raw))
+        except parallel.Misrouted:
+            return _build_full(source, path, progress, source.rows_after(0, -1), None)
+    decode = source.decode  # type: ignore[attr-defined]
+    rows = (StoredRow(p, n, state, decode(topic, state)) for p, n, _, topic, state in head)
+    return _build_full(source, path, progress, rows, None)
+
+
+def _build_full(
+    source: LogSource,
+    path: Path,
+    progress: Progress | None,
+    rows: Iterator[StoredRow] | None,
+    raw: Iterator[RawRow] | None,
+) -> Result:
     tmp = path.with_name(f"{path.name}.new-{os.getpid()}")
     tmp.unlink(missing_ok=True)
-    model = ReadModel.create(tmp)
+    model = ReadModel.create(tmp, bulk=True)
+    helper: parallel.Helper | None = None
     try:
         model.begin()
         deltas = Deltas(known=lambda stream: False)
         walk = _Walk(Frontier(), model, deltas, progress)
         streams: dict[uuid.UUID, StreamState] = {}
-        fold_into(streams, deltas, walk.entries(source.rows_after(0, -1)))
+        if raw is None:
+            assert rows is not None
+            fold_into(streams, deltas, walk.entries(rows))
+        else:
+            helper_file = tmp.with_name(f"{tmp.name}.helper")
+            helper_file.unlink(missing_ok=True)
+            helper = parallel.Helper(source.decode, helper_file)  # type: ignore[attr-defined]
+            fold_into(streams, deltas, walk.split(raw, source.decode, helper))  # type: ignore[attr-defined]
+            theirs, seen = helper.finish()
+            deltas.seen |= seen
+            both = {**streams, **theirs}
+            order = sorted(both, key=lambda k: parallel.first_position(both[k]))
+            streams = {k: both[k] for k in order}
+            parallel.copy_in(model, helper_file)
         model.put_streams(streams.values())
         _paragraphs(model, streams, _offers(streams, None))
         tracker = _tracker(source.ledger_id, walk.frontier, walk.last, None)
         model.put_tracker(tracker)
+        model.create_indexes()
         model.commit()
         model.close()
         switch_in(tmp, path)
@@ -274,6 +358,9 @@ def build_full(source: LogSource, path: Path, *, progress: Progress | None = Non
         model.close()
         tmp.unlink(missing_ok=True)
         raise
+    finally:
+        if helper is not None:
+            helper.stop()
     return Result("full", walk.applied, tracker, len(deltas.seen))
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from offerledger.events import LedgerEvent, event_class_for_topic, upcast_payload
-from offerledger.projections.runner import StoredRow
+from offerledger.projections.runner import RawRow, StoredRow
 
 BATCH = 2000
 
@@ -57,6 +57,23 @@ class RecorderSource:
                 position += 1
                 yield StoredRow(position, n.id, n.state, decode(n.topic, n.state))
             start = batch[-1].id + 1
+
+    def raw_rows_after(self, notification_id: int, position: int) -> Iterator[RawRow]:
+        """Like :meth:`rows_after`, undecoded: (position, notification id, stream id as
+        stored beside the row, topic, envelope); :meth:`decode` decodes one."""
+        start = notification_id + 1
+        while True:
+            batch = self.recorder.select_notifications(start, BATCH)
+            if not batch:
+                return
+            for n in batch:
+                position += 1
+                yield position, n.id, n.originator_id, n.topic, n.state
+            start = batch[-1].id + 1
+
+    @staticmethod
+    def decode(topic: str, state: bytes) -> LedgerEvent | None:
+        return decode(topic, state)
 
     def row_at(self, notification_id: int) -> StoredRow | None:
         found = self.recorder.select_notifications(notification_id, 1)

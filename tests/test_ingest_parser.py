@@ -9,7 +9,7 @@ import pytest
 
 from offerledger.ingest import FilingUnreadable, parse_filing
 from offerledger.ingest.model import ParsedFiling
-from test_ingest_support import FIXTURES, excerpt, reference_bytes
+from test_ingest_support import reference_bytes
 
 NOTICE_SHA = "9b660dc2bdfb6fb7313884860b98c06f7093314243ab4becec989f9aff0d5b79"
 
@@ -145,20 +145,59 @@ def test_html_document_reads_the_same(parsed: ParsedFiling) -> None:
     assert all(i.first_line >= 1 for i in doc.instructions)
 
 
-def test_real_excerpt_numbered_revisions() -> None:
-    raw = excerpt(FIXTURES / "instructions" / "0000950005-02-000643.txt")
-    cover = b"SCHEDULE TO\n(Amendment No. 1)\n\nThis Amendment No. 1 amends the Schedule TO.\n\n"
-    doc = parse_filing(cover + raw, name="0000950005-02-000643.txt")
+# Constructed in the shapes real filings take (the excerpts read while building the parser are
+# not committed): numbered "revised as set forth below" items, glyph check boxes of the
+# HTML-era filings, and final-amendment covers whose title carries the final flag.
+
+NUMBERED = b"""SCHEDULE TO
+(Amendment No. 1)
+
+This Amendment No. 1 amends the Schedule TO.
+
+The Offer to Exchange is hereby supplemented and amended as follows:
+
+     1.   The third paragraph of Section 3 of the Offer to Exchange has been revised as set
+forth below:
+
+          "Determination of Validity. We will decide every question about the form and validity
+     of an election, and our decision will be final."
+"""
+
+
+def test_numbered_revision_items() -> None:
+    doc = parse_filing(NUMBERED, name="numbered.txt")
     first = doc.instructions[0]
     assert first.label == "1" and first.locator is not None
     assert first.locator.action == "replace"
     assert first.locator.written == "The third paragraph of Section 3 of the Offer to Exchange"
-    assert first.payload[0].text.startswith("Determination of validity;")
+    assert first.payload[0].text.startswith("Determination of Validity.")
 
 
-def test_real_cover_with_html_era_glyph_boxes() -> None:
-    raw = excerpt(FIXTURES / "instructions" / "0000950130-02-008677.txt")
-    doc = parse_filing(raw, name="0000950130-02-008677.txt")
+def _cover(title: str, boxes: tuple[str, str, str, str, str]) -> bytes:
+    third, issuer, private, thirteen_d, final = boxes
+    return f"""SCHEDULE TO
+(Rule 13e-4)
+Tender Offer Statement Under Section 14(d)(1) or 13(e)(1)
+of the Securities Exchange Act of 1934
+{title}
+
+EXAMPLE CORPORATION
+(Name of Subject Company (Issuer))
+
+Check the appropriate boxes below to designate any transactions to which the statement relates:
+
+{third} third-party tender offer subject to Rule 14d-1.
+{issuer} issuer tender offer subject to Rule 13e-4.
+{private} going-private transaction subject to Rule 13e-3.
+{thirteen_d} amendment to Schedule 13D under Rule 13d-2.
+
+Check the following box if the filing is a final amendment reporting the results of the tender
+offer: {final}
+""".encode()
+
+
+def test_cover_with_html_era_glyph_boxes() -> None:
+    doc = parse_filing(_cover("(Amendment No. 1)", ("¨", "þ", "¨", "¨", "¨")), name="glyph.txt")
     assert doc.cover.amendment_number == 1
     assert doc.cover.check_boxes["issuer_tender_offer_13e4"] is True
     assert doc.cover.check_boxes["third_party_tender_offer_14d1"] is False
@@ -166,13 +205,17 @@ def test_real_cover_with_html_era_glyph_boxes() -> None:
 
 
 @pytest.mark.parametrize(
-    "accession,number",
-    [("0000950152-01-506308", 3), ("0000950168-01-500879", 1), ("0000891618-01-501250", 2)],
+    ("title", "boxes", "number"),
+    [
+        ("(AMENDMENT NO. 3 - Final Amendment)", ("[ ]", "[X]", "[ ]", "[ ]", "[X]"), 3),
+        ("(AMENDMENT NO. 1) (FINAL AMENDMENT)", ("/ /", "/X/", "/ /", "/ /", "/X/"), 1),
+        ("(Amendment No. 2)", ("[_]", "[X]", "[_]", "[_]", "[X]"), 2),
+    ],
 )
-def test_real_final_amendment_covers(accession: str, number: int) -> None:
-    doc = parse_filing(
-        excerpt(FIXTURES / "final-amendments" / f"{accession}.txt"), name=f"{accession}.txt"
-    )
+def test_final_amendment_covers(
+    title: str, boxes: tuple[str, str, str, str, str], number: int
+) -> None:
+    doc = parse_filing(_cover(title, boxes), name="final.txt")
     assert doc.cover.final_amendment is True
     assert doc.cover.amendment_number == number
     assert doc.cover.form == "SC TO-I/A"

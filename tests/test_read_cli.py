@@ -25,7 +25,7 @@ from offerledger.events import AcceptedGrant, TenderedOptionsAccepted, split_sen
 from offerledger.ledger import Ledger
 
 GOLDEN = Path(__file__).parent / "golden" / "projections"
-FILING = Path(__file__).resolve().parents[2] / "shared" / "filings" / FILING_NAME
+FILING = Path(__file__).resolve().parent / "fixtures" / FILING_NAME
 UPDATE = os.environ.get("OFFERLEDGER_UPDATE_GOLDEN") == "1"
 
 

@@ -6,14 +6,22 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal, TypeVar, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
 
 from offerledger.ingest.errors import CsvInvalid, CsvProblem
 
@@ -84,8 +92,8 @@ class ElectionRow(Row):
     @classmethod
     def _zone(cls, value: object) -> object:
         """ISO 8601 with an offset, or "YYYY-MM-DD HH:MM[:SS] ZONE" (IANA name or EDT/EST/ET)."""
-        if not isinstance(value, str):
-            return value
+        if not isinstance(value, str) or value.rstrip()[-1:].isdigit():
+            return value  # ISO 8601 with an offset (a zone name never ends in a digit)
         m = _LOCAL.match(value.strip())
         if not m:
             return value
@@ -110,26 +118,22 @@ ELECTION_COLUMNS = ("employee_id", "grant_id", "choice", "received_at", "form_id
 R = TypeVar("R", bound=Row)
 
 
-def _records(text: str, path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader, None)
-        if header is None:
-            raise CsvInvalid([CsvProblem(1, None, "the file is empty")], file=path)
-        names = [h.strip().lower().replace(" ", "_") for h in header]
-        yield 1, {"__header__": ",".join(names)}
-        start = reader.line_num + 1
-        for values in reader:
-            if any(v.strip() for v in values):
-                if len(values) != len(names):
-                    yield start, {"__width__": f"{len(values)}"}
-                else:
-                    yield start, dict(zip(names, values, strict=True))
-            start = reader.line_num + 1
-    except csv.Error as e:
-        raise CsvInvalid(
-            [CsvProblem(reader.line_num, None, f"not valid CSV: {e}")], file=path
-        ) from None
+def _header(columns: list[str], model: type[Row], required: tuple[str, ...], path: Path) -> None:
+    known = set(model.model_fields) - {"line"}
+    problems = [
+        CsvProblem(1, c, "required column is missing") for c in required if c not in columns
+    ]
+    problems += [CsvProblem(1, c or "(empty)", "unknown column") for c in columns if c not in known]
+    if len(set(columns)) != len(columns):
+        problems.append(CsvProblem(1, None, "a column name appears twice"))
+    if problems:
+        raise CsvInvalid(problems, file=path)
+
+
+@cache
+def _bulk(model: type[R]) -> TypeAdapter[list[R]]:
+    """One validator over every row of a file: one call into pydantic-core for all of them."""
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
 
 
 def read_rows(path: Path, model: type[R], required: tuple[str, ...]) -> list[R]:
@@ -151,41 +155,59 @@ def read_rows(path: Path, model: type[R], required: tuple[str, ...]) -> list[R]:
 
 
 def parse_rows(text: str, path: Path, model: type[R], required: tuple[str, ...]) -> list[R]:
+    """Every row validated by ``model``: all rows in one bulk call; when that fails (or a row
+    has the wrong number of values), row by row, to name each problem's line and column."""
+    reader = csv.reader(io.StringIO(text, newline=""))
     problems: list[CsvProblem] = []
-    rows: list[R] = []
-    known = set(model.model_fields) - {"line"}
-    columns: list[str] = []
-    for line, record in _records(text, path):
-        if "__header__" in record:
-            columns = record["__header__"].split(",")
-            missing = [c for c in required if c not in columns]
-            unknown = [c for c in columns if c not in known]
-            for c in missing:
-                problems.append(CsvProblem(1, c, "required column is missing"))
-            for c in unknown:
-                problems.append(CsvProblem(1, c or "(empty)", "unknown column"))
-            if len(set(columns)) != len(columns):
-                problems.append(CsvProblem(1, None, "a column name appears twice"))
-            if problems:
-                raise CsvInvalid(problems, file=path)
-            continue
-        if "__width__" in record:
-            problems.append(
-                CsvProblem(line, None, f"{record['__width__']} values for {len(columns)} columns")
-            )
-            continue
-        values = {k: v for k, v in record.items() if v.strip() != "" or k in required}
+    records: list[dict[str, object]] = []
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise CsvInvalid([CsvProblem(1, None, "the file is empty")], file=path)
+        columns = [h.strip().lower().replace(" ", "_") for h in header]
+        _header(columns, model, required, path)
+        width = len(columns)
+        # a column left empty is left out (its default applies), unless it is required
+        optional = [i for i, c in enumerate(columns) if c not in required]
+        start = reader.line_num + 1
+        for values in reader:
+            if "".join(values).strip():  # a blank line is no row
+                if len(values) != width:
+                    problems.append(
+                        CsvProblem(start, None, f"{len(values)} values for {width} columns")
+                    )
+                else:
+                    record: dict[str, object] = dict(zip(columns, values, strict=True))
+                    for i in optional:
+                        if not values[i].strip():
+                            del record[columns[i]]
+                    record["line"] = start
+                    records.append(record)
+            start = reader.line_num + 1
+    except csv.Error as e:
+        raise CsvInvalid(
+            [CsvProblem(reader.line_num, None, f"not valid CSV: {e}")], file=path
+        ) from None
+    if not problems:
         try:
-            rows.append(model.model_validate({**values, "line": line}))
+            rows = _bulk(model).validate_python(records)
+        except ValidationError:
+            pass
+        else:
+            if not rows:
+                raise CsvInvalid(
+                    [CsvProblem(1, None, "the file has a header but no rows")], file=path
+                )
+            return rows
+    for record in records:
+        try:
+            model.model_validate(record)
         except ValidationError as e:
             for err in e.errors():
                 column = str(err["loc"][0]) if err["loc"] else None
-                problems.append(CsvProblem(line, column, err["msg"]))
-    if problems:
-        raise CsvInvalid(problems, file=path)
-    if not rows:
-        raise CsvInvalid([CsvProblem(1, None, "the file has a header but no rows")], file=path)
-    return rows
+                problems.append(CsvProblem(cast(int, record["line"]), column, err["msg"]))
+    problems.sort(key=lambda p: p.line)
+    raise CsvInvalid(problems, file=path)
 
 
 __all__ = [

@@ -1,0 +1,188 @@
+"""A full rebuild folded by two processes: streams are independent, so they are partitioned.
+
+Part of the read model's storage layer. The runner's process reads every stored row in log
+order (it alone hashes the leaves and keeps the Merkle frontier) and hands the undecoded rows of
+about half the streams — chosen by stream id — to a forked helper. Each process decodes and
+folds its own streams, writes its timeline rows and its employee records (at the same log
+positions: the runner tells the helper when it flushes its employee deltas, so each employee's
+records are the same bytes as a one-process build's), and the helper hands back its small
+streams' states. The runner copies the helper's rows into the new read model and goes on as a
+one-process build does. A stream never straddles the two: a row whose decoded stream id is not
+the one stored beside it (only a tampered ledger has one) makes the build start over in one
+process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import uuid
+from collections.abc import Iterator
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from offerledger.events import LedgerEvent
+from offerledger.projections.core import Entry
+from offerledger.projections.readmodel import ReadModel
+from offerledger.projections.state import StreamState, fold_into
+from offerledger.projections.timeline import TimelineRow, timeline_row
+
+SHARE = 11  # of 20 stream-id residues go to the helper (the runner also reads and hashes)
+MIN_ROWS = 50_000  # smaller logs are built in one process (a fork is not worth it)
+
+
+class Misrouted(Exception):
+    """A row's decoded stream id differs from the stream id stored beside it."""
+
+
+class HelperFailed(Exception):
+    """The helper process stopped with an error."""
+
+
+def workers() -> int:
+    """Processes for a full rebuild: ``OFFERLEDGER_REBUILD_PROCESSES`` (1 or 2), else 2 when
+    the machine has two cores."""
+    given = os.environ.get("OFFERLEDGER_REBUILD_PROCESSES", "")
+    if given.strip().isdigit():
+        return 2 if int(given) >= 2 else 1
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
+def helper_streams(stream: Any) -> bool:
+    """Whether the helper folds this stream."""
+    return isinstance(stream, uuid.UUID) and stream.int % 20 < SHARE
+
+
+Decoder = Any  # (topic, state) -> LedgerEvent | None
+Folded = tuple[dict[uuid.UUID, StreamState], set[uuid.UUID]]
+
+
+def decoded(
+    rows: list[tuple[int, Any, str, bytes]], decode: Decoder, pending: list[TimelineRow]
+) -> Iterator[Entry]:
+    """Entries of undecoded rows, each timeline row added to ``pending`` as it goes."""
+    for position, stream, topic, state in rows:
+        event: LedgerEvent | None = decode(topic, state)
+        if event is None:
+            continue
+        if event.originator_id != stream:
+            raise Misrouted(position)
+        entry = (position, event)
+        pending.append(timeline_row(entry))
+        yield entry
+
+
+def _helper(conn: Connection, decode: Decoder, path: str) -> None:
+    from offerledger.projections.runner import Deltas
+
+    try:
+        model = ReadModel.create(Path(path), bulk=True)
+        model.begin()
+        deltas = Deltas(known=lambda stream: False)
+        streams: dict[uuid.UUID, StreamState] = {}
+        pending: list[TimelineRow] = []
+        while True:
+            message = conn.recv()
+            if message[0] == "rows":
+                fold_into(streams, deltas, decoded(message[1], decode, pending))
+                model.put_timeline(pending)
+                pending.clear()
+            elif message[0] == "flush":
+                deltas.flush(model)
+            else:
+                deltas.flush(model)
+                model.commit()
+                model.close()
+                conn.send(("done", streams, deltas.seen))
+                return
+    except Misrouted:
+        conn.send(("misrouted",))
+    except BaseException as exc:  # reported to the runner, which raises it
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+class Helper:
+    """The forked helper: rows go in, its streams' states come out at :meth:`finish`."""
+
+    def __init__(self, decode: Decoder, path: Path) -> None:
+        self.path = path
+        ctx = multiprocessing.get_context("fork")
+        self.conn, theirs = ctx.Pipe()
+        self.process = ctx.Process(target=_helper, args=(theirs, decode, str(path)), daemon=True)
+        self.process.start()
+        theirs.close()
+
+    def _send(self, message: tuple[Any, ...]) -> None:
+        try:
+            self.conn.send(message)
+        except (BrokenPipeError, ConnectionResetError, EOFError):
+            self._failed()
+
+    def _failed(self) -> None:
+        answer = self.conn.recv() if self.conn.poll(5) else ("error", "the helper stopped")
+        if answer[0] == "misrouted":
+            raise Misrouted()
+        raise HelperFailed(answer[1] if len(answer) > 1 else "the helper stopped")
+
+    def rows(self, rows: list[tuple[int, Any, str, bytes]]) -> None:
+        if rows:
+            self._send(("rows", rows))
+
+    def flush(self) -> None:
+        self._send(("flush",))
+
+    def finish(self) -> Folded:
+        self._send(("end",))
+        try:
+            answer = self.conn.recv()
+        except EOFError:
+            answer = ("error", "the helper stopped")
+        if answer[0] != "done":
+            if answer[0] == "misrouted":
+                raise Misrouted()
+            raise HelperFailed(answer[1])
+        self.process.join()
+        return answer[1], answer[2]
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.conn.close()
+        self.path.unlink(missing_ok=True)
+
+
+def copy_in(model: ReadModel, helper_file: Path) -> None:
+    """The helper's timeline rows and employee records, into the read model being built
+    (between its transactions: SQLite attaches only outside one)."""
+    model.commit()
+    model.conn.execute("ATTACH DATABASE ? AS helper", (str(helper_file),))
+    model.begin()
+    model.conn.execute("INSERT INTO timeline SELECT * FROM helper.timeline")
+    model.conn.execute("INSERT INTO employees SELECT * FROM helper.employees")
+    model.commit()
+    model.conn.execute("DETACH DATABASE helper")
+    model.begin()
+
+
+def first_position(state: StreamState) -> int:
+    """The position of a small stream's first kept event (the order a one-process fold meets
+    the streams in)."""
+    stamps = [s for s, _ in state.changes[:1]] + [c.stamp for c in state.corrections[:1]]
+    return min(s.position for s in stamps)
+
+
+__all__ = [
+    "MIN_ROWS",
+    "SHARE",
+    "Helper",
+    "HelperFailed",
+    "Misrouted",
+    "copy_in",
+    "decoded",
+    "helper_streams",
+    "workers",
+]
