@@ -287,8 +287,12 @@ class Ledger:
     # --- writing ---------------------------------------------------------------------------
 
     def save(self, events: Sequence[LedgerEvent], *, signer: SigningKey) -> None:
-        """Authorize, chain, sign and store one save atomically."""
-        self.app.save(*events, signer=signer)
+        """Authorize, chain, sign and store one save atomically.
+
+        Straight to the signing event store: ``Application.save`` would only add a runtime
+        protocol check per event (snapshots are off and nothing subscribes in-process).
+        """
+        self.app.store.put(list(events), signer=signer)
         if any(isinstance(e, OfferCommenced) for e in events):
             self._offers = None
 

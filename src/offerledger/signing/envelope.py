@@ -115,21 +115,22 @@ def sign_bodies(*, bodies: Sequence[bytes], signer: SigningKey) -> list[bytes]:
         ]
     signature = signer.sign(message=signed_message(body=bodies[0], batch=proofs[0]))
     sig64 = base64.b64encode(signature).decode()
+    root64 = base64.b64encode(proofs[0].root).decode() if proofs[0] is not None else ""
+    b64: dict[bytes, str] = {}  # audit paths share most of their nodes
     out = []
     for body, proof in zip(bodies, proofs, strict=True):
         batch = None
         if proof is not None:
-            batch = {
-                "root": base64.b64encode(proof.root).decode(),
-                "index": proof.index,
-                "size": proof.size,
-                "path": [base64.b64encode(h).decode() for h in proof.path],
-            }
-        out.append(
-            canonical_json(
-                {"body": body.decode(), "key_id": signer.key_id, "sig": sig64, "batch": batch}
-            )
-        )
+            path = []
+            for node in proof.path:
+                if node not in b64:
+                    b64[node] = base64.b64encode(node).decode()
+                path.append(b64[node])
+            batch = {"root": root64, "index": proof.index, "size": proof.size, "path": path}
+        # Every key is ASCII and every value a string or a small int, the class in which
+        # orjson's sorted output is RFC 8785 (tests/test_canonical.py proves it): no walk needed.
+        envelope = {"body": body.decode(), "key_id": signer.key_id, "sig": sig64, "batch": batch}
+        out.append(orjson.dumps(envelope, option=orjson.OPT_SORT_KEYS))
     return out
 
 
