@@ -2,7 +2,7 @@
 
 Part of the read model's storage layer. The runner's process reads every stored row in log
 order (it alone hashes the leaves and keeps the Merkle frontier) and hands the undecoded rows of
-about half the streams — chosen by stream id — to a forked helper. Each process decodes and
+about two thirds of the streams — chosen by stream id — to a forked helper. Each process decodes and
 folds its own streams, writes its timeline rows and its employee records (at the same log
 positions: the runner tells the helper when it flushes its employee deltas, so each employee's
 records are the same bytes as a one-process build's), and the helper hands back its small
@@ -28,8 +28,8 @@ from offerledger.projections.readmodel import ReadModel
 from offerledger.projections.state import StreamState, fold_into
 from offerledger.projections.timeline import TimelineRow, timeline_row
 
-SHARE = 11  # of 20 stream-id residues go to the helper (the runner also reads and hashes)
-MIN_ROWS = 50_000  # smaller logs are built in one process (a fork is not worth it)
+SHARE = 13  # of 20 stream-id residues go to the helper (the runner also reads and hashes)
+MIN_ROWS = 50_000  # smaller logs (by last notification id) are built in one process
 
 
 class Misrouted(Exception):
@@ -42,16 +42,24 @@ class HelperFailed(Exception):
 
 def workers() -> int:
     """Processes for a full rebuild: ``OFFERLEDGER_REBUILD_PROCESSES`` (1 or 2), else 2 when
-    the machine has two cores."""
+    the machine has two cores (and can fork)."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
     given = os.environ.get("OFFERLEDGER_REBUILD_PROCESSES", "")
     if given.strip().isdigit():
         return 2 if int(given) >= 2 else 1
     return 2 if (os.cpu_count() or 1) >= 2 else 1
 
 
-def helper_streams(stream: Any) -> bool:
-    """Whether the helper folds this stream."""
-    return isinstance(stream, uuid.UUID) and stream.int % 20 < SHARE
+def stream_key(stream: Any) -> int:
+    """The stream id stored beside a row as an integer (cheap to send); -1 when it is not a
+    uuid (such a row then never matches its event, and the build starts over in one process)."""
+    return stream.int if isinstance(stream, uuid.UUID) else -1
+
+
+def helper_streams(key: int) -> bool:
+    """Whether the helper folds the stream with this :func:`stream_key`."""
+    return key >= 0 and key % 20 < SHARE
 
 
 Decoder = Any  # (topic, state) -> LedgerEvent | None
@@ -59,14 +67,15 @@ Folded = tuple[dict[uuid.UUID, StreamState], set[uuid.UUID]]
 
 
 def decoded(
-    rows: list[tuple[int, Any, str, bytes]], decode: Decoder, pending: list[TimelineRow]
+    rows: list[tuple[int, int, str, bytes]], decode: Decoder, pending: list[TimelineRow]
 ) -> Iterator[Entry]:
-    """Entries of undecoded rows, each timeline row added to ``pending`` as it goes."""
-    for position, stream, topic, state in rows:
+    """Entries of undecoded rows (position, :func:`stream_key`, topic, envelope), each timeline
+    row added to ``pending`` as it goes."""
+    for position, key, topic, state in rows:
         event: LedgerEvent | None = decode(topic, state)
         if event is None:
             continue
-        if event.originator_id != stream:
+        if event.originator_id.int != key:
             raise Misrouted(position)
         entry = (position, event)
         pending.append(timeline_row(entry))
@@ -111,7 +120,7 @@ class Helper:
         self.path = path
         ctx = multiprocessing.get_context("fork")
         self.conn, theirs = ctx.Pipe()
-        self.process = ctx.Process(target=_helper, args=(theirs, decode, str(path)), daemon=True)
+        self.process = ctx.Process(target=_helper, args=(theirs, decode, str(path)))
         self.process.start()
         theirs.close()
 
@@ -127,7 +136,7 @@ class Helper:
             raise Misrouted()
         raise HelperFailed(answer[1] if len(answer) > 1 else "the helper stopped")
 
-    def rows(self, rows: list[tuple[int, Any, str, bytes]]) -> None:
+    def rows(self, rows: list[tuple[int, int, str, bytes]]) -> None:
         if rows:
             self._send(("rows", rows))
 
@@ -184,5 +193,6 @@ __all__ = [
     "copy_in",
     "decoded",
     "helper_streams",
+    "stream_key",
     "workers",
 ]

@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import chain, islice
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -81,6 +80,14 @@ class LogSource(Protocol):
     def row_at(self, notification_id: int) -> StoredRow | None: ...
 
     def last_notification_id(self) -> int: ...
+
+
+class RawLogSource(LogSource, Protocol):
+    """A source that also gives its rows undecoded, so that two processes can decode them."""
+
+    def raw_rows_after(self, notification_id: int, position: int) -> Iterator[RawRow]: ...
+
+    def decode(self, topic: str, state: bytes) -> LedgerEvent | None: ...
 
 
 class ReadModelDiverged(Exception):
@@ -197,19 +204,24 @@ class _Walk:
         self.flush(deltas=True)
 
     def split(
-        self, rows: Iterator[RawRow], decode: Callable[[str, bytes], LedgerEvent | None], helper: parallel.Helper
+        self,
+        rows: Iterator[RawRow],
+        decode: Callable[[str, bytes], LedgerEvent | None],
+        helper: parallel.Helper,
     ) -> Iterator[Entry]:
         """Like :meth:`entries` over undecoded rows, handing the helper's streams' rows to it
         (they are hashed here, folded there)."""
-        theirs: list[tuple[int, uuid.UUID, str, bytes]] = []
-        mine: list[tuple[int, uuid.UUID, str, bytes]] = []
+        theirs: list[tuple[int, int, str, bytes]] = []
+        mine: list[tuple[int, int, str, bytes]] = []
+        key_of, helps = parallel.stream_key, parallel.helper_streams
         for position, notification_id, stream, topic, state in rows:
             self.frontier.append(leaf_hash(state))
             self.applied += 1
-            if parallel.helper_streams(stream):
-                theirs.append((position, stream, topic, state))
+            key = key_of(stream)
+            if helps(key):
+                theirs.append((position, key, topic, state))
             else:
-                mine.append((position, stream, topic, state))
+                mine.append((position, key, topic, state))
             if self.applied % BATCH == 0:
                 self.last = StoredRow(position, notification_id, state, None)
                 helper.rows(theirs)
@@ -287,33 +299,28 @@ def _offers(streams: dict[uuid.UUID, StreamState], keys: set[uuid.UUID] | None) 
     return [k for k, s in streams.items() if s.kind == "offer" and (keys is None or k in keys)]
 
 
-def _split(source: LogSource) -> Iterator[RawRow] | None:
-    """The undecoded rows, when the source gives them and two processes may fold."""
-    raw = getattr(source, "raw_rows_after", None)
-    if raw is None or not hasattr(source, "decode") or parallel.workers() < 2:
+def _raw(source: LogSource) -> RawLogSource | None:
+    """The source, when it gives undecoded rows and two processes may fold them."""
+    if not hasattr(source, "raw_rows_after") or not hasattr(source, "decode"):
         return None
-    return raw(0, -1)  # type: ignore[no-any-return]
+    return source if parallel.workers() >= 2 else None  # type: ignore[return-value]
 
 
 @paused_gc()
 def build_full(source: LogSource, path: Path, *, progress: Progress | None = None) -> Result:
     """A new read model from the whole log, switched in atomically.
 
-    A log of at least :data:`~offerledger.projections.parallel.MIN_ROWS` rows is folded by two
-    processes when the source gives undecoded rows (:mod:`~offerledger.projections.parallel`);
-    the read model is the same."""
-    raw = _split(source)
-    if raw is None:
-        return _build_full(source, path, progress, source.rows_after(0, -1), None)
-    head = list(islice(raw, parallel.MIN_ROWS))
-    if len(head) == parallel.MIN_ROWS:
+    A log whose last notification id is at least
+    :data:`~offerledger.projections.parallel.MIN_ROWS` is folded by two processes when the source
+    gives undecoded rows (:mod:`~offerledger.projections.parallel`); the read model is the
+    same."""
+    split = _raw(source)
+    if split is not None and split.last_notification_id() >= parallel.MIN_ROWS:
         try:
-            return _build_full(source, path, progress, None, chain(head, raw))
+            return _build_full(split, path, progress, None, split.raw_rows_after(0, -1))
         except parallel.Misrouted:
-            return _build_full(source, path, progress, source.rows_after(0, -1), None)
-    decode = source.decode  # type: ignore[attr-defined]
-    rows = (StoredRow(p, n, state, decode(topic, state)) for p, n, _, topic, state in head)
-    return _build_full(source, path, progress, rows, None)
+            pass
+    return _build_full(source, path, progress, source.rows_after(0, -1), None)
 
 
 def _build_full(
@@ -338,8 +345,9 @@ def _build_full(
         else:
             helper_file = tmp.with_name(f"{tmp.name}.helper")
             helper_file.unlink(missing_ok=True)
-            helper = parallel.Helper(source.decode, helper_file)  # type: ignore[attr-defined]
-            fold_into(streams, deltas, walk.split(raw, source.decode, helper))  # type: ignore[attr-defined]
+            decode = source.decode  # type: ignore[attr-defined]  # a RawLogSource
+            helper = parallel.Helper(decode, helper_file)
+            fold_into(streams, deltas, walk.split(raw, decode, helper))
             theirs, seen = helper.finish()
             deltas.seen |= seen
             both = {**streams, **theirs}
@@ -481,6 +489,8 @@ def timeline(source: LogSource, path: Path) -> list[TimelineRow] | None:
 __all__ = [
     "LogSource",
     "Loaded",
+    "RawLogSource",
+    "RawRow",
     "ReadModelDiverged",
     "Result",
     "StoredRow",

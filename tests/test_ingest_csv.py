@@ -165,3 +165,193 @@ def test_hot_path_advance_equals_the_domain_fold() -> None:
         assert folded is not None
         slow = folded
         assert fast == slow
+
+
+def test_hot_path_advance_equals_the_domain_fold_out_of_order() -> None:
+    """Forms received out of order, named withdrawals, refusals: the fast fold still agrees."""
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from offerledger.domain.election import Employee, fold_employee
+    from offerledger.events import (
+        ElectionChanged,
+        ElectionRefused,
+        ElectionSubmitted,
+        ElectionWithdrawn,
+        Grant,
+    )
+    from offerledger.ingest.csvingest import _advance
+
+    at = datetime(2001, 9, 1, tzinfo=UTC)
+    grant = Grant(
+        grant_id="G1", plan="P", grant_date="1999-01-01", exercise_price="1", options_outstanding=1
+    )
+    emp = Employee(
+        id=uuid.uuid4(),
+        version=1,
+        offer_id=uuid.uuid4(),
+        employee_id="E1",
+        name="Ann",
+        grants={"G1": grant, "G2": grant, "G3": grant},
+    )
+
+    def common(version: int, form: str, hours: int) -> dict[str, object]:
+        when = at + timedelta(hours=hours)
+        return {
+            "originator_id": emp.id,
+            "originator_version": version,
+            "effective": {"kind": "instant", "at": when},
+            "recorded": at,
+            "actor": "Clerk",
+            "key_id": "ab" * 32,
+            "offer_id": emp.offer_id,
+            "employee_id": "E1",
+            "form_id": form,
+            "received_at": when,
+            "channel": "mail",
+            "acted_by": "E1",
+        }
+
+    def choose(*pairs: tuple[str, str]) -> list[dict[str, str]]:
+        return [{"grant_id": g, "choice": c} for g, c in pairs]
+
+    events = [
+        ElectionRefused.model_validate(
+            {**common(2, "F0", -100), "attempted": "change", "rule": "r", "reason": "no"}
+        ),
+        ElectionSubmitted.model_validate(
+            {**common(3, "F1", 5), "choices": choose(("G1", "exchange"), ("G2", "exchange"))}
+        ),
+        ElectionChanged.model_validate(
+            {**common(4, "F2", 1), "choices": choose(("G1", "keep"), ("G3", "exchange"))}
+        ),
+        ElectionWithdrawn.model_validate({**common(5, "F3", 7), "grant_ids": ("G2",)}),
+        ElectionChanged.model_validate(
+            {**common(6, "F4", 3), "choices": choose(("G2", "exchange"))}
+        ),
+        ElectionWithdrawn.model_validate({**common(7, "F5", 9)}),
+    ]
+    fast = slow = emp
+    for event in events:
+        fast = _advance(fast, event)
+        folded = fold_employee(slow, event)
+        assert folded is not None
+        slow = folded
+        assert fast == slow
+
+
+def _election_ledger(tmp_path: Path) -> tuple[object, str]:
+    from offerledger.ingest.csvingest import plan_roster
+    from offerledger.ledger import Ledger
+    from test_ingest_support import PASSPHRASE, build_ledger
+
+    db = str(tmp_path / "ledger.db")
+    build_ledger(db)
+    roster = _write(
+        tmp_path,
+        "employee_id,name,grant_id,plan,grant_date,exercise_price,options_outstanding\n"
+        + "".join(
+            f"E{e},Emp {e},G{e}-{g},Holding Plan,1999-03-01,12.50,100\n"
+            for e in range(3)
+            for g in range(3)
+        ),
+        "roster.csv",
+    )
+    ledger = Ledger.open(db)
+    officer = ledger.signer("Russell I. Zuckerman", PASSPHRASE.encode())
+    ledger.save(plan_roster(ledger, roster, key_id=officer.key_id).events, signer=officer)
+    return ledger, ledger.signer("Clerk", PASSPHRASE.encode()).key_id
+
+
+ELECTIONS = (
+    "employee_id,grant_id,choice,received_at,form_id,channel,acted_by,synthetic\n"
+    "E0,G0-0,exchange,2001-09-01 10:00 EDT,F1,email,,\n"
+    "E0,G0-1,keep,2001-09-01 10:00 EDT,F1,email,,\n"
+    "E0,G0-0,exchange,2001-09-01 10:00 EDT,F1,email,,\n"
+    "E1,G1-0,exchange,2001-09-02T10:00:00-04:00,F2,paper,Agent,true\n"
+    "E0,G0-1,exchange,2001-09-03T14:00:00Z,F3,Hand delivery,,\n"
+    "E1,G1-0,withdraw,2001-09-04T10:00:00-04:00,F4,mail,,\n"
+    "E2,G2-2,exchange,2001-09-29T10:00:00-04:00,F5,fax,,\n"
+    "E2,G2-1,keep,2001-09-05T10:00:00-04:00,F6,web,,\n"
+    "E1,G1-2,keep,2001-09-06T10:00:00-04:00,F7,email,,\n"
+    "E0,*,withdraw,2001-09-07T10:00:00-04:00,F8,email,,\n"
+)
+
+
+def test_planned_events_equal_validated_events(tmp_path: Path) -> None:
+    """The plan builds its events without validating each again: they must be the very events
+    pydantic validation gives (values, field order, fields set, JSON)."""
+    from offerledger.events import GrantChoice, Instant
+    from offerledger.ingest.csvingest import plan_elections
+
+    ledger, key_id = _election_ledger(tmp_path)
+    plan = plan_elections(ledger, _write(tmp_path, ELECTIONS), key_id=key_id)  # type: ignore[arg-type]
+    assert [(o.ref, o.status, o.action) for o in plan.outcomes] == [
+        ("F1", "duplicate", ""),
+        ("F1", "recorded", "ElectionSubmitted"),
+        ("F2", "recorded", "ElectionSubmitted"),
+        ("F3", "recorded", "ElectionChanged"),
+        ("F4", "recorded", "ElectionWithdrawn"),
+        ("F6", "recorded", "ElectionSubmitted"),
+        ("F7", "recorded", "ElectionChanged"),
+        ("F8", "recorded", "ElectionWithdrawn"),
+        ("F5", "refused", "election-refused"),
+    ]
+    for event in plan.events:
+        cls = type(event)
+        validated = cls(**event.__dict__)
+        assert validated == event
+        assert list(validated.__dict__) == list(event.__dict__)
+        assert validated.model_fields_set == event.model_fields_set
+        again = cls.model_validate(event.model_dump())  # nested values validated afresh too
+        assert again == event and again.model_dump_json() == event.model_dump_json()
+        effective = Instant(at=event.effective.at)  # type: ignore[union-attr]
+        assert effective == event.effective
+        assert list(effective.__dict__) == list(event.effective.__dict__)
+        assert effective.model_fields_set == event.effective.model_fields_set
+        for choice in getattr(event, "choices", ()):
+            fresh = GrantChoice(grant_id=choice.grant_id, choice=choice.choice)
+            assert fresh == choice and list(fresh.__dict__) == list(choice.__dict__)
+            assert fresh.model_fields_set == choice.model_fields_set
+    assert plan.events[1].acted_by == "Agent" and plan.events[1].synthetic  # type: ignore[attr-defined]
+
+
+def test_bulk_and_row_by_row_validation_agree(tmp_path: Path) -> None:
+    from offerledger.ingest.csvrows import parse_rows
+
+    rows = parse_rows(ELECTIONS, tmp_path / "e.csv", ElectionRow, ELECTION_COLUMNS)
+    one_by_one = [
+        parse_rows(ELECTIONS.splitlines()[0] + "\n" + line + "\n", tmp_path, ElectionRow, ())[0]
+        for line in ELECTIONS.splitlines()[1:]
+    ]
+    assert [r.model_dump() for r in rows] == [r.model_dump() for r in one_by_one]
+    assert [r.line for r in rows] == list(range(2, 12))
+    bad = ELECTIONS + "\nE9,G9,maybe,2001-09-07T10:00:00,F9,email,,\nE9,G9\n"
+    with pytest.raises(CsvInvalid) as err:
+        parse_rows(bad, tmp_path / "e.csv", ElectionRow, ELECTION_COLUMNS)
+    assert [(p.line, p.column) for p in err.value.problems] == [
+        (13, "choice"),
+        (13, "received_at"),
+        (14, None),
+    ]
+
+
+def test_collector_paused_restores_the_collector() -> None:
+    import gc
+
+    from offerledger.ingest.csvingest import collector_paused
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(ValueError), collector_paused():
+        raise ValueError("planning failed")
+    assert gc.isenabled()

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
+import orjson
 from eventsourcing.application import Application
 from eventsourcing.persistence import (
     EventStore,
@@ -29,10 +30,10 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment
 
-from offerledger.errors import ConcurrentWrite, RuleViolation, StorageError
+from offerledger.errors import ConcurrentWrite, EnvelopeUndecodable, RuleViolation, StorageError
 from offerledger.events import KEYS_STREAM_NAME, LedgerEvent, event_class_for_topic, stream_id
 from offerledger.events import upcast_payload as _upcast
-from offerledger.signing.envelope import body_for, envelope_hash, parse_envelope, sign_bodies
+from offerledger.signing.envelope import body_for, envelope_hash, sign_bodies
 from offerledger.signing.keys import SigningKey
 
 DEFAULT_DB = "offerledger.db"
@@ -98,9 +99,17 @@ class EnvelopeMapper(Mapper[uuid.UUID]):
 
 
 def decode_stored(topic: str, state: bytes) -> LedgerEvent:
-    """Decode (without verifying) a stored envelope into its newest event model."""
-    envelope = parse_envelope(state)
-    header, payload = envelope.header_and_payload()
+    """Decode (without verifying) a stored envelope into its newest event model.
+
+    Reads only the body: the signature and batch proof are verify's business.
+    """
+    try:
+        body = orjson.loads(orjson.loads(state)["body"])
+        header, payload = body["header"], body["payload"]
+    except (orjson.JSONDecodeError, KeyError, TypeError) as e:
+        raise EnvelopeUndecodable(f"stored state is not an offerledger envelope: {e}") from e
+    if not isinstance(header, dict) or not isinstance(payload, dict):
+        raise EnvelopeUndecodable("event body has no header and payload objects")
     _, payload = _upcast(header["topic"], dict(payload))
     cls = event_class_for_topic(topic)
     fields = {

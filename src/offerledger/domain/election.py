@@ -10,7 +10,6 @@ from offerledger.domain.offer import Offer
 from offerledger.errors import RuleViolation
 from offerledger.events import (
     ElectionChanged,
-    ElectionReceiptConfirmed,
     ElectionRefused,
     ElectionSubmitted,
     ElectionWithdrawn,
@@ -55,8 +54,8 @@ def fold_employee(emp: Employee | None, event: LedgerEvent) -> Employee | None:
         return replace(emp, version=event.originator_version, grants={**emp.grants, **grants})
     if emp is None:
         return None
-    emp = replace(emp, version=event.originator_version)
     if isinstance(event, (ElectionSubmitted, ElectionChanged, ElectionWithdrawn)):
+        withdrawn = isinstance(event, ElectionWithdrawn)
         if isinstance(event, ElectionWithdrawn):
             made = dict.fromkeys(event.grant_ids or emp.tendered(), "keep")
         else:
@@ -64,20 +63,35 @@ def fold_employee(emp: Employee | None, event: LedgerEvent) -> Employee | None:
         at = event.received_at
         choices = dict(emp.choices)
         for grant, choice in made.items():
-            if grant not in choices or choices[grant][0] <= at:
+            old = choices.get(grant)
+            if old is None or old[0] <= at:
                 choices[grant] = (at, choice)
-        return replace(
-            emp,
-            choices=choices,
-            submitted=emp.submitted or not isinstance(event, ElectionWithdrawn),
-            forms=emp.forms | {event.form_id},
-            last_act=at if emp.last_act is None else max(emp.last_act, at),
+        # one constructor call (not dataclasses.replace): this fold is an ingest's hot path
+        return Employee(
+            emp.id,
+            event.originator_version,
+            emp.offer_id,
+            emp.employee_id,
+            emp.name,
+            emp.grants,
+            choices,
+            emp.submitted or not withdrawn,
+            emp.forms | {event.form_id},
+            at if emp.last_act is None else max(emp.last_act, at),
         )
-    if isinstance(event, ElectionRefused):
-        return replace(emp, forms=emp.forms | {event.form_id})
-    if isinstance(event, ElectionReceiptConfirmed):
-        return emp
-    return emp
+    forms = emp.forms | {event.form_id} if isinstance(event, ElectionRefused) else emp.forms
+    return Employee(
+        emp.id,
+        event.originator_version,
+        emp.offer_id,
+        emp.employee_id,
+        emp.name,
+        emp.grants,
+        emp.choices,
+        emp.submitted,
+        forms,
+        emp.last_act,
+    )
 
 
 def project_employee(events: list[LedgerEvent]) -> Employee | None:

@@ -42,6 +42,12 @@ _LOCAL = re.compile(
 )
 
 
+# choices and channels as written after normalising (lower case, "_" for " " and "-")
+_CANONICAL = frozenset(
+    {"exchange", "keep", "withdraw", "email", "mail", "hand_delivery", "fax", "web", "paper"}
+)
+
+
 class Row(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
     line: int = Field(exclude=True)
@@ -82,11 +88,9 @@ class ElectionRow(Row):
     @field_validator("choice", "channel", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
-        return (
-            value.strip().lower().replace(" ", "_").replace("-", "_")
-            if isinstance(value, str)
-            else value
-        )
+        if not isinstance(value, str) or value in _CANONICAL:
+            return value
+        return value.strip().lower().replace(" ", "_").replace("-", "_")
 
     @field_validator("received_at", mode="before")
     @classmethod
@@ -164,7 +168,8 @@ def parse_rows(text: str, path: Path, model: type[R], required: tuple[str, ...])
         header = next(reader, None)
         if header is None:
             raise CsvInvalid([CsvProblem(1, None, "the file is empty")], file=path)
-        columns = [h.strip().lower().replace(" ", "_") for h in header]
+        # (joined and split again: an empty first line is one unnamed column, as it always was)
+        columns = ",".join(h.strip().lower().replace(" ", "_") for h in header).split(",")
         _header(columns, model, required, path)
         width = len(columns)
         # a column left empty is left out (its default applies), unless it is required
