@@ -74,10 +74,14 @@ SIGNED_TARGET = 0.5
 VERIFY_TARGET = 0.8
 
 
-def _key(name: str) -> SigningKey:
+def _seed(name: str) -> bytes:
     import hashlib
 
-    return SigningKey.from_seed(seed=hashlib.sha256(f"bench_ledger key: {name}".encode()).digest())
+    return hashlib.sha256(f"bench_ledger key: {name}".encode()).digest()
+
+
+def _key(name: str) -> SigningKey:
+    return SigningKey.from_seed(seed=_seed(name))
 
 
 ROOT = _key("root")
@@ -411,7 +415,7 @@ def append_figures(
 
 def sign_figures(*, n_single: int, n_batch: int, repeats: int) -> dict[str, Any]:
     """(c): as many signatures as (b) makes, over messages like (b)'s."""
-    secret = CLERK._nacl_secret  # the 64-byte libsodium secret (seed || public key)
+    secret = _seed("clerk") + CLERK.public_key  # libsodium's 64-byte secret: seed || public key
     events = [e for s in make_saves(n_single, tag="single") for e in s]
     bodies = [body_for(e, prev="00" * 32) for e in events]  # what a single save signs
     roots = [BATCH_PREFIX + os.urandom(32) for _ in range(n_batch // SAVE_SIZE)]
