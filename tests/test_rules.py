@@ -372,3 +372,24 @@ def test_forms_count_in_order_of_receipt_not_of_recording() -> None:
     assert emp is not None
     assert emp.tendered() == ["G1"]
     assert emp.last_act == datetime(2001, 9, 20, tzinfo=EASTERN)
+
+
+def test_unasserted_conditions_are_deemed_waived_at_expiration() -> None:
+    from offerledger.domain.offer import Condition, Offer
+
+    start = datetime(2001, 8, 27, tzinfo=EASTERN)
+    offer = Offer(
+        id=None,  # type: ignore[arg-type]
+        version=1,
+        name="o",
+        issuer="i",
+        commenced=start,
+        expirations=((start, EXPIRATION),),
+        conditions={"7(b)": Condition("7(b)", "other", asserted=True)},
+    )
+    last_second = datetime(2001, 9, 27, 23, 59, 59, tzinfo=EASTERN)
+    after = datetime(2001, 9, 28, 0, 0, tzinfo=EASTERN)
+    assert offer.condition_status("7(c)", kind="other", at=last_second) == "open"
+    assert offer.condition_status("7(c)", kind="other", at=after) == "deemed waived"
+    assert offer.condition_status("7(b)", kind="other", at=after) == "asserted"
+    assert offer.condition_status("7(a)", kind="governmental_approval", at=after) == "open"

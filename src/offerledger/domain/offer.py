@@ -72,6 +72,19 @@ class Offer:
         """Exclusive bound of the election window for an act received at ``at``."""
         return deadline_exclusive(self.expiration_in_force(at))
 
+    def condition_status(self, condition_id: str, *, kind: str, at: datetime) -> str:
+        """``asserted``, ``waived``, ``deemed waived`` or ``open`` at ``at``: derived, never
+        written. A condition other than a governmental approval that was not asserted before the
+        offer expired is deemed waived from the expiration on (the amended Section 7)."""
+        known = self.conditions.get(condition_id)
+        if known is not None and known.waived:
+            return "waived"
+        if known is not None and known.asserted:
+            return "asserted"
+        if kind != "governmental_approval" and at >= self.deadline(at):
+            return "deemed waived"
+        return "open"
+
     def is_open_at(self, at: datetime) -> str | None:
         """Why an act at ``at`` falls outside the offer (None: it is inside)."""
         if at < self.commenced:
@@ -166,11 +179,11 @@ def check_condition_assertion(offer: Offer, *, kind: str, at: datetime, conditio
                 rule="condition-timing",
             )
         return
-    if at >= offer.deadline(at):
+    if offer.condition_status(condition_id, kind=kind, at=at) == "deemed waived":
         raise RuleViolation(
             "conditions other than governmental approvals may be asserted only before the "
             f"offer expires ({offer.expiration_in_force(at).isoformat()}); unasserted "
-            "conditions are deemed waived at expiration",
+            f"conditions are deemed waived at expiration, and {condition_id!r} was not asserted",
             rule="condition-timing",
         )
 
