@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import suppress
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -106,9 +107,11 @@ def _helper(conn: Connection, decode: Decoder, path: str) -> None:
                 conn.send(("done", streams, deltas.seen))
                 return
     except Misrouted:
-        conn.send(("misrouted",))
+        with suppress(OSError):
+            conn.send(("misrouted",))
     except BaseException as exc:  # reported to the runner, which raises it
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        with suppress(OSError):  # unless the runner is gone
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
     finally:
         conn.close()
 
@@ -131,7 +134,10 @@ class Helper:
             self._failed()
 
     def _failed(self) -> None:
-        answer = self.conn.recv() if self.conn.poll(5) else ("error", "the helper stopped")
+        answer: tuple[Any, ...] = ("error", "the helper stopped")
+        with suppress(OSError, EOFError):
+            if self.conn.poll(5):
+                answer = self.conn.recv()
         if answer[0] == "misrouted":
             raise Misrouted()
         raise HelperFailed(answer[1] if len(answer) > 1 else "the helper stopped")
@@ -147,7 +153,7 @@ class Helper:
         self._send(("end",))
         try:
             answer = self.conn.recv()
-        except EOFError:
+        except (OSError, EOFError):
             answer = ("error", "the helper stopped")
         if answer[0] != "done":
             if answer[0] == "misrouted":
