@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from offerledger.events import EASTERN
+from offerledger.ingest.csvrows import ELECTION_COLUMNS, ROSTER_COLUMNS
 from offerledger.ledger import Ledger
 
 EXPIRATION = datetime(2001, 9, 27, 23, 59, tzinfo=EASTERN)
@@ -98,19 +99,7 @@ def write_roster_csv(path: Path, roster: list[dict[str, Any]]) -> None:
     """The roster as an equity-plan administrator would send it: one row per grant."""
     with path.open("w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
-        out.writerow(
-            [
-                "employee_id",
-                "name",
-                "grant_id",
-                "plan",
-                "grant_date",
-                "exercise_price",
-                "options_outstanding",
-                "email",
-                "synthetic",
-            ]
-        )
+        out.writerow([*ROSTER_COLUMNS, "email", "synthetic"])
         for emp in roster:
             for g in emp["grants"]:
                 out.writerow(
@@ -132,18 +121,7 @@ def write_elections_csv(path: Path, acts: list[dict[str, Any]]) -> None:
     """Election forms, one row per grant; a withdrawal form lists the grants it withdraws."""
     with path.open("w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
-        out.writerow(
-            [
-                "employee_id",
-                "grant_id",
-                "choice",
-                "received_at",
-                "form_id",
-                "channel",
-                "acted_by",
-                "synthetic",
-            ]
-        )
+        out.writerow([*ELECTION_COLUMNS, "acted_by", "synthetic"])
         for act in acts:
             d = act["data"]
             if act["action"] == "election-withdrawn":

@@ -235,7 +235,7 @@ def key_fact_of(action: str, payload: dict[str, Any]) -> KeyFact:
 
     if action == "KeyRegistered":
         named = text("registered_key_id")
-        public_key = _hex32(payload.get("public_key"))
+        public_key = hex32(payload.get("public_key"))
         if public_key is None:
             bad.append("public_key")
         holder, role = text("holder"), text("role")
@@ -310,7 +310,7 @@ def _time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
-def _hex32(value: Any) -> bytes | None:
+def hex32(value: Any) -> bytes | None:
     if not isinstance(value, str) or len(value) != 64:
         return None
     try:

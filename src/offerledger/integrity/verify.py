@@ -29,6 +29,7 @@ from offerledger.integrity.examine import (
     Examined,
     StoredRow,
     examine_chunk,
+    hex32,
     init_worker,
 )
 from offerledger.integrity.judge import Judge
@@ -83,7 +84,7 @@ def scan_keys(states: Iterable[Any]) -> KeyScan:
             _, payload, _ = parse_envelope(bytes(state)).decoded()
         except OfferLedgerError:
             continue
-        pub = _hex32(payload.get("public_key"))
+        pub = hex32(payload.get("public_key"))
         if pub is not None:
             kid = key_id_for(public_key=pub)
             found[kid] = pub
@@ -98,16 +99,6 @@ def scan_keys(states: Iterable[Any]) -> KeyScan:
 def public_keys_of(key_rows: Iterable[Any]) -> dict[str, bytes]:
     """Every public key any row of the keys stream names (trust is judged later)."""
     return scan_keys(getattr(row, "state", None) for row in key_rows).public_keys
-
-
-def _hex32(value: Any) -> bytes | None:
-    if not isinstance(value, str) or len(value) != 64:
-        return None
-    try:
-        raw = bytes.fromhex(value)
-    except ValueError:
-        return None
-    return raw if len(raw) == 32 else None
 
 
 def _examined(
