@@ -29,6 +29,7 @@ from offerledger.events import (
     ElectionRefused,
     ElectionSubmitted,
     ElectionWithdrawn,
+    EligibleGrantsRegistered,
     ExpirationExtended,
     FilingRecorded,
     KeyRegistered,
@@ -231,6 +232,10 @@ def check(ledger: Ledger, event: LedgerEvent, *, signer: SigningKey) -> None:
     offer_id = getattr(event, "offer_id", event.originator_id)
     state = ledger.offer_state(offer_id)
     at = event.effective.earliest()
+    if isinstance(event, TIMED) or isinstance(event, EligibleGrantsRegistered):
+        offer_rules.check_within_offer(state, at=at, action=event.action)
+    if isinstance(event, EligibleGrantsRegistered):
+        _check_roster(state, event, at=at)
     if isinstance(event, OfferDocumentRegistered):
         offer_rules.check_document_registration(state, event)
     elif isinstance(event, DocumentAmended):
@@ -277,6 +282,23 @@ def check(ledger: Ledger, event: LedgerEvent, *, signer: SigningKey) -> None:
         emp = ledger.employee_state(offer_id, event.employee_id)
         if event.form_id not in emp.forms:
             raise UnknownEntity(f"employee {event.employee_id} has no form {event.form_id!r}")
+
+
+def _check_roster(
+    state: offer_rules.Offer, event: EligibleGrantsRegistered, *, at: datetime
+) -> None:
+    """Eligible grants exist before the offer and are registered while it is open."""
+    if state.expired_at is not None or state.accepted_at is not None or at >= state.deadline(at):
+        raise RuleViolation(
+            "eligible grants cannot be registered once the offer has expired", rule="roster"
+        )
+    late = [g.grant_id for g in event.grants if g.grant_date > state.commenced.date()]
+    if late:
+        raise RuleViolation(
+            f"grant(s) {', '.join(late)} of employee {event.employee_id} are dated after the "
+            f"offer commenced ({state.commenced.date()}); only outstanding options are eligible",
+            rule="roster",
+        )
 
 
 def _check_election_act(

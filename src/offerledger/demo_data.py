@@ -84,14 +84,10 @@ def offer_to_exchange() -> dict[str, Any]:
 
 
 def input_folder(ledger: Ledger) -> Path:
-    """Where the demo writes its synthetic CSV files: ``demo-input/`` beside the database."""
-    base = (
-        ledger.backend.sqlite_path.resolve().parent
-        if ledger.backend.kind == "sqlite"
-        else (Path.cwd())
-    )
-    folder = base / "demo-input"
-    folder.mkdir(exist_ok=True)
+    """Where the demo writes its synthetic CSV files: ``demo-input/`` beside the keystore
+    (beside the SQLite file by default; with PostgreSQL, beside ``OFFERLEDGER_KEYS``)."""
+    folder = ledger.keystore.folder.parent / "demo-input"
+    folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 

@@ -200,9 +200,26 @@ def check_waiver(offer: Offer, *, condition_id: str, at: datetime) -> None:
         )
 
 
+def check_within_offer(offer: Offer, *, at: datetime, action: str) -> None:
+    """No action of the offer takes effect before the offer commenced."""
+    if at < offer.commenced:
+        raise RuleViolation(
+            f"{action} cannot take effect at {at.isoformat()}, before the offer commenced "
+            f"({offer.commenced.isoformat()})",
+            rule="offer-window",
+        )
+
+
 def check_extension(offer: Offer, *, at: datetime, new_expiration: datetime) -> None:
-    if offer.terminated_at is not None and at >= offer.terminated_at:
+    if offer.terminated_at is not None:
         raise RuleViolation("the offer was terminated; it cannot be extended", rule="extension")
+    if offer.expired_at is not None or offer.accepted_at is not None:
+        raise RuleViolation(
+            "the offer is on record as expired"
+            + (" and its tendered options as accepted" if offer.accepted_at else "")
+            + "; an extension would contradict that record (record a correction first)",
+            rule="extension",
+        )
     if at >= offer.deadline(at) or (offer.expired_at is not None and at >= offer.expired_at):
         raise RuleViolation(
             f"the offer had expired ({offer.expiration_in_force(at).isoformat()}); an expired "
@@ -234,9 +251,10 @@ def check_expiry(offer: Offer, *, at: datetime) -> None:
 def check_termination(offer: Offer, *, at: datetime) -> None:
     if offer.terminated_at is not None:
         raise RuleViolation("the offer was already terminated", rule="termination")
-    if offer.accepted_at is not None and at >= offer.accepted_at:
+    if offer.accepted_at is not None:
         raise RuleViolation(
-            "tendered options were accepted and cancelled; the offer can no longer be terminated",
+            "tendered options are on record as accepted and cancelled; a termination would "
+            "contradict that record",
             rule="termination",
         )
 
