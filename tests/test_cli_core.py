@@ -193,3 +193,28 @@ def test_bad_received_at_names_the_field(demo_db: str) -> None:
     )
     assert code == 2
     assert "field 'received_at'" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("log", "--type", "Bogus"), "field '--type': no action 'Bogus'"),
+        (("log", "--stream", "nope"), "field '--stream': no stream 'nope'"),
+        (("text", "--as-of", "9999-12-31"), "field '--as-of': the date '9999-12-31' is out of"),
+        (("diff", "9999-12-31", "2001-09-13"), "field 'FROM': the date '9999-12-31' is out of"),
+        (("letters", "--out", "/proc/nope"), "Error: /proc/nope: No such file or directory"),
+    ],
+)
+def test_bad_read_arguments_exit_2(demo_db: str, args: tuple[str, ...], message: str) -> None:
+    code, _, err = invoke(demo_db, *args)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_a_file_that_is_no_database_exit_3(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("not a database\n")
+    code, _, err = invoke(str(path), "verify")
+    assert code == 3
+    assert err.startswith("Error: storage: file is not a database")

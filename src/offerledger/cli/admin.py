@@ -157,8 +157,14 @@ def log(
 
     Example: offerledger log --type NoticeDispatched --json
     """
-    from offerledger.events import stream_id
+    from offerledger.events import TOPICS, stream_id
 
+    if action is not None and action not in {t.split(".")[1] for t in TOPICS}:
+        raise InputError(
+            f"no action {action!r}",
+            field="--type",
+            hint="one of: " + ", ".join(sorted({t.split(".")[1] for t in TOPICS})),
+        )
     want = None
     if stream is not None:
         import uuid
@@ -167,6 +173,8 @@ def log(
             want = uuid.UUID(stream)
         except ValueError:
             want = stream_id(stream)
+        if not ledger.app.recorder.select_events(want, limit=1):
+            raise InputError(f"no stream {stream!r} in this ledger", field="--stream")
     rows: list[dict[str, Any]] = []
     for entry in ledger.log():
         name = entry.topic.split(".")[1] if entry.topic.count(".") >= 2 else entry.topic

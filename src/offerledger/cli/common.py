@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sqlite3
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,12 +38,19 @@ class LedgerGroup(click.Group):
                 raise
             err_console.print(f"Error: {e.diagnostics()}", markup=False, highlight=False)
             ctx.exit(e.exit_code)
-        except PersistenceError as e:  # the storage edge: locked, unreachable, damaged
+        except (PersistenceError, sqlite3.Error) as e:  # storage: locked, not a database, …
             settings = ctx.find_object(Settings)
             if settings is not None and settings.debug:
                 raise
             err_console.print(f"Error: storage: {e}", markup=False, highlight=False)
             ctx.exit(StorageError.exit_code)
+        except OSError as e:  # a path given on the command line that cannot be used
+            settings = ctx.find_object(Settings)
+            if settings is not None and settings.debug:
+                raise
+            where = f"{e.filename}: " if e.filename else ""
+            err_console.print(f"Error: {where}{e.strerror or e}", markup=False, highlight=False)
+            ctx.exit(2)
 
 
 @click.group(cls=LedgerGroup)

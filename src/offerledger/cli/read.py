@@ -120,11 +120,20 @@ def parse_day(value: str | None, field: str) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise InputError(
             f"cannot read the date {value!r}", field=field, hint="use YYYY-MM-DD, e.g. 2001-09-13"
         ) from None
+    return _plausible(day, value, field)
+
+
+def _plausible(day: date, value: str, field: str) -> date:
+    """Dates a ledger can hold: years 1900 to 9998 (the end of a day in any zone stays
+    representable)."""
+    if not 1900 <= day.year <= 9998:
+        raise InputError(f"the date {value!r} is out of range (years 1900 to 9998)", field=field)
+    return day
 
 
 def parse_recorded(value: str | None) -> datetime | None:
@@ -134,7 +143,8 @@ def parse_recorded(value: str | None) -> datetime | None:
         return None
     try:
         if len(value) == 10:
-            return end_of_day_eastern(date.fromisoformat(value)) - timedelta(microseconds=1)
+            day = _plausible(date.fromisoformat(value), value, "--as-recorded")
+            return end_of_day_eastern(day) - timedelta(microseconds=1)
         at = datetime.fromisoformat(value)
     except ValueError:
         raise InputError(
@@ -142,6 +152,7 @@ def parse_recorded(value: str | None) -> datetime | None:
             field="--as-recorded",
             hint="use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM]",
         ) from None
+    _plausible(at.date(), value, "--as-recorded")
     return at if at.tzinfo is not None else at.replace(tzinfo=EASTERN)
 
 

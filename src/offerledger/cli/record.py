@@ -139,8 +139,11 @@ def _make_command(name: str, cls: type[LedgerEvent]) -> click.Command:
         ),
     ]
     if cls.TOPIC.startswith("offerledger.CorrectionRecorded."):
-        params.append(click.Option(["--stream"], default=None,
-                                   help="The stream (name or uuid) of the event corrected."))
+        params.append(
+            click.Option(
+                ["--stream"], default=None, help="The stream (name or uuid) of the event corrected."
+            )
+        )
     for field in payload:
         info = cls.model_fields[field]
         params.append(

@@ -17,8 +17,11 @@ def _walk(command: click.Command, path: list[str]) -> list[tuple[list[str], clic
 
 def reference() -> str:
     """The CLI reference in Markdown: one section per command, its --help verbatim."""
-    parts = ["# CLI reference\n", "Generated from `--help`; regenerate with "
-             "`python -m offerledger.cli.reference > docs/cli.md`.\n"]
+    parts = [
+        "# CLI reference\n",
+        "Generated from `--help`; regenerate with "
+        "`python -m offerledger.cli.reference > docs/cli.md`.\n",
+    ]
     for path, command in _walk(cli, ["offerledger"]):
         with click.Context(command, info_name=" ".join(path), terminal_width=100) as ctx:
             text = command.get_help(ctx)
