@@ -355,3 +355,29 @@ def test_collector_paused_restores_the_collector() -> None:
     with pytest.raises(ValueError), collector_paused():
         raise ValueError("planning failed")
     assert gc.isenabled()
+
+
+def test_a_form_on_record_with_other_terms_is_refused(ledger_db: str, tmp_path: Path) -> None:
+    """A row reusing a recorded form id with other terms is a problem, never silently skipped."""
+    from offerledger.demo import run_demo
+    from offerledger.ingest.csvingest import ingest_csv
+    from offerledger.ingest.errors import CsvInvalid
+    from offerledger.ledger import Ledger
+
+    run_demo(ledger_db, passphrase=b"test-passphrase", employees=6)
+    ledger = Ledger.open(ledger_db)
+    try:
+        offer = ledger.resolve_offer(None)
+        emp = ledger.employee_state(offer, "E0001")
+        form = sorted(emp.forms)[0]
+        grant = sorted(emp.grants)[0]
+        path = tmp_path / "conflict.csv"
+        path.write_text(
+            "employee_id,grant_id,choice,received_at,form_id,channel\n"
+            f"E0001,{grant},keep,2001-09-03T10:00:00-04:00,{form},email\n"
+        )
+        clerk = ledger.signer("People Services (paper forms)", b"test-passphrase")
+        with pytest.raises(CsvInvalid, match="already on record with other terms"):
+            ingest_csv(ledger, "elections", path, signer=clerk)
+    finally:
+        ledger.close()

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from offerledger.events import Document, NotOnFile, Paragraph, Section, stream_id
 from offerledger.values import Gap, SectionGap
 
@@ -165,5 +167,28 @@ def stored(db: str) -> list[tuple[str, int, bytes]]:
     ledger = Ledger.open(db)
     try:
         return [(str(e.stream), e.version, e.state) for e in ledger.log()]
+    finally:
+        ledger.close()
+
+
+def test_filing_of_another_issuer_or_a_repeated_amendment_number_is_refused(
+    ledger_db: str, tmp_path: Path
+) -> None:
+    from offerledger.demo import demo_key, reference_filing, run_demo
+    from offerledger.errors import RuleViolation
+    from offerledger.ingest.service import ingest_filing_bytes
+    from offerledger.ledger import Ledger
+
+    run_demo(ledger_db, passphrase=b"test-passphrase", employees=3)
+    raw = reference_filing()
+    ledger = Ledger.open(ledger_db)
+    officer = demo_key("Russell I. Zuckerman")
+    try:
+        other_issuer = raw.replace(b"MPOWER HOLDING CORPORATION", b"ACME WIDGETS INC")
+        with pytest.raises(RuleViolation, match="the filing's issuer is 'ACME WIDGETS INC'"):
+            ingest_filing_bytes(ledger, other_issuer, signer=officer, source="acme.txt")
+        again = raw.replace(b"Date:  September 13, 2001", b"Date:  September 14, 2001")
+        with pytest.raises(RuleViolation, match="Amendment No. 2 of this offer is already"):
+            ingest_filing_bytes(ledger, again, signer=officer, source="again.txt")
     finally:
         ledger.close()

@@ -21,6 +21,7 @@ from offerledger.domain.offer import Offer, project_offer
 from offerledger.errors import InputError, OfferLedgerError, StorageError, UnknownEntity
 from offerledger.events import (
     KEYS_STREAM_NAME,
+    FilingRecorded,
     KeyRegistered,
     KeyRevoked,
     LedgerEvent,
@@ -344,6 +345,22 @@ class Ledger:
             found.append(event)
         self._offers = found
         return found
+
+    def filings(self, offer_id: uuid.UUID) -> list[FilingRecorded]:
+        """The filings recorded for an offer, in log order (one pass over the log)."""
+        found: list[FilingRecorded] = []
+        after = 1
+        while True:
+            rows = self.app.recorder.select_notifications(
+                after, 1000, topics=[FilingRecorded.TOPIC]
+            )
+            if not rows:
+                return found
+            for stored in rows:
+                event = decode_stored(stored.topic, stored.state)
+                if isinstance(event, FilingRecorded) and event.offer_id == offer_id:
+                    found.append(event)
+            after = rows[-1].id + 1
 
     def resolve_offer(self, offer: str | None) -> uuid.UUID:
         """An offer by stream name, uuid or CIK; may be left out when there is exactly one."""

@@ -370,6 +370,27 @@ def _advance(emp: Employee, event: LedgerEvent) -> Employee:
     return after
 
 
+def _recorded_form_differs(ledger: Ledger, emp: Employee, form: list[ElectionRow]) -> str:
+    """Why the form on record under this form id is another form ('' when it is the same)."""
+    row = form[0]
+    for event in ledger.stream_events(emp.id):
+        if getattr(event, "form_id", None) != row.form_id:
+            continue
+        received = getattr(event, "received_at", None)
+        if isinstance(event, ElectionWithdrawn):
+            terms = {(g, "withdraw") for g in event.grant_ids}
+        else:
+            terms = {(c.grant_id, c.choice) for c in getattr(event, "choices", ())}
+        given = {(r.grant_id, r.choice) for r in form if r.grant_id != "*"}
+        if received != row.received_at or (given and terms and given != terms):
+            return (
+                f"form {row.form_id} of {row.employee_id} is already on record with other "
+                f"terms (received {received.isoformat() if received else 'at another time'})"
+            )
+        return ""
+    return ""
+
+
 def plan_elections(
     ledger: Ledger, path: Path, *, key_id: str, offer: str | None = None
 ) -> CsvIngest:
@@ -421,6 +442,10 @@ def _plan_elections(ledger: Ledger, path: Path, *, key_id: str, offer: str | Non
                     )
                 )
         if row.form_id in emp.forms:
+            other = _recorded_form_differs(ledger, emp, form)
+            if other:
+                problems.append(CsvProblem(row.line, "form_id", other))
+                continue
             out.outcomes.append(
                 RowOutcome(lines, row.employee_id, row.form_id, "already_recorded", "")
             )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from offerledger.errors import InputError
+from offerledger.errors import InputError, RuleViolation
 from offerledger.events import (
     DocumentAmended,
     Exhibit,
@@ -137,6 +137,7 @@ def plan_filing(
         return out
     offer_id = out.offer_id = _offer_for(ledger, parsed, offer)
     state = ledger.offer_state(offer_id)
+    _check_belongs(ledger, parsed, offer_id)
     resolved = resolve(parsed, dict(state.documents), allow_unparsed=allow_unparsed)
     out.unresolved = resolved.unparsed
     filed = parsed.filed_on or (parsed.signature.signed_on if parsed.signature else None)
@@ -300,6 +301,42 @@ def ingest_filing_bytes(
     ledger.save_groups([(events, keys[kid]) for events, kid in plan.groups])
     plan.recorded = True
     return plan
+
+
+def _same_name(a: str, b: str) -> bool:
+    def key(name: str) -> str:
+        return "".join(ch for ch in name.casefold() if ch.isalnum())
+
+    return key(a) == key(b)
+
+
+def _check_belongs(ledger: Ledger, parsed: ParsedFiling, offer_id: Any) -> None:
+    """A filing names the offer's issuer and securities, and no amendment number twice."""
+    commenced = next(o for o in ledger.offers() if o.originator_id == offer_id)
+    cover = parsed.cover
+    if cover.issuer and not _same_name(cover.issuer, commenced.issuer):
+        raise RuleViolation(
+            f"{parsed.source}: the filing's issuer is {cover.issuer!r}, the offer's is "
+            f"{commenced.issuer!r}",
+            rule="filing-offer",
+            hint="ingest it into the right offer (--offer)",
+        )
+    if cover.cusip and commenced.cusip and cover.cusip != commenced.cusip:
+        raise RuleViolation(
+            f"{parsed.source}: the filing's CUSIP is {cover.cusip}, the offer's is "
+            f"{commenced.cusip}",
+            rule="filing-offer",
+        )
+    if cover.amendment_number is not None:
+        for filing in ledger.filings(offer_id):
+            if filing.form == cover.form and filing.amendment_number == cover.amendment_number:
+                raise RuleViolation(
+                    f"{parsed.source}: Amendment No. {cover.amendment_number} of this offer is "
+                    f"already on record (filing stream {filing.originator_id}) with other "
+                    "content",
+                    rule="amendment-number",
+                    hint="a correction, not a second filing with the same number",
+                )
 
 
 __all__ = ["FilingIngest", "default_key", "event_json", "ingest_filing_bytes", "plan_filing"]
