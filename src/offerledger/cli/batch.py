@@ -26,6 +26,7 @@ from offerledger.cli.read import (
     translate_errors,
 )
 from offerledger.errors import InputError, UnknownEntity
+from offerledger.events import stream_id
 from offerledger.ledger import Ledger
 from offerledger.projections import outputs, runner
 from offerledger.projections.catalog import offers
@@ -67,7 +68,9 @@ def timeline_rows(ledger: Ledger, *, from_log: bool, read_model: Path | None) ->
 @cli.command("timeline")
 @offer_option
 @click.option("--employee", default=None, metavar="ID", help="Only this employee's actions.")
-@click.option("--filing", default=None, metavar="ID", help="Only this filing's (stream id).")
+@click.option(
+    "--filing", default=None, metavar="ID", help="Only this filing's (stream id or filing:… name)."
+)
 @click.option("--no-verify", is_flag=True, help="Skip verification (status: not verified).")
 @json_option
 @read_options
@@ -90,7 +93,9 @@ def timeline_cmd(
     filing_id = None
     if filing is not None:
         try:
-            filing_id = uuid.UUID(filing)
+            filing_id = (
+                uuid.UUID(filing) if not filing.startswith("filing:") else (stream_id(filing))
+            )
         except ValueError:
             raise InputError(f"{filing!r} is not a filing stream id", field="--filing") from None
     rows = timeline_rows(ledger, from_log=from_log, read_model=read_model)

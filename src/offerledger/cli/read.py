@@ -9,6 +9,7 @@ renders. Both paths give byte-identical output; notes about which was used go to
 from __future__ import annotations
 
 import functools
+import uuid
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -321,8 +322,29 @@ def final_amendment_cmd(
     """
     day = parse_day(on, "--date")
     offer_id = ledger.resolve_offer(offer)
+    _not_before_acceptance(ledger, offer_id, day, draft=draft)
     state = projection_state(ledger, from_log=from_log, read_model=read_model)
     emit(outputs.final_amendment_output(state, offer_id, draft=draft, fmt=fmt, on=day))
+
+
+def _not_before_acceptance(
+    ledger: Ledger, offer_id: uuid.UUID, day: date | None, *, draft: bool = False
+) -> None:
+    """A results document cannot be dated before the results exist (a draft before the
+    offer commenced is refused too)."""
+    if day is None:
+        return
+    offer = ledger.offer_state(offer_id)
+    floor = (
+        offer.commenced.date() if draft or offer.accepted_at is None else (offer.accepted_at.date())
+    )
+    if day < floor:
+        what = (
+            "the offer commenced"
+            if floor == offer.commenced.date()
+            else ("tendered options were accepted and cancelled")
+        )
+        raise InputError(f"{day} is before {what} ({floor})", field="--date")
 
 
 @cli.command("letters")
@@ -352,6 +374,7 @@ def letters_cmd(
     """
     day = parse_day(on, "--date")
     offer_id = ledger.resolve_offer(offer)
+    _not_before_acceptance(ledger, offer_id, day)
     state = projection_state(ledger, from_log=from_log, read_model=read_model)
     letters = outputs.letters_output(state, offer_id, on=day)
     out.mkdir(parents=True, exist_ok=True)
