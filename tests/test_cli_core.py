@@ -218,3 +218,22 @@ def test_a_file_that_is_no_database_exit_3(tmp_path: Path) -> None:
     code, _, err = invoke(str(path), "verify")
     assert code == 3
     assert err.startswith("Error: storage: file is not a database")
+
+
+@pytest.mark.parametrize(
+    ("db", "message"),
+    [
+        ("postgresql://postgres@127.0.0.1:5432/test?schema=s1;drop", "is not a PostgreSQL schema"),
+        ("mysql://x", "is not a database offerledger can use"),
+    ],
+)
+def test_unusable_database_locations_exit_3(db: str, message: str) -> None:
+    code, _, err = invoke(db, "verify")
+    assert code == 3
+    assert message in err
+
+
+def test_demo_on_an_existing_ledger_is_refused(demo_db: str) -> None:
+    code, _, err = invoke(demo_db, "demo")
+    assert code == 2
+    assert "already holds a ledger; nothing was written" in err

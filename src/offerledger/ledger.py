@@ -120,8 +120,10 @@ class Ledger:
         ledger = cls(open_application(backend, create=True), clock=clock)
         if ledger.app.recorder.select_events(KEYS_STREAM, limit=1):
             ledger.close()
-            raise StorageError(
-                f"{backend.location} already holds a ledger", hint="use another --db"
+            raise InputError(
+                f"{backend.location} already holds a ledger; nothing was written",
+                field="--db",
+                hint="use another --db (a new file or schema)",
             )
         root = root_key or generate_signing_key()
         if not ledger.keystore.path_for(root.key_id).exists():  # a file per key id: same key

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -67,6 +68,11 @@ def resolve_backend(db: str | None) -> Backend:
             )
         query = parse_qs(url.query)
         schema = query.get("schema", [None])[0]
+        if schema is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", schema):
+            raise StorageError(
+                f"{schema!r} is not a PostgreSQL schema name this tool accepts",
+                hint="letters, digits and underscores, starting with a letter or underscore",
+            )
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": unquote(url.path.strip("/")),
@@ -80,6 +86,11 @@ def resolve_backend(db: str | None) -> Backend:
         if schema:
             env["POSTGRES_SCHEMA"] = schema
         return Backend("postgres", target, env, "offerledger_events", schema)
+    if "://" in target:
+        raise StorageError(
+            f"{target!r} is not a database offerledger can use",
+            hint="a SQLite file path, or a postgresql:// URL",
+        )
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": str(target),
