@@ -85,7 +85,7 @@ def commenced(state: LedgerState, offer_id: uuid.UUID, moment: Moment = NOW) -> 
     when = f" (it commenced {first.effective.earliest().date().isoformat()})" if first else ""
     raise QueryError(
         f"the offer had not commenced at the moment asked for{when}",
-        field="as-of",
+        field="as-recorded" if moment.as_recorded is not None and moment.as_of is None else "as-of",
         hint="ask for a date on or after the commencement",
     )
 

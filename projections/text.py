@@ -235,7 +235,13 @@ def document_at(
         which = f" {document_id!r}" if document_id else ""
         raise QueryError(
             f"no offer document{which} was registered at the moment asked for",
-            field="document" if document_id else "as-of",
+            field="document"
+            if document_id
+            else (
+                "as-recorded"
+                if moment.as_recorded is not None and moment.as_of is None
+                else "as-of"
+            ),
         )
     return _view(
         offer_id, doc, moment, introduced, changed, removed, incorporated, not_applied, changes
