@@ -380,3 +380,25 @@ def test_verify_in_worker_processes_finds_what_one_process_finds(demo_db: str) -
     assert parallel.problems == serial.problems
     assert (parallel.root, parallel.heads) == (serial.root, serial.heads)
     assert parallel.signatures_checked == serial.signatures_checked > 0
+
+
+def test_workers_reading_their_own_slices_find_what_one_process_finds(tmp_path: Path) -> None:
+    """On SQLite, verify_ledger's workers read their own ranges of the log."""
+    db = str(tmp_path / "ledger.db")
+    run_demo(db, passphrase=PASS, employees=12)
+    edit = DbEdit(db)
+    rows = edit.rows()
+    key, *_, state = rows[len(rows) // 2]
+    edit.set_state(key, state.replace(b"2001-", b"2002-", 1))
+    edit.delete(rows[len(rows) // 3][0])  # a gap in the row ids the slices must not misread
+    edit.close()
+    ledger = Ledger.open(db)
+    try:
+        serial = verify_ledger(ledger, workers=1)
+        sliced = verify_ledger(ledger, workers=2, parallel_threshold=10)
+    finally:
+        ledger.close()
+    assert sliced.count == len(rows) - 1 > 20
+    assert {"bad-signature", "version-gap"} <= {p.reason for p in sliced.problems}
+    assert sliced.problems == serial.problems
+    assert (sliced.root, sliced.heads) == (serial.root, serial.heads)

@@ -24,6 +24,7 @@ from offerledger.integrity.checkpoint import (
 )
 from offerledger.integrity.heads import heads_path, read_heads, write_atomically, write_heads
 from offerledger.integrity.problems import Problem, VerifyReport
+from offerledger.integrity.slices import SqliteSlices
 from offerledger.integrity.trust import checkpoint_key, resolve_trust
 from offerledger.integrity.verify import (
     KEYS_STREAM,
@@ -63,6 +64,14 @@ def _scan(ledger: Ledger) -> KeyScan:
     return scan_keys(states)
 
 
+def _slices(ledger: Ledger) -> SqliteSlices | None:
+    """On SQLite, workers read their own slices of the log (see integrity/slices.py)."""
+    backend = ledger.backend
+    if backend.kind != "sqlite":
+        return None
+    return SqliteSlices(str(backend.sqlite_path.resolve()), backend.events_table)
+
+
 def verify_ledger(
     ledger: Ledger,
     *,
@@ -93,6 +102,8 @@ def verify_ledger(
         public_keys=scan.public_keys,
         revoked_keys=scan.revoked,
         parallel_threshold=parallel_threshold,
+        slices=_slices(ledger),
+        row_count=ledger.app.count(),
     )
     report.root_key_source = source
     report.problems.extend(problems)

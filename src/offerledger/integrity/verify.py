@@ -35,6 +35,7 @@ from offerledger.integrity.examine import (
 from offerledger.integrity.judge import Judge
 from offerledger.integrity.merkle import MerkleAccumulator
 from offerledger.integrity.problems import REASONS, Problem, VerifyReport
+from offerledger.integrity.slices import SqliteSlices, examine_slice
 from offerledger.signing.envelope import parse_envelope
 from offerledger.signing.keys import key_id_for
 
@@ -135,6 +136,35 @@ def _examined(
             yield from results
 
 
+def _examined_slices(
+    slices: SqliteSlices,
+    public_keys: dict[str, bytes],
+    *,
+    workers: int,
+    chunk: int,
+    counter: list[int],
+) -> Iterator[Examined]:
+    """Workers read and examine their own ranges of the log; only results cross the pipe."""
+    with ProcessPoolExecutor(workers, initializer=init_worker, initargs=(public_keys,)) as pool:
+        pending: deque[Future[tuple[list[Examined], int]]] = deque()
+        ids = slices.ids()
+        position = 0
+        while True:
+            part = list(islice(ids, chunk))
+            if not part:
+                break
+            pending.append(pool.submit(examine_slice, slices, part[0], part[-1], position))
+            position += len(part)
+            while len(pending) > 3 * workers:
+                results, signatures = pending.popleft().result()
+                counter[0] += signatures
+                yield from results
+        while pending:
+            results, signatures = pending.popleft().result()
+            counter[0] += signatures
+            yield from results
+
+
 def verify_rows(
     rows: Iterable[StoredRow],
     *,
@@ -145,6 +175,8 @@ def verify_rows(
     revoked_keys: frozenset[str] | None = None,
     parallel_threshold: int = PARALLEL_THRESHOLD,
     chunk: int = CHUNK,
+    slices: SqliteSlices | None = None,
+    row_count: int | None = None,
 ) -> tuple[VerifyReport, bytes | None]:
     """Verify rows in log order; returns the report and the Merkle root at ``checkpoint_size``.
 
@@ -161,14 +193,21 @@ def verify_rows(
     tree = MerkleAccumulator()
     root_at_size: bytes | None = None
     counter = [0]
-    for examined in _examined(
-        iter(rows),
-        public_keys,
-        workers=workers or os.cpu_count() or 1,
-        threshold=max(1, parallel_threshold),
-        chunk=max(1, chunk),
-        counter=counter,
-    ):
+    cores = workers or os.cpu_count() or 1
+    if slices is not None and cores > 1 and (row_count or 0) >= max(1, parallel_threshold):
+        stream = _examined_slices(
+            slices, public_keys, workers=cores, chunk=max(1, chunk), counter=counter
+        )
+    else:
+        stream = _examined(
+            iter(rows),
+            public_keys,
+            workers=cores,
+            threshold=max(1, parallel_threshold),
+            chunk=max(1, chunk),
+            counter=counter,
+        )
+    for examined in stream:
         if checkpoint_size is not None and tree.size == checkpoint_size:
             root_at_size = tree.root()
         tree.append(examined.leaf)

@@ -1,0 +1,84 @@
+"""Workers read their own slices of a SQLite log (verify's rows never cross a process pipe).
+
+The main process lists the notification ids in order (cheap integers) and hands each worker a
+range of them with the log position of its first row; the worker reads those rows through its
+own read-only connection, exactly as ``LedgerApplication.raw_rows`` does, and examines them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from offerledger.integrity.examine import Examined, StoredRow, examine_chunk
+
+_COLUMNS = ("originator_id", "originator_version", "topic", "state")
+_SELECT = ", ".join(f"typeof({c}), CAST({c} AS BLOB)" for c in _COLUMNS)
+
+
+def _value(storage_class: str, raw: bytes | None) -> Any:
+    if raw is None or storage_class == "null":
+        return None
+    if storage_class == "integer":
+        return int(raw)
+    if storage_class == "real":
+        return float(raw)
+    if storage_class == "text":
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return bytes(raw)
+    return bytes(raw)
+
+
+@dataclass(frozen=True)
+class SqliteSlices:
+    """Where the rows are: a SQLite file and its events table (picklable)."""
+
+    path: str
+    table: str
+
+    def connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+
+    def ids(self, *, batch: int = 50_000) -> Iterator[int]:
+        """Every notification id in order, from the main process."""
+        with self.connect() as conn:
+            after = -1
+            while True:
+                rows = conn.execute(
+                    f"SELECT rowid FROM {self.table} WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                    (after, batch),
+                ).fetchall()
+                if not rows:
+                    return
+                for (rowid,) in rows:
+                    yield rowid
+                after = rows[-1][0]
+
+
+_CONN: dict[str, sqlite3.Connection] = {}
+
+
+def examine_slice(
+    source: SqliteSlices, first_id: int, last_id: int, first_position: int
+) -> tuple[list[Examined], int]:
+    """In a worker: read rows ``first_id..last_id`` and examine them (positions from the first)."""
+    conn = _CONN.get(source.path)
+    if conn is None:
+        conn = _CONN[source.path] = source.connect()
+    rows = conn.execute(
+        f"SELECT rowid, {_SELECT} FROM {source.table} WHERE rowid >= ? AND rowid <= ? "
+        "ORDER BY rowid",
+        (first_id, last_id),
+    ).fetchall()
+    stored = [
+        StoredRow(
+            first_position + i,
+            *(_value(row[k], row[k + 1]) for k in range(1, 9, 2)),
+        )
+        for i, row in enumerate(rows)
+    ]
+    return examine_chunk(stored)
