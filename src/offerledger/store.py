@@ -293,7 +293,7 @@ class SigningEventStore(EventStore[uuid.UUID]):
         ]
 
 
-def _sqlite_value(storage_class: str, raw: bytes | None) -> Any:
+def sqlite_value(storage_class: str, raw: bytes | None) -> Any:
     """A SQLite value read as (typeof, CAST AS BLOB): text that is not UTF-8 stays bytes."""
     if raw is None or storage_class == "null":
         return None
@@ -383,7 +383,7 @@ class LedgerApplication(Application[uuid.UUID]):
                 return
             for row in rows:
                 if sqlite:
-                    values = [_sqlite_value(row[i], row[i + 1]) for i in range(1, 9, 2)]
+                    values = [sqlite_value(row[i], row[i + 1]) for i in range(1, 9, 2)]
                     yield (row[0], values[0], values[1], values[2], values[3])
                 else:
                     yield (row[0], row[1], row[2], row[3], row[4])

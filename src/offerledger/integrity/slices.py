@@ -2,7 +2,8 @@
 
 The main process lists the notification ids in order (cheap integers) and hands each worker a
 range of them with the log position of its first row; the worker reads those rows through its
-own read-only connection, exactly as ``LedgerApplication.raw_rows`` does, and examines them.
+own read-only connection, converted as ``LedgerApplication.raw_rows`` converts them, and
+examines them.
 """
 
 from __future__ import annotations
@@ -10,27 +11,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from offerledger.integrity.examine import Examined, StoredRow, examine_chunk
+from offerledger.store import sqlite_value
 
 _COLUMNS = ("originator_id", "originator_version", "topic", "state")
 _SELECT = ", ".join(f"typeof({c}), CAST({c} AS BLOB)" for c in _COLUMNS)
-
-
-def _value(storage_class: str, raw: bytes | None) -> Any:
-    if raw is None or storage_class == "null":
-        return None
-    if storage_class == "integer":
-        return int(raw)
-    if storage_class == "real":
-        return float(raw)
-    if storage_class == "text":
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return bytes(raw)
-    return bytes(raw)
 
 
 @dataclass(frozen=True)
@@ -77,7 +63,7 @@ def examine_slice(
     stored = [
         StoredRow(
             first_position + i,
-            *(_value(row[k], row[k + 1]) for k in range(1, 9, 2)),
+            *(sqlite_value(row[k], row[k + 1]) for k in range(1, 9, 2)),
         )
         for i, row in enumerate(rows)
     ]
