@@ -4,7 +4,8 @@ The standing choice of a grant follows the employee's valid acts in effective or
 the form was received; ties by log position): a form electing "exchange" tenders the grant, one
 electing "keep" leaves it not tendered, a withdrawal withdraws it (a withdrawal naming no grant
 withdraws every tendered grant). Refused forms (late, or before commencement) change nothing and
-are listed. The notices an employee was sent come from the offer's ``NoticeDispatched`` events.
+are listed. The notices an employee was sent come from the offer's ``NoticeDispatched`` events
+(the entries of their committed recipient lists).
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from offerledger.events import NoticeDispatched
 from offerledger.projections.catalog import offer_changes
 from offerledger.projections.core import NOW, Moment, Stamp, eastern, superseding
+from offerledger.projections.disclosed import NOTICES, recipients
 from offerledger.projections.employee import Act, EmployeeState, GrantRec, Receipt
 from offerledger.projections.state import LedgerState
 
@@ -119,11 +120,11 @@ def notices_by_recipient(
 ) -> dict[str, list[NoticeSent]]:
     out: dict[str, list[NoticeSent]] = defaultdict(list)
     for stamp, event in offer_changes(state, offer_id, moment):
-        if isinstance(event, NoticeDispatched):
+        if isinstance(event, NOTICES):
             sent = NoticeSent(
                 event.notice_id, event.notice_kind, event.exhibit, event.channel, stamp
             )
-            for recipient in event.recipients:
+            for recipient in recipients(state.lists, stamp.position, event):
                 out[recipient].append(sent)
     return out
 

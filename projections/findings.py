@@ -19,10 +19,12 @@ from offerledger.events import (
     FilingRecorded,
     LedgerEvent,
     NewOptionsGranted,
+    NewOptionsGrantedV1,
     OfferCommenced,
     OfferExpired,
     OfferTerminated,
     TenderedOptionsAccepted,
+    TenderedOptionsAcceptedV1,
     TimeNotOnFile,
     deadline_exclusive,
 )
@@ -149,9 +151,9 @@ def _fold_offer(offer: OfferTiming, event: LedgerEvent) -> OfferTiming:
         return replace(offer, expired=(at, _ref(event)))
     if isinstance(event, OfferTerminated):
         return replace(offer, terminated=(at, _ref(event)))
-    if isinstance(event, TenderedOptionsAccepted):
+    if isinstance(event, TenderedOptionsAccepted | TenderedOptionsAcceptedV1):
         return replace(offer, accepted=(at, _ref(event)))
-    if isinstance(event, NewOptionsGranted):
+    if isinstance(event, NewOptionsGranted | NewOptionsGrantedV1):
         return replace(offer, granted=(event.grant_date, _ref(event)))
     if isinstance(event, ElectionWithdrawn):
         return replace(offer, withdrawals=offer.withdrawals + 1)

@@ -1,8 +1,9 @@
 """Results letters: one per participating employee, with Attachment A (grants cancelled, new).
 
 A participating employee is one on whose behalf tendered options were accepted and cancelled
-(``TenderedOptionsAccepted``). Grant dates and prices come from the employee's registered
-eligible grants; the new options from ``NewOptionsGranted``. Wording: the jinja2 template
+(``TenderedOptionsAccepted``, the entries of its committed list). Grant dates and prices come
+from the employee's registered eligible grants; the new options from ``NewOptionsGranted``
+(its committed list). Wording: the jinja2 template
 ``templates/results_letter.txt.j2``.
 """
 
@@ -17,9 +18,14 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from offerledger.events import NewOptionsGranted, TenderedOptionsAccepted
 from offerledger.projections.catalog import offer_changes
 from offerledger.projections.core import not_on_file
+from offerledger.projections.disclosed import (
+    ACCEPTANCES,
+    NEW_GRANTS,
+    accepted_grants,
+    new_grants,
+)
 from offerledger.projections.elections import grants_of, offer_employees
 from offerledger.projections.final_amendment import (
     clock_time,
@@ -70,14 +76,14 @@ def results_letters(state: LedgerState, offer_id: uuid.UUID) -> list[Letter]:
     accepted: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
     new: dict[str, list[NewOption]] = defaultdict(list)
     synthetic_events: set[str] = set()
-    for _, event in offer_changes(state, offer_id):
-        if isinstance(event, TenderedOptionsAccepted):
-            for a in event.grants:
+    for stamp, event in offer_changes(state, offer_id):
+        if isinstance(event, ACCEPTANCES):
+            for a in accepted_grants(state.lists, stamp.position, event):
                 accepted[a.employee_id].append((a.grant_id, a.plan, a.options))
                 if event.synthetic:
                     synthetic_events.add(a.employee_id)
-        elif isinstance(event, NewOptionsGranted):
-            for g in event.grants:
+        elif isinstance(event, NEW_GRANTS):
+            for g in new_grants(state.lists, stamp.position, event):
                 new[g.employee_id].append(
                     NewOption(
                         g.grant_id,

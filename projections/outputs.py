@@ -8,11 +8,11 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from offerledger.events import NoticeDispatched
 from offerledger.projections import elections_render, text_render
 from offerledger.projections.catalog import QueryError, offer_changes
 from offerledger.projections.core import NOW, Moment, eastern
 from offerledger.projections.diff import diff_documents
+from offerledger.projections.disclosed import NOTICES, recipients
 from offerledger.projections.elections import (
     STANDINGS,
     election_statuses,
@@ -138,7 +138,9 @@ def notice_positions(
     out = []
     for offer_id in offer_ids:
         for stamp, event in offer_changes(state, offer_id):
-            if isinstance(event, NoticeDispatched) and employee in event.recipients:
+            if isinstance(event, NOTICES) and employee in recipients(
+                state.lists, stamp.position, event
+            ):
                 out.append(stamp.position)
     return out
 

@@ -2,7 +2,8 @@
 
 Every figure is read from events: eligibility and elections from the employee streams, the
 expiration from the offer's commencement and extensions, the options accepted and cancelled
-from ``TenderedOptionsAccepted``, the new options from ``NewOptionsGranted``. Figures that
+from ``TenderedOptionsAccepted``, the new options from ``NewOptionsGranted`` (the figures those
+events carry beside their committed lists, so no list is opened here). Figures that
 come from events marked synthetic make the whole result synthetic, and the renderers say so.
 """
 
@@ -16,11 +17,12 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from offerledger.events import (
     NewOptionsGranted,
-    NoticeDispatched,
+    NewOptionsGrantedV1,
     OfferDocumentRegistered,
     OfferExpired,
     OfferTerminated,
     TenderedOptionsAccepted,
+    TenderedOptionsAcceptedV1,
 )
 from offerledger.projections.catalog import (
     FilingRef,
@@ -32,6 +34,7 @@ from offerledger.projections.catalog import (
     offer_changes,
 )
 from offerledger.projections.core import Stamp
+from offerledger.projections.disclosed import ACCEPTANCES, NEW_GRANTS, NOTICES
 from offerledger.projections.elections import (
     ElectionSummary,
     EmployeeStatus,
@@ -101,11 +104,24 @@ class Results:
         return share.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def _plan_results(events: list[TenderedOptionsAccepted]) -> tuple[list[PlanResult], PlanResult]:
+def _plan_results(
+    events: list[TenderedOptionsAccepted | TenderedOptionsAcceptedV1],
+) -> tuple[list[PlanResult], PlanResult]:
+    """Per plan and in total: the figures a version 2 acceptance carries beside its committed
+    list (one acceptance: the offer's own figures), or those a version 1 event's list gives."""
+    if len(events) == 1 and isinstance(only := events[0], TenderedOptionsAccepted):
+        by_plan = [PlanResult(p.plan, p.employees, p.grants, p.options) for p in only.by_plan]
+        return by_plan, PlanResult("all plans", only.employees, only.grants.count, only.options)
     employees: dict[str, set[str]] = defaultdict(set)
     grants: dict[str, int] = defaultdict(int)
     options: dict[str, int] = defaultdict(int)
     for event in events:
+        if not isinstance(event, TenderedOptionsAcceptedV1):
+            raise QueryError(
+                "the ledger records more than one acceptance of tendered options; the results "
+                "cannot add up their employees without their lists",
+                field="offer",
+            )
         for g in event.grants:
             employees[g.plan].add(g.employee_id)
             grants[g.plan] += 1
@@ -119,15 +135,22 @@ def _plan_results(events: list[TenderedOptionsAccepted]) -> tuple[list[PlanResul
     return by_plan, total
 
 
-def _new_grants(items: list[tuple[Stamp, NewOptionsGranted]]) -> list[NewGrantResult]:
+def _new_grants(
+    items: list[tuple[Stamp, NewOptionsGranted | NewOptionsGrantedV1]],
+) -> list[NewGrantResult]:
     out = []
     for stamp, event in items:
+        if isinstance(event, NewOptionsGranted):
+            employees, grants, options = event.employees, event.grants.count, event.options
+        else:
+            employees = len({g.employee_id for g in event.grants})
+            grants, options = len(event.grants), sum(g.options for g in event.grants)
         out.append(
             NewGrantResult(
                 plan=event.plan,
-                employees=len({g.employee_id for g in event.grants}),
-                grants=len(event.grants),
-                options=sum(g.options for g in event.grants),
+                employees=employees,
+                grants=grants,
+                options=options,
                 grant_date=event.grant_date,
                 exercise_price=event.exercise_price,
                 stamp=stamp,
@@ -162,8 +185,8 @@ def offer_results(
     offer = commenced(state, offer_id)
     changes = offer_changes(state, offer_id)
     refs = filings(state, offer_id)
-    accepted = [(s, e) for s, e in changes if isinstance(e, TenderedOptionsAccepted)]
-    granted = [(s, e) for s, e in changes if isinstance(e, NewOptionsGranted)]
+    accepted = [(s, e) for s, e in changes if isinstance(e, ACCEPTANCES)]
+    granted = [(s, e) for s, e in changes if isinstance(e, NEW_GRANTS)]
     expired = next((s for s, e in changes if isinstance(e, OfferExpired)), None)
     terminated = next((s for s, e in changes if isinstance(e, OfferTerminated)), None)
     documents = [e for _, e in changes if isinstance(e, OfferDocumentRegistered)]
@@ -176,7 +199,7 @@ def offer_results(
         {
             (e.exhibit, f"{e.notice_id} ({e.notice_kind.replace('_', ' ')})")
             for _, e in changes
-            if isinstance(e, NoticeDispatched)
+            if isinstance(e, NOTICES)
             and e.notice_kind == "results_letter"
             and e.exhibit
             and e.exhibit not in filed_exhibits

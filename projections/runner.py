@@ -67,7 +67,8 @@ RawRow = tuple[int, int, uuid.UUID, str, bytes]
 
 
 class LogSource(Protocol):
-    """What the runner needs of a ledger."""
+    """What the runner needs of a ledger. A source that reads the ledger's source documents
+    also has ``open_lists(state) -> state`` (see :func:`open_lists`)."""
 
     @property
     def ledger_id(self) -> str: ...
@@ -80,6 +81,14 @@ class LogSource(Protocol):
     def row_at(self, notification_id: int) -> StoredRow | None: ...
 
     def last_notification_id(self) -> int: ...
+
+
+def open_lists(source: LogSource, state: LedgerState) -> LedgerState:
+    """``state`` with the committed lists' entries, when the source reads source documents
+    (its ``open_lists``; :func:`offerledger.projections.source.open_lists`). A source that
+    does not leaves every list unread, and a query that needs one says so."""
+    opener: Callable[[LedgerState], LedgerState] | None = getattr(source, "open_lists", None)
+    return state if opener is None else opener(state)
 
 
 class RawLogSource(LogSource, Protocol):
@@ -461,6 +470,7 @@ def load(source: LogSource, path: Path, *, employees: bool = True) -> Loaded | N
         state = LedgerState(
             position=position, streams=streams, employees=dict(staff) if employees else staff
         )
+        state = open_lists(source, state)
         return Loaded(state, "read-model+log" if behind else "read-model", behind, tracker)
     finally:
         model.close()
@@ -498,5 +508,6 @@ __all__ = [
     "build_full",
     "check_tracker",
     "load",
+    "open_lists",
     "timeline",
 ]

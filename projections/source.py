@@ -1,21 +1,65 @@
 """The stored log as the runner reads it: an eventsourcing application recorder, row by row.
 
 Part of the read model's storage layer (it decodes stored envelopes with orjson). It needs only
-the recorder's public API — ``select_notifications`` and ``max_notification_id`` — and the
-ledger's id, so the read side does not import the write side.
+the recorder's public API — ``select_notifications`` and ``max_notification_id`` — the
+ledger's id and a reader of stored source documents, so the read side does not import the
+write side. It also opens the committed lists the offer events carry (:func:`open_lists`):
+each list's document is read and checked against its commitment
+(:func:`offerledger.disclosure.open_document`), and the folds' queries get plain values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import orjson
 
-from offerledger.events import LedgerEvent, event_class_for_topic, upcast_payload
+from offerledger.disclosure import open_document
+from offerledger.errors import DisclosureInvalid
+from offerledger.events import (
+    LIST_ENTRIES,
+    CommittedList,
+    LedgerEvent,
+    event_class_for_topic,
+    upcast_payload,
+)
+from offerledger.projections.disclosed import OpenedList, committed_lists
 from offerledger.projections.runner import RawRow, StoredRow
+from offerledger.projections.state import LedgerState
 
 BATCH = 2000
+
+DocumentBytes = Callable[[str], bytes | None]
+"""A stored source document's bytes by its SHA-256 (hex); None when the ledger lacks it."""
+
+
+def open_list(committed: CommittedList, read: DocumentBytes) -> OpenedList:
+    """The entries of one committed list, or the reason they cannot be read."""
+    content = read(committed.document_sha256)
+    if content is None:
+        return OpenedList(committed, problem="its document is not stored in this ledger")
+    try:
+        fields = open_document(committed, content)
+        model = LIST_ENTRIES[committed.kind]
+        entries = tuple(model.model_validate(f) for f in fields)
+    except DisclosureInvalid as e:
+        return OpenedList(committed, problem=e.message)
+    except ValueError:  # pydantic's ValidationError: the fields are not such an entry's
+        return OpenedList(committed, problem=f"an entry does not read as a {committed.kind} entry")
+    return OpenedList(committed, entries)
+
+
+def open_lists(state: LedgerState, read: DocumentBytes) -> LedgerState:
+    """``state`` with the entries of every committed list its small streams' events carry."""
+    found = dict(state.lists)
+    for stream in state.streams.values():
+        for _, event in stream.changes:
+            for committed in committed_lists(event):
+                if committed not in found:
+                    found[committed] = open_list(committed, read)
+    return replace(state, lists=found)
 
 
 def decode(topic: str, state: bytes) -> LedgerEvent | None:
@@ -43,9 +87,16 @@ def decode(topic: str, state: bytes) -> LedgerEvent | None:
 class RecorderSource:
     """:class:`offerledger.projections.runner.LogSource` over an application recorder."""
 
-    def __init__(self, recorder: Any, *, ledger_id: str) -> None:
+    def __init__(
+        self, recorder: Any, *, ledger_id: str, documents: DocumentBytes | None = None
+    ) -> None:
         self.recorder = recorder
         self.ledger_id = ledger_id
+        self.documents = documents
+
+    def open_lists(self, state: LedgerState) -> LedgerState:
+        """:func:`open_lists` with this source's documents (none given: every list unread)."""
+        return open_lists(state, self.documents or (lambda sha256: None))
 
     def rows_after(self, notification_id: int, position: int) -> Iterator[StoredRow]:
         start = notification_id + 1
@@ -85,4 +136,4 @@ class RecorderSource:
         return int(self.recorder.max_notification_id() or 0)
 
 
-__all__ = ["BATCH", "RecorderSource", "decode"]
+__all__ = ["BATCH", "DocumentBytes", "RecorderSource", "decode", "open_list", "open_lists"]

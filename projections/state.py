@@ -30,6 +30,7 @@ from offerledger.events import (
     OfferCommenced,
 )
 from offerledger.projections.core import Correction, Entry, Stamp
+from offerledger.projections.disclosed import Lists
 from offerledger.projections.employee import ELECTION_EVENTS, EmployeeState, fold_employee
 
 
@@ -109,11 +110,14 @@ def fold_into(
 
 @dataclass(frozen=True, slots=True)
 class LedgerState:
-    """Every projection's state: the small streams, the employee streams, the last position."""
+    """Every projection's state: the small streams, the employee streams, the last position,
+    and the entries of the committed lists the streams' events carry (handed in by whoever
+    read the ledger: :mod:`offerledger.projections.disclosed`)."""
 
     position: int = -1
     streams: Mapping[uuid.UUID, StreamState] = field(default_factory=dict)
     employees: Mapping[uuid.UUID, EmployeeState] = field(default_factory=dict)
+    lists: Lists = field(default_factory=dict)
 
 
 EMPTY = LedgerState()
@@ -125,7 +129,10 @@ def fold_all(state: LedgerState, entries: Iterable[Entry]) -> LedgerState:
     employees = dict(state.employees)
     last = fold_into(streams, employees, entries)
     return LedgerState(
-        position=state.position if last < 0 else last, streams=streams, employees=employees
+        position=state.position if last < 0 else last,
+        streams=streams,
+        employees=employees,
+        lists=state.lists,
     )
 
 

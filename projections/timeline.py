@@ -30,12 +30,15 @@ from offerledger.events import (
     KeyRevoked,
     LedgerEvent,
     NewOptionsGranted,
+    NewOptionsGrantedV1,
     NoticeDispatched,
+    NoticeDispatchedV1,
     OfferCommenced,
     OfferDocumentRegistered,
     OfferExpired,
     OfferTerminated,
     TenderedOptionsAccepted,
+    TenderedOptionsAcceptedV1,
 )
 from offerledger.projections.catalog import FilingRef
 from offerledger.projections.core import Entry, Stamp, eastern
@@ -57,6 +60,18 @@ class TimelineRow:
 
 def _choices(pairs: Iterable[Any]) -> str:
     return ", ".join(f"{c.grant_id} {c.choice}" for c in pairs)
+
+
+def _grant_figures(
+    e: TenderedOptionsAccepted
+    | TenderedOptionsAcceptedV1
+    | NewOptionsGranted
+    | NewOptionsGrantedV1,
+) -> tuple[int, int]:
+    """(grants, options): carried beside the committed list, or counted in a version 1 list."""
+    if isinstance(e, TenderedOptionsAccepted | NewOptionsGranted):
+        return e.grants.count, e.options
+    return len(e.grants), sum(g.options for g in e.grants)
 
 
 def _summary(event: LedgerEvent) -> str:
@@ -90,10 +105,15 @@ def _summary(event: LedgerEvent) -> str:
     if isinstance(e, DocumentAmended):
         ops = ", ".join(op.op.replace("_", " ") for op in e.operations)
         return f"{e.document_id} amended: {ops}"
-    if isinstance(e, NoticeDispatched):
+    if isinstance(e, NoticeDispatched | NoticeDispatchedV1):
+        listed = (
+            len(e.recipients)
+            if isinstance(e, NoticeDispatchedV1)
+            else (0 if e.recipients is None else e.recipients.count)
+        )
         return (
             f"notice {e.notice_id} ({e.notice_kind.replace('_', ' ')}) sent by {e.channel} "
-            f"to {len(e.recipients)} recipients ({e.recipient_class})"
+            f"to {listed} recipients ({e.recipient_class})"
         )
     if isinstance(e, ConditionAsserted):
         return f"condition {e.condition_id} asserted ({e.condition_kind}): {e.reason}"
@@ -105,16 +125,16 @@ def _summary(event: LedgerEvent) -> str:
         return "offer expired"
     if isinstance(e, OfferTerminated):
         return f"offer terminated: {e.reason}"
-    if isinstance(e, TenderedOptionsAccepted):
-        options = sum(g.options for g in e.grants)
+    if isinstance(e, TenderedOptionsAccepted | TenderedOptionsAcceptedV1):
+        count, options = _grant_figures(e)
         return (
-            f"{len(e.grants)} tendered grants ({options:,} options) accepted and cancelled "
+            f"{count} tendered grants ({options:,} options) accepted and cancelled "
             f"on {e.cancelled_on.isoformat()}"
         )
-    if isinstance(e, NewOptionsGranted):
-        options = sum(g.options for g in e.grants)
+    if isinstance(e, NewOptionsGranted | NewOptionsGrantedV1):
+        count, options = _grant_figures(e)
         return (
-            f"{len(e.grants)} new grants ({options:,} options) under the {e.plan} on "
+            f"{count} new grants ({options:,} options) under the {e.plan} on "
             f"{e.grant_date.isoformat()}"
         )
     if isinstance(e, CorrectionRecorded):

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from offerledger.commitments import commit_action_list
 from offerledger.events import (
     EASTERN,
     ElectionRefused,
@@ -155,7 +156,7 @@ def test_prompt_acceptance_and_pending_final_amendment() -> None:
             TenderedOptionsAccepted,
             3,
             datetime(2001, 9, 28, 9, tzinfo=EASTERN),
-            grants=[],
+            **commit_action_list("TenderedOptionsAccepted", {"grants": []})[0],
             cancelled_on="2001-09-28",
         ),
     ]

@@ -28,6 +28,7 @@ from test_projection_reference import (
     Recorder,
     employee_stream,
     et,
+    opened_state,
     reference_entries,
     reference_recorder,
 )
@@ -94,7 +95,7 @@ def _is_act(event: LedgerEvent) -> bool:
 
 
 def render_all(entries: list[Entry]) -> list[str]:
-    state = fold_all(EMPTY, entries)
+    state = opened_state(entries)
     rows = [timeline_row(e) for e in entries]
     return [
         outputs.text_output(state, OFFER, provenance=True),

@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from offerledger.commitments import commit_action_list
+from offerledger.documents import SourceDocument
 from offerledger.events import (
     EASTERN,
     KEYS_STREAM_NAME,
@@ -56,6 +58,7 @@ from offerledger.events import (
 from offerledger.projections import Moment, document_at, fold_all
 from offerledger.projections.catalog import QueryError
 from offerledger.projections.core import Entry
+from offerledger.projections.source import open_lists
 from offerledger.projections.state import EMPTY, LedgerState
 from offerledger.values import (
     Gap,
@@ -106,6 +109,9 @@ SAFE_HARBOR = (
 )
 
 
+LISTED = (NoticeDispatched, TenderedOptionsAccepted, NewOptionsGranted)
+
+
 def et(*args: int) -> datetime:
     return datetime(*args, tzinfo=EASTERN)  # type: ignore[misc]
 
@@ -126,6 +132,7 @@ class Recorder:
         self.keys = keys or KEY
         self.offset = position
         self.signers: list[str] = []
+        self.documents: dict[str, SourceDocument] = {}  # what a ledger would store with them
 
     def add(
         self,
@@ -141,6 +148,10 @@ class Recorder:
         version = self.versions.get(stream, 0) + 1
         self.versions[stream] = version
         self.clock += timedelta(seconds=1)
+        if cls in LISTED:  # the full list given, as `record` takes it: commit to it
+            payload, documents, _ = commit_action_list(cls.TOPIC.split(".")[1], payload)
+            self.documents.update((d.sha256, d) for d in documents)
+            DOCUMENTS.update((d.sha256, d.content) for d in documents)
         event = cls(
             originator_id=stream,
             originator_version=version,
@@ -153,6 +164,19 @@ class Recorder:
         self.entries.append((self.offset + len(self.entries), event))
         self.signers.append(key)
         return event
+
+    def state(self) -> LedgerState:
+        return opened_state(self.entries)
+
+
+DOCUMENTS: dict[str, bytes] = {}
+"""Every document a Recorder committed to, by SHA-256 (content-addressed, as a ledger keeps
+them)."""
+
+
+def opened_state(entries: list[Entry]) -> LedgerState:
+    """The entries folded, with their committed lists opened (as the runner's source does)."""
+    return open_lists(fold_all(EMPTY, entries), DOCUMENTS.get)
 
 
 def filing_stream(tag: str) -> uuid.UUID:
@@ -532,7 +556,7 @@ def reference_entries(*, through: str = "granted") -> list[Entry]:
 
 
 def reference_state(*, through: str = "granted") -> LedgerState:
-    return fold_all(EMPTY, reference_entries(through=through))
+    return reference_recorder(through=through).state()
 
 
 # --- the offer text -----------------------------------------------------------------------------

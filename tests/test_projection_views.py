@@ -16,7 +16,7 @@ from offerledger.events import (
     Paragraph,
     Section,
 )
-from offerledger.projections import EMPTY, Moment, QueryError, document_at, fold_all, outputs
+from offerledger.projections import Moment, QueryError, document_at, outputs
 from offerledger.projections.elections import election_statuses, summarize
 from offerledger.projections.results import offer_results
 from offerledger.projections.timeline import ordered, timeline_row
@@ -26,6 +26,7 @@ from test_projection_reference import (
     SECTION_7_LAST,
     employee_stream,
     et,
+    opened_state,
     reference_entries,
     reference_recorder,
     reference_state,
@@ -91,7 +92,7 @@ def test_elections_are_ordered_by_receipt_not_by_recording() -> None:
         acted_by="E001",
         choices=(GrantChoice(grant_id="G002", choice="exchange"),),
     )
-    assert standings(fold_all(EMPTY, r.entries))["G002"] == "not_tendered"
+    assert standings(opened_state(r.entries))["G002"] == "not_tendered"
 
 
 def correction(r: object, version: int, corrected: dict[str, str]) -> None:
@@ -112,7 +113,7 @@ def test_a_correction_supersedes_from_when_it_was_recorded() -> None:
     r = reference_recorder(through="elections")
     correction(r, 3, {})  # E002's stream: 1 registration, 2 submit, 3 withdraw
     corrected_at = r.entries[-1][1].recorded
-    state = fold_all(EMPTY, r.entries)
+    state = opened_state(r.entries)
     assert standings(state)["G003"] == "exchange"
     before = {
         g.grant.grant_id: g.standing
@@ -128,7 +129,7 @@ def test_a_correction_with_fields_replaces_them() -> None:
     r = reference_recorder(through="elections")
     correction(r, 3, {"channel": "paper", "received_at": "2001-09-19T08:00:00-04:00"})
     (status,) = [
-        s for s in election_statuses(fold_all(EMPTY, r.entries), OFFER) if s.employee_id == "E002"
+        s for s in election_statuses(opened_state(r.entries), OFFER) if s.employee_id == "E002"
     ]
     assert status.grants[0].standing == "withdrawn"
     assert status.last_act is not None
@@ -177,7 +178,7 @@ def test_deleted_and_replaced_sections_keep_their_provenance() -> None:
             ),
         ),
     )
-    state = fold_all(EMPTY, r.entries)
+    state = opened_state(r.entries)
     view = document_at(state, OFFER)
     assert "s7-last" not in view.blocks()
     assert dict(view.removed)["s7-last"].operation == "delete_paragraph"
@@ -198,7 +199,7 @@ def test_an_amendment_that_no_longer_applies_in_effective_order_is_reported_whol
     # the inserted paragraph, which does not exist yet at that effective time.
     inserted = next(
         b.id
-        for b in document_at(fold_all(EMPTY, r.entries), OFFER).parts[3].blocks
+        for b in document_at(opened_state(r.entries), OFFER).parts[3].blocks
         if b.id.startswith("p-")
     )
     amend(
@@ -208,11 +209,11 @@ def test_an_amendment_that_no_longer_applies_in_effective_order_is_reported_whol
             locator="the safe harbor paragraph", section_id="s17", paragraph_id=inserted
         ),
     )
-    view = document_at(fold_all(EMPTY, r.entries), OFFER)
+    view = document_at(opened_state(r.entries), OFFER)
     ((origin, why),) = view.not_applied
     assert "has no paragraph" in why and origin.stamp.effective_day == date(2001, 9, 1)
     assert view.blocks()["s7-last"][1].sentences == SECTION_7_LAST
-    assert "could not be applied" in outputs.text_output(fold_all(EMPTY, r.entries), OFFER)
+    assert "could not be applied" in outputs.text_output(opened_state(r.entries), OFFER)
 
 
 def test_text_markdown_and_json_mark_what_is_not_on_file() -> None:
@@ -226,7 +227,7 @@ def test_text_markdown_and_json_mark_what_is_not_on_file() -> None:
 
 
 def test_final_amendment_refused_before_expiration_and_acceptance() -> None:
-    state = fold_all(EMPTY, reference_entries(through="elections"))
+    state = opened_state(reference_entries(through="elections"))
     with pytest.raises(
         QueryError,
         match="no final amendment yet: the offer has not expired; "

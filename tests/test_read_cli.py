@@ -19,6 +19,7 @@ from click.testing import CliRunner
 
 from conftest import PG_BASE, REQUIRE_PG, _pg_connect, pg_problem
 from offerledger.cli import cli
+from offerledger.commitments import stored_entries
 from offerledger.demo import FILING_NAME, run_demo
 from offerledger.demo_amendment import quoted_passages
 from offerledger.events import AcceptedGrant, TenderedOptionsAccepted, split_sentences
@@ -86,14 +87,14 @@ def golden(name: str, text: str) -> None:
 
 
 def accepted(db: str) -> list[AcceptedGrant]:
-    """The grants the ledger's acceptance events name."""
+    """The grants the ledger's acceptance events commit to (their stored lists)."""
     ledger = Ledger.open(db)
     try:
         return [
             g
             for e in ledger.log()
             if isinstance(e.event, TenderedOptionsAccepted)
-            for g in e.event.grants
+            for g in stored_entries(ledger.document, e.event.grants)
         ]
     finally:
         ledger.close()

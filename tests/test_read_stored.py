@@ -13,8 +13,11 @@ from datetime import datetime
 
 import pytest
 
+from offerledger.documents import SourceDocument
+from offerledger.events import LedgerEvent
 from offerledger.ledger import Ledger
 from offerledger.projections import EMPTY, fold_all
+from offerledger.projections.disclosed import committed_lists
 from offerledger.signing.keys import SigningKey
 from test_projection_reference import OFFICER, ROLES, Recorder, et, reference_recorder
 
@@ -62,13 +65,18 @@ def reference_for_ledger(*, through: str = "granted") -> Recorder:
     return reference_recorder(through=through, keys=keys, position=len(ROLES))
 
 
+def cited(r: Recorder, event: LedgerEvent) -> list[SourceDocument]:
+    """The documents an event's committed lists name, stored with it as `record` does."""
+    return [r.documents[c.document_sha256] for c in committed_lists(event)]
+
+
 def store_reference(db: str, *, through: str = "granted", upto: int | None = None) -> Recorder:
     """Store the reference case (its first ``upto`` events) in a new ledger at ``db``."""
     r = reference_for_ledger(through=through)
     ledger, keys = new_ledger(db)
     try:
         for (_, event), signer in list(zip(r.entries, r.signers, strict=True))[:upto]:
-            ledger.save([event], signer=keys[signer])
+            ledger.save([event], signer=keys[signer], documents=cited(r, event))
     finally:
         ledger.close()
     return r
@@ -80,7 +88,7 @@ def append(db: str, r: Recorder, start: int, stop: int | None = None) -> None:
     try:
         pairs = list(zip(r.entries, r.signers, strict=True))[start:stop]
         for (_, event), signer in pairs:
-            ledger.save([event], signer=key_for(signer))
+            ledger.save([event], signer=key_for(signer), documents=cited(r, event))
     finally:
         ledger.close()
 

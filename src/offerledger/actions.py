@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 
+from offerledger.commitments import accepted_pairs, commit_action_list
+from offerledger.documents import SourceDocument
 from offerledger.domain import offer as offer_rules
 from offerledger.domain.election import check_election
 from offerledger.errors import InputError, RuleViolation, UnknownEntity
@@ -122,8 +124,9 @@ def build(
     recorded: datetime | None = None,
     source: str | None = None,
     text: str | None = None,
-) -> LedgerEvent:
-    """The event ``action`` would record, validated and checked against the rules."""
+) -> tuple[LedgerEvent, list[SourceDocument]]:
+    """The event ``action`` would record, validated and checked against the rules, and the
+    source documents to store with it (the full list behind a committed list)."""
     classes = action_classes()
     if action not in classes:
         raise InputError(
@@ -193,12 +196,13 @@ def build(
             fields.update(originator_id=sid, originator_version=current[0].originator_version + 1)
         else:
             fields["originator_id"], fields["originator_version"] = _offer_header(ledger, offer_id)
+    fields, documents, entries = commit_action_list(name, fields, source=source)
     try:
         event = cls.model_validate(fields)
     except ValidationError as e:
         raise wrap_validation(e, file=source, text=text) from None
-    check(ledger, event, signer=signer)
-    return event
+    check(ledger, event, signer=signer, entries=entries)
+    return event, documents
 
 
 def _stream_ref(text: str) -> uuid.UUID:
@@ -208,8 +212,11 @@ def _stream_ref(text: str) -> uuid.UUID:
         return stream_id(text)
 
 
-def check(ledger: Ledger, event: LedgerEvent, *, signer: SigningKey) -> None:
-    """The offer's rules for one event (the key's role and validity are checked on save)."""
+def check(
+    ledger: Ledger, event: LedgerEvent, *, signer: SigningKey, entries: Sequence[Any] = ()
+) -> None:
+    """The offer's rules for one event (the key's role and validity are checked on save);
+    ``entries`` are the values of the list the event commits to."""
     if isinstance(event, OfferCommenced):
         if ledger.app.recorder.select_events(event.originator_id, limit=1):
             raise RuleViolation(f"offer {event.offer_name} is already recorded", rule="unique")
@@ -254,7 +261,7 @@ def check(ledger: Ledger, event: LedgerEvent, *, signer: SigningKey) -> None:
         offer_rules.check_expiry(state, at=at)
     elif isinstance(event, TenderedOptionsAccepted):
         offer_rules.check_acceptance(state, at=at)
-        for grant in event.grants:
+        for grant in entries:
             emp = ledger.employee_state(offer_id, grant.employee_id)
             if grant.grant_id not in emp.tendered():
                 raise RuleViolation(
@@ -266,7 +273,8 @@ def check(ledger: Ledger, event: LedgerEvent, *, signer: SigningKey) -> None:
             state,
             at=at,
             grant_date=event.grant_date,
-            grants=[(g.employee_id, g.replaces) for g in event.grants],
+            grants=[(g.employee_id, g.replaces) for g in entries],
+            accepted=state.accepted | accepted_pairs(ledger.document, state.accepted_list),
         )
     elif isinstance(event, OfferTerminated):
         offer_rules.check_termination(state, at=at)
@@ -368,8 +376,10 @@ def record(
     text: str | None = None,
 ) -> LedgerEvent:
     """Build, check, sign and save one action; returns the stored event."""
-    event = build(ledger, action, data, signer=signer, offer=offer, source=source, text=text)
-    ledger.save([event], signer=signer)
+    event, documents = build(
+        ledger, action, data, signer=signer, offer=offer, source=source, text=text
+    )
+    ledger.save([event], signer=signer, documents=documents)
     return event
 
 

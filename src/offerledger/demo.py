@@ -3,7 +3,9 @@
 What the filings on hand give is recorded as filed; what they do not give is recorded as not on
 file; the roster and the elections are SYNTHETIC (fixed seed), labelled so in every event. The
 demo simulates a ledger kept as events happened: each event's recorded time is its effective
-time plus a few minutes (a scripted clock), so the demo ledger is the same every run.
+time plus a few minutes (a scripted clock), so the demo ledger is the same every run except for
+the salts of the committed lists (the notices' recipients, the grants accepted and the new
+grants: docs/disclosure.md), which are random by design; every output reads the same.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ and exits with the error's ``exit_code``::
     ├── ConcurrentWrite                   someone else wrote the same stream version first
     ├── SignatureInvalid                  exit 1
     ├── ProofInvalid                      exit 1: Merkle inclusion/consistency proof fails
+    ├── DisclosureInvalid                 exit 1: a committed list or one entry's proof fails
     ├── CheckpointError                   malformed checkpoint file, or an overwrite refused
     ├── KeyFileError                      exit 3: key file unreadable, wrong passphrase
     │   └── KeyNotFound                   exit 3
@@ -117,6 +118,25 @@ class ProofInvalid(OfferLedgerError):
     """A Merkle inclusion or consistency proof that does not prove what it claims."""
 
     exit_code = 1
+
+
+class DisclosureInvalid(OfferLedgerError):
+    """A committed list (docs/disclosure.md) whose document or entry proof does not match the
+    commitment the signed event holds: missing, altered, reordered, or not canonical."""
+
+    exit_code = 1
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        document_sha256: str | None = None,
+        index: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.document_sha256 = document_sha256
+        self.index = index
 
 
 class CheckpointError(OfferLedgerError):

@@ -46,11 +46,13 @@ from offerledger.textops import (
 )
 from offerledger.values import (
     EASTERN,
+    LIST_ENTRIES,
     AcceptedGrant,
     AddSection,
     AmendScheduleItem,
     Block,
     Channel,
+    CommittedList,
     DeleteParagraph,
     DeleteSentence,
     Document,
@@ -63,11 +65,14 @@ from offerledger.values import (
     InsertParagraphAfter,
     InsertSentence,
     Instant,
+    ListKind,
     NewGrant,
+    NoticeRecipient,
     NotOnFile,
     OnDate,
     Paragraph,
     Part,
+    PlanTotals,
     ReplaceParagraph,
     ReplaceSection,
     ReplaceSentence,
@@ -93,7 +98,14 @@ __all__ = [
     "IncorporateExhibit",
     "InsertParagraphAfter",
     "InsertSentence",
+    "LIST_ENTRIES",
+    "ListKind",
+    "NewOptionsGrantedV1",
+    "NoticeDispatchedV1",
+    "NoticeKind",
+    "NoticeRecipient",
     "Part",
+    "PlanTotals",
     "ReplaceParagraph",
     "ReplaceSection",
     "ReplaceSentence",
@@ -115,6 +127,7 @@ __all__ = [
     "ROLE_ACTIONS",
     "TOPICS",
     "AcceptedGrant",
+    "CommittedList",
     "ConditionAsserted",
     "ConditionWaived",
     "CorrectionRecorded",
@@ -150,6 +163,7 @@ __all__ = [
     "Section",
     "Signer",
     "TenderedOptionsAccepted",
+    "TenderedOptionsAcceptedV1",
     "TextOperation",
     "TimeNotOnFile",
     "deadline_exclusive",
@@ -252,12 +266,50 @@ class DocumentAmended(LedgerEvent):
     operations: tuple[TextOperation, ...] = Field(min_length=1)
 
 
+NoticeKind = Literal["amendment_notice", "reminder", "results_letter", "other"]
+_FULL_LIST = (
+    "the full list (JSON); the ledger stores it as a source document and the event signs its "
+    "commitment (docs/disclosure.md)"
+)
+
+
+_DERIVED = "derived from the list; given, it must equal that"
+
+
+def _check_kind(committed: CommittedList | None, kind: str, field: str) -> None:
+    if committed is not None and committed.kind != kind:
+        raise ValueError(f"{field} must commit to a {kind!r} list, not {committed.kind!r}")
+
+
 class NoticeDispatched(LedgerEvent):
-    """A notice sent to employees (amendment notice, reminder, results letter)."""
+    """A notice sent to employees (amendment notice, reminder, results letter).
+
+    ``recipients`` commits to the list of employees it was sent to (``notice-recipients``);
+    None when it went to a class of people with no list on record (``recipient_class``).
+    """
+
+    TOPIC = "offerledger.NoticeDispatched.v2"
+    notice_id: str
+    notice_kind: NoticeKind
+    exhibit: str | None = None
+    channel: Channel
+    recipient_class: str
+    recipients: CommittedList | None = Field(default=None, description=_FULL_LIST)
+    content_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    synthetic_recipients: bool = False
+
+    @model_validator(mode="after")
+    def _recipient_list(self) -> NoticeDispatched:
+        _check_kind(self.recipients, "notice-recipients", "recipients")
+        return self
+
+
+class NoticeDispatchedV1(LedgerEvent):
+    """Version 1 of :class:`NoticeDispatched`, the recipients listed in the event (read only)."""
 
     TOPIC = "offerledger.NoticeDispatched.v1"
     notice_id: str
-    notice_kind: Literal["amendment_notice", "reminder", "results_letter", "other"]
+    notice_kind: NoticeKind
     exhibit: str | None = None
     channel: Channel
     recipient_class: str
@@ -296,7 +348,40 @@ class OfferTerminated(LedgerEvent):
 
 
 class TenderedOptionsAccepted(LedgerEvent):
-    """Tendered options accepted for exchange and cancelled."""
+    """Tendered options accepted for exchange and cancelled.
+
+    ``grants`` commits to the grants accepted (``accepted-grants``: employee, grant, options,
+    plan); the offer's own figures are in the event: distinct ``employees``, total ``options``,
+    and ``by_plan`` (sorted by plan).
+    """
+
+    TOPIC = "offerledger.TenderedOptionsAccepted.v2"
+    grants: CommittedList = Field(description=_FULL_LIST)
+    employees: int = Field(ge=0, description=_DERIVED)
+    options: int = Field(ge=0, description=_DERIVED)
+    by_plan: tuple[PlanTotals, ...] = Field(description=_DERIVED)
+    cancelled_on: date
+    synthetic: bool = False
+
+    @model_validator(mode="after")
+    def _totals_agree(self) -> TenderedOptionsAccepted:
+        _check_kind(self.grants, "accepted-grants", "grants")
+        plans = [p.plan for p in self.by_plan]
+        if plans != sorted(set(plans)):
+            raise ValueError("by_plan must name each plan once, in order")
+        if sum(p.grants for p in self.by_plan) != self.grants.count:
+            raise ValueError("by_plan's grants must add up to the list's count")
+        if sum(p.options for p in self.by_plan) != self.options:
+            raise ValueError("by_plan's options must add up to options")
+        most = max((p.employees for p in self.by_plan), default=0)
+        if not most <= self.employees <= sum(p.employees for p in self.by_plan):
+            raise ValueError("employees does not fit the employees of each plan")
+        return self
+
+
+class TenderedOptionsAcceptedV1(LedgerEvent):
+    """Version 1 of :class:`TenderedOptionsAccepted`, the grants listed in the event (read
+    only)."""
 
     TOPIC = "offerledger.TenderedOptionsAccepted.v1"
     grants: tuple[AcceptedGrant, ...]
@@ -305,6 +390,35 @@ class TenderedOptionsAccepted(LedgerEvent):
 
 
 class NewOptionsGranted(LedgerEvent):
+    """New options granted under the offer's terms.
+
+    ``grants`` commits to the new grants (``new-grants``: employee, grant, options, grants
+    replaced); the offer's own figures are in the event: distinct ``employees`` and total
+    ``options``.
+    """
+
+    TOPIC = "offerledger.NewOptionsGranted.v2"
+    grants: CommittedList = Field(description=_FULL_LIST)
+    employees: int = Field(ge=1, description=_DERIVED)
+    options: int = Field(ge=1, description=_DERIVED)
+    grant_date: date
+    exercise_price: Decimal | None = None
+    plan: str
+    synthetic: bool = False
+
+    @model_validator(mode="after")
+    def _totals_agree(self) -> NewOptionsGranted:
+        _check_kind(self.grants, "new-grants", "grants")
+        if self.grants.count < 1:
+            raise ValueError("grants must list at least one new grant")
+        if not 1 <= self.employees <= self.grants.count:
+            raise ValueError("employees does not fit the list's count")
+        return self
+
+
+class NewOptionsGrantedV1(LedgerEvent):
+    """Version 1 of :class:`NewOptionsGranted`, the grants listed in the event (read only)."""
+
     TOPIC = "offerledger.NewOptionsGranted.v1"
     grants: tuple[NewGrant, ...] = Field(min_length=1)
     grant_date: date

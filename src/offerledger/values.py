@@ -302,17 +302,63 @@ class GrantChoice(Value):
 
 
 class AcceptedGrant(Value):
-    employee_id: str
-    grant_id: str
+    """One grant accepted and cancelled: an entry of the ``accepted-grants`` list."""
+
+    employee_id: str = Field(min_length=1)
+    grant_id: str = Field(min_length=1)
     options: int = Field(gt=0)
-    plan: str
+    plan: str = Field(min_length=1)
 
 
 class NewGrant(Value):
-    employee_id: str
-    grant_id: str
+    """One new option grant: an entry of the ``new-grants`` list."""
+
+    employee_id: str = Field(min_length=1)
+    grant_id: str = Field(min_length=1)
     options: int = Field(gt=0)
     replaces: tuple[str, ...] = ()
+
+
+class NoticeRecipient(Value):
+    """One employee a notice was sent to: an entry of the ``notice-recipients`` list."""
+
+    employee_id: str = Field(min_length=1)
+
+
+# --- lists that name many employees: committed to, never carried in the event ---------------
+
+ListKind = Literal["notice-recipients", "accepted-grants", "new-grants"]
+
+LIST_ENTRIES: dict[str, type[Value]] = {
+    "notice-recipients": NoticeRecipient,
+    "accepted-grants": AcceptedGrant,
+    "new-grants": NewGrant,
+}
+"""The value each entry of a committed list of that kind holds (its fields, without the salt)."""
+
+
+class CommittedList(Value):
+    """A signed commitment to a list that names many employees (docs/disclosure.md).
+
+    The event carries only this; the list itself (salted entries) is a source document stored
+    beside the event, so one employee's entry can be proven by its Merkle audit path without
+    disclosing the others. ``root`` is the RFC 9162 root over the entries' leaf hashes,
+    ``count`` the number of entries, ``document_sha256`` the SHA-256 of the document's bytes.
+    """
+
+    kind: ListKind
+    root: str = Field(pattern=r"^[0-9a-f]{64}$")
+    count: int = Field(ge=0)
+    document_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class PlanTotals(Value):
+    """The offer's own figures for one plan: employees, grants and options."""
+
+    plan: str = Field(min_length=1)
+    employees: int = Field(ge=0)
+    grants: int = Field(ge=0)
+    options: int = Field(ge=0)
 
 
 Channel = Literal["email", "mail", "hand_delivery", "fax", "web", "paper"]

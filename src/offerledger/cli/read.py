@@ -24,11 +24,12 @@ from offerledger.cli.common import (
     offer_option,
     with_ledger,
 )
-from offerledger.errors import InputError, OfferLedgerError
+from offerledger.errors import DisclosureInvalid, InputError, OfferLedgerError
 from offerledger.events import EASTERN, end_of_day_eastern
 from offerledger.ledger import Ledger
 from offerledger.projections import EMPTY, LedgerState, Moment, fold_all, outputs, runner
 from offerledger.projections.catalog import QueryError
+from offerledger.projections.disclosed import ListUnavailable
 from offerledger.projections.readmodel import default_path
 from offerledger.projections.source import RecorderSource
 
@@ -42,8 +43,15 @@ class ReadModelStale(OfferLedgerError):
 
 
 def ledger_source(ledger: Ledger) -> RecorderSource:
-    """The ledger as the runner's log source."""
-    return RecorderSource(ledger.app.recorder, ledger_id=str(ledger.app.ledger_id()))
+    """The ledger as the runner's log source (with its stored source documents)."""
+
+    def document(sha256: str) -> bytes | None:
+        found = ledger.document(sha256)
+        return None if found is None else found.content
+
+    return RecorderSource(
+        ledger.app.recorder, ledger_id=str(ledger.app.ledger_id()), documents=document
+    )
 
 
 # --- shared options and helpers ----------------------------------------------------------
@@ -67,7 +75,8 @@ def read_options(f: F) -> F:
 
 
 def translate_errors(f: F) -> F:
-    """Projection errors become the CLI's: bad input (exit 2), stale read model (exit 1)."""
+    """Projection errors become the CLI's: bad input (exit 2), stale read model (exit 1), a
+    committed list whose entries cannot be read (exit 1)."""
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -81,13 +90,19 @@ def translate_errors(f: F) -> F:
             raise ReadModelStale(
                 str(e), hint="run 'offerledger verify', then 'offerledger rebuild --full'"
             ) from None
+        except ListUnavailable as e:
+            raise DisclosureInvalid(
+                e.message, document_sha256=e.document_sha256, hint="run 'offerledger verify'"
+            ) from None
 
     return wrapper  # type: ignore[return-value]
 
 
 def log_state(ledger: Ledger) -> LedgerState:
     with runner.paused_gc():
-        return fold_all(EMPTY, ((e.position, e.event) for e in ledger.log() if e.event is not None))
+        entries = ((e.position, e.event) for e in ledger.log() if e.event is not None)
+        state = fold_all(EMPTY, entries)
+    return ledger_source(ledger).open_lists(state)
 
 
 def projection_state(

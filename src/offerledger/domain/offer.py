@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from offerledger.errors import RuleViolation
 from offerledger.events import (
+    CommittedList,
     ConditionAsserted,
     ConditionWaived,
     CorrectionRecorded,
@@ -20,12 +21,15 @@ from offerledger.events import (
     ExpirationExtended,
     LedgerEvent,
     NewOptionsGranted,
+    NewOptionsGrantedV1,
     NoticeDispatched,
+    NoticeDispatchedV1,
     OfferCommenced,
     OfferDocumentRegistered,
     OfferExpired,
     OfferTerminated,
     TenderedOptionsAccepted,
+    TenderedOptionsAcceptedV1,
     apply_operations,
     deadline_exclusive,
 )
@@ -51,7 +55,10 @@ class Offer:
     expired_at: datetime | None = None
     terminated_at: datetime | None = None
     accepted_at: datetime | None = None
-    accepted: frozenset[tuple[str, str]] = frozenset()  # (employee id, grant id)
+    # the grants accepted and cancelled: a committed list (its entries are read from the
+    # ledger's documents by whoever needs them), or listed in a version 1 event
+    accepted_list: CommittedList | None = None
+    accepted: frozenset[tuple[str, str]] = frozenset()  # (employee id, grant id), version 1
     granted: bool = False
     conditions: dict[str, Condition] = field(default_factory=dict)
     documents: dict[str, Document] = field(default_factory=dict)
@@ -134,14 +141,16 @@ def fold_offer(offer: Offer | None, event: LedgerEvent) -> Offer | None:
     if isinstance(event, OfferTerminated):
         return replace(offer, terminated_at=event.effective.earliest())
     if isinstance(event, TenderedOptionsAccepted):
+        return replace(offer, accepted_at=event.effective.earliest(), accepted_list=event.grants)
+    if isinstance(event, TenderedOptionsAcceptedV1):
         return replace(
             offer,
             accepted_at=event.effective.earliest(),
             accepted=frozenset((g.employee_id, g.grant_id) for g in event.grants),
         )
-    if isinstance(event, NewOptionsGranted):
+    if isinstance(event, NewOptionsGranted | NewOptionsGrantedV1):
         return replace(offer, granted=True)
-    if isinstance(event, NoticeDispatched):
+    if isinstance(event, NoticeDispatched | NoticeDispatchedV1):
         return replace(offer, notices=offer.notices | {f"{event.notice_id}/{event.channel}"})
     if isinstance(event, CorrectionRecorded):
         return offer
@@ -277,9 +286,18 @@ def check_acceptance(offer: Offer, *, at: datetime) -> None:
 
 
 def check_new_grants(
-    offer: Offer, *, at: datetime, grant_date: date, grants: list[tuple[str, tuple[str, ...]]]
+    offer: Offer,
+    *,
+    at: datetime,
+    grant_date: date,
+    grants: list[tuple[str, tuple[str, ...]]],
+    accepted: frozenset[tuple[str, str]],
 ) -> None:
-    """After acceptance, once, dated no earlier than it, replacing only accepted grants."""
+    """After acceptance, once, dated no earlier than it, replacing only accepted grants.
+
+    ``accepted`` holds the (employee id, grant id) pairs accepted and cancelled: the entries of
+    ``offer.accepted_list`` (read by the caller) or ``offer.accepted``.
+    """
     if offer.accepted_at is None:
         raise RuleViolation(
             "new options are granted only after tendered options are accepted and cancelled",
@@ -294,7 +312,7 @@ def check_new_grants(
         )
     for employee_id, replaces in grants:
         for grant_id in replaces:
-            if (employee_id, grant_id) not in offer.accepted:
+            if (employee_id, grant_id) not in accepted:
                 raise RuleViolation(
                     f"grant {grant_id} of employee {employee_id} was not accepted and cancelled",
                     rule="new-grants",
