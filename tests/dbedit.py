@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from offerledger.integrity.merkle import MerkleAccumulator, leaf_hash
 from offerledger.store import resolve_backend
 
 
@@ -73,6 +74,42 @@ class DbEdit:
             "VALUES (?, ?, ?, ?)",
             (self.sid(stream), version, topic, state),
         )
+
+    def head(self) -> tuple[int, bytes]:
+        """The log head (size, RFC 9162 root) of the rows as they stand now."""
+        acc = MerkleAccumulator()
+        for row in self.rows():
+            acc.append(leaf_hash(row[4]))
+        return acc.size, acc.root()
+
+    def head_before(self, key: Any) -> tuple[int, bytes]:
+        """The log head just before the row ``key``."""
+        acc = MerkleAccumulator()
+        for row in self.rows():
+            if row[0] == key:
+                break
+            acc.append(leaf_hash(row[4]))
+        return acc.size, acc.root()
+
+    def rebuild_index(self) -> None:
+        """Recompute the persisted log (head, leaves, nodes) from the events table, as an
+        attacker covering their tracks would."""
+        acc = MerkleAccumulator(record_nodes=True)
+        rows = self.rows()
+        for row in rows:
+            acc.append(leaf_hash(row[4]))
+        self.exec("DELETE FROM offerledger_leaves")
+        self.exec("DELETE FROM offerledger_nodes")
+        for level, idx, digest in acc.completed or []:
+            if level == 0:
+                _, stream, version, _, _ = rows[idx]
+                self.exec(
+                    "INSERT INTO offerledger_leaves VALUES (?, ?, ?, ?)",
+                    (idx, self.sid(stream), version, digest),
+                )
+            else:
+                self.exec("INSERT INTO offerledger_nodes VALUES (?, ?, ?)", (level, idx, digest))
+        self.exec("UPDATE offerledger_head SET size = ?, root = ?", (acc.size, acc.root()))
 
     def snapshot(self) -> list[tuple[Any, ...]]:
         return [(str(s), v, t, st) for _, s, v, t, st in self.rows()]

@@ -101,8 +101,10 @@ def test_stream_tail_deleted_against_checkpoint(demo_db: str, tmp_path: Path) ->
     ledger.close()
     edit = DbEdit(demo_db)
     edit.delete(offer_rows(edit)[-1][0])  # the last event of the offer stream (and of the log)
+    assert reasons(demo_db) == {"index-mismatch"}  # the persisted log still counts it
+    edit.rebuild_index()
     edit.close()
-    assert reasons(demo_db) == set()  # without the checkpoint nothing can tell
+    assert reasons(demo_db) == set()  # index rebuilt: without the checkpoint nothing can tell
     assert "stream-truncated" in reasons(demo_db, checkpoint=out)
 
 
@@ -138,10 +140,15 @@ def _forge(
         actor=actor,
         key_id=signer_key.key_id,
     )
+    size, root = edit.head()  # an insider signs the true log head, so only the key is wrong
     (envelope,) = sign_bodies(
-        bodies=[body_for(event, prev=envelope_hash(state))], signer=signer_key
+        bodies=[body_for(event, prev=envelope_hash(state))],
+        signer=signer_key,
+        log_size=size,
+        log_root=root,
     )
     edit.insert(stream, version + 1, event.TOPIC, envelope)
+    edit.rebuild_index()
     edit.close()
 
 
@@ -181,9 +188,14 @@ def test_revocation_moved_to_the_end_of_the_log(demo_db: str) -> None:
     edit.delete(key)
     edit.insert(stream, version, topic, state)
     assert "KeyRevoked" in edit.rows()[-1][3]
+    edit.rebuild_index()
     edit.close()
     problems = report_of(demo_db).problems
-    assert [(p.position, p.reason) for p in problems] == [(forged_at, "revoked-key")]
+    assert [(p.position, p.reason) for p in problems] == [
+        (forged_at, "revoked-key"),
+        (forged_at, "tree-head-mismatch"),  # the forged save signed the head it extended then
+        (forged_at + 1, "tree-head-mismatch"),  # the revocation's save: one event before it
+    ]
     assert f"at or after position {forged_at}, where it was revoked" in problems[0].detail
 
 
@@ -213,12 +225,19 @@ def test_resigned_by_other_valid_key_with_altered_effective_time(demo_db: str) -
             "actor": "Second Officer",
         }
     )
-    (envelope,) = sign_bodies(bodies=[body_for(altered, prev=prev)], signer=other)
+    size, root = edit.head_before(key)
+    (envelope,) = sign_bodies(
+        bodies=[body_for(altered, prev=prev)], signer=other, log_size=size, log_root=root
+    )
     edit.set_state(key, envelope)
+    edit.rebuild_index()
     edit.close()
-    # the successor's prev no longer names it; and the other key was registered later in the
-    # log than the event it signed, so at that position it is not a valid key either
-    assert {"chain-break"} <= reasons(demo_db) <= {"chain-break", "unknown-key"}
+    # the successor's prev no longer names it; the other key was registered later in the log
+    # than the event it signed, so at that position it is not a valid key either; and every
+    # later save signed a log holding the original event
+    found = reasons(demo_db)
+    assert {"chain-break", "tree-head-mismatch"} <= found
+    assert found <= {"chain-break", "unknown-key", "tree-head-mismatch"}
 
 
 def test_garbage_state_never_crashes(demo_db: str) -> None:
@@ -243,13 +262,20 @@ def test_tampered_event_in_a_batch_save_is_reported_once(demo_db: str) -> None:
     edit = DbEdit(demo_db)
     rows = edit.rows()
     at, (key, *_, state) = next(
-        (i, r) for i, r in enumerate(rows) if b'"batch":{' in r[4] and b"Synthetic Employee" in r[4]
+        (i, r)
+        for i, r in enumerate(rows)
+        if b'"size":1,' not in r[4] and b"Synthetic Employee" in r[4]
     )
     edit.set_state(key, state.replace(b"Synthetic Employee", b"Synthetic Employez", 1))
+    edit.rebuild_index()
     edit.close()
     problems = report_of(demo_db).problems
     assert [p.reason for p in problems if p.position == at] == ["bad-signature"]
-    assert {p.reason for p in problems if p.position != at} == {"chain-break"}  # its successor
+    # its successor in the stream, and the next save, which signed the log with the original
+    assert {p.reason for p in problems if p.position != at} == {
+        "chain-break",
+        "tree-head-mismatch",
+    }
 
 
 def _forge_key_event(db: str, **payload: object) -> int:
@@ -276,8 +302,12 @@ def _forge_key_event(db: str, **payload: object) -> int:
     )
     body = orjson.loads(body_for(event, prev=envelope_hash(state)))
     body["payload"].update(payload)
-    (envelope,) = sign_bodies(bodies=[canonical_json(body)], signer=root)
+    size, log_root = edit.head()
+    (envelope,) = sign_bodies(
+        bodies=[canonical_json(body)], signer=root, log_size=size, log_root=log_root
+    )
     edit.insert(keys, version + 1, event.TOPIC, envelope)
+    edit.rebuild_index()
     position = len(edit.rows()) - 1
     edit.close()
     return position
@@ -337,16 +367,22 @@ def test_tail_of_a_stream_inside_the_log_deleted_against_checkpoint(
     key, stream, version, *_ = rows[at]
     assert at < len(rows) - 1 and all(r[1] != stream for r in rows[at + 1 :])
     edit.delete(key)
+    edit.rebuild_index()
     edit.close()
     if appended_after:  # the count is back to the checkpoint's size, the root is not
         _register_later_key(demo_db)
-    assert reasons(demo_db) == set()
+    # a later save signed the log with the deleted event in it: found without a checkpoint
+    problems = report_of(demo_db).problems
+    assert [(p.position, p.reason) for p in problems if p.stream is not None] == [
+        (at, "tree-head-mismatch")
+    ]
+    assert {p.reason for p in problems} <= {"tree-head-mismatch", "batch-incomplete"}
     problems = report_of(demo_db, checkpoint=out).problems
-    named = [p for p in problems if p.stream is not None]
+    named = [p for p in problems if p.stream is not None and p.reason != "tree-head-mismatch"]
     assert [(p.reason, p.stream, p.version) for p in named] == [
         ("stream-truncated", str(stream), version)
     ]
-    assert [p.reason for p in problems if p.stream is None] == [
+    assert [p.reason for p in problems if p.stream is None and p.position is None] == [
         "checkpoint-mismatch" if appended_after else "stream-truncated"
     ]
 
@@ -368,6 +404,7 @@ def test_checkpoint_overwrite_refused_when_the_ledger_no_longer_matches(
     before = out.read_bytes(), (tmp_path / "head.checkpoint.heads.json").read_bytes()
     edit = DbEdit(demo_db)
     edit.delete(edit.rows()[-1][0])
+    edit.rebuild_index()
     edit.close()
     with pytest.raises(
         CheckpointError,
@@ -377,3 +414,28 @@ def test_checkpoint_overwrite_refused_when_the_ledger_no_longer_matches(
         _checkpoint(demo_db, out)
     assert (out.read_bytes(), (tmp_path / "head.checkpoint.heads.json").read_bytes()) == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".tmp") == []
+
+
+def test_any_event_a_later_save_follows_cannot_be_deleted(tmp_path: Path) -> None:
+    """Delete each event in turn (the persisted log rebuilt to match, as an insider would):
+    verify, with no checkpoint, fails and names a position at or after the deleted one."""
+    import shutil
+
+    db = str(tmp_path / "ledger.db")
+    run_demo(db, passphrase=PASS, employees=4)
+    edit = DbEdit(db)
+    rows = edit.rows()
+    edit.close()
+    last_save = max(i for i, r in enumerate(rows) if b'"index":0,' in r[4])
+    assert last_save < len(rows) - 1 or last_save == len(rows) - 1
+    for at in range(last_save):  # every event some later save follows
+        copy = tmp_path / f"copy-{at}.db"
+        shutil.copy(db, copy)
+        edit = DbEdit(str(copy))
+        edit.delete(edit.rows()[at][0])
+        edit.rebuild_index()
+        edit.close()
+        problems = report_of(str(copy)).problems
+        assert problems, f"deleting the event at position {at} went unnoticed"
+        assert any(p.position is not None and p.position >= at for p in problems)
+        copy.unlink()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from eventsourcing.persistence import PersistenceError
 
+from offerledger.documents import SourceDocument
 from offerledger.domain.election import Employee, project_employee
 from offerledger.domain.keys import KeyInfo, KeyRegistry, authorize, fold_keys
 from offerledger.domain.offer import Offer, project_offer
@@ -289,19 +290,37 @@ class Ledger:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def save(self, events: Sequence[LedgerEvent], *, signer: SigningKey) -> None:
-        """Authorize, chain, sign and store one save atomically.
+    def save(
+        self,
+        events: Sequence[LedgerEvent],
+        *,
+        signer: SigningKey,
+        documents: Sequence[SourceDocument] = (),
+    ) -> None:
+        """Authorize, chain, sign and store one save atomically, with the source ``documents``
+        its events cite (stored content-addressed in the same transaction).
 
         Straight to the signing event store: ``Application.save`` would only add a runtime
         protocol check per event (snapshots are off and nothing subscribes in-process).
         """
-        self.app.store.put(list(events), signer=signer)
+        self.app.store.put(list(events), signer=signer, documents=documents)
         if any(isinstance(e, OfferCommenced) for e in events):
             self._offers = None
 
-    def save_groups(self, groups: Sequence[tuple[Sequence[LedgerEvent], SigningKey]]) -> None:
+    def save_groups(
+        self,
+        groups: Sequence[tuple[Sequence[LedgerEvent], SigningKey]],
+        *,
+        documents: Sequence[SourceDocument] = (),
+    ) -> None:
         """Several signers' saves in one transaction: all stored or none."""
-        self.app.store.put_groups(groups)
+        self.app.store.put_groups(groups, documents=documents)
+        if any(isinstance(e, OfferCommenced) for events, _ in groups for e in events):
+            self._offers = None
+
+    def document(self, sha256: str) -> SourceDocument | None:
+        """The stored source document whose exact bytes hash to ``sha256`` (hex), or None."""
+        return self.app.document(sha256)
 
     # --- reading ---------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import hashlib
 import os
 import re
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -31,9 +31,19 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment
 
-from offerledger.errors import ConcurrentWrite, EnvelopeUndecodable, RuleViolation, StorageError
+from offerledger.documents import SourceDocument
+from offerledger.errors import (
+    ConcurrentWrite,
+    EnvelopeUndecodable,
+    OfferLedgerError,
+    RuleViolation,
+    StorageError,
+)
 from offerledger.events import KEYS_STREAM_NAME, LedgerEvent, event_class_for_topic, stream_id
 from offerledger.events import upcast_payload as _upcast
+from offerledger.integrity.logtree import Node, TreeHead
+from offerledger.integrity.merkle import MerkleAccumulator, leaf_hash
+from offerledger.recorders import Sealed
 from offerledger.signing.envelope import body_for, envelope_hash, sign_bodies
 from offerledger.signing.keys import SigningKey
 
@@ -82,6 +92,7 @@ def resolve_backend(db: str | None) -> Backend:
             "POSTGRES_PASSWORD": unquote(url.password or ""),
             "POSTGRES_CONNECT_TIMEOUT": "5",
             "POSTGRES_POOL_SIZE": "4",
+            "APPLICATION_RECORDER_TOPIC": "offerledger.recorders_pg:LedgerPostgresRecorder",
         }
         if schema:
             env["POSTGRES_SCHEMA"] = schema
@@ -95,6 +106,7 @@ def resolve_backend(db: str | None) -> Backend:
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": str(target),
         "SQLITE_LOCK_TIMEOUT": "30",
+        "APPLICATION_RECORDER_TOPIC": "offerledger.recorders:LedgerSQLiteRecorder",
     }
     return Backend("sqlite", str(target), env, "stored_events")
 
@@ -169,18 +181,19 @@ class SigningEventStore(EventStore[uuid.UUID]):
         return head
 
     def put(
-        self, domain_events: Sequence[Any], *, signer: SigningKey | None = None, **kwargs: Any
+        self,
+        domain_events: Sequence[Any],
+        *,
+        signer: SigningKey | None = None,
+        documents: Sequence[SourceDocument] = (),
+        **kwargs: Any,
     ) -> list[Recording[uuid.UUID]]:
         if not domain_events:
             return []
         if signer is None:
             raise RuleViolation("an event cannot be stored unsigned", rule="signed")
         events: list[LedgerEvent] = list(domain_events)
-        if self.authorize is None:
-            raise RuleViolation("no key registry is attached to the store", rule="signed")
-        self.authorize(events, signer)
-        stored = self._sign(events, signer)
-        ids = self._insert(stored, **kwargs)
+        stored, ids = self.put_groups([(events, signer)], documents=documents)
         return [
             Recording(
                 ev,
@@ -192,35 +205,45 @@ class SigningEventStore(EventStore[uuid.UUID]):
                     id=n_id,
                 ),
             )
-            for ev, s, n_id in zip(events, stored, ids or [], strict=False)
+            for ev, s, n_id in zip(events, stored, ids, strict=False)
         ]
 
-    def put_groups(self, groups: Sequence[tuple[Sequence[LedgerEvent], SigningKey]]) -> None:
+    def put_groups(
+        self,
+        groups: Sequence[tuple[Sequence[LedgerEvent], SigningKey]],
+        *,
+        documents: Sequence[SourceDocument] = (),
+    ) -> tuple[list[StoredEvent], list[int]]:
         """Several actors' saves in one transaction (ingest: officer and communications).
 
-        Each group is authorized and signed by its own key, chained after the groups before it;
-        all are stored or none.
+        Each group is authorized, then, under the lock that orders the log, chained and signed
+        by its own key against the log head the groups before it leave; all are stored or
+        none, with the source ``documents`` they cite.
         """
         if self.authorize is None:
             raise RuleViolation("no key registry is attached to the store", rule="signed")
-        stored: list[StoredEvent] = []
-        pending: dict[uuid.UUID, tuple[int, str]] = {}
-        for events, signer in groups:
-            if not events:
-                continue
-            self.authorize(list(events), signer)
-            batch = self._sign(list(events), signer, pending=pending)
-            for event, s in zip(events, batch, strict=True):
-                pending[event.originator_id] = (s.originator_version, envelope_hash(s.state))
-            stored.extend(batch)
-        if stored:
-            self._insert(stored)
+        saves = [(list(events), signer) for events, signer in groups if events]
+        for events, signer in saves:
+            self.authorize(events, signer)
+        if not saves:
+            return [], []
 
-    def _insert(self, stored: list[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        """One transaction; a version conflict becomes ConcurrentWrite and nothing is written."""
-        streams = {_uuid(s.originator_id) for s in stored}
+        stored: list[StoredEvent] = []
+
+        def seal(tree: MerkleAccumulator) -> Sealed:
+            stored.clear()  # a retried transaction seals again from the head it then finds
+            pending: dict[uuid.UUID, tuple[int, str]] = {}
+            for events, signer in saves:
+                batch = self._sign(events, signer, pending, tree)
+                for event, s in zip(events, batch, strict=True):
+                    pending[event.originator_id] = (s.originator_version, envelope_hash(s.state))
+                stored.extend(batch)
+            return Sealed(stored, documents)
+
+        streams = {e.originator_id for events, _ in saves for e in events}
+        recorder: Any = self.recorder
         try:
-            ids = self.recorder.insert_events(stored, **kwargs)
+            ids = recorder.append_sealed(seal)
         except IntegrityError as e:
             for sid in streams:
                 self._heads.pop(sid, None)
@@ -228,69 +251,89 @@ class SigningEventStore(EventStore[uuid.UUID]):
                 "another writer stored the same stream version first; nothing was written",
                 hint="reload and try again",
             ) from e
+        except OfferLedgerError:
+            for sid in streams:
+                self._heads.pop(sid, None)
+            raise
         for s in stored:
             self._heads[_uuid(s.originator_id)] = (s.originator_version, envelope_hash(s.state))
-        return ids
+        return stored, list(ids)
 
     def _sign(
         self,
         events: list[LedgerEvent],
         signer: SigningKey,
-        pending: dict[uuid.UUID, tuple[int, str]] | None = None,
+        pending: dict[uuid.UUID, tuple[int, str]],
+        tree: MerkleAccumulator,
     ) -> list[StoredEvent]:
-        """Chain and sign one save, in layers: a layer holds at most one event per stream.
+        """Chain and sign one actor's events as consecutive saves, each extending the log head.
 
-        An envelope's hash depends on the signature, which covers every body of its batch, so
-        an event can only name a predecessor signed in an earlier layer. The usual save (one
-        event per stream, e.g. a hundred employees' elections) is one layer, one signature.
+        An envelope's hash depends on the signature, which covers every body of its save, so
+        an event can only name a predecessor signed in an earlier save: the events are cut,
+        in order, into runs holding at most one event per stream. The usual save (one event
+        per stream, e.g. a hundred employees' elections) is one run, one signature. Log order
+        is the order given.
         """
         heads: dict[uuid.UUID, tuple[int, str] | None] = {}
-        layer_of: list[int] = []
-        seen: dict[uuid.UUID, int] = {}
         for event in events:
             sid = event.originator_id
-            if sid not in heads:
-                if pending and sid in pending:
-                    heads[sid] = pending[sid]
-                elif event.originator_version == 1 and sid not in self._heads:
-                    # a new stream has no predecessor to look up; if the stream exists after
-                    # all, the insert conflicts on (stream, version 1) and nothing is written
-                    heads[sid] = None
-                else:
-                    heads[sid] = self.head(sid)
-            layer_of.append(seen.get(sid, 0))
-            seen[sid] = seen.get(sid, 0) + 1
-        envelopes: list[bytes] = [b""] * len(events)
-        for layer in range(max(layer_of) + 1):
-            members = [i for i, k in enumerate(layer_of) if k == layer]
-            bodies = []
-            for i in members:
-                event = events[i]
-                head = heads[event.originator_id]
-                expected = 1 if head is None else head[0] + 1
-                if event.originator_version != expected:
-                    self._heads.pop(event.originator_id, None)
-                    raise ConcurrentWrite(
-                        f"stream {event.originator_id} is at version {expected - 1}; "
-                        f"refusing to write version {event.originator_version}",
-                        hint="reload and try again",
-                    )
-                bodies.append(body_for(event, prev=None if head is None else head[1]))
-            for i, envelope in zip(members, sign_bodies(bodies=bodies, signer=signer), strict=True):
-                envelopes[i] = envelope
-                heads[events[i].originator_id] = (
-                    events[i].originator_version,
-                    envelope_hash(envelope),
+            if sid in heads:
+                continue
+            if sid in pending:
+                heads[sid] = pending[sid]
+            elif event.originator_version == 1 and sid not in self._heads:
+                # a new stream has no predecessor to look up; if the stream exists after
+                # all, the insert conflicts on (stream, version 1) and nothing is written
+                heads[sid] = None
+            else:
+                heads[sid] = self.head(sid)
+        stored: list[StoredEvent] = []
+        run: list[LedgerEvent] = []
+        in_run: set[uuid.UUID] = set()
+        for event in events:
+            if event.originator_id in in_run:
+                stored.extend(self._sign_run(run, signer, heads, tree))
+                run, in_run = [], set()
+            run.append(event)
+            in_run.add(event.originator_id)
+        stored.extend(self._sign_run(run, signer, heads, tree))
+        return stored
+
+    def _sign_run(
+        self,
+        run: list[LedgerEvent],
+        signer: SigningKey,
+        heads: dict[uuid.UUID, tuple[int, str] | None],
+        tree: MerkleAccumulator,
+    ) -> list[StoredEvent]:
+        bodies = []
+        for event in run:
+            head = heads[event.originator_id]
+            expected = 1 if head is None else head[0] + 1
+            if event.originator_version != expected:
+                self._heads.pop(event.originator_id, None)
+                raise ConcurrentWrite(
+                    f"stream {event.originator_id} is at version {expected - 1}; "
+                    f"refusing to write version {event.originator_version}",
+                    hint="reload and try again",
                 )
-        return [
-            StoredEvent(
-                originator_id=e.originator_id,
-                originator_version=e.originator_version,
-                topic=e.TOPIC,
-                state=env,
+            bodies.append(body_for(event, prev=None if head is None else head[1]))
+        envelopes = sign_bodies(
+            bodies=bodies, signer=signer, log_size=tree.size, log_root=tree.root()
+        )
+        out = []
+        for event, envelope in zip(run, envelopes, strict=True):
+            heads[event.originator_id] = (event.originator_version, envelope_hash(envelope))
+            tree.append(leaf_hash(envelope))
+            out.append(
+                StoredEvent(
+                    originator_id=event.originator_id,
+                    originator_version=event.originator_version,
+                    topic=event.TOPIC,
+                    state=envelope,
+                )
             )
-            for e, env in zip(events, envelopes, strict=True)
-        ]
+        return out
 
 
 def sqlite_value(storage_class: str, raw: bytes | None) -> Any:
@@ -406,6 +449,30 @@ class LedgerApplication(Application[uuid.UUID]):
             return [
                 tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in cursor.fetchall()
             ]
+
+    def tree_head(self) -> TreeHead:
+        """The log's size and root after the last save, from the persisted log (not verified)."""
+        recorder: Any = self.recorder
+        head: TreeHead = recorder.tree_head()
+        return head
+
+    def read_nodes(self, nodes: Iterable[Node]) -> dict[Node, bytes]:
+        """Stored tree nodes by (level, index); level 0 are the leaf hashes."""
+        recorder: Any = self.recorder
+        found: dict[Node, bytes] = recorder.read_nodes(nodes)
+        return found
+
+    def position_of(self, stream: uuid.UUID, version: int) -> int | None:
+        """The log position of one event, from the persisted log."""
+        recorder: Any = self.recorder
+        position: int | None = recorder.position_of(stream, version)
+        return position
+
+    def document(self, sha256: str) -> SourceDocument | None:
+        """The stored source document with this SHA-256, or None."""
+        recorder: Any = self.recorder
+        found: SourceDocument | None = recorder.document(sha256)
+        return found
 
     def ledger_id(self) -> uuid.UUID:
         """The ledger's identity: derived from the envelope of its first event (root key)."""

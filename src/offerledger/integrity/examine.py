@@ -25,7 +25,15 @@ from offerledger.signing.canonical import canonical_json
 from offerledger.signing.envelope import parse_envelope, signed_message
 from offerledger.signing.keys import verify_signature
 
-__all__ = ["KEYS_STREAM", "Examined", "KeyFact", "StoredRow", "examine_chunk", "init_worker"]
+__all__ = [
+    "KEYS_STREAM",
+    "Examined",
+    "KeyFact",
+    "SaveFacts",
+    "StoredRow",
+    "examine_chunk",
+    "init_worker",
+]
 
 KEYS_STREAM = stream_id(KEYS_STREAM_NAME)
 _KEYS = str(KEYS_STREAM)
@@ -58,6 +66,16 @@ class KeyFact(NamedTuple):
     malformed: str | None  # the fields that are present but do not parse, or are missing
 
 
+class SaveFacts(NamedTuple):
+    """The save an event says it belongs to: the log head it extends and its place in it."""
+
+    log_size: int
+    log_root: bytes
+    at: int  # the event's index in its save
+    size: int
+    signature: bytes  # the save's one signature: equal for every event of one save
+
+
 class Examined(NamedTuple):
     """What a worker learned of one row (cheap to send back to the main process)."""
 
@@ -74,6 +92,7 @@ class Examined(NamedTuple):
     key_fact: KeyFact | None
     problems: tuple[tuple[str, str], ...]
     signature: str  # "ok" | "bad" | "no-key" | "none"
+    save: SaveFacts | None = None  # None: the envelope does not decode
 
 
 _PUBLIC_KEYS: dict[str, bytes] = {}
@@ -173,6 +192,8 @@ def _examine_envelope(
         prev = raw_prev if raw_prev is None or isinstance(raw_prev, str) else _NOT_A_HASH
     actor = header.get("actor")
     signature = _check_signature(envelope, found, verified)
+    save = envelope.save
+    facts = SaveFacts(save.log_size, save.log_root, save.index, save.size, envelope.signature)
     return Examined(
         row.position,
         stream,
@@ -187,6 +208,7 @@ def _examine_envelope(
         key_fact,
         found.items(),
         signature,
+        facts,
     )
 
 
@@ -197,7 +219,7 @@ def _check_signature(
     if public_key is None:
         return "no-key"  # the judge reports unknown-key
     try:
-        message = signed_message(body=envelope.body, batch=envelope.batch)
+        message = signed_message(body=envelope.body, save=envelope.save)
     except OfferLedgerError as e:
         found.add("bad-signature", str(e))
         return "bad"

@@ -28,6 +28,7 @@ __all__ = [
     "Digest",
     "MerkleAccumulator",
     "audit_path",
+    "frontier_nodes",
     "consistency_proof",
     "leaf_hash",
     "merkle_root",
@@ -217,25 +218,60 @@ def verify_consistency(
 
 
 class MerkleAccumulator:
-    """The root of a growing log in O(log n) memory: the stack of perfect-subtree roots."""
+    """The root of a growing log in O(log n) memory: the stack of perfect-subtree roots.
 
-    __slots__ = ("_size", "_stack")
+    The stack is the log's *frontier*: the roots of the perfect subtrees that cover leaves
+    ``0..size-1``, largest (leftmost) first. With ``record_nodes`` every subtree root that
+    becomes complete while appending is kept in :attr:`completed` as ``(level, index, hash)``
+    (level 0 is a leaf), so a store can persist the interior hashes of the tree as it grows.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("_size", "_stack", "completed")
+
+    def __init__(self, *, record_nodes: bool = False) -> None:
         self._stack: list[bytes] = []
         self._size = 0
+        self.completed: list[tuple[int, int, bytes]] | None = [] if record_nodes else None
+
+    @classmethod
+    def from_frontier(
+        cls, *, size: int, frontier: Sequence[bytes], record_nodes: bool = False
+    ) -> MerkleAccumulator:
+        """Resume a log of ``size`` leaves from its frontier (see :func:`frontier_nodes`)."""
+        if len(frontier) != bin(size).count("1"):
+            raise ProofInvalid(
+                f"a log of {size} leaves has {bin(size).count('1')} frontier hashes, "
+                f"not {len(frontier)}"
+            )
+        _check_hashes(frontier, "the frontier")
+        acc = cls(record_nodes=record_nodes)
+        acc._stack = [bytes(h) for h in frontier]
+        acc._size = size
+        return acc
 
     @property
     def size(self) -> int:
         """How many leaves were appended."""
         return self._size
 
+    @property
+    def frontier(self) -> list[bytes]:
+        """The perfect-subtree roots covering the leaves so far, leftmost first."""
+        return list(self._stack)
+
     def append(self, leaf_hash: bytes) -> None:
         """Add the next leaf hash (amortised O(1) hashing)."""
         node, size = bytes(leaf_hash), self._size
+        completed = self.completed
+        if completed is not None:
+            completed.append((0, size, node))
+        level = 0
         while size & 1:  # merge equal-sized perfect subtrees, as in binary addition
             node = _sha256(b"\x01" + self._stack.pop() + node).digest()
             size >>= 1
+            level += 1
+            if completed is not None:
+                completed.append((level, self._size >> level, node))
         self._stack.append(node)
         self._size += 1
 
@@ -252,3 +288,17 @@ class MerkleAccumulator:
         for left in reversed(self._stack[:-1]):
             node = _sha256(b"\x01" + left + node).digest()
         return Digest(node)
+
+
+def frontier_nodes(size: int) -> list[tuple[int, int]]:
+    """The (level, index) of each perfect subtree covering leaves ``0..size-1``, leftmost first.
+
+    Node (level, index) covers leaves ``index * 2**level`` to ``(index + 1) * 2**level - 1``.
+    """
+    nodes: list[tuple[int, int]] = []
+    start = 0
+    for level in range(size.bit_length() - 1, -1, -1):
+        if size >> level & 1:
+            nodes.append((level, start >> level))
+            start += 1 << level
+    return nodes

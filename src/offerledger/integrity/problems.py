@@ -20,6 +20,9 @@ REASONS = (
     "undecodable",
     "checkpoint-mismatch",
     "stream-truncated",
+    "tree-head-mismatch",
+    "batch-incomplete",
+    "index-mismatch",
 )
 
 

@@ -16,13 +16,20 @@ import base64
 from pathlib import Path
 from typing import Any
 
-from offerledger.errors import CheckpointError, InputError, SignatureInvalid, StorageError
+from offerledger.errors import (
+    CheckpointError,
+    InputError,
+    ProofInvalid,
+    SignatureInvalid,
+    StorageError,
+)
 from offerledger.integrity.checkpoint import (
     Checkpoint,
     make_checkpoint_note,
     parse_checkpoint_note,
 )
 from offerledger.integrity.heads import heads_path, read_heads, write_atomically, write_heads
+from offerledger.integrity.logtree import root_from
 from offerledger.integrity.problems import Problem, VerifyReport
 from offerledger.integrity.slices import SqliteSlices
 from offerledger.integrity.trust import checkpoint_key, resolve_trust
@@ -107,9 +114,39 @@ def verify_ledger(
     )
     report.root_key_source = source
     report.problems.extend(problems)
+    _check_index(ledger, report)
     if note is not None and checkpoint is not None and key is not None:
         _check_note(_origin(ledger), report, note, root_at, checkpoint, key)
     return report
+
+
+def _check_index(ledger: Ledger, report: VerifyReport) -> None:
+    """The persisted log (head, frontier) must describe the events as stored."""
+    try:
+        head = ledger.app.tree_head()
+        stored_root = root_from(ledger.app.read_nodes, head.size)
+    except (StorageError, ProofInvalid) as e:
+        report.problems.append(_general("index-mismatch", f"the log index is unreadable: {e}"))
+        return
+    except Exception as e:  # a dropped or damaged table arrives as a driver error
+        report.problems.append(
+            _general("index-mismatch", f"the log index is unreadable ({type(e).__name__}: {e})")
+        )
+        return
+    if head.size != report.count or head.root != report.root or stored_root != head.root:
+        report.problems.append(
+            _general(
+                "index-mismatch",
+                f"the log index records {head.size} events with root {head.root.hex()[:16]}…; "
+                f"the events table holds {report.count} with root {report.root.hex()[:16]}…"
+                + ("" if stored_root == head.root else "; its stored nodes disagree with it")
+                + (
+                    ": events at the end of the log were removed"
+                    if head.size > report.count
+                    else ""
+                ),
+            )
+        )
 
 
 def _open_note(path: Path, key: bytes | None, problems: list[Problem]) -> Checkpoint | None:

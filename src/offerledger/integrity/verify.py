@@ -35,6 +35,7 @@ from offerledger.integrity.examine import (
 from offerledger.integrity.judge import Judge
 from offerledger.integrity.merkle import MerkleAccumulator
 from offerledger.integrity.problems import REASONS, Problem, VerifyReport
+from offerledger.integrity.saves import SaveChecker
 from offerledger.integrity.slices import SqliteSlices, examine_slice
 from offerledger.signing.envelope import parse_envelope
 from offerledger.signing.keys import key_id_for
@@ -190,6 +191,7 @@ def verify_rows(
         scan = scan_keys(r.state for r in rows if r.stream in (KEYS_STREAM, KEYS_STREAM.hex))
         public_keys, revoked_keys = scan.public_keys, scan.revoked
     judge = Judge(trusted_roots=trusted_roots, watched=revoked_keys)
+    saves = SaveChecker()
     tree = MerkleAccumulator()
     root_at_size: bytes | None = None
     counter = [0]
@@ -210,16 +212,19 @@ def verify_rows(
     for examined in stream:
         if checkpoint_size is not None and tree.size == checkpoint_size:
             root_at_size = tree.root()
+        saves.check(examined, tree)
         tree.append(examined.leaf)
         judge.judge(examined)
     if checkpoint_size is not None and tree.size == checkpoint_size:
         root_at_size = tree.root()
     judge.finish()
+    saves.finish(end=tree.size)
     report = VerifyReport(count=tree.size, root=tree.root(), root_key_id=judge.root_key_id)
     report.signatures_checked = counter[0]
     report.heads = dict(judge.heads)
     report.problems = sorted(
-        judge.problems, key=lambda p: (p.position if p.position is not None else -1, p.reason)
+        [*judge.problems, *saves.problems],
+        key=lambda p: (p.position if p.position is not None else -1, p.reason),
     )
     return report, root_at_size
 

@@ -1,15 +1,20 @@
-"""The stored envelope: the signed body, its signature, key id and (for a batch) its audit path.
+"""The stored envelope: the signed body, its signature, key id and the save it belongs to.
 
-``state`` column = RFC 8785 canonical JSON of::
+``state`` column = RFC 8785 canonical JSON of (format version 2)::
 
-    {"body": "<canonical JSON of header and payload: the bytes signed>",
-     "key_id": "<hex>", "sig": "<base64 Ed25519 signature>",
-     "batch": null | {"root": b64, "index": i, "size": n, "path": [b64, ...]}}
+    {"body": "<canonical JSON of header and payload>", "key_id": "<hex>",
+     "save": {"log_size": L, "log_root": "<base64>", "index": i, "size": n,
+              "path": ["<base64>", ...]},
+     "sig": "<base64 Ed25519 signature>", "v": 2}
 
-A signature covers one body, or one actor's save of several events as the RFC 9162 Merkle root
-of their body hashes; every envelope then carries the root's signature, its index and audit
-path, so each event still verifies alone. :func:`signed_message` is the one function that makes
-the bytes that get signed, for both forms.
+Every signature covers one *save* (one signer's events stored together): the RFC 9162 Merkle
+root of the SHA-256 hashes of its ``n`` bodies, *and* the head of the global log that the save
+extends (``L`` events with root ``log_root`` before it), so the positions ``L + i`` its events
+take in the log are signed too. Each envelope carries its index and audit path in the save, so
+every event still verifies alone. :func:`signed_message` is the one function that makes the
+bytes that get signed::
+
+    "offerledger/save/v2\n" ‖ u64be(L) ‖ log_root ‖ u64be(n) ‖ save_root
 """
 
 from __future__ import annotations
@@ -23,21 +28,32 @@ from typing import Any
 
 import orjson
 
-from offerledger.errors import EnvelopeUndecodable, SignatureInvalid
+from offerledger.errors import EnvelopeUndecodable
 from offerledger.events import HEADER_FIELDS, LedgerEvent
 from offerledger.integrity.merkle import audit_paths, leaf_hash, merkle_root, root_from_audit_path
 from offerledger.signing.canonical import canonical_json
 from offerledger.signing.keys import SigningKey, verify_signature
 
-BATCH_PREFIX = b"offerledger/batch/v1\n"
+FORMAT_VERSION = 2
+SAVE_PREFIX = b"offerledger/save/v2\n"
+MAX_U64 = 2**64 - 1
 
 
 @dataclass(frozen=True, slots=True)
-class BatchProof:
-    root: bytes
+class SaveProof:
+    """Where an event sits: the log head its save extends, its index and path in the save."""
+
+    log_size: int
+    log_root: bytes
     index: int
     size: int
     path: tuple[bytes, ...]
+
+    def save_root(self, body: bytes) -> bytes:
+        """The save's Merkle root that ``body`` at :attr:`index` and :attr:`path` lead to."""
+        return root_from_audit_path(
+            leaf_hash=leaf_hash(body_hash(body)), index=self.index, size=self.size, path=self.path
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +61,7 @@ class Envelope:
     body: bytes
     key_id: str
     signature: bytes
-    batch: BatchProof | None
+    save: SaveProof
 
     def header_and_payload(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """Decode the body (raises EnvelopeUndecodable on anything malformed)."""
@@ -90,68 +106,98 @@ def body_for(event: LedgerEvent, *, prev: str | None) -> bytes:
     return canonical_json({"header": header, "payload": payload})
 
 
-def signed_message(*, body: bytes, batch: BatchProof | None) -> bytes:
-    """The bytes a signature covers: the body itself, or the batch root its audit path gives."""
-    if batch is None:
-        return body
-    root = root_from_audit_path(
-        leaf_hash=leaf_hash(body_hash(body)), index=batch.index, size=batch.size, path=batch.path
+def save_message(*, log_size: int, log_root: bytes, size: int, save_root: bytes) -> bytes:
+    """The bytes a save's signature covers (see the module docstring)."""
+    if not (0 <= log_size <= MAX_U64 and 1 <= size <= MAX_U64):
+        raise EnvelopeUndecodable(f"log size {log_size} or save size {size} is out of range")
+    if len(log_root) != 32 or len(save_root) != 32:
+        raise EnvelopeUndecodable("a log root or save root is not 32 bytes")
+    return (
+        SAVE_PREFIX + log_size.to_bytes(8, "big") + log_root + size.to_bytes(8, "big") + save_root
     )
-    if root != batch.root:
-        raise SignatureInvalid("the audit path does not lead to the batch root the envelope names")
-    return BATCH_PREFIX + root
 
 
-def sign_bodies(*, bodies: Sequence[bytes], signer: SigningKey) -> list[bytes]:
-    """Sign one save's bodies (one signature for all of them) and return the envelopes."""
-    if len(bodies) == 1:
-        proofs: list[BatchProof | None] = [None]
-    else:
-        leaves = [leaf_hash(body_hash(b)) for b in bodies]
-        root = merkle_root(leaves)
-        proofs = [
-            BatchProof(root, i, len(leaves), tuple(path))
-            for i, path in enumerate(audit_paths(leaves))
-        ]
-    signature = signer.sign(message=signed_message(body=bodies[0], batch=proofs[0]))
-    sig64 = base64.b64encode(signature).decode()
-    root64 = base64.b64encode(proofs[0].root).decode() if proofs[0] is not None else ""
+def signed_message(*, body: bytes, save: SaveProof) -> bytes:
+    """The bytes the signature of the event with ``body`` covers (raises ProofInvalid when its
+    audit path does not fit the save's size)."""
+    return save_message(
+        log_size=save.log_size,
+        log_root=save.log_root,
+        size=save.size,
+        save_root=save.save_root(body),
+    )
+
+
+def sign_bodies(
+    *, bodies: Sequence[bytes], signer: SigningKey, log_size: int, log_root: bytes
+) -> list[bytes]:
+    """Sign one save's bodies, extending the log head (``log_size``, ``log_root``): one
+    signature for all of them; returns the envelopes in order."""
+    leaves = [leaf_hash(body_hash(b)) for b in bodies]
+    save_root = merkle_root(leaves)
+    paths = audit_paths(leaves) if len(leaves) > 1 else [[]]
+    message = save_message(
+        log_size=log_size, log_root=log_root, size=len(leaves), save_root=save_root
+    )
+    sig64 = base64.b64encode(signer.sign(message=message)).decode()
+    root64 = base64.b64encode(log_root).decode()
     b64: dict[bytes, str] = {}  # audit paths share most of their nodes
     out = []
-    for body, proof in zip(bodies, proofs, strict=True):
-        batch = None
-        if proof is not None:
-            path = []
-            for node in proof.path:
-                if node not in b64:
-                    b64[node] = base64.b64encode(node).decode()
-                path.append(b64[node])
-            batch = {"root": root64, "index": proof.index, "size": proof.size, "path": path}
+    for index, (body, proof) in enumerate(zip(bodies, paths, strict=True)):
+        path = []
+        for node in proof:
+            if node not in b64:
+                b64[node] = base64.b64encode(node).decode()
+            path.append(b64[node])
+        save = {
+            "log_size": log_size,
+            "log_root": root64,
+            "index": index,
+            "size": len(leaves),
+            "path": path,
+        }
         # Every key is ASCII and every value a string or a small int, the class in which
         # orjson's sorted output is RFC 8785 (tests/test_canonical.py proves it): no walk needed.
-        envelope = {"body": body.decode(), "key_id": signer.key_id, "sig": sig64, "batch": batch}
+        envelope = {
+            "body": body.decode(),
+            "key_id": signer.key_id,
+            "save": save,
+            "sig": sig64,
+            "v": FORMAT_VERSION,
+        }
         out.append(orjson.dumps(envelope, option=orjson.OPT_SORT_KEYS))
     return out
+
+
+def _int(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_U64:
+        raise ValueError(f"{value!r} is not an integer in 0..2**64-1")
+    return value
 
 
 def parse_envelope(state: bytes) -> Envelope:
     """Decode a stored envelope; anything malformed raises EnvelopeUndecodable."""
     try:
         raw = orjson.loads(state)
+        if set(raw) != {"body", "key_id", "save", "sig", "v"}:
+            raise ValueError("unexpected envelope fields")
+        if raw["v"] != FORMAT_VERSION or isinstance(raw["v"], bool):
+            raise ValueError(f"envelope format {raw['v']!r}, this reader knows {FORMAT_VERSION}")
         body = raw["body"].encode()
         key_id = raw["key_id"]
         signature = base64.b64decode(raw["sig"], validate=True)
-        batch = raw["batch"]
-        proof = None
-        if batch is not None:
-            proof = BatchProof(
-                root=base64.b64decode(batch["root"], validate=True),
-                index=int(batch["index"]),
-                size=int(batch["size"]),
-                path=tuple(base64.b64decode(h, validate=True) for h in batch["path"]),
-            )
-        if not isinstance(key_id, str) or set(raw) != {"body", "key_id", "sig", "batch"}:
-            raise ValueError("unexpected envelope fields")
+        save = raw["save"]
+        if set(save) != {"log_size", "log_root", "index", "size", "path"}:
+            raise ValueError("unexpected save fields")
+        proof = SaveProof(
+            log_size=_int(save["log_size"]),
+            log_root=base64.b64decode(save["log_root"], validate=True),
+            index=_int(save["index"]),
+            size=_int(save["size"]),
+            path=tuple(base64.b64decode(h, validate=True) for h in save["path"]),
+        )
+        if not isinstance(key_id, str):
+            raise ValueError("the key id is not a string")
     except (
         orjson.JSONDecodeError,
         KeyError,
@@ -161,10 +207,10 @@ def parse_envelope(state: bytes) -> Envelope:
         binascii.Error,
     ) as e:
         raise EnvelopeUndecodable(f"stored state is not an offerledger envelope: {e}") from e
-    return Envelope(body=body, key_id=key_id, signature=signature, batch=proof)
+    return Envelope(body=body, key_id=key_id, signature=signature, save=proof)
 
 
 def verify_envelope(*, envelope: Envelope, public_key: bytes) -> None:
     """Verify the envelope's signature with the key it names (raise SignatureInvalid)."""
-    message = signed_message(body=envelope.body, batch=envelope.batch)
+    message = signed_message(body=envelope.body, save=envelope.save)
     verify_signature(public_key=public_key, message=message, signature=envelope.signature)

@@ -1,0 +1,191 @@
+"""The recorders: eventsourcing's SQLite and PostgreSQL application recorders, plus the log.
+
+Besides the events table, a ledger database holds four tables, written in the same transaction
+as the events (docs/format.md gives their columns):
+
+* ``offerledger_head``: one row, the log's size and RFC 9162 root after the last save;
+* ``offerledger_leaves``: per log position, the event's stream, version and leaf hash;
+* ``offerledger_nodes``: every complete perfect subtree root above the leaves, by (level, index);
+* ``offerledger_documents``: source documents by the SHA-256 of their bytes.
+
+:meth:`append_sealed` is the one write path. It takes the lock that orders the log (SQLite's
+write lock, taken by writing the head row first; PostgreSQL's EXCLUSIVE lock on the events
+table), reads the log's frontier, lets ``seal`` sign the save against that exact head, then
+inserts the events, the new tree nodes and the documents and moves the head: appends are
+sequenced, and each signature names the positions its events take.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+from offerledger.documents import SourceDocument
+from offerledger.errors import StorageError
+from offerledger.integrity.logtree import Node, TreeHead
+from offerledger.integrity.merkle import EMPTY_ROOT, MerkleAccumulator, frontier_nodes
+
+__all__ = ["CHUNK", "LedgerSQLiteRecorder", "Seal", "Sealed", "frontier_of", "hex_id"]
+
+CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """What a seal returns: the signed rows in log order and the documents they cite."""
+
+    events: list[StoredEvent]
+    documents: Sequence[SourceDocument] = ()
+
+
+Seal = Callable[[MerkleAccumulator], Sealed]
+"""Signs a save given the log's accumulator at the current head; appends its leaves to it."""
+
+
+def hex_id(originator_id: UUID | str) -> str:
+    return originator_id.hex if isinstance(originator_id, UUID) else UUID(originator_id).hex
+
+
+def _nodes_from(rows: Iterable[Sequence[Any]]) -> dict[Node, bytes]:
+    return {(int(r[0]), int(r[1])): bytes(r[2]) for r in rows}
+
+
+class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
+    """SQLite: the events table of eventsourcing plus the log and document tables."""
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            "CREATE TABLE IF NOT EXISTS offerledger_head ("
+            "id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL, root BLOB NOT NULL)",
+            f"INSERT OR IGNORE INTO offerledger_head VALUES (1, 0, x'{EMPTY_ROOT.hex()}')",
+            "CREATE TABLE IF NOT EXISTS offerledger_leaves ("
+            "position INTEGER PRIMARY KEY, originator_id TEXT NOT NULL, "
+            "originator_version INTEGER NOT NULL, hash BLOB NOT NULL)",
+            "CREATE UNIQUE INDEX IF NOT EXISTS offerledger_leaves_event "
+            "ON offerledger_leaves (originator_id, originator_version)",
+            "CREATE TABLE IF NOT EXISTS offerledger_nodes ("
+            "level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, "
+            "PRIMARY KEY (level, idx)) WITHOUT ROWID",
+            "CREATE TABLE IF NOT EXISTS offerledger_documents ("
+            "sha256 TEXT PRIMARY KEY, media_type TEXT NOT NULL, name TEXT NOT NULL, "
+            "content BLOB NOT NULL)",
+        ]
+
+    def append_sealed(self, seal: Seal) -> list[int]:
+        try:
+            with self.datastore.transaction(commit=True) as c:
+                c.execute("UPDATE offerledger_head SET size = size WHERE id = 1")  # write lock
+                c.execute("SELECT size FROM offerledger_head WHERE id = 1")
+                (size,) = c.fetchone()
+                acc = MerkleAccumulator.from_frontier(
+                    size=size,
+                    frontier=frontier_of(self.read_nodes_in(c, frontier_nodes(size)), size),
+                    record_nodes=True,
+                )
+                sealed = seal(acc)
+                ids: list[int] = []
+                for s in sealed.events:
+                    c.execute(
+                        self.insert_events_statement,
+                        (hex_id(s.originator_id), s.originator_version, s.topic, s.state),
+                    )
+                    ids.append(c.lastrowid)
+                self._write_log(c, sealed, acc, size)
+        except sqlite3.IntegrityError as e:
+            raise IntegrityError(e) from e
+        return ids
+
+    def _write_log(self, c: Any, sealed: Sealed, acc: MerkleAccumulator, size: int) -> None:
+        completed = acc.completed or []
+        leaves = [n for n in completed if n[0] == 0]
+        c.executemany(
+            "INSERT INTO offerledger_leaves VALUES (?, ?, ?, ?)",
+            [
+                (idx, hex_id(s.originator_id), s.originator_version, h)
+                for (_, idx, h), s in zip(leaves, sealed.events, strict=True)
+            ],
+        )
+        c.executemany(
+            "INSERT INTO offerledger_nodes VALUES (?, ?, ?)",
+            [n for n in completed if n[0] > 0],
+        )
+        c.executemany(
+            "INSERT OR IGNORE INTO offerledger_documents VALUES (?, ?, ?, ?)",
+            [(d.sha256, d.media_type, d.name, d.content) for d in sealed.documents],
+        )
+        c.execute(
+            "UPDATE offerledger_head SET size = ?, root = ? WHERE id = 1 AND size = ?",
+            (acc.size, acc.root(), size),
+        )
+
+    @staticmethod
+    def read_nodes_in(c: Any, nodes: Iterable[Node]) -> dict[Node, bytes]:
+        wanted = list(nodes)
+        found: dict[Node, bytes] = {}
+        leaves = [idx for level, idx in wanted if level == 0]
+        inner = [(level, idx) for level, idx in wanted if level > 0]
+        for i in range(0, len(leaves), 500):
+            part = leaves[i : i + 500]
+            c.execute(
+                "SELECT 0, position, hash FROM offerledger_leaves WHERE position IN "
+                f"({','.join('?' * len(part))})",
+                part,
+            )
+            found.update(_nodes_from(c.fetchall()))
+        for i in range(0, len(inner), 400):
+            pairs = inner[i : i + 400]
+            where = " OR ".join("(level = ? AND idx = ?)" for _ in pairs)
+            c.execute(
+                f"SELECT level, idx, hash FROM offerledger_nodes WHERE {where}",
+                [v for node in pairs for v in node],
+            )
+            found.update(_nodes_from(c.fetchall()))
+        return found
+
+    def read_nodes(self, nodes: Iterable[Node]) -> dict[Node, bytes]:
+        with self.datastore.transaction(commit=False) as c:
+            return self.read_nodes_in(c, nodes)
+
+    def tree_head(self) -> TreeHead:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT size, root FROM offerledger_head WHERE id = 1")
+            row = c.fetchone()
+        if row is None:
+            raise StorageError("the ledger has no log head row", hint="is this a ledger?")
+        return TreeHead(int(row[0]), bytes(row[1]))
+
+    def position_of(self, originator_id: UUID, version: int) -> int | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT position FROM offerledger_leaves "
+                "WHERE originator_id = ? AND originator_version = ?",
+                (originator_id.hex, version),
+            )
+            row = c.fetchone()
+        return None if row is None else int(row[0])
+
+    def document(self, sha256: str) -> SourceDocument | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT content, media_type, name FROM offerledger_documents WHERE sha256 = ?",
+                (sha256,),
+            )
+            row = c.fetchone()
+        return None if row is None else SourceDocument(bytes(row[0]), row[1], row[2])
+
+
+def frontier_of(nodes: dict[Node, bytes], size: int) -> list[bytes]:
+    try:
+        return [nodes[n] for n in frontier_nodes(size)]
+    except KeyError as e:
+        raise StorageError(
+            f"the log index has no node {e.args[0]} of a {size}-event log",
+            hint="the database is damaged: run 'offerledger verify'",
+        ) from None
