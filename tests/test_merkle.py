@@ -228,7 +228,9 @@ def test_consistency_proofs_for_every_pair(new_size: int) -> None:
 
 def test_consistency_edge_cases() -> None:
     root5 = merkle_root(LEAVES[:5])
-    verify_consistency(old_size=0, new_size=5, old_root=EMPTY_ROOT, new_root=root5, proof=[])
+    with pytest.raises(ProofInvalid, match="from the empty tree is meaningless"):
+        verify_consistency(old_size=0, new_size=5, old_root=EMPTY_ROOT, new_root=root5, proof=[])
+    verify_consistency(old_size=0, new_size=0, old_root=EMPTY_ROOT, new_root=EMPTY_ROOT, proof=[])
     assert consistency_proof(old_size=0, leaf_hashes=LEAVES[:5]) == []
     with pytest.raises(ProofInvalid, match="cannot shrink from 6 to 5"):
         verify_consistency(old_size=6, new_size=5, old_root=root5, new_root=root5, proof=[])

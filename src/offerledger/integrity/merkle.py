@@ -153,6 +153,7 @@ def verify_inclusion(
     *, leaf_hash: bytes, index: int, size: int, path: Sequence[bytes], root: bytes
 ) -> None:
     """Raise ProofInvalid unless ``path`` proves ``leaf_hash`` at ``index`` under ``root``."""
+    _check_hashes([leaf_hash, root], "the leaf hash or root")
     if root_from_audit_path(leaf_hash=leaf_hash, index=index, size=size, path=path) != root:
         raise ProofInvalid(f"the audit path of leaf {index} does not lead to the tree root")
 
@@ -183,9 +184,12 @@ def verify_consistency(
     if not 0 <= old_size <= new_size:
         raise ProofInvalid(f"a tree cannot shrink from {old_size} to {new_size} leaves")
     _check_hashes(proof, "the consistency proof")
-    if old_size == 0 or old_size == new_size:
-        expected = EMPTY_ROOT if old_size == 0 else new_root
-        if proof or old_root != expected:
+    if old_size == 0:  # RFC 9162 defines PROOF(m, D[n]) for 0 < m only
+        if new_size or proof or old_root != EMPTY_ROOT or new_root != EMPTY_ROOT:
+            raise ProofInvalid("a consistency proof from the empty tree is meaningless")
+        return
+    if old_size == new_size:
+        if proof or old_root != new_root:
             raise ProofInvalid(f"the trees of {old_size} and {new_size} leaves are not consistent")
         return
     if not proof:
