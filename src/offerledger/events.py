@@ -233,7 +233,14 @@ class OfferCommenced(LedgerEvent):
 
 
 class FilingRecorded(LedgerEvent):
-    """A Schedule TO filing (TO-C, TO-I, TO-I/A, final amendment) in its own stream."""
+    """A Schedule TO filing (TO-C, TO-I, TO-I/A, final amendment) in its own stream.
+
+    ``source_sha256`` is the SHA-256 of the filing file's exact bytes as received (no
+    normalization); the file is a source document stored with the event (``offerledger show
+    document``), and the stream is ``filing:<source_sha256>``. None when the filing is not on
+    file. Each exhibit's ``sha256`` is of a *normalized* text, not of bytes (see
+    :class:`~offerledger.values.Exhibit`).
+    """
 
     TOPIC = "offerledger.FilingRecorded.v1"
     offer_id: uuid.UUID
@@ -286,6 +293,9 @@ class NoticeDispatched(LedgerEvent):
 
     ``recipients`` commits to the list of employees it was sent to (``notice-recipients``);
     None when it went to a class of people with no list on record (``recipient_class``).
+    ``content_sha256`` is the SHA-256 of the notice's text as sent, a source document stored
+    with the event (or before it): for a notice filed as an exhibit, the lines of the filing
+    file the exhibit spans, byte for byte with their line endings.
     """
 
     TOPIC = "offerledger.NoticeDispatched.v2"
@@ -430,7 +440,15 @@ class NewOptionsGrantedV1(LedgerEvent):
 # --- one employee's stream ----------------------------------------------------------------------
 
 
+_CSV_SOURCE = (
+    "SHA-256 of the CSV file as ingested (exact bytes; a stored source document); none when "
+    "recorded by hand"
+)
+
+
 class EligibleGrantsRegistered(LedgerEvent):
+    """One employee's eligible grants; ``source_sha256`` names the roster CSV they came from."""
+
     TOPIC = "offerledger.EligibleGrantsRegistered.v1"
     offer_id: uuid.UUID
     employee_id: str = Field(min_length=1)
@@ -438,9 +456,14 @@ class EligibleGrantsRegistered(LedgerEvent):
     email: bool = True
     grants: tuple[Grant, ...] = Field(min_length=1)
     synthetic: bool = False
+    source_sha256: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{64}$", description=_CSV_SOURCE
+    )
 
 
 class _ElectionAct(LedgerEvent):
+    """An election form; ``source_sha256`` names the elections CSV it came from, if any."""
+
     offer_id: uuid.UUID
     employee_id: str = Field(min_length=1)
     form_id: str = Field(min_length=1)
@@ -448,6 +471,9 @@ class _ElectionAct(LedgerEvent):
     channel: Channel
     acted_by: str
     synthetic: bool = False
+    source_sha256: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{64}$", description=_CSV_SOURCE
+    )
 
 
 class ElectionSubmitted(_ElectionAct):
