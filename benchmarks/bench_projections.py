@@ -93,6 +93,7 @@ class Generator:
             for i in range(employees)
         ]
         self.forms = 0
+        self.documents: dict[int, list[Any]] = {}  # id(event) -> the documents it cites
 
     @staticmethod
     def eid(i: int) -> str:
@@ -101,9 +102,15 @@ class Generator:
     def make(
         self, cls: Any, stream: uuid.UUID, key: str, effective: Any, **payload: Any
     ) -> tuple[Any, str]:
+        from offerledger.commitments import LIST_FIELDS, commit_action_list
+
         version = self.versions.get(stream, 0) + 1
         self.versions[stream] = version
         self.clock += timedelta(milliseconds=1)
+        name = cls.TOPIC.split(".")[1]
+        documents = []
+        if name in LIST_FIELDS:  # the full list given, as `record` takes it: commit to it
+            payload, documents, _ = commit_action_list(name, payload)
         event = cls(
             originator_id=stream,
             originator_version=version,
@@ -113,6 +120,8 @@ class Generator:
             key_id=self.keys[key],
             **payload,
         )
+        if documents:
+            self.documents[id(event)] = documents
         return event, key
 
     def offer_events(self) -> Iterator[tuple[Any, str]]:
@@ -299,21 +308,27 @@ class Generator:
             )
 
 
-def _saves(ledger: Any, pairs: Iterator[tuple[Any, str]]) -> int:
-    """Save events in batches of one signer each (the store signs a batch once)."""
+def _saves(ledger: Any, pairs: Iterator[tuple[Any, str]], cited: dict[int, list[Any]]) -> int:
+    """Save events in batches of one signer each (the store signs a batch once), with the
+    documents their committed lists name (``cited``, by ``id(event)``)."""
     keys = {name: _key(name) for name, _ in ROLES}
     batch: list[Any] = []
     signer = None
     count = 0
+
+    def save() -> None:
+        documents = [d for e in batch for d in cited.pop(id(e), [])]
+        ledger.save(batch, signer=keys[signer], documents=documents)
+
     for event, key in pairs:
         if batch and (key != signer or len(batch) >= SAVE):
-            ledger.save(batch, signer=keys[signer])
+            save()
             batch = []
         batch.append(event)
         signer = key
         count += 1
     if batch:
-        ledger.save(batch, signer=keys[signer])
+        save()
     return count
 
 
@@ -338,11 +353,11 @@ def generate(db: str, events: int, state_file: Path) -> dict[str, Any]:
         )
     gen = Generator(max(10, events // 10))
     count = len(ROLES) + 1
-    count += _saves(ledger, gen.offer_events())
-    count += _saves(ledger, gen.roster())
+    count += _saves(ledger, gen.offer_events(), gen.documents)
+    count += _saves(ledger, gen.roster(), gen.documents)
     results = list(gen.results())
-    count += _saves(ledger, gen.elections(max(0, events - count - len(results))))
-    count += _saves(ledger, iter(results))
+    count += _saves(ledger, gen.elections(max(0, events - count - len(results))), gen.documents)
+    count += _saves(ledger, iter(results), gen.documents)
     ledger.close()
     state_file.write_bytes(
         pickle.dumps((gen.n, gen.rng.getstate(), gen.versions, gen.forms, gen.clock))
@@ -361,7 +376,7 @@ def append_incremental(db: str, state_file: Path, count: int) -> float:
     gen.versions, gen.forms, gen.clock = versions, forms, clock
     started = time.perf_counter()
     ledger = Ledger.open(db)
-    _saves(ledger, gen.elections(count))
+    _saves(ledger, gen.elections(count), gen.documents)
     ledger.close()
     seconds = time.perf_counter() - started
     state_file.write_bytes(
