@@ -400,7 +400,9 @@ class LedgerApplication(Application[uuid.UUID]):
         row = self._raw_query(f"SELECT COUNT(*) FROM {self._table()}", ())
         return int(row[0][0]) if row else 0
 
-    def raw_rows(self, *, batch: int = 2000) -> Iterator[tuple[Any, Any, Any, Any, Any]]:
+    def raw_rows(
+        self, *, batch: int = 2000, after: Any = -1
+    ) -> Iterator[tuple[Any, Any, Any, Any, Any]]:
         """Every row as stored, in notification order, with no conversion: (id, originator_id,
         originator_version, topic, state). For verify, which must read garbage without crashing.
 
@@ -415,7 +417,6 @@ class LedgerApplication(Application[uuid.UUID]):
             if sqlite
             else ", ".join(columns)
         )
-        after: Any = -1
         while True:
             rows = self._raw_query(
                 f"SELECT {key}, {select} FROM {self._table()} WHERE {key} > {self._param} "
@@ -431,6 +432,24 @@ class LedgerApplication(Application[uuid.UUID]):
                 else:
                     yield (row[0], row[1], row[2], row[3], row[4])
             after = rows[-1][0]
+
+    def row_id_at(self, position: int) -> Any:
+        """The notification id (SQLite rowid) of the event at a log position, from the
+        persisted log; None when the log index does not know the position."""
+        sqlite = self.backend.kind == "sqlite"
+        key = "rowid" if sqlite else "notification_id"
+        leaves = (
+            "offerledger_leaves"
+            if sqlite
+            else f'"{self.backend.schema or "public"}".offerledger_leaves'
+        )
+        rows = self._raw_query(
+            f"SELECT e.{key} FROM {leaves} l JOIN {self._table()} e ON "
+            "e.originator_id = l.originator_id AND e.originator_version = l.originator_version "
+            f"WHERE l.position = {self._param}",
+            (position,),
+        )
+        return rows[0][0] if rows else None
 
     @property
     def _param(self) -> str:

@@ -14,7 +14,7 @@ import importlib
 from offerledger.cli.common import cli
 
 # Command modules register themselves on ``cli`` when imported.
-for _module in ("admin", "record", "read", "batch", "ingest_cmds"):
+for _module in ("admin", "record", "read", "batch", "ingest_cmds", "proofs", "documents"):
     try:
         importlib.import_module(f"offerledger.cli.{_module}")
     except ModuleNotFoundError as _e:  # a module not written yet

@@ -102,6 +102,7 @@ def keys_list(as_json: bool, ledger: Ledger) -> None:
     rows: list[dict[str, Any]] = [
         {
             "key_id": k.key_id,
+            "public_key": k.public_key.hex(),
             "holder": k.holder,
             "role": k.role,
             "valid_from": k.valid_from.isoformat(),
@@ -220,7 +221,15 @@ def log(
     "--checkpoint",
     type=click.Path(path_type=Path),
     default=None,
-    help="A checkpoint written by 'offerledger checkpoint'.",
+    help="A checkpoint written by 'offerledger checkpoint' (or a checkpoints file: its last).",
+)
+@click.option(
+    "--since",
+    "since",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Verify only the events after this checkpoint (file or checkpoints file), once a "
+    "consistency proof shows the ledger extends it.",
 )
 @click.option(
     "--root-key",
@@ -228,24 +237,54 @@ def log(
     metavar="FILE|FINGERPRINT",
     help="The trusted root public key (hex file) or its key id.",
 )
+@click.option(
+    "--witness",
+    "witnesses",
+    multiple=True,
+    metavar="VKEY",
+    help="A witness's verifier key (name+id+key); the checkpoint must carry its cosignature.",
+)
 @json_option
 @with_ledger
-def verify(checkpoint: Path | None, root_key: str | None, as_json: bool, ledger: Ledger) -> None:
-    """Verify every event's signature, key, role, chain and version (and a checkpoint).
+def verify(
+    checkpoint: Path | None,
+    since: Path | None,
+    root_key: str | None,
+    witnesses: tuple[str, ...],
+    as_json: bool,
+    ledger: Ledger,
+) -> None:
+    """Verify every event's signature, key, role, chain, version and save (and a checkpoint).
 
-    Exit 0 clean, 1 problems found, 2 bad input.
+    Each save signed the log head it extends, so a deleted, inserted, moved or altered event
+    that a later save follows is found without a checkpoint. Exit 0 clean, 1 problems found,
+    2 bad input.
 
-    Example: offerledger verify --checkpoint head.checkpoint --root-key root.pub
+    Example: offerledger verify --since checkpoints --root-key root.pub
     """
     from offerledger.integrity.service import verify_ledger
 
-    if checkpoint is not None and not checkpoint.exists():
-        raise InputError("no such file", file=checkpoint, field="--checkpoint")
-    report = verify_ledger(ledger, root_key=root_key, checkpoint=checkpoint)
+    if checkpoint is not None and since is not None:
+        raise InputError("give --checkpoint or --since, not both", field="--since")
+    given = checkpoint or since
+    if given is not None and not given.exists():
+        raise InputError("no such file", file=given, field="--since" if since else "--checkpoint")
+    if witnesses and given is None:
+        raise InputError(
+            "a witness cosigns a checkpoint: give --checkpoint or --since", field="--witness"
+        )
+    report = verify_ledger(
+        ledger, root_key=root_key, checkpoint=given, since=since is not None, witnesses=witnesses
+    )
     if as_json:
         emit_json(report.as_dict())
     else:
         click.echo(f"root key: {report.root_key_id} (from {report.root_key_source})")
+        if report.since is not None:
+            click.echo(
+                f"since checkpoint of {report.since} events (consistency proof checked): "
+                f"{report.examined} event(s) after it examined"
+            )
         for p in report.problems:
             click.echo(
                 f"position {p.position} stream {p.stream} version {p.version}: "
@@ -264,19 +303,48 @@ def verify(checkpoint: Path | None, root_key: str | None, as_json: bool, ledger:
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
-    required=True,
+    default=None,
     help="Where to write the signed note (the heads sidecar goes beside it).",
 )
+@click.option(
+    "--append",
+    "append",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A checkpoints file kept outside the database: append a new checkpoint, refused "
+    "unless it is consistent with the file's last.",
+)
+@json_option
 @with_ledger
-def checkpoint(out: Path, ledger: Ledger) -> None:
+def checkpoint(out: Path | None, append: Path | None, as_json: bool, ledger: Ledger) -> None:
     """Write a signed checkpoint of the ledger's head, to keep outside the database.
 
-    Example: offerledger checkpoint --out head.checkpoint
+    Example: offerledger checkpoint --append /mnt/evidence/checkpoints
     """
-    from offerledger.integrity.service import write_checkpoint
+    from offerledger.integrity.service import append_checkpoint, write_checkpoint
 
+    if (out is None) == (append is None):
+        raise InputError("give one of --out FILE or --append FILE", field="--append")
     root = ledger.keystore.load(key_id=ledger.root_key_info().key_id, passphrase=_passphrase())
+    if append is not None:
+        result = append_checkpoint(ledger, path=append, root=root)
+        if as_json:
+            emit_json(result)
+            return
+        since = result["previous_size"]
+        if not result["appended"]:
+            click.echo(f"the ledger has not grown since the last checkpoint in {append}")
+            return
+        click.echo(
+            f"checkpoint of {result['size']} events appended to {append}"
+            + (f" (consistent with the last, of {since} events)" if since is not None else "")
+        )
+        return
+    assert out is not None
     statement = write_checkpoint(ledger, out=out, root=root)
+    if as_json:
+        emit_json(statement)
+        return
     click.echo(f"checkpoint of {statement['size']} events written to {out}")
 
 

@@ -57,6 +57,8 @@ class VerifyReport:
     heads: dict[str, tuple[int, str]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     signatures_checked: int = 0
+    examined: int = 0  # rows read and checked (all of them, or those after a checkpoint)
+    since: int | None = None  # verify --since: the checkpoint's size the check started from
 
     @property
     def ok(self) -> bool:
@@ -70,5 +72,7 @@ class VerifyReport:
             "root_key_id": self.root_key_id,
             "root_key_source": self.root_key_source,
             "signatures_checked": self.signatures_checked,
+            "events_examined": self.examined,
+            "since": self.since,
             "problems": [p.as_dict() for p in self.problems],
         }

@@ -13,6 +13,7 @@ checkpoint that does not verify against the trusted root key (:mod:`.trust`) is 
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +27,16 @@ from offerledger.errors import (
 from offerledger.integrity.checkpoint import (
     Checkpoint,
     make_checkpoint_note,
+    open_note,
     parse_checkpoint_note,
+    parse_vkey,
 )
+from offerledger.integrity.checkpoints import CheckpointsFile
 from offerledger.integrity.heads import heads_path, read_heads, write_atomically, write_heads
-from offerledger.integrity.logtree import root_from
+from offerledger.integrity.logtree import consistency_proof_from, root_from
+from offerledger.integrity.merkle import Digest, verify_consistency
 from offerledger.integrity.problems import Problem, VerifyReport
+from offerledger.integrity.since import verify_since
 from offerledger.integrity.slices import SqliteSlices
 from offerledger.integrity.trust import checkpoint_key, resolve_trust
 from offerledger.integrity.verify import (
@@ -86,21 +92,59 @@ def verify_ledger(
     checkpoint: Path | None = None,
     workers: int | None = None,
     parallel_threshold: int = PARALLEL_THRESHOLD,
+    since: bool = False,
+    witnesses: Sequence[str] = (),
 ) -> VerifyReport:
-    """Verify every event; with a checkpoint, also what it vouches for."""
+    """Verify every event; with a checkpoint, also what it vouches for.
+
+    ``checkpoint`` is a checkpoint note or a checkpoints file (its last note counts). With
+    ``since``, only the events after the checkpoint are examined, once the persisted log shows
+    (a consistency proof) that the ledger extends it; if it cannot, everything is verified.
+    ``witnesses`` are verifier keys (``name+id+key``) whose signatures the checkpoint must carry.
+    """
     scan = _scan(ledger)
     trust = resolve_trust(root_key=root_key, keystore=ledger.keystore.folder, scan=scan)
     trusted, source = trust.ids, trust.source
     note: Checkpoint | None = None
     problems: list[Problem] = []
     key = checkpoint_key(trust, scan)
+    note_text: str | None = None
     if checkpoint is not None:
-        note = _open_note(checkpoint, key, problems)
+        note_text = _last_note(checkpoint)
+        note = _open_note(note_text, checkpoint, key, problems)
         if note is not None:
             assert key is not None
             source = f"the root key that signed checkpoint {checkpoint}; {source}"
             if trusted is None:  # the checkpoint, kept outside the database, vouches for it
                 trusted = frozenset({key_id_for(public_key=key)})
+        for vkey in witnesses:
+            problems.extend(_witness_problems(note_text, vkey, checkpoint))
+    if since and note is not None and checkpoint is not None and key is not None:
+        resumed = verify_since(
+            ledger.app,
+            note,
+            trusted=trusted,
+            scan=scan,
+            workers=workers,
+            parallel_threshold=parallel_threshold,
+            slices=_slices(ledger),
+        )
+        if resumed is not None:
+            resumed.root_key_source = source
+            resumed.problems.extend(problems)
+            _check_index(ledger, resumed)
+            if note.origin != _origin(ledger):
+                resumed.problems.append(
+                    _general("checkpoint-mismatch", f"the checkpoint is for {note.origin}")
+                )
+            return resumed
+        problems.append(
+            _general(
+                "checkpoint-mismatch",
+                "the persisted log does not extend the checkpoint (no consistency proof "
+                "from it): every event was verified instead",
+            )
+        )
     report, root_at = verify_rows(
         raw_rows_of(ledger.app.raw_rows()),
         trusted_roots=trusted,
@@ -149,12 +193,33 @@ def _check_index(ledger: Ledger, report: VerifyReport) -> None:
         )
 
 
-def _open_note(path: Path, key: bytes | None, problems: list[Problem]) -> Checkpoint | None:
-    """The checkpoint if the trusted root signed it; a malformed file raises CheckpointError."""
+def _last_note(path: Path) -> str:
+    """The note of a checkpoint file, or the last note of a checkpoints file."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise CheckpointError(f"cannot read the checkpoint: {e}", path=path) from e
+    if not text.endswith("\n\n"):
+        return text  # one note, as `checkpoint --out` writes it
+    last = CheckpointsFile.read(path).last
+    if last is None:
+        raise CheckpointError("the checkpoints file holds no checkpoint", path=path)
+    return last
+
+
+def _witness_problems(text: str, vkey: str, path: Path) -> list[Problem]:
+    name, public_key = parse_vkey(text=vkey, source="--witness")
+    try:
+        open_note(text=text, public_key=public_key, key_name=name, source=str(path))
+    except SignatureInvalid as e:
+        return [_general("checkpoint-mismatch", f"witness {name} has not cosigned it: {e}")]
+    return []
+
+
+def _open_note(
+    text: str, path: Path, key: bytes | None, problems: list[Problem]
+) -> Checkpoint | None:
+    """The checkpoint if the trusted root signed it; a malformed note raises CheckpointError."""
     try:
         return parse_checkpoint_note(text=text, public_key=key or _NO_KEY, source=str(path))
     except SignatureInvalid as e:
@@ -292,3 +357,68 @@ def _refusal(report: VerifyReport, out: Path, exists: bool) -> CheckpointError:
         f"verify found {len(report.problems)} problem(s); no checkpoint written",
         hint="run 'offerledger verify' and resolve them first",
     )
+
+
+def append_checkpoint(ledger: Ledger, *, path: Path, root: SigningKey) -> dict[str, Any]:
+    """Verify, then append a signed checkpoint of the head to the checkpoints file ``path``.
+
+    With a checkpoint already in the file, only the events after it are verified and the new
+    one is appended only if an RFC 9162 consistency proof shows the ledger extends it;
+    otherwise the whole ledger is verified. Nothing is written when verify finds a problem.
+    """
+    if root.key_id != _scan(ledger).root_key_id:
+        raise InputError("the key given is not this ledger's root key", field="--key")
+    if path.is_dir() or not path.parent.is_dir():
+        raise InputError("not a file in an existing folder", file=path, field="--append")
+    checkpoints = CheckpointsFile.read(path)
+    previous = None
+    if checkpoints.last is not None:
+        previous = parse_checkpoint_note(
+            text=checkpoints.last, public_key=root.public_key, source=str(path)
+        )
+    report = verify_ledger(
+        ledger,
+        root_key=root.key_id,
+        checkpoint=path if previous is not None else None,
+        since=previous is not None,
+    )
+    if not report.ok:
+        first = report.problems[0]
+        raise CheckpointError(
+            f"verify found {len(report.problems)} problem(s) (first: {first.reason}: "
+            f"{first.detail}); no checkpoint appended",
+            path=path,
+            hint="run 'offerledger verify' and keep this file as evidence",
+        )
+    proof: list[Digest] = []
+    if previous is not None:
+        proof = consistency_proof_from(
+            ledger.app.read_nodes, old_size=previous.size, new_size=report.count
+        )
+        verify_consistency(
+            old_size=previous.size,
+            new_size=report.count,
+            old_root=previous.root,
+            new_root=report.root,
+            proof=proof,
+        )
+    origin = origin_of(ledger)
+    note = make_checkpoint_note(
+        origin=origin, size=report.count, root=report.root, key_name=origin, key=root
+    )
+    unchanged = previous is not None and (previous.size, previous.root) == (
+        report.count,
+        report.root,
+    )
+    if not unchanged:  # the same head again adds nothing a reader could use
+        checkpoints.append(note)
+    return {
+        "origin": origin,
+        "size": report.count,
+        "root": report.root.hex(),
+        "previous_size": previous.size if previous is not None else None,
+        "consistency_proof": [h.hex() for h in proof],
+        "events_verified": report.examined,
+        "checkpoints": len(checkpoints.notes) + (0 if unchanged else 1),
+        "appended": not unchanged,
+    }

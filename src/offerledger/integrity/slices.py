@@ -29,10 +29,9 @@ class SqliteSlices:
     def connect(self) -> sqlite3.Connection:
         return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
 
-    def ids(self, *, batch: int = 50_000) -> Iterator[int]:
-        """Every notification id in order, from the main process."""
+    def ids(self, *, batch: int = 50_000, after: int = -1) -> Iterator[int]:
+        """Every notification id after ``after`` in order, from the main process."""
         with self.connect() as conn:
-            after = -1
             while True:
                 rows = conn.execute(
                     f"SELECT rowid FROM {self.table} WHERE rowid > ? ORDER BY rowid LIMIT ?",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
@@ -46,6 +46,7 @@ __all__ = [
     "PARALLEL_THRESHOLD",
     "REASONS",
     "KeyScan",
+    "Resume",
     "Problem",
     "StoredRow",
     "VerifyReport",
@@ -58,6 +59,19 @@ __all__ = [
 
 CHUNK = 2000
 PARALLEL_THRESHOLD = 4000
+
+
+@dataclass
+class Resume:
+    """Where verify --since picks the log up: the first position, its notification id, the
+    tree of the positions before it, a judge that has seen the keys before it, and a hook run
+    on each examined row before it is judged (to fetch its stream's earlier head)."""
+
+    start: int
+    after_id: Any
+    tree: MerkleAccumulator
+    judge: Judge
+    before_judge: Callable[[Examined], None]
 
 
 @dataclass(frozen=True)
@@ -144,12 +158,14 @@ def _examined_slices(
     workers: int,
     chunk: int,
     counter: list[int],
+    start: int = 0,
+    after_id: int = -1,
 ) -> Iterator[Examined]:
     """Workers read and examine their own ranges of the log; only results cross the pipe."""
     with ProcessPoolExecutor(workers, initializer=init_worker, initargs=(public_keys,)) as pool:
         pending: deque[Future[tuple[list[Examined], int]]] = deque()
-        ids = slices.ids()
-        position = 0
+        ids = slices.ids(after=after_id)
+        position = start
         while True:
             part = list(islice(ids, chunk))
             if not part:
@@ -178,27 +194,35 @@ def verify_rows(
     chunk: int = CHUNK,
     slices: SqliteSlices | None = None,
     row_count: int | None = None,
+    resume: Resume | None = None,
 ) -> tuple[VerifyReport, bytes | None]:
     """Verify rows in log order; returns the report and the Merkle root at ``checkpoint_size``.
 
     ``trusted_roots``: the key ids the ledger's root key may have (None: trust the ledger's own
     registration). Without ``public_keys`` the rows are read into memory and the keys stream
     scanned first. From ``parallel_threshold`` rows on, ``workers`` processes examine ``chunk``
-    rows at a time.
+    rows at a time. With ``resume`` the rows start at ``resume.start`` (verify --since): the
+    tree and the judge come in already holding what the log before it established.
     """
     if public_keys is None:
         rows = list(rows)
         scan = scan_keys(r.state for r in rows if r.stream in (KEYS_STREAM, KEYS_STREAM.hex))
         public_keys, revoked_keys = scan.public_keys, scan.revoked
-    judge = Judge(trusted_roots=trusted_roots, watched=revoked_keys)
+    judge = resume.judge if resume else Judge(trusted_roots=trusted_roots, watched=revoked_keys)
     saves = SaveChecker()
-    tree = MerkleAccumulator()
+    tree = resume.tree if resume else MerkleAccumulator()
     root_at_size: bytes | None = None
     counter = [0]
     cores = workers or os.cpu_count() or 1
     if slices is not None and cores > 1 and (row_count or 0) >= max(1, parallel_threshold):
         stream = _examined_slices(
-            slices, public_keys, workers=cores, chunk=max(1, chunk), counter=counter
+            slices,
+            public_keys,
+            workers=cores,
+            chunk=max(1, chunk),
+            counter=counter,
+            start=resume.start if resume else 0,
+            after_id=resume.after_id if resume else -1,
         )
     else:
         stream = _examined(
@@ -214,12 +238,15 @@ def verify_rows(
             root_at_size = tree.root()
         saves.check(examined, tree)
         tree.append(examined.leaf)
+        if resume is not None:
+            resume.before_judge(examined)
         judge.judge(examined)
     if checkpoint_size is not None and tree.size == checkpoint_size:
         root_at_size = tree.root()
     judge.finish()
     saves.finish(end=tree.size)
     report = VerifyReport(count=tree.size, root=tree.root(), root_key_id=judge.root_key_id)
+    report.examined = tree.size - (resume.start if resume else 0)
     report.signatures_checked = counter[0]
     report.heads = dict(judge.heads)
     report.problems = sorted(
@@ -235,14 +262,14 @@ def rows_of(notifications: Iterable[Any]) -> Iterator[StoredRow]:
         yield StoredRow(position, n.originator_id, n.originator_version, n.topic, n.state)
 
 
-def raw_rows_of(raw: Iterable[tuple[Any, ...]]) -> Iterator[StoredRow]:
+def raw_rows_of(raw: Iterable[tuple[Any, ...]], *, start: int = 0) -> Iterator[StoredRow]:
     """Adapt ``raw_rows()`` tuples (id, originator_id, version, topic, state) to positions.
 
     The values are passed on unconverted (workers judge them); a driver error while reading
     (say, text that is not UTF-8 in a SQLite column) is a StorageError naming the position.
     """
     source = iter(raw)
-    position = 0
+    position = start
     while True:
         try:
             row = next(source)
