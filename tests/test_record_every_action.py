@@ -95,15 +95,32 @@ def test_every_action_through_the_cli(ledger_db: str, tmp_path: Path) -> None:
             }
         ],
     )
-    rec(
+    notice = tmp_path / "notice.txt"
+    notice.write_bytes(b"NOTICE OF AMENDMENT\r\nThe offer is amended.\r\n")
+    path = tmp_path / "notice-dispatched.json"
+    path.write_text(
+        json.dumps(
+            {
+                "notice_id": "n1",
+                "notice_kind": "amendment_notice",
+                "channel": "email",
+                "recipient_class": "all employees",
+            }
+        )
+    )
+    seen.add("notice-dispatched")
+    run(
+        db,
+        "record",
         "notice-dispatched",
+        "--key",
         COMMS,
-        t[1],
-        notice_id="n1",
-        notice_kind="amendment_notice",
-        channel="email",
-        recipient_class="all employees",
-        content_sha256="0" * 64,
+        "--effective",
+        t[1].isoformat(),
+        "--file",
+        str(path),
+        "--document",
+        str(notice),
     )
     rec(
         "eligible-grants-registered",

@@ -3,6 +3,11 @@
 ``record(ledger, action, data, signer=…)`` builds the event for ``action`` (the event class
 name in kebab case, ``notice-dispatched``) from a plain mapping, places it in its stream, checks
 the offer's rules and the signer's role, and saves it. A refusal raises and writes nothing.
+
+Every source document the event cites (:func:`offerledger.document_check.cited_documents`: a
+filing's ``source_sha256``, a notice's ``content_sha256``, …) must be stored with it (given in
+``documents``) or already stored; a document given must be one the event cites. The one field
+that cites a document may be left out when exactly one document is given: it is filled in.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from offerledger.commitments import accepted_pairs, commit_action_list
+from offerledger.document_check import cited_documents
 from offerledger.documents import SourceDocument
 from offerledger.domain import offer as offer_rules
 from offerledger.domain.election import check_election
@@ -110,6 +116,48 @@ def wrap_validation(
     return InputError(f"{first['msg']}{more}", file=file, line=line, field=path or None)
 
 
+# the field an action fills from the one document given with it, when left out
+CITING_FIELD = {
+    "FilingRecorded": "source_sha256",
+    "NoticeDispatched": "content_sha256",
+    "EligibleGrantsRegistered": "source_sha256",
+    "ElectionSubmitted": "source_sha256",
+    "ElectionChanged": "source_sha256",
+    "ElectionWithdrawn": "source_sha256",
+    "ElectionRefused": "source_sha256",
+}
+
+
+def _check_documents(
+    ledger: Ledger,
+    event: LedgerEvent,
+    given: Sequence[SourceDocument],
+    stored_with: Sequence[SourceDocument],
+    *,
+    source: str | None,
+) -> None:
+    """Each document cited is given or stored; each document given is cited."""
+    cited = cited_documents(event)
+    saved = {d.sha256 for d in (*given, *stored_with)}
+    for field, sha in cited:
+        if sha not in saved and ledger.document(sha) is None:
+            raise InputError(
+                f"names document {sha}, which is neither given nor stored in the ledger",
+                file=source,
+                field=field,
+                hint="give the document's file with --document FILE",
+            )
+    names = {sha for _, sha in cited}
+    for document in given:
+        if document.sha256 not in names:
+            raise InputError(
+                f"the document {document.name} (SHA-256 {document.sha256}) is not one the "
+                f"{event.action} cites",
+                field="--document",
+                hint=f"its {CITING_FIELD.get(type(event).__name__, 'citing field')} must name it",
+            )
+
+
 def _offer_header(ledger: Ledger, offer_id: uuid.UUID) -> tuple[uuid.UUID, int]:
     return offer_id, ledger.offer_state(offer_id).version + 1
 
@@ -124,9 +172,11 @@ def build(
     recorded: datetime | None = None,
     source: str | None = None,
     text: str | None = None,
+    documents: Sequence[SourceDocument] = (),
 ) -> tuple[LedgerEvent, list[SourceDocument]]:
     """The event ``action`` would record, validated and checked against the rules, and the
-    source documents to store with it (the full list behind a committed list)."""
+    source documents to store with it (``documents`` it cites, and the full list behind a
+    committed list)."""
     classes = action_classes()
     if action not in classes:
         raise InputError(
@@ -134,6 +184,10 @@ def build(
         )
     cls = classes[action]
     name = cls.TOPIC.split(".")[1]
+    data = dict(data)
+    citing = CITING_FIELD.get(name)
+    if citing and len(documents) == 1 and not data.get(citing):
+        data[citing] = documents[0].sha256
     fields: dict[str, Any] = dict(data)
     holder = ledger.registry().keys.get(signer.key_id)
     fields.update(
@@ -196,13 +250,14 @@ def build(
             fields.update(originator_id=sid, originator_version=current[0].originator_version + 1)
         else:
             fields["originator_id"], fields["originator_version"] = _offer_header(ledger, offer_id)
-    fields, documents, entries = commit_action_list(name, fields, source=source)
+    fields, listed, entries = commit_action_list(name, fields, source=source)
     try:
         event = cls.model_validate(fields)
     except ValidationError as e:
         raise wrap_validation(e, file=source, text=text) from None
+    _check_documents(ledger, event, documents, listed, source=source)
     check(ledger, event, signer=signer, entries=entries)
-    return event, documents
+    return event, [*documents, *listed]
 
 
 def _stream_ref(text: str) -> uuid.UUID:
@@ -374,10 +429,19 @@ def record(
     offer: str | None = None,
     source: str | None = None,
     text: str | None = None,
+    documents: Sequence[SourceDocument] = (),
 ) -> LedgerEvent:
-    """Build, check, sign and save one action; returns the stored event."""
+    """Build, check, sign and save one action with the source ``documents`` it cites; returns
+    the stored event."""
     event, documents = build(
-        ledger, action, data, signer=signer, offer=offer, source=source, text=text
+        ledger,
+        action,
+        data,
+        signer=signer,
+        offer=offer,
+        source=source,
+        text=text,
+        documents=documents,
     )
     ledger.save([event], signer=signer, documents=documents)
     return event

@@ -28,6 +28,7 @@ from offerledger.demo_data import (
     write_elections_csv,
     write_roster_csv,
 )
+from offerledger.documents import SourceDocument
 from offerledger.events import (
     EASTERN,
     offer_stream_name,
@@ -49,6 +50,17 @@ CLERK = "People Services (paper forms)"
 
 def reference_filing() -> bytes:
     return resources.files("offerledger.data").joinpath(FILING_NAME).read_bytes()
+
+
+def notice_document() -> SourceDocument:
+    """Exhibit (a)(11), the notice sent to employees, as it stands in Amendment No. 2."""
+    from offerledger.ingest.filing import parse_filing
+    from offerledger.ingest.sourcedocs import exhibit_document
+
+    raw = reference_filing()
+    exhibit = parse_filing(raw, name=FILING_NAME).exhibit("(a)(11)")
+    assert exhibit is not None, "the reference filing holds Exhibit (a)(11)"
+    return exhibit_document(raw, exhibit, name=FILING_NAME)
 
 
 def demo_key(holder: str) -> SigningKey:
@@ -293,10 +305,8 @@ def _amendment_two(ledger: Ledger, officer: SigningKey, clock: ScriptClock) -> N
 def _notices(
     ledger: Ledger, comms: SigningKey, clock: ScriptClock, roster: list[dict[str, Any]]
 ) -> None:
-    from offerledger.demo_amendment import notice_sha256
-
     at = _day(date(2001, 9, 13)) + timedelta(hours=10)
-    digest = notice_sha256(reference_filing())
+    notice = notice_document()
     groups = (
         ("email", "Mpower employees with e-mail access", True),
         (
@@ -318,10 +328,10 @@ def _notices(
                 "channel": channel,
                 "recipient_class": cls,
                 "recipients": [e["employee_id"] for e in roster if e["email"] is has_mail],
-                "content_sha256": digest,
                 "synthetic_recipients": True,
             },
             signer=comms,
+            documents=[notice],
         )
 
 

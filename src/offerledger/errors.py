@@ -15,6 +15,7 @@ and exits with the error's ``exit_code``::
     ├── SignatureInvalid                  exit 1
     ├── ProofInvalid                      exit 1: Merkle inclusion/consistency proof fails
     ├── DisclosureInvalid                 exit 1: a committed list or one entry's proof fails
+    ├── DocumentAltered                   exit 1: stored document bytes do not hash to its name
     ├── CheckpointError                   malformed checkpoint file, or an overwrite refused
     ├── KeyFileError                      exit 3: key file unreadable, wrong passphrase
     │   └── KeyNotFound                   exit 3
@@ -137,6 +138,16 @@ class DisclosureInvalid(OfferLedgerError):
         super().__init__(message, hint=hint)
         self.document_sha256 = document_sha256
         self.index = index
+
+
+class DocumentAltered(OfferLedgerError):
+    """A stored source document whose bytes no longer hash to the SHA-256 it is stored under."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, sha256: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.sha256 = sha256
 
 
 class CheckpointError(OfferLedgerError):

@@ -266,7 +266,15 @@ TextOperation = Annotated[
 
 
 class Exhibit(Value):
-    """An exhibit of a filing: id as filed ("(a)(11)"), title, text hash (None: not on file)."""
+    """An exhibit of a filing: id as filed ("(a)(11)"), title, text hash (None: not on file).
+
+    ``sha256`` is the SHA-256 of the exhibit's *normalized text*, UTF-8 encoded: the text from
+    its "Exhibit (a)(11)" heading line (or its own document's first line) to its end, normalized
+    as all stored text is (:func:`offerledger.textops.normalize_text`: Unicode NFC, EDGAR
+    ``<PAGE>`` markers and page-number lines removed, whitespace runs folded to one space), HTML
+    read as text first. It is not the hash of any bytes in the file; the file itself is the
+    filing's ``source_sha256``, and a notice's text as sent is ``NoticeDispatched.content_sha256``.
+    """
 
     exhibit_id: str
     title: str

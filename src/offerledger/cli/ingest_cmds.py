@@ -92,6 +92,7 @@ def ingest_filing(
         result = plan_filing(
             ledger,
             parse_filing(raw, name=str(file)),
+            raw=raw,
             key_id=officer.key_id,
             notice_key_id=comms,
             offer=offer,
@@ -224,8 +225,7 @@ def _csv(
         result = plan_elections(ledger, file, key_id=info.key_id, offer=offer)
     if not dry_run and result.events:
         signer = ledger.signer(info.key_id, passphrase_from_env_or_prompt(prompt=True))
-        ledger.save(result.events, signer=signer)
-        result.recorded = True
+        result.save(ledger, signer=signer)
     if as_json:
         emit_json(result.as_json())
         return

@@ -2,6 +2,8 @@
 
 One subcommand per event class, with an option per payload field (generated from the pydantic
 model, so the options and the schema cannot drift apart). Lists and objects are given as JSON.
+Actions whose events cite a source document (a filing's bytes, a notice's text, a CSV file) take
+``--document FILE``: the file is stored with the event and its hash fills the citing field.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from typing import Any
 
 import click
 
-from offerledger.actions import action_classes, record
+from offerledger.actions import CITING_FIELD, action_classes, record
 from offerledger.cli.common import cli, emit_json, json_option, offer_option, settings
+from offerledger.documents import SourceDocument
 from offerledger.errors import InputError
 from offerledger.events import HEADER_FIELDS, LedgerEvent
 from offerledger.signing.keys import passphrase_from_env_or_prompt
@@ -71,6 +74,25 @@ def _load_file(path: Path) -> tuple[dict[str, Any], str]:
     return data, text
 
 
+MEDIA_TYPES = {
+    ".txt": "text/plain",
+    ".htm": "text/html",
+    ".html": "text/html",
+    ".csv": "text/csv",
+    ".json": "application/json",
+}
+
+
+def load_document(path: Path) -> SourceDocument:
+    """A file given as a source document: its exact bytes, a media type from its suffix."""
+    try:
+        content = path.read_bytes()
+    except OSError as e:
+        raise InputError(f"cannot read: {e.strerror or e}", file=path, field="--document") from None
+    media = MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
+    return SourceDocument(content, media, path.name)
+
+
 def _make_command(name: str, cls: type[LedgerEvent]) -> click.Command:
     payload = [f for f in cls.model_fields if f not in HEADER_FIELDS and f not in AUTO_FIELDS]
 
@@ -81,6 +103,7 @@ def _make_command(name: str, cls: type[LedgerEvent]) -> click.Command:
         source = kwargs.pop("file")
         key, offer, as_json = kwargs.pop("key"), kwargs.pop("offer"), kwargs.pop("as_json")
         effective = kwargs.pop("effective")
+        documents = [load_document(p) for p in kwargs.pop("documents", ())]
         data: dict[str, Any] = {}
         text = None
         if source is not None:
@@ -104,6 +127,7 @@ def _make_command(name: str, cls: type[LedgerEvent]) -> click.Command:
                 offer=offer,
                 source=str(source) if source else None,
                 text=text,
+                documents=documents,
             )
         finally:
             ledger.close()
@@ -138,6 +162,17 @@ def _make_command(name: str, cls: type[LedgerEvent]) -> click.Command:
             help="When it happened: DATE, ISO instant with zone, or not-on-file.",
         ),
     ]
+    citing = CITING_FIELD.get(cls.TOPIC.split(".")[1])
+    if citing:
+        params.append(
+            click.Option(
+                ["--document", "documents"],
+                type=click.Path(path_type=Path, dir_okay=False),
+                multiple=True,
+                help=f"Source document the event cites, stored with it (fills --"
+                f"{citing.replace('_', '-')} when left out).",
+            )
+        )
     if cls.TOPIC.startswith("offerledger.CorrectionRecorded."):
         params.append(
             click.Option(

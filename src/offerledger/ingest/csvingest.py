@@ -6,6 +6,9 @@ forms by form id (identical repeated rows are dropped as duplicates); a form alr
 skipped, so the same file ingested twice records nothing the second time. A form the election
 window refuses (late, or before commencement) becomes an election-refused event: a refused row,
 not a crash.
+
+The file's bytes are read once: parsed, and stored as a source document (``text/csv``) in the
+same transaction as the events, each of which names it in ``source_sha256``.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from datetime import UTC, date
 from pathlib import Path
 from typing import Any, TypeVar
 
+from offerledger.documents import SourceDocument
 from offerledger.domain.election import Employee, check_election, fold_employee, project_employee
 from offerledger.errors import RuleViolation
 from offerledger.events import (
@@ -41,10 +45,12 @@ from offerledger.ingest.csvrows import (
     ROSTER_COLUMNS,
     ElectionRow,
     RosterRow,
-    read_rows,
+    read_csv_bytes,
+    rows_from_bytes,
 )
 from offerledger.ingest.errors import CsvInvalid, CsvProblem
 from offerledger.ingest.signers import actor_of
+from offerledger.ingest.sourcedocs import csv_document
 from offerledger.ledger import Ledger
 from offerledger.signing.keys import SigningKey
 from offerledger.values import EASTERN
@@ -81,12 +87,13 @@ class CsvIngest:
     outcomes: list[RowOutcome] = field(default_factory=list)
     key_id: str = ""
     recorded: bool = False
+    document: SourceDocument | None = None
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
 
     def as_json(self) -> dict[str, Any]:
-        from offerledger.ingest.service import event_json
+        from offerledger.ingest.service import document_json, event_json
 
         return {
             "kind": self.kind,
@@ -98,7 +105,15 @@ class CsvIngest:
             },
             "outcomes": [o.as_json() for o in self.outcomes],
             "events": [event_json(e) for e in self.events],
+            "document": document_json(self.document) if self.document else None,
         }
+
+    def save(self, ledger: Ledger, *, signer: SigningKey) -> None:
+        """Store the planned events and the CSV file they name, in one signed save."""
+        if self.events:
+            documents = [self.document] if self.document is not None else []
+            ledger.save(self.events, signer=signer, documents=documents)
+            self.recorded = True
 
 
 @contextmanager
@@ -186,10 +201,12 @@ def _plan_roster(
     offer: str | None,
     effective: date | None,
 ) -> CsvIngest:
-    rows = read_rows(path, RosterRow, ROSTER_COLUMNS)
+    data = read_csv_bytes(path)
+    rows = rows_from_bytes(data, path, RosterRow, ROSTER_COLUMNS)
     offer_id = ledger.resolve_offer(offer)
     state = ledger.offer_state(offer_id)
-    out = CsvIngest("roster", str(path), rows=len(rows), key_id=key_id)
+    document = csv_document(data, name=str(path))
+    out = CsvIngest("roster", str(path), rows=len(rows), key_id=key_id, document=document)
     problems: list[CsvProblem] = []
     by_emp: dict[str, list[RosterRow]] = {}
     for row in rows:
@@ -253,6 +270,7 @@ def _plan_roster(
                 email=emp_rows[0].email,
                 grants=tuple(g for g, _ in grants.values()),
                 synthetic=any(r.synthetic for r in emp_rows),
+                source_sha256=document.sha256,
             )
         )
         for gid, (_, line) in grants.items():
@@ -400,11 +418,15 @@ def plan_elections(
 
 
 def _plan_elections(ledger: Ledger, path: Path, *, key_id: str, offer: str | None) -> CsvIngest:
-    rows = read_rows(path, ElectionRow, ELECTION_COLUMNS)
+    data = read_csv_bytes(path)
+    rows = rows_from_bytes(data, path, ElectionRow, ELECTION_COLUMNS)
     offer_id = ledger.resolve_offer(offer)
     state = ledger.offer_state(offer_id)
     forms, dupes = _forms(rows, path)
-    out = CsvIngest("elections", str(path), rows=len(rows), key_id=key_id, outcomes=dupes)
+    document = csv_document(data, name=str(path))
+    out = CsvIngest(
+        "elections", str(path), rows=len(rows), key_id=key_id, outcomes=dupes, document=document
+    )
     recorded = ledger.clock()
     actor = actor_of(ledger, key_id)
     sids = {
@@ -472,6 +494,7 @@ def _plan_elections(ledger: Ledger, path: Path, *, key_id: str, offer: str | Non
             "channel": row.channel,
             "acted_by": row.acted_by or row.employee_id,
             "synthetic": row.synthetic if len(form) == 1 else any(r.synthetic for r in form),
+            "source_sha256": document.sha256,
         }
         event: LedgerEvent
         try:
@@ -529,13 +552,13 @@ def ingest_csv(
     offer: str | None = None,
     dry_run: bool = False,
 ) -> CsvIngest:
-    """Plan and (unless ``dry_run``) record a roster or elections CSV in one signed save."""
+    """Plan and (unless ``dry_run``) record a roster or elections CSV in one signed save, the
+    file itself stored with the events."""
     plan = (plan_roster if kind == "roster" else plan_elections)(
         ledger, path, key_id=signer.key_id, offer=offer
     )
-    if plan.events and not dry_run:
-        ledger.save(plan.events, signer=signer)
-        plan.recorded = True
+    if not dry_run:
+        plan.save(ledger, signer=signer)
     return plan
 
 

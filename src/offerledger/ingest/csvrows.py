@@ -140,14 +140,23 @@ def _bulk(model: type[R]) -> TypeAdapter[list[R]]:
     return TypeAdapter(list[model])  # type: ignore[valid-type]
 
 
-def read_rows(path: Path, model: type[R], required: tuple[str, ...]) -> list[R]:
-    """Every row of ``path`` validated by ``model``; raises CsvInvalid listing each problem."""
+def read_csv_bytes(path: Path) -> bytes:
+    """The bytes of a CSV file, read once (they are parsed and stored as the same bytes)."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as e:
         raise CsvInvalid(
             [CsvProblem(0, None, f"cannot read the file: {e.strerror}")], file=path
         ) from None
+
+
+def read_rows(path: Path, model: type[R], required: tuple[str, ...]) -> list[R]:
+    """Every row of ``path`` validated by ``model``; raises CsvInvalid listing each problem."""
+    return rows_from_bytes(read_csv_bytes(path), path, model, required)
+
+
+def rows_from_bytes(data: bytes, path: Path, model: type[R], required: tuple[str, ...]) -> list[R]:
+    """Every row of the CSV file ``data`` (read from ``path``) validated by ``model``."""
     if b"\x00" in data:
         raise CsvInvalid([CsvProblem(1, None, "the file is binary, not CSV")], file=path)
     try:
@@ -221,5 +230,7 @@ __all__ = [
     "ElectionRow",
     "RosterRow",
     "parse_rows",
+    "read_csv_bytes",
     "read_rows",
+    "rows_from_bytes",
 ]

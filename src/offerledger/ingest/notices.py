@@ -35,7 +35,6 @@ class NoticeFacts:
     sender: str | None
     dated: date | None
     stated_deadline: datetime | None
-    content_sha256: str
     first_line: int
     last_line: int
 
@@ -89,7 +88,6 @@ def read_notice(exhibit: ExhibitText) -> NoticeFacts | None:
         sender=memo.group("from").strip() if memo else None,
         dated=parse_date(dm.group(1)) if dm else parse_date(exhibit.title),
         stated_deadline=parse_deadline(text),
-        content_sha256=exhibit.sha256,
         first_line=exhibit.first_line,
         last_line=exhibit.last_line,
     )

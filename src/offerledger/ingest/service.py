@@ -2,7 +2,9 @@
 
 The filing's stream is ``filing:<sha256 of its bytes>``; a filing whose stream exists is already
 recorded and a second ingest records nothing (a race ends in a version conflict, never two
-copies). Officer events and the notices communications dispatched are saved in one transaction.
+copies). Officer events and the notices communications dispatched are saved in one transaction,
+with the source documents they cite (:mod:`offerledger.ingest.sourcedocs`): the filing file as
+received and each dispatched notice's text as it stands in the filing.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from offerledger.documents import SourceDocument
 from offerledger.errors import InputError, RuleViolation
 from offerledger.events import (
     DocumentAmended,
@@ -34,6 +37,7 @@ from offerledger.ingest.notices import (
 )
 from offerledger.ingest.resolve import resolve
 from offerledger.ingest.signers import actor_of, default_key
+from offerledger.ingest.sourcedocs import exhibit_document, filing_document
 from offerledger.ledger import Ledger
 from offerledger.signing.keys import SigningKey
 from offerledger.values import EASTERN
@@ -46,6 +50,7 @@ class FilingIngest:
     parsed: ParsedFiling
     offer_id: uuid.UUID | None = None
     groups: list[tuple[list[LedgerEvent], str]] = field(default_factory=list)
+    documents: list[SourceDocument] = field(default_factory=list)
     checks: list[CrossCheck] = field(default_factory=list)
     unresolved: list[Unparsed] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -72,6 +77,7 @@ class FilingIngest:
             "already_recorded": self.already_recorded,
             "recorded": self.recorded,
             "events": [event_json(e) for e in self.events],
+            "documents": [document_json(d) for d in self.documents],
             "cross_checks": [c.as_json() for c in self.checks],
             "unresolved": [
                 {
@@ -99,6 +105,16 @@ def event_json(event: LedgerEvent) -> dict[str, Any]:
     }
 
 
+def document_json(document: SourceDocument) -> dict[str, Any]:
+    """A stored (or to be stored) source document's metadata, without its bytes."""
+    return {
+        "sha256": document.sha256,
+        "media_type": document.media_type,
+        "name": document.name,
+        "size": len(document.content),
+    }
+
+
 def _offer_for(ledger: Ledger, parsed: ParsedFiling, offer: str | None) -> uuid.UUID:
     if offer is None and parsed.cik:
         hits = [
@@ -120,12 +136,14 @@ def plan_filing(
     ledger: Ledger,
     parsed: ParsedFiling,
     *,
+    raw: bytes,
     key_id: str,
     notice_key_id: str | None = None,
     offer: str | None = None,
     allow_unparsed: bool = False,
 ) -> FilingIngest:
-    """The events ingesting ``parsed`` records; raises UnparsedInstructions when refused."""
+    """The events ingesting ``parsed`` (read from the file bytes ``raw``) records, and the source
+    documents stored with them; raises UnparsedInstructions when refused."""
     out = FilingIngest(parsed)
     sid = stream_id(parsed.stream_name)
     if ledger.app.recorder.select_events(sid, limit=1):
@@ -207,7 +225,8 @@ def plan_filing(
             )
         )
     out.groups.append((events, key_id))
-    notices = _notices(ledger, out, state, notice_key_id, version, recorded)
+    out.documents.append(filing_document(raw, name=parsed.source))
+    notices = _notices(ledger, out, raw, state, notice_key_id, version, recorded)
     if notices:
         out.groups.append((notices, str(notice_key_id)))
     return out
@@ -222,7 +241,13 @@ def _primary(state: Any) -> str | None:
 
 
 def _notices(
-    ledger: Ledger, out: FilingIngest, state: Any, key_id: str | None, version: int, recorded: Any
+    ledger: Ledger,
+    out: FilingIngest,
+    raw: bytes,
+    state: Any,
+    key_id: str | None,
+    version: int,
+    recorded: Any,
 ) -> list[LedgerEvent]:
     events: list[LedgerEvent] = []
     for exhibit in out.parsed.exhibits:
@@ -251,6 +276,8 @@ def _notices(
                 "because no communications key was given (--notice-key)"
             )
             continue
+        text = exhibit_document(raw, exhibit, name=out.parsed.source)
+        out.documents.append(text)
         for channel in facts.channels:
             version += 1
             events.append(
@@ -266,7 +293,7 @@ def _notices(
                     exhibit=facts.exhibit_id,
                     channel=channel,
                     recipient_class=facts.recipient_class or "recipients named in the notice",
-                    content_sha256=facts.content_sha256,
+                    content_sha256=text.sha256,
                 )
             )
     return events
@@ -288,6 +315,7 @@ def ingest_filing_bytes(
     plan = plan_filing(
         ledger,
         parsed,
+        raw=raw,
         key_id=signer.key_id,
         notice_key_id=notice_signer.key_id if notice_signer else None,
         offer=offer,
@@ -298,7 +326,9 @@ def ingest_filing_bytes(
     keys: dict[str, SigningKey] = {signer.key_id: signer}
     if notice_signer is not None:
         keys[notice_signer.key_id] = notice_signer
-    ledger.save_groups([(events, keys[kid]) for events, kid in plan.groups])
+    ledger.save_groups(
+        [(events, keys[kid]) for events, kid in plan.groups], documents=plan.documents
+    )
     plan.recorded = True
     return plan
 
@@ -339,4 +369,11 @@ def _check_belongs(ledger: Ledger, parsed: ParsedFiling, offer_id: Any) -> None:
                 )
 
 
-__all__ = ["FilingIngest", "default_key", "event_json", "ingest_filing_bytes", "plan_filing"]
+__all__ = [
+    "FilingIngest",
+    "default_key",
+    "document_json",
+    "event_json",
+    "ingest_filing_bytes",
+    "plan_filing",
+]

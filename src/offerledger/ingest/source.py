@@ -37,6 +37,19 @@ def decode(data: bytes, *, name: str | Path) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
 
 
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
+def line_span(data: bytes, *, first: int, last: int) -> bytes:
+    """Lines ``first``..``last`` (1-based, as :func:`decode` numbers them) of a file's bytes,
+    exactly as they stand in the file, line endings included."""
+    starts = [0, *(m.end() for m in _LINE_END.finditer(data))]
+    if not 1 <= first <= last <= len(starts):
+        raise ValueError(f"lines {first}-{last} are not in a file of {len(starts)} lines")
+    end = starts[last] if last < len(starts) else len(data)
+    return data[starts[first - 1] : end]
+
+
 def read_submission(data: bytes, *, name: str | Path) -> Submission:
     """Split a filing file into its documents, keeping file line numbers."""
     text = decode(data, name=name)
@@ -131,4 +144,4 @@ def _document(
     )
 
 
-__all__ = ["decode", "read_submission"]
+__all__ = ["decode", "line_span", "read_submission"]
