@@ -175,3 +175,18 @@ def test_witness_cosignature_required(demo_db: str, tmp_path: Path) -> None:
     assert code == 0, err
     assert invoke(demo_db, *args)[0] == 0
     assert invoke(demo_db, "checkpoint", "--append", str(cps))[0] == 0  # a cosigned last note
+
+
+def test_nightly_appends_a_checkpoint_and_starts_from_it(demo_db: str, tmp_path: Path) -> None:
+    cps = tmp_path / "checkpoints"
+    code, out, _ = invoke(
+        demo_db, "nightly", "--out", str(tmp_path / "n1"), "--checkpoints", str(cps), "--json"
+    )
+    assert code == 0 and json.loads(out)["checkpoint"]["appended"]
+    _add_key(demo_db, "Night Clerk")
+    code, out, _ = invoke(
+        demo_db, "nightly", "--out", str(tmp_path / "n2"), "--checkpoints", str(cps), "--json"
+    )
+    night = json.loads(out)["checkpoint"]
+    assert code == 0 and night["appended"] and night["events_verified"] == 1
+    assert night["previous_size"] == night["size"] - 1

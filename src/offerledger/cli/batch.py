@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -36,11 +37,12 @@ from offerledger.projections.timeline import TimelineRow, timeline_row
 # --- timeline ------------------------------------------------------------------------------
 
 
-def verification(ledger: Ledger) -> Verification:
-    """Verify every event (in parallel) and hand the results to the read side."""
+def verification(ledger: Ledger, *, since: Path | None = None) -> Verification:
+    """Verify every event (in parallel) and hand the results to the read side; with ``since``
+    (a checkpoints file holding a checkpoint), only the events after its last checkpoint."""
     from offerledger.integrity.service import verify_ledger
 
-    report = verify_ledger(ledger)
+    report = verify_ledger(ledger, checkpoint=since, since=since is not None)
     problems: dict[int, list[str]] = {}
     general = []
     for p in report.problems:
@@ -195,15 +197,30 @@ def rebuild_cmd(full: bool, read_model: Path | None, as_json: bool, ledger: Ledg
     envvar="OFFERLEDGER_READ_MODEL",
     help="Read-model file.",
 )
+@click.option(
+    "--checkpoints",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    envvar="OFFERLEDGER_CHECKPOINTS",
+    help="The checkpoints file kept outside the database (default: 'checkpoints' beside a "
+    "SQLite ledger). Verify starts from its last checkpoint; a new one is appended.",
+)
 @json_option
 @with_ledger
 @translate_errors
-def nightly_cmd(out: Path, read_model: Path | None, as_json: bool, ledger: Ledger) -> None:
-    """Verify, rebuild incrementally, write the outputs and a manifest into a folder.
+def nightly_cmd(
+    out: Path, read_model: Path | None, checkpoints: Path | None, as_json: bool, ledger: Ledger
+) -> None:
+    """Verify, rebuild incrementally, write the outputs and a manifest, append a checkpoint.
 
-    Exit 1 when verification found problems (the outputs and manifest are still written).
-    Example: offerledger nightly --out reports/
+    Verify checks the events after the last checkpoint in the checkpoints file (after a
+    consistency proof), so the work grows with the new events. The new checkpoint is signed
+    with the root key (passphrase from OFFERLEDGER_KEY_PASSPHRASE). Exit 1 when verification
+    found problems (the outputs and manifest are still written; no checkpoint is appended).
+    Example: offerledger nightly --out reports/ --checkpoints /mnt/evidence/checkpoints
     """
+    cps = checkpoints or _default_checkpoints(ledger)
+    since = cps if cps is not None and cps.is_file() and cps.stat().st_size else None
     path = read_model_path(ledger, read_model)
     source = ledger_source(ledger)
     offer_ids = [o.originator_id for o in ledger.offers()]
@@ -214,19 +231,24 @@ def nightly_cmd(out: Path, read_model: Path | None, as_json: bool, ledger: Ledge
             path,
             out,
             offers=offer_ids,
-            verify=lambda: verification(ledger),
+            verify=lambda: verification(ledger, since=since),
             progress=tick,
             step=lambda s: err_console.print(f"nightly: {s}", markup=False),
         )
     finally:
         done()
+    checkpoint = None
+    if manifest["verification"]["ok"]:
+        checkpoint = _nightly_checkpoint(ledger, cps)
     if as_json:
-        emit_json(manifest)
+        emit_json({**manifest, "checkpoint": checkpoint})
     else:
         click.echo(
             f"{len(manifest['outputs'])} outputs and manifest.json written to {out}; "
             f"{manifest['ledger']['events']} events, root {manifest['ledger']['tree_root']}"
         )
+        if checkpoint is not None and checkpoint.get("size") is not None:
+            click.echo(f"checkpoint of {checkpoint['size']} events in {cps}")
     if not manifest["verification"]["ok"]:
         problems = len(manifest["verification"]["problems"])
         err_console.print(
@@ -234,3 +256,30 @@ def nightly_cmd(out: Path, read_model: Path | None, as_json: bool, ledger: Ledge
             markup=False,
         )
         raise SystemExit(1)
+
+
+def _default_checkpoints(ledger: Ledger) -> Path | None:
+    if ledger.backend.kind == "sqlite":
+        return ledger.backend.sqlite_path.resolve().parent / "checkpoints"
+    return None
+
+
+def _nightly_checkpoint(ledger: Ledger, path: Path | None) -> dict[str, Any]:
+    """Append the night's checkpoint; a reason on stderr (and in the JSON) when it cannot."""
+    from offerledger.errors import OfferLedgerError
+    from offerledger.integrity.service import append_checkpoint
+    from offerledger.signing.keys import passphrase_from_env_or_prompt
+
+    if path is None:
+        why = "no checkpoints file: give --checkpoints or OFFERLEDGER_CHECKPOINTS"
+    else:
+        try:
+            root = ledger.keystore.load(
+                key_id=ledger.root_key_info().key_id,
+                passphrase=passphrase_from_env_or_prompt(prompt=False),
+            )
+            return append_checkpoint(ledger, path=path, root=root)
+        except OfferLedgerError as e:
+            why = e.message
+    err_console.print(f"Warning: nightly: no checkpoint appended: {why}", markup=False)
+    return {"appended": False, "why": why}
