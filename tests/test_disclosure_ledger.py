@@ -106,7 +106,9 @@ def test_one_employees_entries_prove_alone_against_the_signed_commitment(demo_db
         ledger.close()
 
 
-def test_record_commits_the_full_list_and_stores_it(demo_db: str) -> None:
+def test_record_commits_the_full_list_and_stores_it(demo_db: str, tmp_path: Any) -> None:
+    notice = tmp_path / "reminder.txt"  # the text as sent: stored with the event it names
+    notice.write_bytes(b"Reminder: elections are due by 11:59 p.m. EDT, September 27, 2001.\n")
     code, out, err = invoke(
         demo_db,
         "record",
@@ -125,8 +127,8 @@ def test_record_commits_the_full_list_and_stores_it(demo_db: str) -> None:
         "employees who have not elected",
         "--recipients",
         '["E0003", "E0001"]',
-        "--content-sha256",
-        "ab" * 32,
+        "--document",
+        str(notice),
         "--json",
     )
     assert code == 0, err
