@@ -111,6 +111,13 @@ class DbEdit:
                 self.exec("INSERT INTO offerledger_nodes VALUES (?, ?, ?)", (level, idx, digest))
         self.exec("UPDATE offerledger_head SET size = ?, root = ?", (acc.size, acc.root()))
 
+    def drop_uncited_documents(self) -> None:
+        """Delete the stored documents no remaining event names (an attacker tidying up)."""
+        states = b"".join(row[4] for row in self.rows())
+        for (name,) in self.exec("SELECT sha256 FROM offerledger_documents"):
+            if name.encode() not in states:
+                self.exec("DELETE FROM offerledger_documents WHERE sha256 = ?", (name,))
+
     def snapshot(self) -> list[tuple[Any, ...]]:
         return [(str(s), v, t, st) for _, s, v, t, st in self.rows()]
 

@@ -101,10 +101,12 @@ def test_stream_tail_deleted_against_checkpoint(demo_db: str, tmp_path: Path) ->
     ledger.close()
     edit = DbEdit(demo_db)
     edit.delete(offer_rows(edit)[-1][0])  # the last event of the offer stream (and of the log)
-    assert reasons(demo_db) == {"index-mismatch"}  # the persisted log still counts it
+    # the persisted log still counts it, and the list it committed to is cited by no event
+    assert reasons(demo_db) == {"index-mismatch", "document-mismatch"}
     edit.rebuild_index()
+    edit.drop_uncited_documents()
     edit.close()
-    assert reasons(demo_db) == set()  # index rebuilt: without the checkpoint nothing can tell
+    assert reasons(demo_db) == set()  # tracks covered: without the checkpoint nothing can tell
     assert "stream-truncated" in reasons(demo_db, checkpoint=out)
 
 
@@ -439,3 +441,20 @@ def test_any_event_a_later_save_follows_cannot_be_deleted(tmp_path: Path) -> Non
         assert problems, f"deleting the event at position {at} went unnoticed"
         assert any(p.position is not None and p.position >= at for p in problems)
         copy.unlink()
+
+
+def test_source_document_altered_or_removed(demo_db: str) -> None:
+    edit = DbEdit(demo_db)
+    (name,) = edit.exec("SELECT sha256 FROM offerledger_documents ORDER BY sha256 LIMIT 1")[0]
+    edit.exec("UPDATE offerledger_documents SET content = ? WHERE sha256 = ?", (b"forged", name))
+    edit.close()
+    problems = report_of(demo_db).problems
+    assert [p.reason for p in problems] == ["document-mismatch"]
+    assert f"stored document {name}: its bytes hash to" in problems[0].detail
+    edit = DbEdit(demo_db)
+    edit.exec("DELETE FROM offerledger_documents WHERE sha256 = ?", (name,))
+    edit.close()
+    problems = report_of(demo_db).problems
+    assert [p.reason for p in problems] == ["document-mismatch"]
+    assert problems[0].position is not None
+    assert f"cites source document {name}, which is not stored" in problems[0].detail

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from offerledger.documents import CITING_FIELDS, cited_hashes
 from offerledger.events import LedgerEvent
 from offerledger.ledger import Ledger
 
@@ -30,9 +31,6 @@ __all__ = [
     "documents_problems",
     "stored_document_hashes",
 ]
-
-CITING_FIELDS = frozenset({"source_sha256", "content_sha256", "document_sha256"})
-_NOT_CITING_TOPICS = frozenset({"offerledger.NoticeDispatched.v1"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,24 +54,9 @@ class Citation:
         }
 
 
-def _walk(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    if isinstance(value, dict):
-        for key in sorted(value):
-            inner = f"{path}.{key}" if path else str(key)
-            if key in CITING_FIELDS and isinstance(value[key], str):
-                yield inner, value[key]
-            else:
-                yield from _walk(value[key], inner)
-    elif isinstance(value, list | tuple):
-        for i, item in enumerate(value):
-            yield from _walk(item, f"{path}[{i}]")
-
-
 def cited_documents(event: LedgerEvent) -> list[tuple[str, str]]:
     """The (field path, SHA-256) of every source document ``event`` cites, in field order."""
-    if event.TOPIC in _NOT_CITING_TOPICS:
-        return []
-    return list(_walk(event.payload(), ""))
+    return list(cited_hashes(event.TOPIC, event.payload()))
 
 
 def _citations(ledger: Ledger) -> Iterator[Citation]:
@@ -91,13 +74,7 @@ def citations_of(ledger: Ledger, sha256: str) -> list[Citation]:
 
 def stored_document_hashes(ledger: Ledger) -> list[str]:
     """The names (SHA-256 hex) of every stored source document, sorted."""
-    backend = ledger.backend
-    if backend.kind == "sqlite":
-        table = "offerledger_documents"
-    else:
-        table = f'"{backend.schema or "public"}".offerledger_documents'
-    rows = ledger.app._raw_query(f"SELECT sha256 FROM {table} ORDER BY sha256", ())
-    return [str(row[0]) for row in rows]
+    return ledger.app.document_hashes()
 
 
 def documents_problems(ledger: Ledger) -> list[str]:

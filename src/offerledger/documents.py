@@ -11,11 +11,42 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from offerledger.errors import InputError
 
-__all__ = ["SourceDocument", "document_hash", "parse_document_hash"]
+__all__ = [
+    "CITING_FIELDS",
+    "NOT_CITING_TOPICS",
+    "SourceDocument",
+    "cited_hashes",
+    "document_hash",
+    "parse_document_hash",
+]
+
+CITING_FIELDS = frozenset({"source_sha256", "content_sha256", "document_sha256"})
+"""Payload fields (at any depth) that name a stored source document by its SHA-256."""
+NOT_CITING_TOPICS = frozenset({"offerledger.NoticeDispatched.v1"})
+"""Topics whose hash fields predate stored documents: not citations."""
+
+
+def cited_hashes(topic: str, payload: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """The (field path, SHA-256) of every document a decoded payload cites, in field order."""
+    if topic in NOT_CITING_TOPICS:
+        return
+    if isinstance(payload, dict):
+        for key in sorted(payload):
+            inner = f"{path}.{key}" if path else str(key)
+            if key in CITING_FIELDS and isinstance(payload[key], str):
+                yield inner, payload[key]
+            else:
+                yield from cited_hashes(topic, payload[key], inner)
+    elif isinstance(payload, list | tuple):
+        for i, item in enumerate(payload):
+            yield from cited_hashes(topic, item, f"{path}[{i}]")
+
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 

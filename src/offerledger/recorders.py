@@ -178,7 +178,10 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
                 (sha256,),
             )
             row = c.fetchone()
-        return None if row is None else SourceDocument(bytes(row[0]), row[1], row[2])
+        if row is None:
+            return None
+        content = row[0].encode("utf-8", "surrogatepass") if isinstance(row[0], str) else row[0]
+        return SourceDocument(bytes(content), str(row[1]), str(row[2]))
 
 
 def frontier_of(nodes: dict[Node, bytes], size: int) -> list[bytes]:

@@ -493,6 +493,16 @@ class LedgerApplication(Application[uuid.UUID]):
         found: SourceDocument | None = recorder.document(sha256)
         return found
 
+    def document_hashes(self) -> list[str]:
+        """The names (SHA-256 hex) of every stored source document, sorted."""
+        table = (
+            "offerledger_documents"
+            if self.backend.kind == "sqlite"
+            else f'"{self.backend.schema or "public"}".offerledger_documents'
+        )
+        rows = self._raw_query(f"SELECT sha256 FROM {table} ORDER BY sha256", ())
+        return [str(row[0]) for row in rows]
+
     def ledger_id(self) -> uuid.UUID:
         """The ledger's identity: derived from the envelope of its first event (root key)."""
         rows = self.recorder.select_events(KEYS_STREAM, limit=1)

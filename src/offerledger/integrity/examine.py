@@ -18,6 +18,7 @@ import uuid
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from offerledger.documents import cited_hashes
 from offerledger.errors import OfferLedgerError
 from offerledger.events import KEYS_STREAM_NAME, stream_id
 from offerledger.integrity.merkle import leaf_hash
@@ -93,6 +94,7 @@ class Examined(NamedTuple):
     problems: tuple[tuple[str, str], ...]
     signature: str  # "ok" | "bad" | "no-key" | "none"
     save: SaveFacts | None = None  # None: the envelope does not decode
+    cites: tuple[str, ...] = ()  # SHA-256 of the source documents the payload cites
 
 
 _PUBLIC_KEYS: dict[str, bytes] = {}
@@ -209,6 +211,7 @@ def _examine_envelope(
         found.items(),
         signature,
         facts,
+        tuple(sha for _, sha in cited_hashes(topic, payload)) if isinstance(topic, str) else (),
     )
 
 

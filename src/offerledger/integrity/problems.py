@@ -23,6 +23,7 @@ REASONS = (
     "tree-head-mismatch",
     "batch-incomplete",
     "index-mismatch",
+    "document-mismatch",
 )
 
 
@@ -59,6 +60,7 @@ class VerifyReport:
     signatures_checked: int = 0
     examined: int = 0  # rows read and checked (all of them, or those after a checkpoint)
     since: int | None = None  # verify --since: the checkpoint's size the check started from
+    cited: dict[str, int] = field(default_factory=dict)  # document SHA-256 -> first citer
 
     @property
     def ok(self) -> bool:

@@ -133,6 +133,7 @@ def verify_ledger(
             resumed.root_key_source = source
             resumed.problems.extend(problems)
             _check_index(ledger, resumed)
+            _check_documents(ledger, resumed, complete=False)
             if note.origin != _origin(ledger):
                 resumed.problems.append(
                     _general("checkpoint-mismatch", f"the checkpoint is for {note.origin}")
@@ -159,6 +160,7 @@ def verify_ledger(
     report.root_key_source = source
     report.problems.extend(problems)
     _check_index(ledger, report)
+    _check_documents(ledger, report, complete=True)
     if note is not None and checkpoint is not None and key is not None:
         _check_note(_origin(ledger), report, note, root_at, checkpoint, key)
     return report
@@ -191,6 +193,48 @@ def _check_index(ledger: Ledger, report: VerifyReport) -> None:
                 ),
             )
         )
+
+
+def _check_documents(ledger: Ledger, report: VerifyReport, *, complete: bool) -> None:
+    """Every stored source document hashes to its name; every cited one is stored; with
+    ``complete`` (the whole log was read), every stored one is cited by some event."""
+    try:
+        stored = ledger.app.document_hashes()
+    except Exception as e:  # a dropped or damaged table arrives as a driver error
+        report.problems.append(
+            _general("document-mismatch", f"the documents table is unreadable ({e})")
+        )
+        return
+    for name in stored:
+        try:
+            document = ledger.app.document(name)
+        except Exception:  # garbage in a damaged row must never stop verify
+            document = None
+        if document is None or document.sha256 != name:
+            report.problems.append(
+                _general(
+                    "document-mismatch",
+                    f"stored document {name}: its bytes hash to "
+                    f"{document.sha256 if document else 'nothing readable'}, not to its name",
+                )
+            )
+    present = set(stored)
+    for sha, position in sorted(report.cited.items(), key=lambda item: item[1]):
+        if sha not in present:
+            report.problems.append(
+                Problem(
+                    position,
+                    None,
+                    None,
+                    "document-mismatch",
+                    f"the event cites source document {sha}, which is not stored",
+                )
+            )
+    if complete:
+        for name in sorted(present - set(report.cited)):
+            report.problems.append(
+                _general("document-mismatch", f"stored document {name} is cited by no event")
+            )
 
 
 def _last_note(path: Path) -> str:

@@ -213,6 +213,7 @@ def verify_rows(
     tree = resume.tree if resume else MerkleAccumulator()
     root_at_size: bytes | None = None
     counter = [0]
+    report_cites: dict[str, int] = {}
     cores = workers or os.cpu_count() or 1
     if slices is not None and cores > 1 and (row_count or 0) >= max(1, parallel_threshold):
         stream = _examined_slices(
@@ -241,12 +242,15 @@ def verify_rows(
         if resume is not None:
             resume.before_judge(examined)
         judge.judge(examined)
+        for sha in examined.cites:
+            report_cites.setdefault(sha, examined.position)
     if checkpoint_size is not None and tree.size == checkpoint_size:
         root_at_size = tree.root()
     judge.finish()
     saves.finish(end=tree.size)
     report = VerifyReport(count=tree.size, root=tree.root(), root_key_id=judge.root_key_id)
     report.examined = tree.size - (resume.start if resume else 0)
+    report.cited = report_cites
     report.signatures_checked = counter[0]
     report.heads = dict(judge.heads)
     report.problems = sorted(
