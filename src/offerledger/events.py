@@ -447,7 +447,10 @@ _CSV_SOURCE = (
 
 
 class EligibleGrantsRegistered(LedgerEvent):
-    """One employee's eligible grants; ``source_sha256`` names the roster CSV they came from."""
+    """One employee's eligible grants, as the issuer registers them for the offer.
+
+    ``source_sha256`` names the roster CSV they were ingested from (a stored source document).
+    """
 
     TOPIC = "offerledger.EligibleGrantsRegistered.v1"
     offer_id: uuid.UUID

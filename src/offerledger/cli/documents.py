@@ -21,7 +21,8 @@ from offerledger.ledger import Ledger
 def show() -> None:
     """Show what the ledger stores besides events: the source documents events cite.
 
-    Example: offerledger show document 9b660dc2…(64 hex digits) --out notice.txt
+    Example: offerledger show document "$(offerledger log --type NoticeDispatched --json |
+    jq -r '.[0].payload.content_sha256')" --json
     """
 
 
