@@ -10,7 +10,7 @@ each list's document is read and checked against its commitment
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -25,7 +25,7 @@ from offerledger.events import (
     event_class_for_topic,
     upcast_payload,
 )
-from offerledger.projections.disclosed import OpenedList, committed_lists
+from offerledger.projections.disclosed import Lists, OpenedList, committed_lists
 from offerledger.projections.runner import RawRow, StoredRow
 from offerledger.projections.state import LedgerState
 
@@ -51,15 +51,41 @@ def open_list(committed: CommittedList, read: DocumentBytes) -> OpenedList:
     return OpenedList(committed, entries)
 
 
+class OpenedLists(Mapping[CommittedList, OpenedList]):
+    """The committed lists of a state, each read and checked on first use (a command that
+    needs none, such as ``text``, reads no list)."""
+
+    def __init__(
+        self, known: Iterable[CommittedList], read: DocumentBytes, given: Lists | None = None
+    ) -> None:
+        self._read = read
+        self._opened: dict[CommittedList, OpenedList] = dict(given or {})
+        self._known = dict.fromkeys([*self._opened, *known])
+
+    def __getitem__(self, committed: CommittedList) -> OpenedList:
+        if committed not in self._opened:
+            if committed not in self._known:
+                raise KeyError(committed)
+            self._opened[committed] = open_list(committed, self._read)
+        return self._opened[committed]
+
+    def __iter__(self) -> Iterator[CommittedList]:
+        return iter(self._known)
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+
 def open_lists(state: LedgerState, read: DocumentBytes) -> LedgerState:
-    """``state`` with the entries of every committed list its small streams' events carry."""
-    found = dict(state.lists)
-    for stream in state.streams.values():
-        for _, event in stream.changes:
-            for committed in committed_lists(event):
-                if committed not in found:
-                    found[committed] = open_list(committed, read)
-    return replace(state, lists=found)
+    """``state`` with the entries of every committed list its small streams' events carry
+    (each list read through ``read`` and checked when a query first needs it)."""
+    known = dict.fromkeys(
+        committed
+        for stream in state.streams.values()
+        for _, event in stream.changes
+        for committed in committed_lists(event)
+    )
+    return replace(state, lists=OpenedLists(known, read, state.lists))
 
 
 def decode(topic: str, state: bytes) -> LedgerEvent | None:
@@ -136,4 +162,12 @@ class RecorderSource:
         return int(self.recorder.max_notification_id() or 0)
 
 
-__all__ = ["BATCH", "DocumentBytes", "RecorderSource", "decode", "open_list", "open_lists"]
+__all__ = [
+    "BATCH",
+    "DocumentBytes",
+    "OpenedLists",
+    "RecorderSource",
+    "decode",
+    "open_list",
+    "open_lists",
+]
