@@ -10,13 +10,13 @@ each list's document is read and checked against its commitment
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 import orjson
 
-from offerledger.disclosure import open_document
+from offerledger.disclosure import entry_fields, open_document, verify_entry
 from offerledger.errors import DisclosureInvalid
 from offerledger.events import (
     LIST_ENTRIES,
@@ -51,9 +51,34 @@ def open_list(committed: CommittedList, read: DocumentBytes) -> OpenedList:
     return OpenedList(committed, entries)
 
 
+def proven_list(
+    committed: CommittedList, proofs: Iterable[tuple[bytes, int, Sequence[str]]]
+) -> OpenedList:
+    """Some entries of a committed list, each proven by its audit path (entry bytes, index,
+    path: :func:`offerledger.disclosure.prove_entry`), as a one-employee evidence bundle carries
+    them: queries then answer for those entries alone (``complete`` is False)."""
+    entries = []
+    try:
+        for entry_bytes, index, path in sorted(proofs, key=lambda p: p[1]):
+            verify_entry(
+                entry_bytes=entry_bytes,
+                index=index,
+                size=committed.count,
+                path=path,
+                root=committed.root,
+            )
+            entries.append(LIST_ENTRIES[committed.kind].model_validate(entry_fields(entry_bytes)))
+    except DisclosureInvalid as e:
+        return OpenedList(committed, problem=e.message, complete=False)
+    except ValueError:  # pydantic's ValidationError
+        problem = f"an entry does not read as a {committed.kind} entry"
+        return OpenedList(committed, problem=problem, complete=False)
+    return OpenedList(committed, tuple(entries), complete=False)
+
+
 class OpenedLists(Mapping[CommittedList, OpenedList]):
     """The committed lists of a state, each read and checked on first use (a command that
-    needs none, such as ``text``, reads no list)."""
+    needs none, such as ``text``, reads no list): use the state while its ledger is open."""
 
     def __init__(
         self, known: Iterable[CommittedList], read: DocumentBytes, given: Lists | None = None
@@ -170,4 +195,5 @@ __all__ = [
     "decode",
     "open_list",
     "open_lists",
+    "proven_list",
 ]

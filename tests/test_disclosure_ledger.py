@@ -248,3 +248,64 @@ def test_version_1_events_stay_readable_with_their_lists() -> None:
     )
     with pytest.raises(ListUnavailable, match="position 7 .*not read from the ledger"):
         recipients({}, 7, v2)
+
+
+def test_one_employees_outputs_rebuild_from_the_offer_events_and_their_proofs_alone(
+    demo_db: str,
+) -> None:
+    """What a one-employee bundle holds — the offer's and filings' events as stored, that
+    employee's stream, and only their entries of each committed list with audit paths — gives
+    that employee's election status and results letter byte for byte."""
+    from offerledger.cli.read import log_state
+    from offerledger.projections import EMPTY, fold_all, outputs
+    from offerledger.projections.source import proven_list
+
+    ledger = Ledger.open(demo_db)
+    try:
+        offer_id = ledger.resolve_offer(None)
+        mine = ledger.employee_stream(offer_id, "E0001")
+        others = {ledger.employee_stream(offer_id, f"E{i:04d}") for i in range(2, 13)}
+        log = [e for e in ledger.log() if e.event is not None]
+        full = log_state(ledger)  # its lists are read on first use: render while open
+        expected_status = outputs.elections_output(full, offer_id, employee="E0001", fmt="json")
+        expected_letter = dict(outputs.letters_output(full, offer_id))["E0001.txt"]
+        lists = {}
+        for e in log:
+            assert e.event is not None
+            for committed in committed_lists(e.event):
+                document = ledger.document(committed.document_sha256)
+                assert document is not None
+                proofs = prove_entry(
+                    committed, document.content, lambda f: f["employee_id"] == "E0001"
+                )
+                lists[committed] = proven_list(committed, proofs)
+    finally:
+        ledger.close()
+    kept = [(e.position, e.event) for e in log if e.stream not in others]
+    assert any(e.stream == mine for e in log)
+    one = replace(fold_all(EMPTY, kept), lists=lists)
+    assert len(one.lists) == 4  # two notices, the acceptance, the new grants
+    assert outputs.elections_output(one, offer_id, employee="E0001", fmt="json") == (
+        expected_status
+    )
+    letters = dict(outputs.letters_output(one, offer_id))
+    assert list(letters) == ["E0001.txt"]
+    assert letters["E0001.txt"] == expected_letter
+
+
+def test_an_entry_whose_proof_fails_is_named_not_dropped(demo_db: str) -> None:
+    from offerledger.projections.source import proven_list
+
+    ledger = Ledger.open(demo_db)
+    try:
+        event = next(e for e in listed(ledger) if isinstance(e, TenderedOptionsAccepted))
+        document = ledger.document(event.grants.document_sha256)
+        assert document is not None
+        proofs = prove_entry(event.grants, document.content, lambda f: True)
+    finally:
+        ledger.close()
+    first = proofs[0]
+    forged = (first.entry_bytes.replace(b'"options":', b'"options":1', 1), *first[1:])
+    opened = proven_list(event.grants, [forged, *proofs[1:]])
+    assert opened.complete is False and opened.problem is not None
+    assert "does not lead to the tree root" in opened.problem
