@@ -72,7 +72,7 @@ def build(folder: Path, employees: int) -> str:
                     f"E{e:06d},Employee {e},G{e:06d}-{g},Holding Plan,1999-03-01,12.50,100,true\n"
                 )
     plan = plan_roster(ledger, roster, key_id=officer.key_id)
-    ledger.save(plan.events, signer=officer)
+    plan.save(ledger, signer=officer)  # the events and the CSV file they name
     ledger.close()
     return db
 
@@ -108,7 +108,7 @@ def run_once(template: Path, rows: int) -> dict[str, float]:
         t0 = time.perf_counter()
         plan = plan_elections(ledger, csv_path, key_id=clerk.key_id)
         t_plan = time.perf_counter() - t0
-        ledger.save(plan.events, signer=clerk)
+        plan.save(ledger, signer=clerk)
         t_ingest = time.perf_counter() - t0
         ledger.close()
         os.environ["OFFERLEDGER_KEYS"] = str(b / "keys")

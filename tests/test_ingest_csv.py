@@ -259,7 +259,7 @@ def _election_ledger(tmp_path: Path) -> tuple[object, str]:
     )
     ledger = Ledger.open(db)
     officer = ledger.signer("Russell I. Zuckerman", PASSPHRASE.encode())
-    ledger.save(plan_roster(ledger, roster, key_id=officer.key_id).events, signer=officer)
+    plan_roster(ledger, roster, key_id=officer.key_id).save(ledger, signer=officer)
     return ledger, ledger.signer("Clerk", PASSPHRASE.encode()).key_id
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from offerledger.commitments import accepted_pairs, commit_action_list
-from offerledger.document_check import cited_documents
+from offerledger.document_check import CITING_FIELD, check_documents
 from offerledger.documents import SourceDocument
 from offerledger.domain import offer as offer_rules
 from offerledger.domain.election import check_election
@@ -114,48 +114,6 @@ def wrap_validation(
     count = len(e.errors())
     more = f" (and {count - 1} more problem(s))" if count > 1 else ""
     return InputError(f"{first['msg']}{more}", file=file, line=line, field=path or None)
-
-
-# the field an action fills from the one document given with it, when left out
-CITING_FIELD = {
-    "FilingRecorded": "source_sha256",
-    "NoticeDispatched": "content_sha256",
-    "EligibleGrantsRegistered": "source_sha256",
-    "ElectionSubmitted": "source_sha256",
-    "ElectionChanged": "source_sha256",
-    "ElectionWithdrawn": "source_sha256",
-    "ElectionRefused": "source_sha256",
-}
-
-
-def _check_documents(
-    ledger: Ledger,
-    event: LedgerEvent,
-    given: Sequence[SourceDocument],
-    stored_with: Sequence[SourceDocument],
-    *,
-    source: str | None,
-) -> None:
-    """Each document cited is given or stored; each document given is cited."""
-    cited = cited_documents(event)
-    saved = {d.sha256 for d in (*given, *stored_with)}
-    for field, sha in cited:
-        if sha not in saved and ledger.document(sha) is None:
-            raise InputError(
-                f"names document {sha}, which is neither given nor stored in the ledger",
-                file=source,
-                field=field,
-                hint="give the document's file with --document FILE",
-            )
-    names = {sha for _, sha in cited}
-    for document in given:
-        if document.sha256 not in names:
-            raise InputError(
-                f"the document {document.name} (SHA-256 {document.sha256}) is not one the "
-                f"{event.action} cites",
-                field="--document",
-                hint=f"its {CITING_FIELD.get(type(event).__name__, 'citing field')} must name it",
-            )
 
 
 def _offer_header(ledger: Ledger, offer_id: uuid.UUID) -> tuple[uuid.UUID, int]:
@@ -255,7 +213,7 @@ def build(
         event = cls.model_validate(fields)
     except ValidationError as e:
         raise wrap_validation(e, file=source, text=text) from None
-    _check_documents(ledger, event, documents, listed, source=source)
+    check_documents(ledger, event, documents, listed, source=source)
     check(ledger, event, signer=signer, entries=entries)
     return event, [*documents, *listed]
 

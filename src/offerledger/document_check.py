@@ -1,5 +1,6 @@
 """Source documents and the events that cite them: which hashes an event cites, who cites a
-document, and the check ``verify`` runs (:func:`documents_problems`).
+document, the write side's check that a recorded event's documents are stored
+(:func:`check_documents`) and the check ``verify`` runs (:func:`documents_problems`).
 
 An event cites a source document by a payload field named ``source_sha256`` (the filing file as
 received, the CSV file as ingested), ``content_sha256`` (a notice's text as sent) or
@@ -15,17 +16,20 @@ exhibit's normalized text (:class:`offerledger.values.Exhibit`), never of stored
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from offerledger.documents import CITING_FIELDS, cited_hashes
+from offerledger.documents import CITING_FIELDS, SourceDocument, cited_hashes
+from offerledger.errors import InputError
 from offerledger.events import LedgerEvent
 from offerledger.ledger import Ledger
 
 __all__ = [
+    "CITING_FIELD",
     "CITING_FIELDS",
     "Citation",
+    "check_documents",
     "cited_documents",
     "citations_of",
     "documents_problems",
@@ -57,6 +61,49 @@ class Citation:
 def cited_documents(event: LedgerEvent) -> list[tuple[str, str]]:
     """The (field path, SHA-256) of every source document ``event`` cites, in field order."""
     return list(cited_hashes(event.TOPIC, event.payload()))
+
+
+# the field an action fills from the one document given with it, when left out
+CITING_FIELD = {
+    "FilingRecorded": "source_sha256",
+    "NoticeDispatched": "content_sha256",
+    "EligibleGrantsRegistered": "source_sha256",
+    "ElectionSubmitted": "source_sha256",
+    "ElectionChanged": "source_sha256",
+    "ElectionWithdrawn": "source_sha256",
+    "ElectionRefused": "source_sha256",
+}
+
+
+def check_documents(
+    ledger: Ledger,
+    event: LedgerEvent,
+    given: Sequence[SourceDocument],
+    stored_with: Sequence[SourceDocument],
+    *,
+    source: str | None,
+) -> None:
+    """Each document ``event`` cites is given (``given`` by the user, ``stored_with`` it by the
+    write path) or already stored; each document the user gave is one it cites."""
+    cited = cited_documents(event)
+    saved = {d.sha256 for d in (*given, *stored_with)}
+    for field, sha in cited:
+        if sha not in saved and ledger.document(sha) is None:
+            raise InputError(
+                f"names document {sha}, which is neither given nor stored in the ledger",
+                file=source,
+                field=field,
+                hint="give the document's file with --document FILE",
+            )
+    names = {sha for _, sha in cited}
+    for document in given:
+        if document.sha256 not in names:
+            raise InputError(
+                f"the document {document.name} (SHA-256 {document.sha256}) is not one the "
+                f"{event.action} cites",
+                field="--document",
+                hint=f"its {CITING_FIELD.get(type(event).__name__, 'citing field')} must name it",
+            )
 
 
 def _citations(ledger: Ledger) -> Iterator[Citation]:

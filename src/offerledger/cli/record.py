@@ -14,8 +14,9 @@ from typing import Any
 
 import click
 
-from offerledger.actions import CITING_FIELD, action_classes, record
+from offerledger.actions import action_classes, record
 from offerledger.cli.common import cli, emit_json, json_option, offer_option, settings
+from offerledger.document_check import CITING_FIELD
 from offerledger.documents import SourceDocument
 from offerledger.errors import InputError
 from offerledger.events import HEADER_FIELDS, LedgerEvent
