@@ -14,7 +14,16 @@ import importlib
 from offerledger.cli.common import cli
 
 # Command modules register themselves on ``cli`` when imported.
-for _module in ("admin", "record", "read", "batch", "ingest_cmds", "proofs", "documents"):
+for _module in (
+    "admin",
+    "record",
+    "read",
+    "batch",
+    "ingest_cmds",
+    "proofs",
+    "documents",
+    "evidence",
+):
     try:
         importlib.import_module(f"offerledger.cli.{_module}")
     except ModuleNotFoundError as _e:  # a module not written yet

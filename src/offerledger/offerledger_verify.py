@@ -1,0 +1,499 @@
+#!/usr/bin/env python3
+"""offerledger-verify: check an offerledger evidence bundle with this one file.
+
+    python offerledger_verify.py BUNDLE.zip --trust ROOT_KEY_ID [--witness VKEY]...
+
+Needs Python 3.11+ and pyca/cryptography, never offerledger. The bundle's README.txt says what
+it checks; offerledger's docs/evidence.md gives every byte. Canonical JSON (RFC 8785) is checked
+for what bodies hold: objects, arrays, strings, true, false, null, integers within ±(2**53-1).
+Exit 0: all checks passed; 1: problems, one line each "FILE: reason: detail" (the reason one of
+REASONS); 2: unusable input (no bundle; a malformed --trust or --witness).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import hashlib
+import json
+import re
+import sys
+import uuid
+import zipfile
+from base64 import b64decode
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+FORMAT = "offerledger-evidence/1"
+SAVE_PREFIX = b"offerledger/save/v2\n"
+MANIFEST_LINE = "offerledger-evidence-manifest sha256:"  # + hex SHA-256 of manifest.json
+EVENT_FILE, PROOF_FILE = "events/{:010d}.json", "proofs/{:010d}.json"  # by log position
+KEYS = str(uuid.uuid5(uuid.UUID("6f1d5a52-5b0e-5b8e-9d0c-0ff3e41ed9e2"), "keys"))  # stream id
+HEX64 = re.compile("[0-9a-f]{64}")
+MALFORMED = (KeyError, IndexError, TypeError, ValueError, AttributeError, AssertionError)
+
+REASONS = {
+    "manifest-mismatch": "a file differs from the manifest, or the manifest from the signed one",
+    "undecodable": "a file does not parse as what the layout says it is",
+    "non-canonical": "an event body is not RFC 8785 canonical JSON",
+    "body-row-mismatch": "an event body names another stream, version or topic than its row",
+    "bad-signature": "an event's signature does not verify over its body and save",
+    "unknown-key": "the key is not registered by the trusted root before it, or not the actor's",
+    "wrong-role": "the key's role may not record the event's action",
+    "revoked-key": "the key was revoked for this event (see revokes)",
+    "recorded-outside-key-validity": "the event's recorded time is outside the key's validity",
+    "chain-break": "prev does not name the previous event of the stream",
+    "version-gap": "a stream the bundle carries whole (all but the keys) skips a version",
+    "tree-head-mismatch": "the save the event signs puts it at another log position",
+    "inclusion-proof-invalid": "an event's inclusion proof does not lead to the checkpoint root",
+    "checkpoint-mismatch": "the checkpoint is not the trusted root key's for this ledger",
+    "witness-missing": "a --witness key did not sign the checkpoint",
+    "entry-proof-invalid": "an employee entry does not prove against its signed commitment",
+    "document-mismatch": "a source document does not hash to its name or no event cites it",
+    "projection-mismatch": "re-folding the included events does not give the projection",
+}
+
+# Who may record what: offerledger.events.ROLE_ACTIONS as data (a test keeps the two equal).
+_FORMS, _FIX = "ElectionSubmitted ElectionChanged ElectionWithdrawn", "CorrectionRecorded"
+_ROLES = {
+    "root": "KeyRegistered KeyRevoked",
+    "issuer_officer": "OfferCommenced FilingRecorded OfferDocumentRegistered DocumentAmended "
+    "ConditionAsserted ConditionWaived ExpirationExtended OfferExpired OfferTerminated "
+    f"TenderedOptionsAccepted NewOptionsGranted EligibleGrantsRegistered ElectionRefused {_FIX}",
+    "filing_agent": f"FilingRecorded {_FIX}",
+    "communications": f"NoticeDispatched ElectionReceiptConfirmed ElectionRefused {_FIX}",
+    "employee": f"{_FORMS} {_FIX}",
+    "clerk": f"{_FORMS} ElectionRefused {_FIX}",
+}
+ROLE_ACTIONS = {role: frozenset(actions.split()) for role, actions in _ROLES.items()}
+ACTS = frozenset(f"{_FORMS} ElectionRefused".split())  # election forms received
+EMPLOYEE_ACTIONS = ACTS | {"EligibleGrantsRegistered", "ElectionReceiptConfirmed"}
+STANDING = {"exchange": "exchange", "keep": "not_tendered"}  # a form's choice for a grant
+CORRECTABLE = {"received_at", "channel", "form_id", "acted_by", "choices", "grant_ids"}
+
+
+class Unusable(Exception):
+    """The input is no bundle this verifier can read (exit 2)."""
+
+
+class Bad(Exception):
+    """One problem found: (reason, detail)."""
+
+
+def need(ok: object, reason: str, detail: str) -> None:
+    if not ok:
+        raise Bad(reason, detail)
+
+
+def sha256(*parts: bytes) -> bytes:
+    return hashlib.sha256(b"".join(parts)).digest()
+
+
+def root_from_path(leaf: bytes, index: int, size: int, path: list[bytes]) -> bytes | None:
+    """RFC 9162 §2.1.3.2: the root an inclusion proof of a leaf hash leads to (None: no fit)."""
+    fn, sn, r = index, size - 1, leaf
+    for p in path if 0 <= index < size else [b""]:
+        if sn == 0 or not p:
+            return None
+        if fn & 1 or fn == sn:
+            r = sha256(b"\x01", p, r)
+            while fn and not fn & 1:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            r = sha256(b"\x01", r, p)
+        fn, sn = fn >> 1, sn >> 1
+    return r if sn == 0 else None
+
+
+def is_canonical(data: bytes, value: Any) -> bool:
+    """``data`` is RFC 8785 of ``value`` (json.dumps escapes alike; keys go in UTF-16 order)."""
+
+    def ordered(v: Any) -> Any:
+        assert not isinstance(v, float) and (type(v) is not int or abs(v) < 2**53), "a number"
+        if isinstance(v, dict):
+            return {k: ordered(v[k]) for k in sorted(v, key=lambda k: k.encode("utf-16-be"))}
+        return [ordered(x) for x in v] if isinstance(v, list) else v
+
+    try:
+        text = json.dumps(ordered(value), ensure_ascii=False, separators=(",", ":"))
+        return text.encode() == data
+    except (AssertionError, UnicodeError):
+        return False
+
+
+def b64(text: str) -> bytes:
+    return b64decode(text, validate=True)
+
+
+@functools.cache  # the events of one save share one signature
+def ed25519_ok(public_key: bytes, message: bytes, signature: bytes) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
+        return True
+    except (InvalidSignature, ValueError):
+        return False
+
+
+def when(value: Any) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(value)
+        return parsed if parsed.tzinfo is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass
+class Event:
+    position: int
+    stream: str
+    version: int
+    topic: str
+    state: bytes = b""  # the envelope as stored
+    header: dict[str, Any] = field(default_factory=dict)
+    payload: dict[str, Any] = field(default_factory=dict)
+    key_id: str = ""
+    signed: tuple[bytes, bytes] | None = None  # (message, signature)
+    clean: bool = True  # no problem found with it (only clean key events count)
+    action: str = ""  # offerledger.<action>.v<N>
+    file: str = ""  # its name in the bundle
+
+
+class Verifier:
+    """Reads the bundle in memory (nothing is extracted); :meth:`run` does every check."""
+
+    def __init__(self, path: str, trust: str | None, witnesses: tuple[str, ...]) -> None:
+        if trust is not None and not HEX64.fullmatch(trust):
+            raise Unusable("--trust takes the root key id: 64 lower-case hex digits")
+        self.trust, self.witnesses = trust, [parse_vkey(w) for w in witnesses]
+        try:
+            with zipfile.ZipFile(path) as z:
+                infos = [i for i in z.infolist() if not i.is_dir()]
+                assert sum(i.file_size for i in infos) <= 1 << 30, "it unpacks to over 1 GiB"
+                self.files = {i.filename: z.read(i) for i in infos}
+            self.index = json.loads(self.files["index.json"])
+            self.manifest = json.loads(self.files["manifest.json"])["files"]
+            assert self.index["format"] == FORMAT and isinstance(self.manifest, dict)
+            assert len(self.files) == len(infos) and "checkpoint" in self.files
+        except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile, *MALFORMED) as e:
+            raise Unusable(f"not a {FORMAT} zip ({e!r})") from None
+        self.problems: list[tuple[str, str, str]] = []
+        self.employee = self.index.get("employee")
+        self.events: list[Event] = []
+        self.keys: dict[str, tuple[str, str, datetime, datetime | None]] = {}  # holder, role, …
+        self.pubs: dict[str, bytes] = {}  # every public key a registration names, by key id
+        self.root_key_id: str | None = None
+
+    def flag(self, where: str | Event, reason: str, detail: str) -> None:
+        assert reason in REASONS, reason
+        if isinstance(where, Event):
+            where.clean, where = False, where.file
+        self.problems.append((where, reason, detail))
+
+    def check(self, name: str, check: Any, *args: Any) -> None:
+        """Run one check of the file ``name``: a Bad or malformed input is its problem."""
+        try:
+            check(*args)
+        except (Bad, *MALFORMED) as e:
+            self.flag(name, *(e.args if isinstance(e, Bad) else ("undecodable", repr(e))))
+
+    def run(self) -> Verifier:
+        for row in self.index.get("events") or [None]:
+            self.check("index.json", self.read_event, row)
+        self.events.sort(key=lambda e: e.position)
+        self.check_signatures()
+        self.judge()
+        size, root = self.check_checkpoint_and_manifest()
+        for e in self.events:
+            self.check(PROOF_FILE.format(e.position), self.check_inclusion, e, size, root)
+        for name in sorted(self.files):
+            if name.startswith(("entries/", "documents/")):
+                self.check(name, self.check_entry if name[0] == "e" else self.check_document, name)
+        self.check("projections/elections.json", self.check_elections)
+        return self
+
+    def read_event(self, row: dict[str, Any]) -> None:
+        e = Event(row["position"], row["stream"], row["version"], row["topic"])
+        assert [type(v) for v in (e.position, e.stream, e.version, e.topic)] == [int, str, int, str]
+        e.action, e.file = (e.topic.split(".") + ["", ""])[1], EVENT_FILE.format(e.position)
+        need(e.file in self.files, "manifest-mismatch", f"the bundle lacks {e.file}")
+        try:  # the envelope, as offerledger's signing/envelope.py writes it
+            e.state = self.files[e.file]
+            env = json.loads(e.state)
+            assert set(env) == {"body", "key_id", "save", "sig", "v"} and env["v"] == 2
+            body, save, e.key_id = env["body"].encode(), env["save"], env["key_id"]
+            decoded, signature = json.loads(body), b64(env["sig"])
+            e.header, e.payload = decoded["header"], decoded["payload"]
+            log, log_root = save["log_size"], b64(save["log_root"])
+            size, index, path = save["size"], save["index"], [b64(h) for h in save["path"]]
+            assert all(type(n) is int and n >= 0 for n in (size, index, log)) and log_root
+            assert isinstance(e.header, dict) and isinstance(e.payload, dict)
+        except MALFORMED as err:
+            return self.flag(e.file, "undecodable", f"not an offerledger v2 envelope ({err!r})")
+        self.events.append(e)
+        if not is_canonical(body, decoded):
+            self.flag(e, "non-canonical", "the body does not re-encode to itself")
+        named = [e.header.get(k) for k in ("stream", "version", "topic")]
+        if named != [e.stream, e.version, e.topic]:
+            self.flag(e, "body-row-mismatch", f"the body names {named}")
+        if e.header.get("key_id") != e.key_id:
+            self.flag(e, "bad-signature", "the body names another key")
+        if log + index != e.position:  # the save signs the log head it extends
+            self.flag(e, "tree-head-mismatch", f"its save puts it at {log + index}")
+        save_root = root_from_path(sha256(b"\x00", sha256(body)), index, size, path)  # RFC 9162
+        if save_root is None or len(log_root) != 32:
+            return self.flag(e, "bad-signature", "its save's log root or audit path is malformed")
+        head = log.to_bytes(8, "big") + log_root + size.to_bytes(8, "big")
+        e.signed = (SAVE_PREFIX + head + save_root, signature)
+
+    def check_signatures(self) -> None:
+        named = [e.payload.get("public_key") for e in self.events if e.action == "KeyRegistered"]
+        keys = [bytes.fromhex(str(k)) for k in named if HEX64.fullmatch(str(k))]
+        self.pubs = {sha256(k).hex(): k for k in keys}  # judge() decides which count
+        for e in self.events:  # (a key no registration names: judged unknown-key)
+            if (
+                e.signed
+                and e.key_id in self.pubs
+                and not ed25519_ok(self.pubs[e.key_id], *e.signed)
+            ):
+                self.flag(e, "bad-signature", "the signature does not verify")
+
+    def judge(self) -> None:
+        """Chains, keys, roles, validity and revocations, in log order."""
+        revocations: list[Event] = []
+        signed: list[tuple[Event, tuple[str, str, datetime, datetime | None], datetime]] = []
+        heads: dict[str, Event] = {}
+        for e in self.events:
+            self.check_chain(e, heads.get(e.stream))
+            heads[e.stream] = e
+            p, at, key = e.payload, when(e.header.get("recorded")), self.keys.get(e.key_id)
+            if e.stream == KEYS and e.version == 1 and not self.keys:
+                self.root_registration(e)
+            elif key is None or e.signed is None:
+                self.flag(e, "unknown-key", f"key {e.key_id:.16} is not registered before it")
+            elif at is None:
+                self.flag(e, "undecodable", "the recorded time does not parse")
+            else:
+                if e.header.get("actor") != key[0]:
+                    self.flag(e, "unknown-key", f"the key is {key[0]}'s, not the actor's")
+                if e.action not in ROLE_ACTIONS.get(key[1], ()):
+                    self.flag(e, "wrong-role", f"role {key[1]} may not record {e.action}")
+                signed.append((e, key, at))
+                if e.clean and e.stream == KEYS and e.action == "KeyRevoked":
+                    revocations.append(e)
+                elif e.clean and e.stream == KEYS and e.action == "KeyRegistered":
+                    self.register(e, str(p.get("registered_key_id")), str(p.get("role")))
+        for e, (holder, _, start, until), at in signed:
+            revoked = [r for r in revocations if revokes(r, e, at)]
+            if revoked:
+                self.flag(e, "revoked-key", f"{holder}'s key, revoked by {revoked[0].file}")
+            elif at < start or (until is not None and at >= until):
+                self.flag(e, "recorded-outside-key-validity", f"{holder}'s key at {at}")
+
+    def register(self, e: Event, kid: str, role: str) -> None:
+        start, until = when(e.payload.get("valid_from")), when(e.payload.get("valid_until"))
+        if kid in self.keys or kid not in self.pubs or start is None or role not in ROLE_ACTIONS:
+            return self.flag(e, "unknown-key", "the registration is repeated or malformed")
+        self.keys[kid] = (str(e.payload.get("holder")), role, start, until)
+
+    def root_registration(self, e: Event) -> None:
+        """The keys stream opens with the root key registering itself: the trusted one."""
+        root = [e.action, e.payload.get("role"), e.payload.get("registered_key_id")]
+        if root != ["KeyRegistered", "root", e.key_id] or self.trust not in (None, e.key_id):
+            return self.flag(e, "unknown-key", "not a registration of the trusted root key")
+        if e.clean and e.signed:
+            self.register(e, e.key_id, "root")
+            self.root_key_id = e.key_id if e.key_id in self.keys else None
+
+    def check_chain(self, e: Event, last: Event | None) -> None:
+        expected, prev = 1 if last is None else last.version + 1, e.header.get("prev")
+        if e.version != expected and (e.stream != KEYS or e.version < expected):
+            self.flag(e, "version-gap", f"expected version {expected}, found {e.version}")
+        elif last and e.version == last.version + 1 and prev != sha256(last.state).hex():
+            self.flag(e, "chain-break", "prev does not name the previous event's envelope")
+
+    def check_checkpoint_and_manifest(self) -> tuple[int, bytes]:
+        """The checkpoint's tree size and root; Unusable if it is no C2SP checkpoint note."""
+        try:
+            note = self.files["checkpoint"].decode()
+            text, sig_lines = note[: note.rindex("\n\n") + 1], note[note.rindex("\n\n") + 2 :]
+            origin, size_text, root_text, *extensions = text[:-1].split("\n")
+            size, root = int(size_text), b64(root_text)
+            assert str(size) == size_text and len(root) == 32
+            lines = [line.split(" ") for line in sig_lines.splitlines()]
+            sigs = [(name, b64(blob)) for dash, name, blob in lines if dash == "\u2014"]
+            assert len(sigs) == len(lines)
+        except MALFORMED as e:
+            raise Unusable(f"checkpoint is not a C2SP checkpoint note ({e!r})") from None
+        first = [e for e in self.events if e.stream == KEYS and e.version == 1]
+        if not first or self.root_key_id is None:
+            self.flag("checkpoint", "checkpoint-mismatch", "no trusted root key registration")
+        else:  # origin: offerledger/<first 16 bytes of SHA-256(root registration) as UUID v4>
+            ledger = uuid.UUID(bytes=sha256(first[0].state)[:16], version=4)
+            if not signed_by(sigs, text, origin, self.pubs[self.root_key_id]):
+                self.flag("checkpoint", "checkpoint-mismatch", f"not the root key's for {origin}")
+            if origin != f"offerledger/{ledger}":
+                self.flag("checkpoint", "checkpoint-mismatch", f"for {origin}, not {ledger}")
+        for name, public, vkey in self.witnesses:
+            if not signed_by(sigs, text, name, public):
+                self.flag("checkpoint", "witness-missing", f"no valid signature by {vkey:.60}")
+        for name, digest in sorted(self.manifest.items()):
+            if name not in self.files or sha256(self.files[name]).hex() != digest:
+                self.flag(name, "manifest-mismatch", "missing, or not the manifest's SHA-256")
+        for name in sorted(set(self.files) - set(self.manifest) - {"manifest.json", "checkpoint"}):
+            self.flag(name, "manifest-mismatch", "in the bundle but not in the manifest")
+        if f"{MANIFEST_LINE}{sha256(self.files['manifest.json']).hex()}" not in extensions:
+            self.flag("manifest.json", "manifest-mismatch", "not the one the checkpoint signs")
+        return size, root
+
+    def check_inclusion(self, e: Event, size: int, root: bytes) -> None:
+        """Its RFC 9162 inclusion proof in the checkpoint's tree (leaf: the envelope)."""
+        proof = json.loads(self.files[PROOF_FILE.format(e.position)])
+        leaf, path = sha256(b"\0", e.state), [bytes.fromhex(h) for h in proof["proof"]]
+        given = [proof["index"], proof["tree_size"], proof["leaf_hash"], proof["root"]]
+        leads_to = root_from_path(leaf, e.position, size, path)
+        ok = given == [e.position, size, leaf.hex(), root.hex()] and leads_to == root
+        need(ok, "inclusion-proof-invalid", f"not a proof of {e.file} in the checkpoint's tree")
+
+    def check_entry(self, name: str) -> None:
+        """One employee entry against the commitment in its (signed) event's payload."""
+        proof, bad = json.loads(self.files[name]), "entry-proof-invalid"
+        found = [e.payload for e in self.events if e.position == proof["position"]]
+        need(found, bad, f"no included event at position {proof['position']}")
+        commitment, entry = found[0][proof["field"]], proof["entry"].encode()
+        fields = json.loads(entry)
+        need(is_canonical(entry, fields), bad, "the entry is not canonical JSON")
+        need(HEX64.fullmatch(str(fields.get("salt"))), bad, "the entry has no salt")
+        need(self.employee in (None, fields.get("employee_id")), bad, f"not {self.employee}'s")
+        path = [bytes.fromhex(h) for h in proof["path"]]
+        leads_to = root_from_path(sha256(b"\0", entry), proof["index"], commitment["count"], path)
+        need(leads_to and leads_to.hex() == commitment["root"], bad, "not under the signed root")
+
+    def check_document(self, name: str) -> None:
+        """A source document: named by its SHA-256, which an included event cites."""
+        sha = name.removeprefix("documents/")
+        need(sha256(self.files[name]).hex() == sha, "document-mismatch", "not its SHA-256")
+        cited = f'\\"{sha}\\"'.encode()  # a JSON string in a body, inside its envelope
+        need(any(cited in e.state for e in self.events), "document-mismatch", "no event cites it")
+
+    def check_elections(self) -> None:
+        folded, name = fold_elections(self.events), "projections/elections.json"
+        if name not in self.files and not folded:
+            return
+        shown = {
+            s["employee_id"]: status_shown(s) for s in json.loads(self.files[name])["employees"]
+        }
+        for employee in sorted(set(shown) | set(folded)):
+            if shown.get(employee) != folded.get(employee):
+                what = f"the events give {folded.get(employee)}, the file {shown.get(employee)}"
+                self.flag(name, "projection-mismatch", f"employee {employee}: {what}")
+
+
+def revokes(r: Event, e: Event, at: datetime) -> bool:
+    """``r`` revokes ``e``'s key for ``e``: earlier in the log, or at/after ``e``'s position."""
+    p, made = r.payload, when(r.header.get("recorded"))
+    start, since = p.get("from_position"), when(p.get("compromised_since"))
+    later = any(t is not None and at >= t for t in (made, since))
+    earlier = r.position < e.position or (type(start) is int and e.position >= start)
+    return p.get("revoked_key_id") == e.key_id and (earlier or later)
+
+
+def fold_elections(events: list[Event]) -> dict[str, dict[str, Any]]:
+    """Each employee's standing per grant as offerledger.projections.elections folds it: forms
+    in order of receipt (a correction replaces CORRECTABLE fields, or drops the form); "exchange"
+    tenders, "keep" does not, a withdrawal withdraws (all tendered grants if it names none)."""
+    streams: dict[str, list[Event]] = {}
+    for e in events:
+        if e.action in EMPLOYEE_ACTIONS or (e.action == _FIX and e.stream in streams):
+            streams.setdefault(e.stream, []).append(e)
+    out = {}
+    for stream in streams.values():
+        fixes = {e.payload["supersedes_version"]: e for e in stream if e.action == _FIX}
+        grants: dict[str, Any] = {}
+        acts, employee = [], ""
+        for e in stream:
+            p = dict(e.payload)
+            fix = fixes[e.version].payload["corrected"] if e.version in fixes else {}
+            employee = employee or p.get("employee_id", "")
+            if e.action == "EligibleGrantsRegistered":
+                grants.update({g["grant_id"]: g for g in p["grants"]})
+            if e.action not in ACTS or (e.version in fixes and (not fix or set(fix) - CORRECTABLE)):
+                continue  # not a form, or one a correction drops
+            for k, v in fix.items():
+                p[k] = json.loads(v) if k in ("choices", "grant_ids") else v
+            acts.append((datetime.fromisoformat(p["received_at"]), e.position, e.action, p))
+        standing, last, refused, last_act = dict.fromkeys(grants, "not_tendered"), {}, [], None
+        for _, position, action, p in sorted(acts, key=lambda a: a[:2]):
+            if action == "ElectionRefused":
+                refused.append(position)
+                continue
+            last_act, tendered = position, [g for g, s in standing.items() if s == "exchange"]
+            changes = [(c["grant_id"], STANDING[c["choice"]]) for c in p.get("choices") or []]
+            if action == "ElectionWithdrawn":
+                changes = [(g, "withdrawn") for g in p.get("grant_ids") or tendered]
+            for g, s in changes:
+                standing[g], last[g] = s, position
+        rows = [(g, grants[g]["options_outstanding"], standing[g], last.get(g)) for g in grants]
+        if grants or acts:
+            out[employee] = {"grants": sorted(rows), "last_act": last_act, "refused": refused}
+    return out
+
+
+def status_shown(s: dict[str, Any]) -> dict[str, Any]:
+    """One employee of projections/elections.json, as :func:`fold_elections` gives it."""
+    at = [None if a is None else a["position"] for a in (s["last_act"], *s["refused"])]
+    grants = [(g["grant_id"], g["options"], g["standing"], g["last_act"]) for g in s["grants"]]
+    grants = [(*g[:3], g[3] and g[3]["position"]) for g in grants]
+    return {"grants": grants, "last_act": at[0], "refused": at[1:]}
+
+
+def note_key_id(name: str, public: bytes) -> bytes:
+    return sha256(name.encode(), b"\n\x01", public)[:4]
+
+
+def signed_by(sigs: list[tuple[str, bytes]], text: str, name: str, public: bytes) -> bool:
+    """The note has a signature by (name, public key), and each such signature verifies."""
+    mine = [blob[4:] for n, blob in sigs if n == name and blob[:4] == note_key_id(name, public)]
+    return bool(mine) and all(ed25519_ok(public, text.encode(), s) for s in mine)
+
+
+def parse_vkey(vkey: str) -> tuple[str, bytes, str]:
+    """A C2SP verifier key ``<name>+<hex key id>+<base64(0x01 ‖ Ed25519 public key)>``."""
+    name, key_id, material = (vkey.split("+", 2) + ["", ""])[:3]
+    raw = b64decode(material) if re.fullmatch("[A-Za-z0-9+/]{43}=", material) else b""
+    if not name or raw[:1] != b"\x01" or note_key_id(name, raw[1:]).hex() != key_id:
+        raise Unusable(f"--witness {vkey[:60]!r} is not an Ed25519 verifier key")
+    return name, raw[1:], vkey
+
+
+def verify_bundle(path: str, trust: str | None = None, witnesses: tuple[str, ...] = ()) -> Any:
+    """Run every check (a :class:`Verifier`); raises Unusable for input that is no bundle."""
+    return Verifier(path, trust, witnesses).run()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="offerledger-verify", description=__doc__.split("\n")[1])
+    add = parser.add_argument
+    add("bundle", help="the evidence bundle (.zip)")
+    add("--trust", metavar="ROOT_KEY_ID", help="the root key id you trust")
+    add("--witness", metavar="VKEY", action="append", default=[], help="a C2SP vkey that must sign")
+    args = parser.parse_args(argv)
+    try:
+        v = verify_bundle(args.bundle, args.trust, tuple(args.witness))
+    except Exception as e:  # Unusable, or input that no check foresaw: never accepted
+        why = e if isinstance(e, Unusable) else f"it cannot be checked ({e!r})"
+        print(f"{args.bundle}: unusable: {why}", file=sys.stderr)
+        return 2
+    for problem in v.problems:
+        print(": ".join(problem))
+    verdict = f"{len(v.problems)} problem(s)" if v.problems else "verified"
+    trusted = "" if args.trust else f" (no --trust: trusted its own root key {v.root_key_id})"
+    print(f"{args.bundle}: {len(v.events)} events: {verdict}{trusted}")
+    return 1 if v.problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
