@@ -319,7 +319,8 @@ def collect(ledger: Ledger, db: str, checkpoint: Path) -> dict[str, Any]:
         },
         "heads_sidecar": {
             "file": json.dumps(sidecar, indent=2, sort_keys=True) + "\n",
-            "signed_bytes": canonical_json(sidecar["heads_statement"]).decode("ascii"),
+            "signed_bytes": "offerledger/heads/v2\n"
+            + canonical_json(sidecar["heads_statement"]).decode("ascii"),
             "signature": base64.b64decode(sidecar["signature"]).hex(),
         },
     }
@@ -838,7 +839,7 @@ def test_a_verifier_written_from_the_spec_accepts_the_vectors() -> None:
     h = v["heads_sidecar"]
     sidecar = json.loads(h["file"])
     statement = sidecar["heads_statement"]
-    assert canonical(statement).decode() == h["signed_bytes"]
+    assert "offerledger/heads/v2\n" + canonical(statement).decode() == h["signed_bytes"]
     assert b64(sidecar["signature"]).hex() == h["signature"]
     Ed25519PublicKey.from_public_bytes(root_public).verify(
         bytes.fromhex(h["signature"]), h["signed_bytes"].encode()

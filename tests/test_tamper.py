@@ -458,3 +458,23 @@ def test_source_document_altered_or_removed(demo_db: str) -> None:
     assert [p.reason for p in problems] == ["document-mismatch"]
     assert problems[0].position is not None
     assert f"cites source document {name}, which is not stored" in problems[0].detail
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ((b'"v":2}', b'"v":2.0}'), "undecodable"),  # the format version must be the integer 2
+        ((b'{"body"', b'{ "body"'), "non-canonical"),  # whitespace
+        ((b'"index":0,', b'"index":0 ,'), "non-canonical"),
+    ],
+)
+def test_envelope_not_in_canonical_form(
+    demo_db: str, change: tuple[bytes, bytes], reason: str
+) -> None:
+    edit = DbEdit(demo_db)
+    key, *_, state = edit.rows()[-1]  # the last save: no later save would notice
+    assert change[0] in state
+    edit.set_state(key, state.replace(*change))
+    edit.rebuild_index()
+    edit.close()
+    assert reason in reasons(demo_db)

@@ -92,8 +92,9 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
                         curs.execute(
                             SQL(
                                 "INSERT INTO {0} (originator_id, originator_version, topic, state) "
-                                "SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], "
-                                "%s::bytea[]) RETURNING notification_id"
+                                "SELECT u.i, u.v, u.t, u.s FROM unnest(%s::uuid[], %s::bigint[], "
+                                "%s::text[], %s::bytea[]) WITH ORDINALITY AS u(i, v, t, s, n) "
+                                "ORDER BY u.n RETURNING notification_id"
                             ).format(self._events),
                             (
                                 [UUID(hex_id(s.originator_id)) for s in part],

@@ -41,7 +41,7 @@ from offerledger.errors import (
 )
 from offerledger.events import KEYS_STREAM_NAME, LedgerEvent, event_class_for_topic, stream_id
 from offerledger.events import upcast_payload as _upcast
-from offerledger.integrity.logtree import Node, TreeHead
+from offerledger.integrity.logtree import IndexDigest, Node, TreeHead
 from offerledger.integrity.merkle import MerkleAccumulator, leaf_hash
 from offerledger.recorders import Sealed
 from offerledger.signing.envelope import body_for, envelope_hash, sign_bodies
@@ -492,6 +492,33 @@ class LedgerApplication(Application[uuid.UUID]):
         recorder: Any = self.recorder
         found: SourceDocument | None = recorder.document(sha256)
         return found
+
+    def index_digest(self) -> int:
+        """The :class:`IndexDigest` of the persisted log's leaves and nodes, read in batches."""
+        digest = IndexDigest()
+        sqlite = self.backend.kind == "sqlite"
+        prefix = "" if sqlite else f'"{self.backend.schema or "public"}".'
+        for table, key in (("offerledger_leaves", "position"), ("offerledger_nodes", "level, idx")):
+            after: tuple[Any, ...] = (-1,) if key == "position" else (-1, -1)
+            where = "position > {p}" if key == "position" else "(level, idx) > ({p}, {p})"
+            while True:
+                rows = self._raw_query(
+                    f"SELECT * FROM {prefix}{table} WHERE "
+                    + where.format(p=self._param)
+                    + f" ORDER BY {key} LIMIT 50000",
+                    after,
+                )
+                if not rows:
+                    break
+                for row in rows:
+                    if key == "position":
+                        sid = row[1] if isinstance(row[1], uuid.UUID) else uuid.UUID(str(row[1]))
+                        digest.leaf(int(row[0]), sid.bytes, int(row[2]), bytes(row[3]))
+                    else:
+                        digest.node(int(row[0]), int(row[1]), bytes(row[2]))
+                last = rows[-1]
+                after = (last[0],) if key == "position" else (last[0], last[1])
+        return digest.value
 
     def document_hashes(self) -> list[str]:
         """The names (SHA-256 hex) of every stored source document, sorted."""

@@ -217,6 +217,7 @@ def nightly_cmd(
     consistency proof), so the work grows with the new events. The new checkpoint is signed
     with the root key (passphrase from OFFERLEDGER_KEY_PASSPHRASE). Exit 1 when verification
     found problems (the outputs and manifest are still written; no checkpoint is appended).
+
     Example: offerledger nightly --out reports/ --checkpoints /mnt/evidence/checkpoints
     """
     cps = checkpoints or _default_checkpoints(ledger)

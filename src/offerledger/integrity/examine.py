@@ -23,7 +23,7 @@ from offerledger.errors import OfferLedgerError
 from offerledger.events import KEYS_STREAM_NAME, stream_id
 from offerledger.integrity.merkle import leaf_hash
 from offerledger.signing.canonical import canonical_json
-from offerledger.signing.envelope import parse_envelope, signed_message
+from offerledger.signing.envelope import envelope_bytes, parse_envelope, signed_message
 from offerledger.signing.keys import verify_signature
 
 __all__ = [
@@ -173,6 +173,8 @@ def _examine_envelope(
         canonical = False
     if not canonical:
         found.add("non-canonical", "the body does not re-canonicalize to itself")
+    elif envelope_bytes(envelope) != state:
+        found.add("non-canonical", "the stored envelope is not in its one canonical form")
     h_stream, h_version, topic = header.get("stream"), header.get("version"), header.get("topic")
     same_version = _is_int(h_version) and h_version == version
     if stream is None or h_stream != stream or not same_version or topic != row.topic:

@@ -1,7 +1,8 @@
 """The checkpoint's heads sidecar (``<FILE>.heads.json``) and atomic checkpoint files.
 
 The sidecar holds a statement (origin, size, root, root key id and every stream's head: version
-and envelope hash), canonical JSON signed by the root key::
+and envelope hash); the root key signs ``"offerledger/heads/v2\n" ‖ canonical JSON of it``, and
+its size and root must be those of the checkpoint note beside it::
 
     {"heads_statement": {...}, "signature": "<base64 Ed25519 signature>"}
 
@@ -23,9 +24,11 @@ from typing import Any
 from offerledger.errors import CheckpointError, InputError, OfferLedgerError, SignatureInvalid
 from offerledger.integrity.problems import Problem
 from offerledger.signing.canonical import canonical_json
-from offerledger.signing.keys import SigningKey, verify_signature
+from offerledger.signing.keys import SigningKey, key_id_for, verify_signature
 
-__all__ = ["heads_path", "read_heads", "write_atomically", "write_heads"]
+__all__ = ["HEADS_PREFIX", "heads_path", "read_heads", "write_atomically", "write_heads"]
+
+HEADS_PREFIX = b"offerledger/heads/v2\n"
 
 
 def heads_path(path: Path) -> Path:
@@ -33,7 +36,13 @@ def heads_path(path: Path) -> Path:
 
 
 def read_heads(
-    path: Path, *, public_key: bytes, origin: str | None, problems: list[Problem]
+    path: Path,
+    *,
+    public_key: bytes,
+    origin: str | None,
+    problems: list[Problem],
+    size: int | None = None,
+    root: bytes | None = None,
 ) -> dict[str, tuple[int, str]]:
     """Every stream's (version, hash) the sidecar vouches for; {} when it vouches for nothing."""
     try:
@@ -47,6 +56,8 @@ def read_heads(
         signature = base64.b64decode(doc["signature"], validate=True)
         heads = {s: _head(s, v) for s, v in statement["heads"].items()}
         stated_origin = statement["origin"]
+        stated = (statement["size"], statement["root"])
+        stated_key = statement["root_key_id"]
     except (
         ValueError,
         KeyError,
@@ -58,7 +69,7 @@ def read_heads(
     ) as e:
         raise CheckpointError(f"malformed heads sidecar: {e}", path=path) from e
     try:
-        verify_signature(public_key=public_key, message=body, signature=signature)
+        verify_signature(public_key=public_key, message=HEADS_PREFIX + body, signature=signature)
     except SignatureInvalid:
         problems.append(
             Problem(
@@ -81,6 +92,31 @@ def read_heads(
             )
         )
         return {}
+    note = (size, base64.b64encode(root).decode() if root is not None else None)
+    if stated_key != key_id_for(public_key=public_key):
+        problems.append(
+            Problem(
+                None,
+                None,
+                None,
+                "checkpoint-mismatch",
+                f"the heads sidecar {path} names root key {str(stated_key)[:16]}…, not the one "
+                "that signed it",
+            )
+        )
+        return {}
+    if size is not None and stated != note:
+        problems.append(
+            Problem(
+                None,
+                None,
+                None,
+                "checkpoint-mismatch",
+                f"the heads sidecar {path} states {stated[0]} events and root {stated[1]}; "
+                f"its checkpoint note {note[0]} and {note[1]}",
+            )
+        )
+        return {}
     return heads
 
 
@@ -93,7 +129,7 @@ def _head(stream: Any, value: Any) -> tuple[int, str]:
 
 def write_heads(path: Path, *, statement: dict[str, Any], root: SigningKey) -> None:
     """Sign ``statement`` with the root key and write the sidecar atomically."""
-    signature = root.sign(message=canonical_json(statement))
+    signature = root.sign(message=HEADS_PREFIX + canonical_json(statement))
     text = json.dumps(
         {"heads_statement": statement, "signature": base64.b64encode(signature).decode()},
         indent=2,

@@ -61,6 +61,7 @@ class VerifyReport:
     examined: int = 0  # rows read and checked (all of them, or those after a checkpoint)
     since: int | None = None  # verify --since: the checkpoint's size the check started from
     cited: dict[str, int] = field(default_factory=dict)  # document SHA-256 -> first citer
+    index_digest: int | None = None  # IndexDigest of the tree rebuilt from the events
 
     @property
     def ok(self) -> bool:

@@ -179,6 +179,20 @@ def _check_index(ledger: Ledger, report: VerifyReport) -> None:
             _general("index-mismatch", f"the log index is unreadable ({type(e).__name__}: {e})")
         )
         return
+    if (
+        head.size == report.count
+        and head.root == report.root
+        and stored_root == head.root
+        and report.index_digest is not None
+        and ledger.app.index_digest() != report.index_digest
+    ):
+        report.problems.append(
+            _general(
+                "index-mismatch",
+                "the log index's leaves or interior hashes differ from the tree the events "
+                "make (its head agrees): proofs drawn from it would not verify",
+            )
+        )
     if head.size != report.count or head.root != report.root or stored_root != head.root:
         report.problems.append(
             _general(
@@ -318,7 +332,14 @@ def _check_note(
     sidecar = heads_path(path)
     if not sidecar.exists():
         return
-    heads = read_heads(sidecar, public_key=key, origin=origin, problems=report.problems)
+    heads = read_heads(
+        sidecar,
+        public_key=key,
+        origin=origin,
+        problems=report.problems,
+        size=note.size,
+        root=note.root,
+    )
     for stream, (version, digest) in sorted(heads.items()):
         have = report.heads.get(stream)
         if have is None or have[0] < version:

@@ -16,6 +16,7 @@ docs/verification.md) are :data:`REASONS`.
 from __future__ import annotations
 
 import os
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -33,6 +34,7 @@ from offerledger.integrity.examine import (
     init_worker,
 )
 from offerledger.integrity.judge import Judge
+from offerledger.integrity.logtree import IndexDigest
 from offerledger.integrity.merkle import MerkleAccumulator
 from offerledger.integrity.problems import REASONS, Problem, VerifyReport
 from offerledger.integrity.saves import SaveChecker
@@ -210,7 +212,8 @@ def verify_rows(
         public_keys, revoked_keys = scan.public_keys, scan.revoked
     judge = resume.judge if resume else Judge(trusted_roots=trusted_roots, watched=revoked_keys)
     saves = SaveChecker()
-    tree = resume.tree if resume else MerkleAccumulator()
+    tree = resume.tree if resume else MerkleAccumulator(record_nodes=True)
+    index = IndexDigest()
     root_at_size: bytes | None = None
     counter = [0]
     report_cites: dict[str, int] = {}
@@ -239,6 +242,8 @@ def verify_rows(
             root_at_size = tree.root()
         saves.check(examined, tree)
         tree.append(examined.leaf)
+        if tree.completed:
+            _fold_index(index, tree.completed, examined)
         if resume is not None:
             resume.before_judge(examined)
         judge.judge(examined)
@@ -251,6 +256,7 @@ def verify_rows(
     report = VerifyReport(count=tree.size, root=tree.root(), root_key_id=judge.root_key_id)
     report.examined = tree.size - (resume.start if resume else 0)
     report.cited = report_cites
+    report.index_digest = None if resume else index.value
     report.signatures_checked = counter[0]
     report.heads = dict(judge.heads)
     report.problems = sorted(
@@ -258,6 +264,16 @@ def verify_rows(
         key=lambda p: (p.position if p.position is not None else -1, p.reason),
     )
     return report, root_at_size
+
+
+def _fold_index(index: IndexDigest, completed: list[tuple[int, int, bytes]], e: Examined) -> None:
+    for level, idx, digest in completed:
+        if level == 0:
+            stream = uuid.UUID(e.stream).bytes if e.stream is not None else bytes(16)
+            index.leaf(idx, stream, e.version if e.version is not None else -1, digest)
+        else:
+            index.node(level, idx, digest)
+    completed.clear()
 
 
 def rows_of(notifications: Iterable[Any]) -> Iterator[StoredRow]:

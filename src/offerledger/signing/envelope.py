@@ -169,6 +169,28 @@ def sign_bodies(
     return out
 
 
+def envelope_bytes(envelope: Envelope) -> bytes:
+    """The canonical stored form of ``envelope``: the only bytes verify accepts for it."""
+    b64 = base64.b64encode
+    save = envelope.save
+    return orjson.dumps(
+        {
+            "body": envelope.body.decode(),
+            "key_id": envelope.key_id,
+            "save": {
+                "log_size": save.log_size,
+                "log_root": b64(save.log_root).decode(),
+                "index": save.index,
+                "size": save.size,
+                "path": [b64(node).decode() for node in save.path],
+            },
+            "sig": b64(envelope.signature).decode(),
+            "v": FORMAT_VERSION,
+        },
+        option=orjson.OPT_SORT_KEYS,
+    )
+
+
 def _int(value: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_U64:
         raise ValueError(f"{value!r} is not an integer in 0..2**64-1")
@@ -181,7 +203,7 @@ def parse_envelope(state: bytes) -> Envelope:
         raw = orjson.loads(state)
         if set(raw) != {"body", "key_id", "save", "sig", "v"}:
             raise ValueError("unexpected envelope fields")
-        if raw["v"] != FORMAT_VERSION or isinstance(raw["v"], bool):
+        if type(raw["v"]) is not int or raw["v"] != FORMAT_VERSION:
             raise ValueError(f"envelope format {raw['v']!r}, this reader knows {FORMAT_VERSION}")
         body = raw["body"].encode()
         key_id = raw["key_id"]
