@@ -39,7 +39,7 @@ MALFORMED = (KeyError, IndexError, TypeError, ValueError, AttributeError, Assert
 REASONS = {
     "manifest-mismatch": "a file differs from the manifest, or the manifest from the signed one",
     "undecodable": "a file does not parse as what the layout says it is",
-    "non-canonical": "an event body is not RFC 8785 canonical JSON",
+    "non-canonical": "an event's body or envelope is not RFC 8785 canonical JSON",
     "body-row-mismatch": "an event body names another stream, version or topic than its row",
     "bad-signature": "an event's signature does not verify over its body and save",
     "unknown-key": "the key is not registered by the trusted root before it, or not the actor's",
@@ -234,8 +234,8 @@ class Verifier:
         except MALFORMED as err:
             return self.flag(e.file, "undecodable", f"not an offerledger v2 envelope ({err!r})")
         self.events.append(e)
-        if not is_canonical(body, decoded):
-            self.flag(e, "non-canonical", "the body does not re-encode to itself")
+        if not (is_canonical(body, decoded) and is_canonical(e.state, env)):
+            self.flag(e, "non-canonical", "the body or the envelope is not in canonical form")
         named = [e.header.get(k) for k in ("stream", "version", "topic")]
         if named != [e.stream, e.version, e.topic]:
             self.flag(e, "body-row-mismatch", f"the body names {named}")
@@ -463,7 +463,7 @@ def signed_by(sigs: list[tuple[str, bytes]], text: str, name: str, public: bytes
 def parse_vkey(vkey: str) -> tuple[str, bytes, str]:
     """A C2SP verifier key ``<name>+<hex key id>+<base64(0x01 ‖ Ed25519 public key)>``."""
     name, key_id, material = (vkey.split("+", 2) + ["", ""])[:3]
-    raw = b64decode(material) if re.fullmatch("[A-Za-z0-9+/]{43}=", material) else b""
+    raw = b64decode(material) if re.fullmatch("[A-Za-z0-9+/]{44}", material) else b""
     if not name or raw[:1] != b"\x01" or note_key_id(name, raw[1:]).hex() != key_id:
         raise Unusable(f"--witness {vkey[:60]!r} is not an Ed25519 verifier key")
     return name, raw[1:], vkey
