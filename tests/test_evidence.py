@@ -14,7 +14,7 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -464,3 +464,32 @@ def test_the_readme_tells_the_recipient_what_each_reason_means(files: Files) -> 
     assert "python offerledger_verify.py THIS_BUNDLE.zip --trust ROOT_KEY_ID" in readme
     for reason in standalone.REASONS:
         assert f"\n  {reason}: " in readme
+
+
+def test_a_key_compromise_found_later_is_exported_and_reported_as_verify_reports_it(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """A revocation with "compromised since" flags the clerk's paper-form elections: no damage
+    to the record, so the bundle is written, and the standalone verifier (its own copy of the
+    revocation rules) flags exactly the bundle's events that verify flags."""
+    from offerledger.integrity.service import verify_ledger
+
+    ledger = Ledger.open(demo_db)
+    try:
+        root = ledger.keystore.load(key_id=ROOT, passphrase=PASS)
+        ledger.revoke_key(
+            root=root,
+            key_id=demo_key("People Services (paper forms)").key_id,
+            reason="its laptop was stolen",
+            compromised_since=datetime(2001, 9, 27, 12, tzinfo=UTC),
+        )
+        problems = verify_ledger(ledger).problems
+        assert {p.reason for p in problems} == {"revoked-key"}
+        flagged = {p.position for p in problems}
+    finally:
+        ledger.close()
+    out = export(demo_db, tmp_path / "E0001.zip")
+    verifier = standalone.verify_bundle(str(out), trust=ROOT)
+    mine = {int(f.split("/")[1].split(".")[0]) for f, r, _ in verifier.problems}
+    assert {r for _, r, _ in verifier.problems} == {"revoked-key"}
+    assert mine == flagged & {e.position for e in verifier.events} and mine

@@ -254,11 +254,8 @@ class Verifier:
         keys = [bytes.fromhex(str(k)) for k in named if HEX64.fullmatch(str(k))]
         self.pubs = {sha256(k).hex(): k for k in keys}  # judge() decides which count
         for e in self.events:  # (a key no registration names: judged unknown-key)
-            if (
-                e.signed
-                and e.key_id in self.pubs
-                and not ed25519_ok(self.pubs[e.key_id], *e.signed)
-            ):
+            public = self.pubs.get(e.key_id)
+            if e.signed and public and not ed25519_ok(public, *e.signed):
                 self.flag(e, "bad-signature", "the signature does not verify")
 
     def judge(self) -> None:
@@ -393,7 +390,8 @@ class Verifier:
 
 
 def revokes(r: Event, e: Event, at: datetime) -> bool:
-    """``r`` revokes ``e``'s key for ``e``: earlier in the log, or at/after ``e``'s position."""
+    """Whether revocation ``r`` covers ``e`` (recorded ``at``): ``r`` precedes ``e`` in the log,
+    or ``e``'s position >= from_position, or ``at`` >= its recorded time or compromised_since."""
     p, made = r.payload, when(r.header.get("recorded"))
     start, since = p.get("from_position"), when(p.get("compromised_since"))
     later = any(t is not None and at >= t for t in (made, since))

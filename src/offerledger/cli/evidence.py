@@ -60,6 +60,13 @@ def export_evidence(
         f"({summary.withheld} withheld), {summary.entries} entries; checkpoint of "
         f"{summary.tree_size} events signed by root key {summary.root_key_id}"
     )
+    if summary.findings:
+        err_console.print(
+            f"Warning: verify found {summary.findings} key finding(s) (revoked-key, "
+            "recorded-outside-key-validity); the bundle's verifier reports those in it",
+            markup=False,
+            highlight=False,
+        )
     err_console.print(
         f"check it: python offerledger_verify.py {summary.out} --trust {summary.root_key_id}",
         markup=False,

@@ -16,8 +16,10 @@ Layout (``docs/evidence.md``; the names come from :mod:`offerledger.offerledger_
                                line ``offerledger-evidence-manifest sha256:<hex>`` signs the
                                manifest, so every file is vouched for by the root key
 
-The ledger is verified first (every signature) and the checkpoint is the verified head. The
-ZIP is deterministic: the same ledger and options give the same bytes.
+The ledger is verified first (every signature) and the checkpoint is the verified head; a
+ledger with damage to its record is refused, while a finding about a key (revoked, or used
+outside its validity) goes into the bundle as it is, for its verifier to report. The ZIP is
+deterministic: the same ledger and options give the same bytes.
 """
 
 from __future__ import annotations
@@ -55,7 +57,11 @@ from offerledger.projections.catalog import QueryError
 from offerledger.projections.source import open_list, proven_list
 from offerledger.signing.keys import SigningKey
 
-__all__ = ["BundleSummary", "EvidenceRefused", "export_bundle"]
+__all__ = ["KEY_FINDINGS", "BundleSummary", "EvidenceRefused", "export_bundle"]
+
+# What verify may find that is no damage to the record but a fact about a key (a compromise
+# found later): the bundle is written, and its verifier reports the same to the recipient.
+KEY_FINDINGS = frozenset({"revoked-key", "recorded-outside-key-validity"})
 
 
 class EvidenceRefused(OfferLedgerError):
@@ -72,6 +78,7 @@ class BundleSummary:
     entries: int
     tree_size: int
     root_key_id: str
+    findings: int  # key findings verify made on the ledger (KEY_FINDINGS), in any event
 
 
 def _json(data: Any) -> bytes:
@@ -97,9 +104,10 @@ def export_bundle(
     if employee is not None and employee not in everyone:
         raise UnknownEntity(f"no employee {employee!r} in this offer", name=employee)
     report = verify_ledger(ledger, root_key=checkpoint_key.key_id)
-    if not report.ok:
+    damage = [p for p in report.problems if p.reason not in KEY_FINDINGS]
+    if damage:
         raise EvidenceRefused(
-            f"verify found {len(report.problems)} problem(s); no bundle written",
+            f"verify found {len(damage)} problem(s) with the stored record; no bundle written",
             hint="run 'offerledger verify' and resolve them first",
         )
     size, root = report.count, report.root
@@ -181,7 +189,14 @@ def export_bundle(
     ).encode()
     _write_zip(out, files)
     return BundleSummary(
-        out, len(rows), len(documents), len(withheld), len(entries), size, checkpoint_key.key_id
+        out,
+        len(rows),
+        len(documents),
+        len(withheld),
+        len(entries),
+        size,
+        checkpoint_key.key_id,
+        len(report.problems),
     )
 
 
