@@ -473,7 +473,7 @@ def verify_bundle(path: str, trust: str | None = None, witnesses: tuple[str, ...
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="offerledger-verify", description=__doc__.split("\n")[1])
+    parser = argparse.ArgumentParser(prog="offerledger-verify", description=__doc__.split("\n")[0])
     add = parser.add_argument
     add("bundle", help="the evidence bundle (.zip)")
     add("--trust", metavar="ROOT_KEY_ID", help="the root key id you trust")
