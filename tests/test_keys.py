@@ -1,13 +1,22 @@
-"""Ed25519 keys: RFC 8032 vectors, pyca/libsodium agreement, key checks, key files, keystore."""
+"""Ed25519 keys: RFC 8032 vectors, pyca/libsodium agreement, key checks, key files, keystore.
+
+Key files here use the test suite's scrypt n = 2^10 (``OFFERLEDGER_INSECURE_TEST_KDF=1``, set by
+conftest.py); the tests that need the real parameters unset it.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import os
+import shutil
 import stat
+import subprocess
+import time
+import warnings
 from pathlib import Path
 
+import nacl.bindings
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -15,15 +24,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from offerledger.errors import KeyFileError, KeyNotFound, PublicKeyRejected, SignatureInvalid
-from offerledger.signing import _edwards
+from offerledger.signing import keyfile
+from offerledger.signing.keyfile import KDF, TEST_KDF, KdfParams, kdf_of, read_kdf
 from offerledger.signing.keys import (
     Keystore,
     SigningKey,
+    WeakKeyFileWarning,
+    check_keystore_folder,
     check_public_key,
     generate_signing_key,
     key_id_for,
     load_key_file,
     passphrase_from_env_or_prompt,
+    rewrap_key_file,
     verify_signature,
     verify_signature_pyca,
     write_key_file,
@@ -121,13 +134,17 @@ def test_generated_keys_are_distinct_and_never_printed() -> None:
 # --- public-key registration checks ----------------------------------------------------------
 
 
+P = 2**255 - 19
+IDENTITY = (1).to_bytes(32, "little")
+
+
 def _encode(y: int, sign: int = 0) -> bytes:
     return (y | (sign << 255)).to_bytes(32, "little")
 
 
 _SMALL_ORDER_CANONICAL = [
     _encode(1),  # identity
-    _encode(_edwards.P - 1),  # (0, -1), order 2
+    _encode(P - 1),  # (0, -1), order 2
     _encode(0, 0),  # (sqrt(-1), 0), order 4
     _encode(0, 1),  # (-sqrt(-1), 0), order 4
     bytes.fromhex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"),  # order 8
@@ -137,23 +154,48 @@ _SMALL_ORDER_CANONICAL = [
 ]
 _SMALL_ORDER_OTHER_ENCODINGS = [
     _encode(1, 1),  # identity, x = 0 with the sign bit set
-    _encode(_edwards.P - 1, 1),
-    _encode(_edwards.P, 0),  # y = p ≡ 0
-    _encode(_edwards.P, 1),
-    _encode(_edwards.P + 1, 0),  # y = p + 1 ≡ 1
-    _encode(_edwards.P + 1, 1),
+    _encode(P - 1, 1),
+    _encode(P, 0),  # y = p ≡ 0
+    _encode(P, 1),
+    _encode(P + 1, 0),  # y = p + 1 ≡ 1
+    _encode(P + 1, 1),
+]
+# libsodium's ge25519_has_small_order() list (ed25519_ref10.c), the sign bit ignored.
+_LIBSODIUM_BLOCKLIST_Y = [
+    0,
+    1,
+    0x05FC536D880238B13933C6D305ACDFD5F098EFF289F4C345B027B2C28F95E826,
+    0x7A03AC9277FDC74EC6CC392CFA53202A0F67100D760B3CBA4FD84D3D706A17C7,
+    P - 1,
+    P,
+    P + 1,
 ]
 
 
+def _times_8(point: bytes) -> bytes:
+    for _ in range(3):
+        point = nacl.bindings.crypto_core_ed25519_add(point, point)
+    return point
+
+
 def test_the_small_order_list_is_the_eight_torsion_points() -> None:
-    points = set()
-    for encoding in _SMALL_ORDER_CANONICAL:
-        point = _edwards._decode(encoding)
-        assert not isinstance(point, _edwards.PointProblem)
-        assert _edwards._is_identity(_edwards._multiply(8, point))
-        z_inv = pow(point[2], -1, _edwards.P)
-        points.add((point[0] * z_inv % _edwards.P, point[1] * z_inv % _edwards.P))
-    assert len(points) == 8
+    # libsodium's arithmetic: eight distinct points (their canonical encodings differ), each
+    # of them 8·P = identity; together with the other encodings, the blocklist's y values.
+    assert len(set(_SMALL_ORDER_CANONICAL)) == 8
+    for encoding in _SMALL_ORDER_CANONICAL + _SMALL_ORDER_OTHER_ENCODINGS:
+        assert _times_8(encoding) == IDENTITY
+        assert not nacl.bindings.crypto_core_ed25519_is_valid_point(encoding)
+    found = {int.from_bytes(e, "little") & ((1 << 255) - 1) for e in _SMALL_ORDER_CANONICAL}
+    assert found | {P, P + 1} == set(_LIBSODIUM_BLOCKLIST_Y)
+
+
+@pytest.mark.parametrize("y", _LIBSODIUM_BLOCKLIST_Y)
+@pytest.mark.parametrize("sign", [0, 1])
+def test_small_order_is_libsodiums_blocklist(y: int, sign: int) -> None:
+    from offerledger.signing.ed25519 import _has_small_order
+
+    assert _has_small_order(_encode(y, sign))
+    assert not _has_small_order(_encode(y + 2 if y < P - 1 else 2, sign))
 
 
 @pytest.mark.parametrize("encoding", _SMALL_ORDER_CANONICAL + _SMALL_ORDER_OTHER_ENCODINGS)
@@ -162,11 +204,22 @@ def test_small_order_keys_are_refused_in_every_encoding(encoding: bytes) -> None
         check_public_key(public_key=encoding)
 
 
-@pytest.mark.parametrize("y", range(_edwards.P + 2, 2**255))
+@pytest.mark.parametrize("y", range(P + 2, 2**255))
 @pytest.mark.parametrize("sign", [0, 1])
 def test_non_canonical_keys_are_refused(y: int, sign: int) -> None:
     with pytest.raises(PublicKeyRejected, match=r"non-canonical encoding \(y >= p"):
         check_public_key(public_key=_encode(y, sign))
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.binary(min_size=32, max_size=32))
+def test_every_generated_key_passes_and_any_torsion_added_is_refused(seed: bytes) -> None:
+    public_key = SigningKey.from_seed(seed=seed).public_key
+    check_public_key(public_key=public_key)
+    for torsion in _SMALL_ORDER_CANONICAL[1:]:
+        mixed = nacl.bindings.crypto_core_ed25519_add(public_key, torsion)
+        with pytest.raises(PublicKeyRejected, match="not in the prime-order subgroup"):
+            check_public_key(public_key=mixed)
 
 
 def test_off_curve_and_mixed_order_keys_are_refused() -> None:
@@ -269,6 +322,111 @@ def test_garbage_unencrypted_and_foreign_key_files(tmp_path: Path) -> None:
         load_key_file(path=tmp_path / "missing.pem", passphrase=PASS)
 
 
+# --- the key derivation: scrypt, read back from the file --------------------------------------
+
+
+def _legacy_file(path: Path, key: SigningKey) -> Path:
+    """A key file as offerledger wrote them before: pyca's BestAvailableEncryption (PBKDF2)."""
+    pem = key.private_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(PASS),
+    )
+    return _write_0600(path, pem)
+
+
+def test_a_new_key_file_states_scrypt_n_2_17_and_opens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(keyfile.TEST_KDF_ENV)  # the real parameters, as outside the tests
+    key = generate_signing_key()
+    path = tmp_path / "k.pem"
+    write_key_file(path=path, key=key, passphrase=PASS)
+    params = kdf_of(path.read_bytes())
+    assert params == KdfParams("scrypt", n=2**17, r=8, p=1, cipher="aes-256-cbc") == KDF
+    assert params.strong() and params.n is not None and params.r is not None
+    assert 128 * params.n * params.r == 128 * 2**20  # scrypt's memory: 128 MiB
+    started = time.perf_counter()
+    assert load_key_file(path=path, passphrase=PASS).key_id == key.key_id
+    assert time.perf_counter() - started > 0.05  # it costs (about 0.8 s where measured)
+
+
+def test_the_test_kdf_is_honoured_only_when_set_to_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert keyfile.write_kdf() == TEST_KDF  # conftest.py sets it for the test suite
+    assert not TEST_KDF.strong()
+    for value in ("", "0", "yes", "true"):
+        monkeypatch.setenv(keyfile.TEST_KDF_ENV, value)
+        assert keyfile.write_kdf() == KDF
+    monkeypatch.delenv(keyfile.TEST_KDF_ENV)
+    assert keyfile.write_kdf() == KDF
+
+
+def test_old_pbkdf2_files_open_with_a_warning_and_rewrap_upgrades_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = generate_signing_key()
+    path = _legacy_file(tmp_path / "old.pem", key)
+    old = kdf_of(path.read_bytes())
+    assert old == KdfParams("pbkdf2", iterations=2048, prf="hmac-sha256", cipher="aes-256-cbc")
+    assert not old.strong()
+    with pytest.warns(WeakKeyFileWarning, match="pbkdf2 hmac-sha256 2048 iterations") as caught:
+        assert load_key_file(path=path, passphrase=PASS).key_id == key.key_id
+    assert "run 'offerledger keys rewrap'" in str(caught[0].message)
+    monkeypatch.delenv(keyfile.TEST_KDF_ENV)
+    before, after = rewrap_key_file(path=path, passphrase=PASS)
+    assert (before, after) == (old, KDF)
+    assert read_kdf(path) == KDF
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["old.pem"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load_key_file(path=path, passphrase=PASS).key_id == key.key_id
+
+
+def test_rewrap_can_change_the_passphrase_and_keeps_the_file_on_a_wrong_one(
+    tmp_path: Path,
+) -> None:
+    key = generate_signing_key()
+    path = tmp_path / "k.pem"
+    write_key_file(path=path, key=key, passphrase=PASS)
+    before = path.read_bytes()
+    with pytest.raises(KeyFileError, match="cannot decrypt the key file"):
+        rewrap_key_file(path=path, passphrase=b"wrong", new_passphrase=b"new")
+    assert path.read_bytes() == before
+    rewrap_key_file(path=path, passphrase=PASS, new_passphrase=b"new")
+    assert load_key_file(path=path, passphrase=b"new").key_id == key.key_id
+    with pytest.raises(KeyFileError, match="cannot decrypt"):
+        load_key_file(path=path, passphrase=PASS)
+
+
+def test_kdf_of_refuses_what_is_not_an_encrypted_pkcs8_pem(tmp_path: Path) -> None:
+    plain = generate_signing_key().private_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    for data in (plain, b"garbage", b"-----BEGIN ENCRYPTED PRIVATE KEY-----\n!!\n"):
+        with pytest.raises(keyfile.KeyFileFormatError):
+            kdf_of(data)
+    assert read_kdf(tmp_path / "missing.pem") is None
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="no openssl command here")
+def test_openssl_reads_the_key_files(tmp_path: Path) -> None:
+    # OpenSSL's own PKCS#8 reader decrypts the file (at the test parameters: openssl's command
+    # line caps scrypt at 32 MiB, below the 128 MiB of n = 2^17, r = 8).
+    key = generate_signing_key()
+    path = tmp_path / "k.pem"
+    write_key_file(path=path, key=key, passphrase=PASS)
+    der = subprocess.run(
+        ["openssl", "pkey", "-in", str(path), "-passin", "env:PW", "-pubout", "-outform", "DER"],
+        env={**os.environ, "PW": PASS.decode()},
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert der[-32:] == key.public_key
+
+
 # --- keystore --------------------------------------------------------------------------------
 
 
@@ -279,6 +437,7 @@ def test_keystore_save_list_load(tmp_path: Path) -> None:
     for key in keys:
         path = store.save(key=key, passphrase=PASS)
         assert path.name == f"{key.key_id}.pem"
+        assert read_kdf(path) == TEST_KDF
     assert stat.S_IMODE((tmp_path / "keys").stat().st_mode) == 0o700
     (tmp_path / "keys" / "README.txt").write_text("not a key")
     assert store.key_ids() == sorted(k.key_id for k in keys)
@@ -305,6 +464,52 @@ def test_keystore_unknown_short_and_ambiguous_ids(tmp_path: Path) -> None:
         store.load(key_id=key.key_id[:8], passphrase=PASS)
     with pytest.raises(KeyFileError, match=f"the file holds key {key.key_id}, not {twin_id}"):
         store.load(key_id=twin_id, passphrase=PASS)
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o770, 0o730, 0o702])
+def test_a_keystore_others_can_write_is_refused_with_the_fix(tmp_path: Path, mode: int) -> None:
+    folder = tmp_path / "keys"
+    store = Keystore(folder)
+    key = generate_signing_key()
+    store.save(key=key, passphrase=PASS)
+    os.chmod(folder, mode)
+    message = (
+        f"{folder}: the keystore folder is writable by group or others (mode {mode:04o}), so "
+        "they could plant or swap key files; refusing to use it"
+    )
+    for use in (
+        store.key_ids,
+        lambda: store.load(key_id=key.key_id, passphrase=PASS),
+        lambda: store.save(key=generate_signing_key(), passphrase=PASS),
+    ):
+        with pytest.raises(KeyFileError) as caught:
+            use()
+        assert str(caught.value) == message
+        assert caught.value.hint == f"run: chmod 700 {folder}"
+        assert caught.value.exit_code == 3
+    os.chmod(folder, 0o750)  # others may read (list key ids), not write: accepted
+    assert store.key_ids() == [key.key_id]
+
+
+def test_a_keystore_or_key_file_of_another_user_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Keystore(tmp_path / "keys")
+    key = generate_signing_key()
+    path = store.save(key=key, passphrase=PASS)
+    monkeypatch.setattr(os, "geteuid", lambda: os.stat(path).st_uid + 1)
+    with pytest.raises(KeyFileError, match=r"keys: it belongs to another user \(uid \d+\)"):
+        check_keystore_folder(tmp_path / "keys")
+    with pytest.raises(KeyFileError, match="belongs to another user .*refusing to use the key"):
+        load_key_file(path=path, passphrase=PASS)
+
+
+def test_a_missing_keystore_is_empty_and_a_file_is_not_a_keystore(tmp_path: Path) -> None:
+    assert not check_keystore_folder(tmp_path / "nowhere")
+    assert Keystore(tmp_path / "nowhere").key_ids() == []
+    (tmp_path / "file").write_text("")
+    with pytest.raises(KeyFileError, match="file: the keystore is not a folder"):
+        Keystore(tmp_path / "file").key_ids()
 
 
 # --- passphrase ------------------------------------------------------------------------------

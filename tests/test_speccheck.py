@@ -10,9 +10,10 @@ registration check *and* signature verification — is the same with pyca. Raw, 
 disagree on four of the twelve cases (pyca accepts 0, 1, 2 and 11, libsodium does not).
 The project closes the gap twice over:
 
-* ``check_public_key`` refuses every small-order key (cases 0, 1, 10, 11) and every key with a
-  small-order component (2, 3, 4, 5, 8, 9), so no case passes registration except 6 and 7,
-  whose S is out of range (both libraries reject those signatures);
+* ``check_public_key`` (libsodium's ``crypto_core_ed25519_is_valid_point``) refuses every
+  small-order key (cases 0, 1, 10, 11) and every key with a small-order component (2, 3, 4, 5,
+  8, 9), so no case passes registration except 6 and 7, whose S is out of range (both
+  libraries reject those signatures);
 * ``verify_signature_pyca`` applies libsodium's pre-checks (S < L, R and A not of small order,
   A canonical), so even without the key check both verify functions agree on every case.
 
@@ -47,7 +48,6 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from offerledger.errors import PublicKeyRejected, SignatureInvalid
-from offerledger.signing import _edwards
 from offerledger.signing.keys import (
     SigningKey,
     check_public_key,
@@ -56,6 +56,7 @@ from offerledger.signing.keys import (
 )
 
 CASES_FILE = Path(__file__).parent / "fixtures" / "ed25519-speccheck-cases.json"
+L = 2**252 + 27742317777372353535851937790883648493  # the order of the prime-order subgroup
 Case = tuple[bytes, bytes, bytes]  # message, public key, signature
 Verifier = Callable[..., None]
 
@@ -150,10 +151,25 @@ def test_registration_passes_only_the_prime_order_key() -> None:
     assert [i for i, case in enumerate(CASES) if _key_ok(case[1])] == [6, 7]
 
 
+KEY_CHECK = {  # the table above, "key check" column: why registration refuses each key
+    **dict.fromkeys([0, 1, 10, 11], "small-order point"),
+    **dict.fromkeys([2, 3, 4, 5, 8, 9], "not in the prime-order subgroup"),
+}
+
+
+@pytest.mark.parametrize("index", range(12))
+def test_registration_is_libsodiums_decision_and_names_the_reason(index: int) -> None:
+    public_key = CASES[index][1]
+    assert _key_ok(public_key) == nacl.bindings.crypto_core_ed25519_is_valid_point(public_key)
+    if index in KEY_CHECK:
+        with pytest.raises(PublicKeyRejected, match=KEY_CHECK[index]):
+            check_public_key(public_key=public_key)
+
+
 @pytest.mark.parametrize("index", SMALL_ORDER_KEY_CASES)
 def test_small_order_key_cases_are_rejected(index: int) -> None:
     message, public_key, signature = CASES[index]
-    assert _edwards.is_small_order_encoding(public_key)
+    assert not nacl.bindings.crypto_core_ed25519_is_valid_point(public_key)
     with pytest.raises(PublicKeyRejected, match="small-order point"):
         check_public_key(public_key=public_key)
     with pytest.raises(SignatureInvalid):
@@ -173,7 +189,7 @@ def test_identity_r_from_an_honest_key_is_rejected_by_both() -> None:
     r = (1).to_bytes(32, "little")
     message = b"identity R"
     k = int.from_bytes(hashlib.sha512(r + key.public_key + message).digest(), "little")
-    s = (k * a) % _edwards.L
+    s = (k * a) % L
     case = (message, key.public_key, r + s.to_bytes(32, "little"))
     check_public_key(public_key=key.public_key)
     assert _accepts(_raw_pyca, case)
