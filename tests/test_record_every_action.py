@@ -186,6 +186,13 @@ def test_every_action_through_the_cli(ledger_db: str, tmp_path: Path) -> None:
     rec("condition-waived", OFFICER, t[6], condition_id="7(a)", condition_kind="other")
     rec("expiration-extended", OFFICER, t[7], new_expiration=t[31].isoformat())
     rec(
+        "terms-changed",
+        OFFICER,
+        t[7],
+        change="consideration",
+        description="one new option for every two tendered",
+    )
+    rec(
         "election-refused",
         CLERK,
         t[33],

@@ -164,6 +164,7 @@ __all__ = [
     "Signer",
     "TenderedOptionsAccepted",
     "TenderedOptionsAcceptedV1",
+    "TermsChanged",
     "TextOperation",
     "TimeNotOnFile",
     "deadline_exclusive",
@@ -357,6 +358,19 @@ class OfferTerminated(LedgerEvent):
     reason: str
 
 
+class TermsChanged(LedgerEvent):
+    """A change in the consideration offered, the percentage sought or the dealer's fee.
+
+    An increase or decrease of the consideration offered, the percentage of the class sought or
+    the dealer's soliciting fee, effective when notice of it is first published, sent or given
+    to holders: Rules 13e-4(f)(1)(ii) and 14e-1(b) count ten business days from then.
+    """
+
+    TOPIC = "offerledger.TermsChanged.v1"
+    change: Literal["consideration", "percentage_sought", "dealer_soliciting_fee"]
+    description: str = Field(min_length=1)
+
+
 class TenderedOptionsAccepted(LedgerEvent):
     """Tendered options accepted for exchange and cancelled.
 
@@ -541,6 +555,7 @@ _OFFICER = frozenset(
         "ExpirationExtended",
         "OfferExpired",
         "OfferTerminated",
+        "TermsChanged",
         "TenderedOptionsAccepted",
         "NewOptionsGranted",
         "EligibleGrantsRegistered",

@@ -63,7 +63,8 @@ _ROLES = {
     "root": "KeyRegistered KeyRevoked",
     "issuer_officer": "OfferCommenced FilingRecorded OfferDocumentRegistered DocumentAmended "
     "ConditionAsserted ConditionWaived ExpirationExtended OfferExpired OfferTerminated "
-    f"TenderedOptionsAccepted NewOptionsGranted EligibleGrantsRegistered ElectionRefused {_FIX}",
+    "TermsChanged TenderedOptionsAccepted NewOptionsGranted EligibleGrantsRegistered "
+    f"ElectionRefused {_FIX}",
     "filing_agent": f"FilingRecorded {_FIX}",
     "communications": f"NoticeDispatched ElectionReceiptConfirmed ElectionRefused {_FIX}",
     "employee": f"{_FORMS} {_FIX}",
