@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from offerledger.domain.timing import in_force_index
 from offerledger.events import (
     Exhibit,
     ExpirationExtended,
@@ -90,15 +91,24 @@ def commenced(state: LedgerState, offer_id: uuid.UUID, moment: Moment = NOW) -> 
     )
 
 
-def expiration_in_force(changes: list[Change]) -> tuple[datetime, Stamp] | None:
-    """The stated expiration after every extension the query sees, with its stamp."""
-    found: tuple[datetime, Stamp] | None = None
-    for stamp, event in changes:
-        if isinstance(event, OfferCommenced):
-            found = (event.expiration, stamp)
-        elif isinstance(event, ExpirationExtended):
-            found = (event.new_expiration, stamp)
-    return found
+def expiration_in_force(
+    changes: list[Change], at: datetime | None = None
+) -> tuple[datetime, Stamp] | None:
+    """The stated expiration in force at ``at`` (None: after every change the query sees), with
+    the stamp of the event that stated it. The rule is the domain's
+    (:func:`offerledger.domain.timing.in_force_index`): effective order, ties by log position."""
+    stated = sorted(
+        (
+            (stamp, event.expiration if isinstance(event, OfferCommenced) else event.new_expiration)
+            for stamp, event in changes
+            if isinstance(event, OfferCommenced | ExpirationExtended)
+        ),
+        key=lambda pair: pair[0].position,
+    )
+    if not stated:
+        return None
+    index = in_force_index([(stamp.effective_at, when) for stamp, when in stated], at)
+    return stated[index][1], stated[index][0]
 
 
 @dataclass(frozen=True, slots=True)

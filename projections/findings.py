@@ -1,22 +1,34 @@
-"""Timing findings: the offer's history checked against the SEC's tender-offer timing rules.
+"""Timing findings: each offer, as the ledger shows it at a moment, judged by the domain's timing
+rules (:mod:`offerledger.domain.timing_rules`, one function per rule, the same functions and the
+same expiration in force the write side uses).
 
-A pure fold ``(state, event) -> state`` over :mod:`offerledger.events` and a function from the
-state to findings. No database, clock or file: the same events give the same findings, byte for
-byte. Each finding names the rule, the events and dates it rests on, the counting convention,
-and whether the rule is met. History that broke a rule is still recorded; this only reports.
+This module only gathers the facts (:func:`offer_facts`: corrections applied, ``--as-of`` and
+``--as-recorded`` honoured, every event named by its log position) and renders what the rules
+say. No database, clock or file: the same state and moment give the same findings, byte for
+byte. A finding that rests on a synthetic event says SYNTHETIC and carries ``synthetic: true``.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
+from offerledger.domain.timing import (
+    ActFact,
+    Announcement,
+    ChangeFact,
+    FilingFact,
+    Judgement,
+    NoticeFact,
+    OfferFacts,
+    Ref,
+)
+from offerledger.domain.timing_rules import judge
 from offerledger.events import (
-    ElectionRefused,
-    ElectionWithdrawn,
+    DocumentAmended,
     ExpirationExtended,
-    FilingRecorded,
     LedgerEvent,
     NewOptionsGranted,
     NewOptionsGrantedV1,
@@ -25,474 +37,281 @@ from offerledger.events import (
     OfferTerminated,
     TenderedOptionsAccepted,
     TenderedOptionsAcceptedV1,
-    TimeNotOnFile,
-    deadline_exclusive,
+    TermsChanged,
 )
-from offerledger.projections.calendar import (
-    EASTERN,
-    add_business_days,
-    at_nine_eastern,
-    business_days,
-    closures_counted,
-    eastern_date,
-    excluded_days,
-    next_business_day,
-)
+from offerledger.projections.catalog import filings, offer_changes, offers
+from offerledger.projections.core import NOW, Moment, Stamp
+from offerledger.projections.disclosed import NOTICES
+from offerledger.projections.elections import offer_employees, valid_acts
+from offerledger.projections.employee import Act
+from offerledger.projections.state import LedgerState
 
-PROMPT_PAYMENT_DAYS = 3
-PROMPT_FINAL_AMENDMENT_DAYS = 10
 CONVENTION = (
     "Rule 14d-1(g)(3): a business day is any day other than a Saturday, Sunday or federal "
     "holiday, from 12:01 a.m. through 12:00 midnight Eastern time; federal holidays from the "
-    "'holidays' package (US, observed dates included). Periods are counted inclusively: the "
-    "commencement day is day 1, and the expiration day counts when the offer expires at 11:59 "
-    "p.m. or midnight Eastern."
+    "'holidays' package (US, observed dates included); market closures that were not federal "
+    "holidays count as business days. The day of the event that starts a period is day 1."
 )
+STATUS_TEXT = {
+    "met": "MET",
+    "not_met": "NOT MET",
+    "pending": "PENDING",
+    "overdue": "OVERDUE",
+    "not_applicable": "NOT APPLICABLE",
+    "not_on_file": "NOT ON FILE",
+}
 
 
-@dataclass(frozen=True, slots=True)
-class Ref:
-    """An event a finding rests on."""
-
-    stream: str
-    version: int
-    action: str
-    effective: str
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "stream": self.stream,
-            "version": self.version,
-            "action": self.action,
-            "effective": self.effective,
-        }
+def _synthetic(event: LedgerEvent) -> bool:
+    return getattr(event, "synthetic", False) is True
 
 
-def _ref(event: LedgerEvent) -> Ref:
-    eff = event.effective
-    when = "not on file" if isinstance(eff, TimeNotOnFile) else eff.earliest().isoformat()
-    return Ref(str(event.originator_id), event.originator_version, event.action, when)
+def ref_of(stamp: Stamp, event: LedgerEvent) -> Ref:
+    return Ref(
+        position=stamp.position,
+        version=stamp.version,
+        action=stamp.action,
+        effective=stamp.effective_text,
+        synthetic=_synthetic(event),
+        stream=str(event.originator_id),
+    )
 
 
-@dataclass(frozen=True, slots=True)
-class OfferTiming:
-    offer_id: uuid.UUID
-    name: str
-    commenced: datetime
-    commenced_ref: Ref
-    expirations: tuple[tuple[datetime, datetime, Ref], ...]
-    filings: tuple[tuple[date | None, int | None, bool, Ref], ...] = ()
-    expired: tuple[datetime, Ref] | None = None
-    terminated: tuple[datetime, Ref] | None = None
-    accepted: tuple[datetime, Ref] | None = None
-    granted: tuple[date, Ref] | None = None
-    withdrawals: int = 0
-    refused_withdrawals: tuple[tuple[datetime, str, Ref], ...] = ()
-
-    def expiration_at(self, at: datetime) -> datetime:
-        current = self.expirations[0][1]
-        for since, expiration, _ in self.expirations[1:]:
-            if since <= at:
-                current = expiration
-        return current
-
-    @property
-    def final_expiration(self) -> datetime:
-        return self.expirations[-1][1]
+def _act_ref(act: Act, stream: uuid.UUID) -> Ref:
+    s = act.stamp
+    return Ref(s.position, s.version, s.action, s.effective_text, act.synthetic, str(stream))
 
 
-@dataclass(frozen=True, slots=True)
-class FindingsState:
-    offers: dict[uuid.UUID, OfferTiming] = field(default_factory=dict)
-    latest: datetime | None = None
+def _known(stamp: Stamp) -> bool:
+    """Whether the effective time is on file (an instant or a date)."""
+    return stamp.effective_note is None or stamp.effective_note == ""
 
 
-def _offer_of(event: LedgerEvent) -> uuid.UUID:
-    return getattr(event, "offer_id", None) or event.originator_id
-
-
-def fold(state: FindingsState, event: LedgerEvent) -> FindingsState:
-    """``(state, event) -> state``: pure; times and ids come from the event."""
-    eff = event.effective
-    latest = state.latest
-    if not isinstance(eff, TimeNotOnFile):
-        at = eff.earliest()
-        latest = at if latest is None or at > latest else latest
-    state = replace(state, latest=latest)
-    if isinstance(event, OfferCommenced):
-        start = event.effective.earliest()
-        timing = OfferTiming(
-            event.originator_id,
-            event.offer_name,
-            start,
-            _ref(event),
-            ((start, event.expiration, _ref(event)),),
+def offer_facts(state: LedgerState, offer_id: uuid.UUID, moment: Moment = NOW) -> OfferFacts | None:
+    """The facts the timing rules judge, as the ledger shows them at ``moment`` (None: the
+    offer had not commenced then)."""
+    changes = offer_changes(state, offer_id, moment)
+    start = next(((s, e) for s, e in changes if isinstance(e, OfferCommenced)), None)
+    if start is None:
+        return None
+    commenced_stamp, commencement = start
+    assert isinstance(commencement, OfferCommenced)
+    in_log_order = sorted(changes, key=lambda c: c[0].position)
+    announcements = tuple(
+        Announcement(
+            s.effective_at,
+            e.expiration if isinstance(e, OfferCommenced) else e.new_expiration,
+            s.version,
+            s.effective_note == "",
+            ref_of(s, e),
         )
-        return replace(state, offers={**state.offers, event.originator_id: timing})
-    offer = state.offers.get(_offer_of(event))
-    if offer is None:
-        return state
-    new = _fold_offer(offer, event)
-    if new is offer:
-        return state
-    return replace(state, offers={**state.offers, offer.offer_id: new})
+        for s, e in in_log_order
+        if isinstance(e, OfferCommenced | ExpirationExtended)
+    )
+    on_file = filings(state, offer_id, moment)
+    facts: dict[str, Any] = {
+        "filings": tuple(
+            FilingFact(
+                ref=Ref(
+                    f.stamp.position,
+                    f.stamp.version,
+                    f.stamp.action,
+                    f.stamp.effective_text,
+                    stream=str(f.stream),
+                ),
+                form=f.form,
+                amendment_number=f.amendment_number,
+                filed_on=f.filed_on,
+                final=f.final,
+                exhibits=tuple(x.exhibit_id for x in f.exhibits),
+                stream=str(f.stream),
+            )
+            for f in on_file
+        ),
+        "changes": tuple(_change(s, e) for s, e in changes if _change(s, e) is not None),
+        "notices": tuple(
+            NoticeFact(
+                ref_of(s, e), s.effective_at, e.notice_id, e.notice_kind, e.exhibit, e.channel
+            )
+            for s, e in changes
+            if isinstance(e, NOTICES)
+        ),
+        "acts": _acts(state, offer_id, moment),
+        "granted": tuple(
+            (e.grant_date, ref_of(s, e))
+            for s, e in changes
+            if isinstance(e, NewOptionsGranted | NewOptionsGrantedV1)
+        ),
+    }
+    for name, kinds in (
+        ("expired", OfferExpired),
+        ("terminated", OfferTerminated),
+        ("accepted", TenderedOptionsAccepted | TenderedOptionsAcceptedV1),
+    ):
+        found = next(((s, e) for s, e in changes if isinstance(e, kinds)), None)
+        facts[name] = None if found is None else (found[0].effective_at, ref_of(*found))
+    now, now_ref = _now(changes, [(f.stamp, None) for f in on_file], moment)
+    return OfferFacts(
+        name=commencement.offer_name,
+        commenced=commenced_stamp.effective_at,
+        commenced_ref=ref_of(commenced_stamp, commencement),
+        announcements=announcements,
+        securities=commencement.securities,
+        plans=commencement.plans,
+        now=now,
+        now_ref=now_ref,
+        **facts,
+    )
 
 
-def _fold_offer(offer: OfferTiming, event: LedgerEvent) -> OfferTiming:
-    at = event.effective.earliest()
+def _change(stamp: Stamp, event: LedgerEvent) -> ChangeFact | None:
+    if isinstance(event, DocumentAmended):
+        ops = len(event.operations)
+        return ChangeFact(
+            ref_of(stamp, event),
+            stamp.effective_at,
+            "document",
+            filing=str(event.filing_id),
+            description=f"{ops} text operation(s) on {event.document_id}",
+        )
     if isinstance(event, ExpirationExtended):
-        return replace(
-            offer, expirations=(*offer.expirations, (at, event.new_expiration, _ref(event)))
+        return ChangeFact(ref_of(stamp, event), stamp.effective_at, "extension")
+    if isinstance(event, TermsChanged):
+        return ChangeFact(
+            ref_of(stamp, event),
+            stamp.effective_at,
+            "terms",
+            terms=event.change,
+            description=event.description,
         )
-    if isinstance(event, FilingRecorded):
-        entry = (event.filed_on, event.amendment_number, event.final_amendment, _ref(event))
-        return replace(offer, filings=(*offer.filings, entry))
-    if isinstance(event, OfferExpired):
-        return replace(offer, expired=(at, _ref(event)))
-    if isinstance(event, OfferTerminated):
-        return replace(offer, terminated=(at, _ref(event)))
-    if isinstance(event, TenderedOptionsAccepted | TenderedOptionsAcceptedV1):
-        return replace(offer, accepted=(at, _ref(event)))
-    if isinstance(event, NewOptionsGranted | NewOptionsGrantedV1):
-        return replace(offer, granted=(event.grant_date, _ref(event)))
-    if isinstance(event, ElectionWithdrawn):
-        return replace(offer, withdrawals=offer.withdrawals + 1)
-    if isinstance(event, ElectionRefused) and event.attempted == "withdraw":
-        item = (event.received_at, event.reason, _ref(event))
-        return replace(offer, refused_withdrawals=(*offer.refused_withdrawals, item))
-    return offer
+    return None
 
 
-def fold_all(events: list[LedgerEvent], state: FindingsState | None = None) -> FindingsState:
-    state = state or FindingsState()
-    for event in events:
-        state = fold(state, event)
-    return state
+def _acts(state: LedgerState, offer_id: uuid.UUID, moment: Moment) -> tuple[ActFact, ...]:
+    out = []
+    for employee in offer_employees(state, offer_id):
+        for act in valid_acts(employee, moment):
+            refused = act.kind == "refused" and act.attempted == "withdraw"
+            if act.kind == "withdraw" or refused:
+                ref = _act_ref(act, employee.stream)
+                out.append(ActFact(ref, act.received_at, refused, act.reason or ""))
+    return tuple(sorted(out, key=lambda a: (a.received_at, a.ref.position or 0)))
+
+
+def _now(
+    changes: list[tuple[Stamp, LedgerEvent]],
+    filed: list[tuple[Stamp, None]],
+    moment: Moment,
+) -> tuple[datetime | None, Ref | None]:
+    """The moment judged at: the ``--as-of`` bound, else the latest effective time on the
+    offer's own record (its stream and its filings), with the event that carries it."""
+    if moment.as_of is not None:
+        return moment.as_of, None
+    best: tuple[Stamp, LedgerEvent | None] | None = None
+    for stamp, event in [*changes, *filed]:
+        if _known(stamp) and (best is None or stamp.order > best[0].order):
+            best = (stamp, event)
+    if best is None:
+        return None, None
+    stamp, event = best
+    synthetic = event is not None and _synthetic(event)
+    ref = Ref(stamp.position, stamp.version, stamp.action, stamp.effective_text, synthetic)
+    return stamp.effective_at, ref
 
 
 @dataclass(frozen=True, slots=True)
 class Finding:
+    """One rule's judgement on one offer."""
+
     offer: str
-    rule: str
-    title: str
-    status: str  # met | not_met | not_applicable | pending
-    detail: str
-    dates: dict[str, str]
-    events: tuple[Ref, ...]
+    judgement: Judgement
     convention: str = CONVENTION
 
+    @property
+    def rule(self) -> str:
+        return self.judgement.rule
+
+    @property
+    def status(self) -> str:
+        return self.judgement.status
+
+    @property
+    def detail(self) -> str:
+        return self.judgement.detail
+
+    @property
+    def dates(self) -> dict[str, str]:
+        return dict(self.judgement.dates)
+
+    @property
+    def synthetic(self) -> bool:
+        return self.judgement.synthetic
+
+    @property
+    def synthetic_basis(self) -> str:
+        j = self.judgement
+        parts = [r.label.removesuffix(" SYNTHETIC") for r in j.refs if r.synthetic]
+        if j.synthetic_note:
+            parts.append(j.synthetic_note)
+        return "SYNTHETIC: rests on " + "; ".join(parts) if parts else ""
+
     def as_json(self) -> dict[str, object]:
+        j = self.judgement
         return {
-            "offer": self.offer,
-            "rule": self.rule,
-            "title": self.title,
-            "status": self.status,
-            "detail": self.detail,
-            "dates": dict(self.dates),
-            "events": [e.as_json() for e in self.events],
+            "citation": j.citation.as_json(),
             "convention": self.convention,
+            "dates": self.dates,
+            "detail": j.detail,
+            "events": [r.as_json() for r in j.refs],
+            "offer": self.offer,
+            "reading": j.reading,
+            "rule": j.rule,
+            "status": j.status,
+            "synthetic": j.synthetic,
+            "synthetic_basis": self.synthetic_basis,
+            "title": j.title,
         }
 
 
-def last_full_day(expiration: datetime) -> date:
-    """The last business-day candidate an offer is open for in full."""
-    local = expiration.astimezone(EASTERN)
-    if local.hour == 0 and local.minute == 0:
-        return local.date() - timedelta(days=1)
-    if (local.hour, local.minute) >= (23, 59):
-        return local.date()
-    return local.date() - timedelta(days=1)
-
-
-def _counting_note(first: date, last: date) -> str:
-    parts = []
-    excluded = excluded_days(first, last)
-    if excluded:
-        parts.append("excluded: " + ", ".join(f"{d.isoformat()} {n}" for d, n in excluded))
-    closures = closures_counted(first, last)
-    if closures:
-        days = ", ".join(d.isoformat() for d, _ in closures)
-        why = sorted({w for _, w in closures})
-        parts.append(
-            f"counted: {days} ({'; '.join(why)}: not federal holidays, so business "
-            "days under Rule 14d-1(g)(3))"
-        )
-    return "; ".join(parts)
-
-
-def _rule_14e1a(o: OfferTiming, latest: datetime | None) -> Finding:
-    exp = o.final_expiration
-    first, last = eastern_date(o.commenced), last_full_day(exp)
-    days = business_days(first, last)
-    ok = len(days) >= 20
-    note = _counting_note(first, last)
-    refs = (o.commenced_ref, *(r for _, _, r in o.expirations[1:]))
-    scheduled = "" if o.expired else " (scheduled; the offer has not expired on record)"
-    detail = (
-        f"commenced {first.isoformat()}, expires {exp.astimezone(EASTERN).isoformat()}"
-        f"{scheduled}: {len(days)} business days counted inclusively "
-        f"({first.isoformat()} through {last.isoformat()}); at least 20 required"
-        + (f"; {note}" if note else "")
-    )
-    return Finding(
-        o.name,
-        "Rule 14e-1(a)",
-        "open at least 20 business days",
-        "met" if ok else "not_met",
-        detail,
-        {
-            "commenced": first.isoformat(),
-            "expiration": exp.isoformat(),
-            "business_days": str(len(days)),
-        },
-        refs,
-    )
-
-
-def _rule_14e1b(o: OfferTiming, latest: datetime | None) -> Finding:
-    exp = o.final_expiration
-    lines = []
-    for filed, number, final, _ in o.filings:
-        if filed is None or number is None or final:
-            continue
-        left = business_days(filed, last_full_day(exp))
-        lines.append(
-            f"Amendment No. {number} filed {filed.isoformat()}: {len(left)} business "
-            "days to expiration, counting the filing day"
-        )
-    detail = (
-        "no event records a change in the consideration offered or the percentage of "
-        "securities sought, so no 10-business-day period is required; text amendments "
-        "are not classified by materiality here"
-    )
-    if lines:
-        detail += "; for reference: " + "; ".join(lines)
-    refs = tuple(r for filed, n, final, r in o.filings if n is not None and not final)
-    return Finding(
-        o.name,
-        "Rule 14e-1(b)",
-        "10 business days after a change in consideration or percentage sought",
-        "not_applicable",
-        detail,
-        {},
-        refs,
-    )
-
-
-def _rule_14e1c(o: OfferTiming, latest: datetime | None) -> Finding:
-    title = "prompt payment or return after the offer ends"
-    end = o.terminated or o.expired
-    if end is None:
-        return Finding(
-            o.name,
-            "Rule 14e-1(c)",
-            title,
-            "not_applicable",
-            "the offer has not expired or been terminated on record",
-            {},
-            (),
-        )
-    if o.accepted is None:
-        return Finding(
-            o.name,
-            "Rule 14e-1(c)",
-            title,
-            "pending",
-            f"the offer ended {end[0].isoformat()}; no acceptance and cancellation "
-            "of tendered options is recorded yet",
-            {"ended": end[0].isoformat()},
-            (end[1],),
-        )
-    after = business_days(eastern_date(end[0]) + timedelta(days=1), eastern_date(o.accepted[0]))
-    ok = len(after) <= PROMPT_PAYMENT_DAYS
-    granted = (
-        f"; new options granted on {o.granted[0].isoformat()} under the offer's terms"
-        if o.granted
-        else "; no new-option grant is recorded yet"
-    )
-    detail = (
-        f"tendered options accepted and cancelled {o.accepted[0].isoformat()}, "
-        f"{len(after)} business day(s) after the offer ended on "
-        f"{eastern_date(end[0]).isoformat()} (promptly read as within "
-        f"{PROMPT_PAYMENT_DAYS} business days){granted}"
-    )
-    refs = (end[1], o.accepted[1], *((o.granted[1],) if o.granted else ()))
-    return Finding(
-        o.name,
-        "Rule 14e-1(c)",
-        title,
-        "met" if ok else "not_met",
-        detail,
-        {"ended": end[0].isoformat(), "accepted": o.accepted[0].isoformat()},
-        refs,
-    )
-
-
-def _rule_14e1d(o: OfferTiming, latest: datetime | None) -> Finding:
-    title = "notice of extension by 9:00 a.m. Eastern on the next business day"
-    if len(o.expirations) == 1:
-        return Finding(
-            o.name,
-            "Rule 14e-1(d)",
-            title,
-            "not_applicable",
-            "no extension of the expiration is recorded",
-            {},
-            (),
-        )
-    problems: list[str] = []
-    notes: list[str] = []
-    for k in range(1, len(o.expirations)):
-        announced, new, ref = o.expirations[k]
-        previous = o.expirations[k - 1][1]
-        due = at_nine_eastern(next_business_day(eastern_date(previous)))
-        text = (
-            f"extension to {new.isoformat()} announced {announced.isoformat()}; due by "
-            f"{due.isoformat()} (the business day after the expiration then scheduled, "
-            f"{previous.isoformat()})"
-        )
-        (notes if announced <= due else problems).append(text)
-    return Finding(
-        o.name,
-        "Rule 14e-1(d)",
-        title,
-        "not_met" if problems else "met",
-        "; ".join(problems or notes),
-        {},
-        tuple(r for _, _, r in o.expirations[1:]),
-    )
-
-
-def _rule_13e4c4(o: OfferTiming, latest: datetime | None) -> Finding:
-    title = "final amendment reporting the results promptly"
-    finals = [(f, r) for f, _, final, r in o.filings if final]
-    end = o.terminated or o.expired
-    if end is None:
-        return Finding(
-            o.name,
-            "Rule 13e-4(c)(4)",
-            title,
-            "not_applicable",
-            "the offer has not ended on record",
-            {},
-            (),
-        )
-    ended = eastern_date(end[0])
-    if not finals:
-        since = business_days(ended + timedelta(days=1), eastern_date(latest)) if latest else []
-        return Finding(
-            o.name,
-            "Rule 13e-4(c)(4)",
-            title,
-            "pending",
-            f"no final amendment is recorded; {len(since)} business day(s) from the "
-            f"end of the offer ({ended.isoformat()}) to the latest event on record",
-            {"ended": end[0].isoformat()},
-            (end[1],),
-        )
-    filed, ref = finals[0]
-    if filed is None:
-        return Finding(
-            o.name,
-            "Rule 13e-4(c)(4)",
-            title,
-            "pending",
-            "a final amendment is recorded without a filing date",
-            {},
-            (ref,),
-        )
-    after = business_days(ended + timedelta(days=1), filed)
-    ok = len(after) <= PROMPT_FINAL_AMENDMENT_DAYS
-    return Finding(
-        o.name,
-        "Rule 13e-4(c)(4)",
-        title,
-        "met" if ok else "not_met",
-        f"final amendment filed {filed.isoformat()}, {len(after)} business day(s) "
-        f"after the offer ended on {ended.isoformat()} (promptly read as within "
-        f"{PROMPT_FINAL_AMENDMENT_DAYS} business days)",
-        {"ended": end[0].isoformat(), "filed": filed.isoformat()},
-        (end[1], ref),
-    )
-
-
-def _rule_13e4f2(o: OfferTiming, latest: datetime | None) -> Finding:
-    title = "withdrawal rights while the offer is open and after 40 business days"
-    fortieth = add_business_days(eastern_date(o.commenced), 40)
-    problems = []
-    for received, reason, _ in o.refused_withdrawals:
-        open_until = deadline_exclusive(o.expiration_at(received))
-        if o.commenced <= received < open_until:
-            problems.append(
-                f"a withdrawal received {received.isoformat()} while the offer was "
-                f"open was refused ({reason})"
-            )
-        elif eastern_date(received) > fortieth and (o.accepted is None or received < o.accepted[0]):
-            problems.append(
-                f"a withdrawal received {received.isoformat()}, after the 40th "
-                f"business day ({fortieth.isoformat()}) and before acceptance, was "
-                "refused"
-            )
-    accepted = f"; tendered options accepted {o.accepted[0].isoformat()}" if o.accepted else ""
-    detail = (
-        "; ".join(problems)
-        if problems
-        else (
-            f"{o.withdrawals} withdrawal(s) recorded while the offer was open, none refused in the "
-            f"withdrawal period; the 40th business day after commencement is "
-            f"{fortieth.isoformat()}{accepted}"
-        )
-    )
-    refs = tuple(r for _, _, r in o.refused_withdrawals)
-    return Finding(
-        o.name,
-        "Rule 13e-4(f)(2)",
-        title,
-        "not_met" if problems else "met",
-        detail,
-        {"fortieth_business_day": fortieth.isoformat()},
-        refs,
-    )
-
-
-RULES = (_rule_14e1a, _rule_14e1b, _rule_14e1c, _rule_14e1d, _rule_13e4c4, _rule_13e4f2)
-
-
-def findings_for(offer: OfferTiming, latest: datetime | None) -> list[Finding]:
-    return [rule(offer, latest) for rule in RULES]
-
-
-def findings(state: FindingsState) -> list[Finding]:
-    """Every finding for every offer, offers in commencement order."""
+def findings(
+    state: LedgerState, moment: Moment = NOW, offer_id: uuid.UUID | None = None
+) -> list[Finding]:
+    """Every rule's finding for every offer (or one), offers in the order they were recorded,
+    rules in :data:`offerledger.domain.timing_rules.RULES` order."""
     out: list[Finding] = []
-    for offer in sorted(state.offers.values(), key=lambda o: (o.commenced, o.name)):
-        out.extend(findings_for(offer, state.latest))
+    for stream in offers(state):
+        if offer_id is not None and stream.stream != offer_id:
+            continue
+        facts = offer_facts(state, stream.stream, moment)
+        if facts is not None:
+            out.extend(Finding(facts.name, j) for j in judge(facts))
     return out
 
 
-def render_text(items: list[Finding]) -> str:
+def render_text(items: list[Finding], moment: Moment = NOW) -> str:
     lines = []
+    if moment != NOW:
+        lines.append(f"as of {moment.as_of_text}; as recorded: {moment.as_recorded_text}")
     for f in items:
-        lines.append(f"[{f.status.upper()}] {f.rule} — {f.title} ({f.offer})")
-        lines.append(f"  {f.detail}")
-        for e in f.events:
-            lines.append(
-                f"  rests on: {e.action} (stream {e.stream[:8]}…, v{e.version}, "
-                f"effective {e.effective})"
-            )
+        j = f.judgement
+        mark = " [SYNTHETIC]" if f.synthetic else ""
+        lines.append(f"[{STATUS_TEXT[j.status]}]{mark} {j.rule} — {j.title} ({f.offer})")
+        lines.append(f"  {j.detail}")
+        if f.synthetic:
+            lines.append(f"  {f.synthetic_basis}")
+        lines.append(f'  rule: "{j.citation.quote}" ({j.citation.source})')
+        if j.reading:
+            lines.append(f"  read as: {j.reading}")
+        for r in j.refs:
+            lines.append(f"  rests on: {r.label}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
 __all__ = [
     "CONVENTION",
     "Finding",
-    "FindingsState",
-    "OfferTiming",
-    "Ref",
     "findings",
-    "findings_for",
-    "fold",
-    "fold_all",
-    "last_full_day",
+    "offer_facts",
+    "ref_of",
     "render_text",
 ]

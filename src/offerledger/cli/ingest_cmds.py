@@ -327,22 +327,18 @@ def ingest_elections(
 @offer_option
 @with_ledger
 def findings_cmd(as_json: bool, offer: str | None, ledger: Ledger) -> None:
-    """Timing findings: Rules 14e-1(a)-(d), 13e-4(c)(4) and 13e-4(f)(2), business days per
-    Rule 14d-1(g)(3).
+    """Timing findings: Rules 14e-1(a)-(d) and 13e-4(c), (e)(3) and (f), each quoted, with the
+    events it rests on (SYNTHETIC where it rests on synthetic ones); business days per Rule
+    14d-1(g)(3).
 
     Example: offerledger findings --json
     """
-    from offerledger.projections.findings import FindingsState, findings, fold, render_text
+    from offerledger.projections import EMPTY, fold_all
+    from offerledger.projections.findings import findings, render_text
 
-    name = None
-    if offer is not None:
-        offer_id = ledger.resolve_offer(offer)
-        name = ledger.offer_state(offer_id).name
-    state = FindingsState()
-    for entry in ledger.log():
-        if entry.event is not None:
-            state = fold(state, entry.event)
-    items = [f for f in findings(state) if name is None or f.offer == name]
+    offer_id = None if offer is None else ledger.resolve_offer(offer)
+    state = fold_all(EMPTY, ((e.position, e.event) for e in ledger.log() if e.event is not None))
+    items = findings(state, offer_id=offer_id)
     if as_json:
         emit_json([f.as_json() for f in items])
     else:
