@@ -2,11 +2,14 @@
 
 Outputs (per offer; prefixed with the offer's position when the ledger holds several):
 ``text.txt`` (the offer document now), ``text-provenance.txt``, ``elections.csv`` and
-``final-amendment.txt`` (``final-amendment-draft.txt`` until the results are in). The manifest
-``manifest.json`` gives the SHA-256 of every output and the ledger position, leaf hash and
-RFC 9162 root they were built from; it holds no wall-clock time, so two runs over the same
-ledger write identical outputs (the manifest differs only in what it says about the previous
-run).
+``final-amendment.txt`` (``final-amendment-draft.txt`` until the results are in). Each states on
+its first line the log size and root it was built from and what the last verification of that
+state found (:mod:`.verification`; ``elections.csv`` as a ``# `` comment line). The manifest
+``manifest.json`` gives the SHA-256 of every output, the ledger position, leaf hash and RFC 9162
+root they were built from, what this run's verification found (with its time: the one
+wall-clock time in a nightly run) and what the outputs state; the command line signs it with the
+root key (``offerledger.integrity.manifest``). Over an unchanged ledger two runs write the same
+outputs but for the time on their first line.
 """
 
 from __future__ import annotations
@@ -15,42 +18,36 @@ import hashlib
 import json
 import os
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from offerledger.projections.catalog import QueryError
 from offerledger.projections.outputs import elections_output, final_amendment_output, text_output
-from offerledger.projections.runner import LogSource, Progress, build, load
+from offerledger.projections.runner import LogSource, Progress, build, head_of, load
 from offerledger.projections.state import LedgerState
 from offerledger.projections.text_render import dumps
+from offerledger.projections.verification import Head, Standing, VerificationRecord
+
+Signer = Callable[[dict[str, Any]], dict[str, Any] | None]
+"""Signs a manifest (without its ``signature`` field); None when it cannot."""
 
 
-@dataclass(frozen=True, slots=True)
-class Verification:
-    """What verification found, handed in (the read side never verifies)."""
-
-    problems: Mapping[int, Sequence[str]]
-    general: Sequence[str]
-    events: int
-    root: str | None
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems and not self.general
-
-
-def offer_outputs(state: LedgerState, offer_id: uuid.UUID) -> dict[str, str]:
+def offer_outputs(
+    state: LedgerState, offer_id: uuid.UUID, verification: Standing | None = None
+) -> dict[str, str]:
+    v = verification
     out = {
-        "text.txt": text_output(state, offer_id),
-        "text-provenance.txt": text_output(state, offer_id, provenance=True),
-        "elections.csv": elections_output(state, offer_id, fmt="csv"),
+        "text.txt": text_output(state, offer_id, verification=v),
+        "text-provenance.txt": text_output(state, offer_id, provenance=True, verification=v),
+        "elections.csv": elections_output(state, offer_id, fmt="csv", verification=v),
     }
     try:
-        out["final-amendment.txt"] = final_amendment_output(state, offer_id)
+        out["final-amendment.txt"] = final_amendment_output(state, offer_id, verification=v)
     except QueryError:
-        out["final-amendment-draft.txt"] = final_amendment_output(state, offer_id, draft=True)
+        out["final-amendment-draft.txt"] = final_amendment_output(
+            state, offer_id, draft=True, verification=v
+        )
     return out
 
 
@@ -77,11 +74,17 @@ def run_nightly(
     out: Path,
     *,
     offers: Sequence[uuid.UUID],
-    verify: Callable[[], Verification],
+    verify: Callable[[], VerificationRecord],
+    standing: Callable[[Head], Standing],
+    sign: Signer = lambda manifest: None,
     progress: Progress | None = None,
     step: Callable[[str], None] = lambda s: None,
 ) -> dict[str, Any]:
-    """Run the nightly steps; returns the manifest (also written to ``out/manifest.json``)."""
+    """Run the nightly steps; returns the manifest (also written to ``out/manifest.json``).
+
+    ``verify`` verifies the ledger and records what it found; ``standing`` says what the
+    records say about the state the outputs are built from; ``sign`` signs the manifest.
+    """
     out.mkdir(parents=True, exist_ok=True)
     since = previous_position(out)
     step("verifying")
@@ -90,11 +93,12 @@ def run_nightly(
     result = build(source, read_model, progress=progress)
     loaded = load(source, read_model)
     assert loaded is not None
+    stated = standing(loaded.head)
     step("writing outputs")
     files: dict[str, str] = {}
     for n, offer_id in enumerate(offers):
         prefix = f"offer-{n + 1}-" if len(offers) > 1 else ""
-        for name, text in offer_outputs(loaded.state, offer_id).items():
+        for name, text in offer_outputs(loaded.state, offer_id, stated).items():
             files[prefix + name] = _write(out / (prefix + name), text)
     tracker = result.tracker
     manifest: dict[str, Any] = {
@@ -104,25 +108,34 @@ def run_nightly(
             "position": tracker.position,
             "notification_id": tracker.notification_id,
             "head_leaf_hash": tracker.leaf_hash,
-            "tree_root": tracker.root,
+            "tree_root": head_of(tracker.tree()).root,
         },
-        "verification": {
-            "ok": verification.ok,
-            "events_verified": verification.events,
-            "tree_root": verification.root,
-            "new_events_since_last_run": tracker.position - since,
-            "since_position": since,
-            "problems": [
-                {"position": p, "reasons": sorted(set(r))}
-                for p, r in sorted(verification.problems.items())
-            ],
-            "ledger_problems": list(verification.general),
-        },
+        "verification": _verification(verification, tracker.position - since, since),
+        "outputs_verification": stated.as_dict(),
         "read_model": {"mode": result.mode, "applied": result.applied},
         "outputs": dict(sorted(files.items())),
     }
+    manifest["signature"] = sign(manifest)
     _write(out / "manifest.json", dumps(manifest))
     return manifest
 
 
-__all__ = ["Verification", "offer_outputs", "previous_position", "run_nightly"]
+def _verification(record: VerificationRecord, new_events: int, since: int) -> dict[str, Any]:
+    return {
+        "ok": record.ok,
+        "events_verified": record.head.size,
+        "tree_root": record.head.root,
+        "problem_count": record.problems,
+        "verified_at": record.at,
+        "root_key_id": record.root_key_id,
+        "since_checkpoint": record.since,
+        "new_events_since_last_run": new_events,
+        "since_position": since,
+        "problems": [
+            {"position": p, "reasons": sorted(set(r))} for p, r in sorted(record.positions.items())
+        ],
+        "ledger_problems": list(record.general),
+    }
+
+
+__all__ = ["Signer", "offer_outputs", "previous_position", "run_nightly"]

@@ -1,5 +1,10 @@
 """Each read command's output as one string, from projection state (shared by the commands,
-``nightly`` and the tests, so the read model and the log give byte-identical results)."""
+``nightly`` and the tests, so the read model and the log give byte-identical results).
+
+Given ``verification`` (a :class:`~offerledger.projections.verification.Standing`, handed in),
+an output states it: the first line of text, Markdown and the letters, a first ``# `` comment
+line of CSV, a ``verification`` field of JSON (:func:`~.verification.headed`).
+"""
 
 from __future__ import annotations
 
@@ -32,6 +37,7 @@ from offerledger.projections.timeline import (
     status_of,
     superseded_index,
 )
+from offerledger.projections.verification import Standing, headed
 
 Problems = Mapping[int, Sequence[str]]
 
@@ -45,15 +51,21 @@ def text_output(
     provenance: bool = False,
     fmt: str = "text",
     document: str | None = None,
+    verification: Standing | None = None,
 ) -> str:
     view = document_at(state, offer_id, moment, document)
     if section is not None:
         view = select_section(view, section)
     if fmt == "json":
-        return text_render.render_json(view, provenance=provenance)
+        data = text_render.view_as_dict(view, provenance=provenance)
+        return text_render.dumps(_with_field(data, verification))
     if fmt == "markdown":
-        return text_render.render_markdown(view, provenance=provenance)
-    return text_render.render_text(view, provenance=provenance)
+        return headed(text_render.render_markdown(view, provenance=provenance), verification)
+    return headed(text_render.render_text(view, provenance=provenance), verification)
+
+
+def _with_field(data: dict[str, Any], verification: Standing | None) -> dict[str, Any]:
+    return data if verification is None else {**data, "verification": verification.as_dict()}
 
 
 def diff_output(
@@ -64,13 +76,14 @@ def diff_output(
     *,
     fmt: str = "text",
     document: str | None = None,
+    verification: Standing | None = None,
 ) -> str:
     old = document_at(state, offer_id, before, document)
     new = document_at(state, offer_id, after, document)
     diff = diff_documents(old, new)
-    return (
-        text_render.render_diff_json(diff) if fmt == "json" else text_render.render_diff_text(diff)
-    )
+    if fmt == "json":
+        return text_render.dumps(_with_field(diff.as_dict(), verification))
+    return headed(text_render.render_diff_text(diff), verification)
 
 
 def elections_output(
@@ -80,6 +93,7 @@ def elections_output(
     employee: str | None = None,
     status: str | None = None,
     fmt: str = "table",
+    verification: Standing | None = None,
 ) -> str:
     if status is not None and status not in STANDINGS:
         raise QueryError(
@@ -91,10 +105,11 @@ def elections_output(
     chosen = filter_statuses(everyone, employee=employee, status=status)
     summary = summarize(chosen if employee is not None else everyone)
     if fmt == "csv":
-        return elections_render.render_csv(chosen)
+        return headed(elections_render.render_csv(chosen), verification, "csv")
     if fmt == "json":
-        return elections_render.render_json(chosen, summary)
-    return elections_render.render_table(chosen, summary)
+        data = elections_render.statuses_as_dict(chosen, summary)
+        return text_render.dumps(_with_field(data, verification))
+    return headed(elections_render.render_table(chosen, summary), verification)
 
 
 def elections_terminal(
@@ -113,20 +128,25 @@ def final_amendment_output(
     draft: bool = False,
     fmt: str = "text",
     on: date | None = None,
+    verification: Standing | None = None,
 ) -> str:
     results = offer_results(state, offer_id, on=on)
     require_final(results, draft=draft)
-    return render_final_amendment(results, fmt=fmt, draft=draft)
+    return headed(render_final_amendment(results, fmt=fmt, draft=draft), verification)
 
 
 def letters_output(
-    state: LedgerState, offer_id: uuid.UUID, *, on: date | None = None
+    state: LedgerState,
+    offer_id: uuid.UUID,
+    *,
+    on: date | None = None,
+    verification: Standing | None = None,
 ) -> list[tuple[str, str]]:
     """(file name, letter text) for every participating employee."""
     results = offer_results(state, offer_id, on=on)
     require_final(results, draft=False)
     return [
-        (letter.filename, render_letter(letter, results))
+        (letter.filename, headed(render_letter(letter, results), verification))
         for letter in results_letters(state, offer_id)
     ]
 
@@ -154,21 +174,26 @@ def timeline_output(
     filing: uuid.UUID | None = None,
     employee_notices: Sequence[int] = (),
     general: Sequence[str] = (),
+    verification: Standing | None = None,
 ) -> str:
-    """Every action in effective order; ``general`` lists problems without a position."""
+    """Every action in effective order; ``general`` lists problems without a position.
+
+    Given ``verification``, the statuses and ``general`` come from its record (``problems``
+    and ``general`` are then ignored)."""
+    if verification is not None:
+        problems, general = verification.problems_by_position(), verification.general
     everything = ordered(rows)
     superseded = superseded_index(everything)
     chosen = filter_rows(
         everything, employee=employee, filing=filing, employee_notices=employee_notices
     )
     if as_json:
-        return text_render.dumps(
-            {
-                "events": [row_as_dict(r, problems, superseded) for r in chosen],
-                "ledger_problems": list(general),
-                "verified": problems is not None,
-            }
-        )
+        data = {
+            "events": [row_as_dict(r, problems, superseded) for r in chosen],
+            "ledger_problems": list(general),
+            "verified": problems is not None,
+        }
+        return text_render.dumps(_with_field(data, verification))
     lines = []
     for r in chosen:
         s = r.stamp
@@ -184,7 +209,7 @@ def timeline_output(
         )
     for problem in general:
         lines.append(f"ledger problem: {problem}")
-    return "\n".join(lines) + ("\n" if lines else "")
+    return headed("\n".join(lines) + ("\n" if lines else ""), verification)
 
 
 __all__ = [

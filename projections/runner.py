@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import os
 import uuid
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +27,7 @@ from offerledger.projections.state import LedgerState, StreamState, fold_into
 from offerledger.projections.text import document_at
 from offerledger.projections.timeline import TimelineRow, timeline_row
 from offerledger.projections.tracker import Frontier, Tracker, leaf_hash
+from offerledger.projections.verification import Head
 
 Progress = Callable[[int], None]
 S = TypeVar("S")
@@ -432,12 +433,14 @@ def build(
 
 @dataclass
 class Loaded:
-    """Projection state for a read command, and how it was obtained."""
+    """Projection state for a read command, how it was obtained, and the log size and root of
+    the rows it rests on (``head``: what the read model tracked plus the rows folded since)."""
 
     state: LedgerState
     source: str  # read-model | read-model+log | log
     behind: int
     tracker: Tracker | None
+    head: Head
 
 
 @paused_gc()
@@ -459,9 +462,12 @@ def load(source: LogSource, path: Path, *, employees: bool = True) -> Loaded | N
             model.employees() if employees else Lazy(model.employee)
         )
         behind = 0
+        frontier = tracker.tree()
         if source.last_notification_id() != tracker.notification_id:
             rows = source.rows_after(tracker.notification_id, tracker.position)
-            entries = [(r.position, r.event) for r in rows if r.event is not None]
+            entries = [
+                (r.position, r.event) for r in _hashed(rows, frontier) if r.event is not None
+            ]
             behind = len(entries)
             last = fold_into(streams, staff, entries)
             position = max(last, tracker.position)
@@ -471,15 +477,29 @@ def load(source: LogSource, path: Path, *, employees: bool = True) -> Loaded | N
             position=position, streams=streams, employees=dict(staff) if employees else staff
         )
         state = open_lists(source, state)
-        return Loaded(state, "read-model+log" if behind else "read-model", behind, tracker)
+        how = "read-model+log" if behind else "read-model"
+        return Loaded(state, how, behind, tracker, head_of(frontier))
     finally:
         model.close()
 
 
+def _hashed(rows: Iterable[StoredRow], frontier: Frontier) -> Iterator[StoredRow]:
+    """``rows``, each one's leaf hash appended to ``frontier`` as it passes."""
+    for row in rows:
+        frontier.append(leaf_hash(row.state))
+        yield row
+
+
+def head_of(frontier: Frontier) -> Head:
+    """The log size and RFC 9162 root (hex) of the leaves ``frontier`` has seen."""
+    return Head(frontier.size, frontier.root().hex())
+
+
 @paused_gc()
-def timeline(source: LogSource, path: Path) -> list[TimelineRow] | None:
-    """The timeline rows of the read model and of any newer events; None when there is no read
-    model for this ledger. Raises :class:`ReadModelDiverged`."""
+def timeline(source: LogSource, path: Path) -> tuple[list[TimelineRow], Head] | None:
+    """The timeline rows of the read model and of any newer events, and the log size and root
+    they rest on; None when there is no read model for this ledger. Raises
+    :class:`ReadModelDiverged`."""
     model = ReadModel.open(path)
     if model is None:
         return None
@@ -491,9 +511,10 @@ def timeline(source: LogSource, path: Path) -> list[TimelineRow] | None:
         rows = list(model.timeline())
     finally:
         model.close()
-    newer = source.rows_after(tracker.notification_id, tracker.position)
+    frontier = tracker.tree()
+    newer = _hashed(source.rows_after(tracker.notification_id, tracker.position), frontier)
     rows.extend(timeline_row((r.position, r.event)) for r in newer if r.event is not None)
-    return rows
+    return rows, head_of(frontier)
 
 
 __all__ = [
@@ -507,6 +528,7 @@ __all__ = [
     "build",
     "build_full",
     "check_tracker",
+    "head_of",
     "load",
     "open_lists",
     "timeline",

@@ -79,6 +79,10 @@ def ok(db: str, *args: str) -> str:
 
 
 def golden(name: str, text: str) -> None:
+    """Compare with the golden file; the first line's log root (which any change to the stored
+    format changes) is kept as ``<root>``: tests/test_read_verification.py checks it."""
+    first, rest = text.split("\n", 1)
+    text = re.sub(r"\broot [0-9a-f]{64}\b", "root <root>", first) + "\n" + rest
     path = GOLDEN / name
     if UPDATE:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -205,8 +209,9 @@ def test_elections_summary_agrees_with_the_acceptance(demo_db: str, read_model: 
     assert refused and all(a["rule"] for e in refused for a in e["refused"])
     assert all(e["notices"] for e in data["employees"])
     csv = ok(demo_db, "elections", "--status", "withdrawn", "--format", "csv").splitlines()
-    assert csv[0].startswith("employee_id,name,grant_id,plan")
-    assert len(csv) > 1 and all(",withdrawn," in line for line in csv[1:])
+    assert csv[0].startswith("# UNVERIFIED: 579 events, root ")  # documented: docs/projections.md
+    assert csv[1].startswith("employee_id,name,grant_id,plan")
+    assert len(csv) > 2 and all(",withdrawn," in line for line in csv[2:])
 
 
 def test_final_amendment_matches_the_golden_file(demo_db: str, read_model: Path) -> None:
@@ -239,17 +244,16 @@ def test_letters_one_per_participating_employee(
 def test_timeline_in_effective_order_with_verification_status(
     demo_db: str, read_model: Path
 ) -> None:
-    rows = json.loads(ok(demo_db, "timeline", "--json"))["events"]
-    assert len(rows) == 579
-    assert {r["status"] for r in rows} == {"verified"}
-    order = [(r["effective_sort_key"], r["position"]) for r in rows]
-    assert order == sorted(order)
-    employee = json.loads(ok(demo_db, "timeline", "--employee", "E0004", "--json", "--no-verify"))[
-        "events"
-    ]
+    employee = json.loads(ok(demo_db, "timeline", "--employee", "E0004", "--json"))["events"]
     assert {r["action"] for r in employee} >= {"EligibleGrantsRegistered", "NoticeDispatched"}
     assert all(r["employee_id"] in ("E0004", None) for r in employee)
-    assert {r["status"] for r in employee} == {"not verified"}
+    assert {r["status"] for r in employee} == {"not verified"}  # timeline does not verify
+    ok(demo_db, "verify")
+    rows = json.loads(ok(demo_db, "timeline", "--json"))["events"]
+    assert len(rows) == 579
+    assert {r["status"] for r in rows} == {"verified"}  # what verify recorded
+    order = [(r["effective_sort_key"], r["position"]) for r in rows]
+    assert order == sorted(order)
 
 
 # --- read model and log give the same bytes -------------------------------------------------
@@ -295,8 +299,14 @@ def test_nightly_writes_outputs_and_a_manifest(
     assert manifest["ledger"]["events"] == 579
     assert manifest["ledger"]["tree_root"] == manifest["verification"]["tree_root"]
     assert manifest["verification"]["ok"] is True
+    assert manifest["outputs_verification"]["state"] == "verified"
+    first = {name: (out / name).read_text().split("\n", 1) for name in manifest["outputs"]}
     again = json.loads(ok(demo_db, "nightly", "--out", str(out), "--json"))
-    assert again["outputs"] == manifest["outputs"]
+    # the same outputs but for the time of the night's verification on their first line
+    assert {name: (out / name).read_text().split("\n", 1)[1] for name in first} == {
+        name: rest for name, (_, rest) in first.items()
+    }
+    assert all(line.lstrip("# ").startswith("verified: 579 events") for line, _ in first.values())
     assert again["read_model"] == {"mode": "current", "applied": 0}
     assert again["verification"]["new_events_since_last_run"] == 0
 
@@ -332,5 +342,7 @@ def test_elections_on_a_terminal_draw_a_rich_table(
 
     monkeypatch.setattr(read, "is_terminal", lambda: True)
     out = ok(demo_db, "elections", "--employee", "E0004")
-    assert out.startswith("┏")  # a rich table, not the plain text
+    first, blank, table = out.split("\n", 2)
+    assert first.startswith("UNVERIFIED: 579 events") and blank == ""
+    assert table.startswith("┏")  # a rich table, not the plain text
     assert out.rstrip().splitlines()[-1].startswith("all plans")

@@ -262,6 +262,7 @@ def verify(
 
     Example: offerledger verify --since checkpoints --root-key root.pub
     """
+    from offerledger.cli.verification import record
     from offerledger.integrity.service import verify_ledger
 
     if checkpoint is not None and since is not None:
@@ -276,6 +277,7 @@ def verify(
     report = verify_ledger(
         ledger, root_key=root_key, checkpoint=given, since=since is not None, witnesses=witnesses
     )
+    record(ledger, report, by="verify", checkpoint=given)  # read commands' first line states it
     if as_json:
         emit_json(report.as_dict())
     else:

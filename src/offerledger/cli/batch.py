@@ -22,49 +22,54 @@ from offerledger.cli.read import (
     emit,
     ledger_source,
     projection_state,
-    read_model_path,
     read_options,
     translate_errors,
 )
+from offerledger.cli.verification import hashed, read_model_path, record, standing_of
 from offerledger.errors import InputError, UnknownEntity
 from offerledger.events import stream_id
+from offerledger.integrity.manifest import sign_manifest
 from offerledger.ledger import Ledger
 from offerledger.projections import outputs, runner
 from offerledger.projections.catalog import offers
-from offerledger.projections.nightly import Verification, run_nightly
+from offerledger.projections.nightly import run_nightly
 from offerledger.projections.timeline import TimelineRow, timeline_row
+from offerledger.projections.tracker import Frontier
+from offerledger.projections.verification import Head, VerificationRecord
+from offerledger.signing.keys import SigningKey
 
 # --- timeline ------------------------------------------------------------------------------
 
 
-def verification(ledger: Ledger, *, since: Path | None = None) -> Verification:
-    """Verify every event (in parallel) and hand the results to the read side; with ``since``
-    (a checkpoints file holding a checkpoint), only the events after its last checkpoint."""
+def verify_and_record(
+    ledger: Ledger, *, since: Path | None = None, read_model: Path | None = None
+) -> VerificationRecord:
+    """Verify every event (in parallel) and record what was found beside the read model; with
+    ``since`` (a checkpoints file holding a checkpoint), only the events after its last
+    checkpoint."""
     from offerledger.integrity.service import verify_ledger
 
     report = verify_ledger(ledger, checkpoint=since, since=since is not None)
-    problems: dict[int, list[str]] = {}
-    general = []
-    for p in report.problems:
-        if p.position is None:
-            general.append(f"{p.reason}: {p.detail}")
-        else:
-            problems.setdefault(p.position, []).append(p.reason)
-    return Verification(problems, general, report.count, report.root.hex())
+    return record(ledger, report, by="nightly", checkpoint=since, read_model=read_model)
 
 
-def timeline_rows(ledger: Ledger, *, from_log: bool, read_model: Path | None) -> list[TimelineRow]:
+def timeline_rows(
+    ledger: Ledger, *, from_log: bool, read_model: Path | None
+) -> tuple[list[TimelineRow], Head]:
     if not from_log:
         path = read_model_path(ledger, read_model)
         try:
-            rows = runner.timeline(ledger_source(ledger), path)
+            found = runner.timeline(ledger_source(ledger), path)
         except runner.ReadModelDiverged as e:
             err_console.print(f"Warning: {e}; reading the log instead", markup=False)
-            rows = None
-        if rows is not None:
-            return rows
+            found = None
+        if found is not None:
+            return found
         err_console.print(f"Note: no read model at {path}; reading the log", markup=False)
-    return [timeline_row((e.position, e.event)) for e in ledger.log() if e.event is not None]
+    frontier = Frontier()
+    log = hashed(ledger.log(), frontier)
+    rows = [timeline_row((e.position, e.event)) for e in log if e.event is not None]
+    return rows, runner.head_of(frontier)
 
 
 @cli.command("timeline")
@@ -73,7 +78,7 @@ def timeline_rows(ledger: Ledger, *, from_log: bool, read_model: Path | None) ->
 @click.option(
     "--filing", default=None, metavar="ID", help="Only this filing's (stream id or filing:… name)."
 )
-@click.option("--no-verify", is_flag=True, help="Skip verification (status: not verified).")
+@click.option("--no-verify", is_flag=True, hidden=True)  # timeline no longer verifies: ignored
 @json_option
 @read_options
 @with_ledger
@@ -90,6 +95,9 @@ def timeline_cmd(
 ) -> None:
     """Every action in effective order: recorded time, actor, key, verification status.
 
+    The status is what the last 'offerledger verify' (or nightly) of exactly this state found;
+    timeline does not verify.
+
     Example: offerledger timeline --employee E0042
     """
     filing_id = None
@@ -100,26 +108,27 @@ def timeline_cmd(
             )
         except ValueError:
             raise InputError(f"{filing!r} is not a filing stream id", field="--filing") from None
-    rows = timeline_rows(ledger, from_log=from_log, read_model=read_model)
+    rows, built = timeline_rows(ledger, from_log=from_log, read_model=read_model)
     notices: list[int] = []
     if employee is not None:
         if not any(r.employee_id == employee for r in rows):
             raise UnknownEntity(f"no employee {employee!r} in this ledger")
-        state = projection_state(ledger, from_log=from_log, read_model=read_model, employees=False)
+        state, _ = projection_state(
+            ledger, from_log=from_log, read_model=read_model, employees=False
+        )
         ids = [ledger.resolve_offer(offer)] if offer else [s.stream for s in offers(state)]
         notices = outputs.notice_positions(state, ids, employee)
     if filing_id is not None and not any(r.filing_id == filing_id for r in rows):
         raise UnknownEntity(f"no filing {filing} in this ledger")
-    checked = None if no_verify else verification(ledger)
     emit(
         outputs.timeline_output(
             rows,
-            None if checked is None else checked.problems,
+            None,
             as_json=as_json,
             employee=employee,
             filing=filing_id,
             employee_notices=notices,
-            general=() if checked is None else checked.general,
+            verification=standing_of(ledger, built, read_model),
         )
     )
 
@@ -211,12 +220,15 @@ def rebuild_cmd(full: bool, read_model: Path | None, as_json: bool, ledger: Ledg
 def nightly_cmd(
     out: Path, read_model: Path | None, checkpoints: Path | None, as_json: bool, ledger: Ledger
 ) -> None:
-    """Verify, rebuild incrementally, write the outputs and a manifest, append a checkpoint.
+    """Verify, rebuild incrementally, write the outputs and a signed manifest, append a
+    checkpoint.
 
     Verify checks the events after the last checkpoint in the checkpoints file (after a
-    consistency proof), so the work grows with the new events. The new checkpoint is signed
-    with the root key (passphrase from OFFERLEDGER_KEY_PASSPHRASE). Exit 1 when verification
-    found problems (the outputs and manifest are still written; no checkpoint is appended).
+    consistency proof), so the work grows with the new events; what it found is recorded, and
+    each output's first line states it. The manifest and the new checkpoint are signed with
+    the root key (passphrase from OFFERLEDGER_KEY_PASSPHRASE). Exit 1 when verification found
+    problems, or an earlier full verify of this state did (the outputs and manifest are still
+    written; no checkpoint is appended).
 
     Example: offerledger nightly --out reports/ --checkpoints /mnt/evidence/checkpoints
     """
@@ -225,6 +237,7 @@ def nightly_cmd(
     path = read_model_path(ledger, read_model)
     source = ledger_source(ledger)
     offer_ids = [o.originator_id for o in ledger.offers()]
+    root = _root_key(ledger)
     tick, done = progress_bar("nightly rebuild")
     try:
         manifest = run_nightly(
@@ -232,15 +245,21 @@ def nightly_cmd(
             path,
             out,
             offers=offer_ids,
-            verify=lambda: verification(ledger, since=since),
+            verify=lambda: verify_and_record(ledger, since=since, read_model=read_model),
+            standing=lambda built: standing_of(ledger, built, read_model),
+            sign=lambda m: None if isinstance(root, str) else sign_manifest(manifest=m, root=root),
             progress=tick,
             step=lambda s: err_console.print(f"nightly: {s}", markup=False),
         )
     finally:
         done()
+    if isinstance(root, str):
+        err_console.print(f"Warning: nightly: manifest not signed: {root}", markup=False)
+    stated = manifest["outputs_verification"]
+    ok = manifest["verification"]["ok"] and stated["state"] != "failed"
     checkpoint = None
-    if manifest["verification"]["ok"]:
-        checkpoint = _nightly_checkpoint(ledger, cps)
+    if ok:
+        checkpoint = _nightly_checkpoint(ledger, cps, root)
     if as_json:
         emit_json({**manifest, "checkpoint": checkpoint})
     else:
@@ -248,14 +267,11 @@ def nightly_cmd(
             f"{len(manifest['outputs'])} outputs and manifest.json written to {out}; "
             f"{manifest['ledger']['events']} events, root {manifest['ledger']['tree_root']}"
         )
+        click.echo(f"outputs state: {stated['line']}")
         if checkpoint is not None and checkpoint.get("size") is not None:
             click.echo(f"checkpoint of {checkpoint['size']} events in {cps}")
-    if not manifest["verification"]["ok"]:
-        problems = len(manifest["verification"]["problems"])
-        err_console.print(
-            f"Error: verification found problems at {problems} positions; see manifest.json",
-            markup=False,
-        )
+    if not ok:
+        err_console.print(f"Error: {stated['line']}; see manifest.json", markup=False)
         raise SystemExit(1)
 
 
@@ -265,20 +281,33 @@ def _default_checkpoints(ledger: Ledger) -> Path | None:
     return None
 
 
-def _nightly_checkpoint(ledger: Ledger, path: Path | None) -> dict[str, Any]:
+def _root_key(ledger: Ledger) -> SigningKey | str:
+    """The root key (to sign the manifest and the checkpoint), or why it cannot be loaded."""
+    from offerledger.errors import OfferLedgerError
+    from offerledger.signing.keys import passphrase_from_env_or_prompt
+
+    try:
+        return ledger.keystore.load(
+            key_id=ledger.root_key_info().key_id,
+            passphrase=passphrase_from_env_or_prompt(prompt=False),
+        )
+    except OfferLedgerError as e:
+        return e.message
+
+
+def _nightly_checkpoint(
+    ledger: Ledger, path: Path | None, root: SigningKey | str
+) -> dict[str, Any]:
     """Append the night's checkpoint; a reason on stderr (and in the JSON) when it cannot."""
     from offerledger.errors import OfferLedgerError
     from offerledger.integrity.service import append_checkpoint
-    from offerledger.signing.keys import passphrase_from_env_or_prompt
 
     if path is None:
         why = "no checkpoints file: give --checkpoints or OFFERLEDGER_CHECKPOINTS"
+    elif isinstance(root, str):
+        why = root
     else:
         try:
-            root = ledger.keystore.load(
-                key_id=ledger.root_key_info().key_id,
-                passphrase=passphrase_from_env_or_prompt(prompt=False),
-            )
             return append_checkpoint(ledger, path=path, root=root)
         except OfferLedgerError as e:
             why = e.message

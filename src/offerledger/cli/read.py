@@ -3,7 +3,9 @@ nightly are in cli/batch.py).
 
 Each parses its options, gets projection state (the read model, brought up to date in memory,
 or the log itself with ``--from-log``) and prints what :mod:`offerledger.projections.outputs`
-renders. Both paths give byte-identical output; notes about which was used go to stderr.
+renders. Both paths give byte-identical output; notes about which was used go to stderr. Each
+output states, first, the log size and root of the rows it rests on and what the last
+verification of that state found (:mod:`offerledger.cli.verification`; never verified here).
 """
 
 from __future__ import annotations
@@ -24,14 +26,17 @@ from offerledger.cli.common import (
     offer_option,
     with_ledger,
 )
+from offerledger.cli.verification import hashed, read_model_path, standing_of, warn
 from offerledger.errors import DisclosureInvalid, InputError, OfferLedgerError
 from offerledger.events import EASTERN, end_of_day_eastern
 from offerledger.ledger import Ledger
 from offerledger.projections import EMPTY, LedgerState, Moment, fold_all, outputs, runner
 from offerledger.projections.catalog import QueryError
 from offerledger.projections.disclosed import ListUnavailable
-from offerledger.projections.readmodel import default_path
+from offerledger.projections.runner import head_of
 from offerledger.projections.source import RecorderSource
+from offerledger.projections.tracker import Frontier
+from offerledger.projections.verification import Head, Standing
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,10 +60,6 @@ def ledger_source(ledger: Ledger) -> RecorderSource:
 
 
 # --- shared options and helpers ----------------------------------------------------------
-
-
-def read_model_path(ledger: Ledger, given: Path | None) -> Path:
-    return given or default_path(ledger.backend.kind, ledger.backend.location)
 
 
 def read_options(f: F) -> F:
@@ -99,37 +100,51 @@ def translate_errors(f: F) -> F:
 
 
 def log_state(ledger: Ledger) -> LedgerState:
+    return log_read(ledger)[0]
+
+
+def log_read(ledger: Ledger) -> tuple[LedgerState, Head]:
+    """The log folded, and the size and root of the rows folded."""
+    frontier = Frontier()
     with runner.paused_gc():
-        entries = ((e.position, e.event) for e in ledger.log() if e.event is not None)
-        state = fold_all(EMPTY, entries)
-    return ledger_source(ledger).open_lists(state)
+        log = hashed(ledger.log(), frontier)
+        state = fold_all(EMPTY, ((e.position, e.event) for e in log if e.event is not None))
+    return ledger_source(ledger).open_lists(state), head_of(frontier)
 
 
 def projection_state(
     ledger: Ledger, *, from_log: bool, read_model: Path | None, employees: bool = True
-) -> LedgerState:
-    """The state a read command renders (see the module docstring)."""
+) -> tuple[LedgerState, Standing]:
+    """The state a read command renders (see the module docstring), and what the
+    verification records say about the rows it rests on."""
+    state, built = _projection_state(ledger, from_log, read_model, employees)
+    return state, standing_of(ledger, built, read_model)
+
+
+def _projection_state(
+    ledger: Ledger, from_log: bool, read_model: Path | None, employees: bool
+) -> tuple[LedgerState, Head]:
     if from_log:
-        return log_state(ledger)
+        return log_read(ledger)
     path = read_model_path(ledger, read_model)
     try:
         loaded = runner.load(ledger_source(ledger), path, employees=employees)
     except runner.ReadModelDiverged as e:
         err_console.print(f"Warning: {e}; reading the log instead", markup=False)
-        return log_state(ledger)
+        return log_read(ledger)
     if loaded is None:
         err_console.print(
             f"Note: no read model at {path}; folding the log (run 'offerledger rebuild')",
             markup=False,
         )
-        return log_state(ledger)
+        return log_read(ledger)
     if loaded.behind:
         err_console.print(
             f"Note: the read model is {loaded.behind} events behind; folded them "
             "in memory (run 'offerledger rebuild')",
             markup=False,
         )
-    return loaded.state
+    return loaded.state, loaded.head
 
 
 def parse_day(value: str | None, field: str) -> date | None:
@@ -217,7 +232,9 @@ def text_cmd(
     """
     when = moment(as_of, as_recorded)
     offer_id = ledger.resolve_offer(offer)
-    state = projection_state(ledger, from_log=from_log, read_model=read_model, employees=False)
+    state, verified = projection_state(
+        ledger, from_log=from_log, read_model=read_model, employees=False
+    )
     emit(
         outputs.text_output(
             state,
@@ -227,6 +244,7 @@ def text_cmd(
             provenance=provenance,
             fmt=fmt,
             document=document,
+            verification=verified,
         )
     )
 
@@ -259,8 +277,14 @@ def diff_cmd(
     before = moment(from_date, as_recorded, "FROM")
     after = moment(to_date, as_recorded, "TO")
     offer_id = ledger.resolve_offer(offer)
-    state = projection_state(ledger, from_log=from_log, read_model=read_model, employees=False)
-    emit(outputs.diff_output(state, offer_id, before, after, fmt=fmt, document=document))
+    state, verified = projection_state(
+        ledger, from_log=from_log, read_model=read_model, employees=False
+    )
+    emit(
+        outputs.diff_output(
+            state, offer_id, before, after, fmt=fmt, document=document, verification=verified
+        )
+    )
 
 
 # --- elections, final amendment, letters --------------------------------------------------------
@@ -293,16 +317,19 @@ def elections_cmd(
     Example: offerledger elections --status withdrawn --format csv
     """
     offer_id = ledger.resolve_offer(offer)
-    state = projection_state(ledger, from_log=from_log, read_model=read_model)
+    state, verified = projection_state(ledger, from_log=from_log, read_model=read_model)
     if status is not None:
         status = status.replace("-", "_")
-    text = outputs.elections_output(state, offer_id, employee=employee, status=status, fmt=fmt)
+    text = outputs.elections_output(
+        state, offer_id, employee=employee, status=status, fmt=fmt, verification=verified
+    )
     if fmt == "table" and is_terminal():
         from rich.console import Console
 
         table, summary = outputs.elections_terminal(
             state, offer_id, employee=employee, status=status
         )
+        emit(f"{verified.first_line()}\n\n")
         Console().print(table)
         text = summary
     emit(text)
@@ -338,8 +365,12 @@ def final_amendment_cmd(
     day = parse_day(on, "--date")
     offer_id = ledger.resolve_offer(offer)
     _not_before_acceptance(ledger, offer_id, day, draft=draft)
-    state = projection_state(ledger, from_log=from_log, read_model=read_model)
-    emit(outputs.final_amendment_output(state, offer_id, draft=draft, fmt=fmt, on=day))
+    state, verified = projection_state(ledger, from_log=from_log, read_model=read_model)
+    emit(
+        outputs.final_amendment_output(
+            state, offer_id, draft=draft, fmt=fmt, on=day, verification=verified
+        )
+    )
 
 
 def _not_before_acceptance(
@@ -390,8 +421,9 @@ def letters_cmd(
     day = parse_day(on, "--date")
     offer_id = ledger.resolve_offer(offer)
     _not_before_acceptance(ledger, offer_id, day)
-    state = projection_state(ledger, from_log=from_log, read_model=read_model)
-    letters = outputs.letters_output(state, offer_id, on=day)
+    state, verified = projection_state(ledger, from_log=from_log, read_model=read_model)
+    letters = outputs.letters_output(state, offer_id, on=day, verification=verified)
+    warn(verified)
     out.mkdir(parents=True, exist_ok=True)
     for name, text in letters:
         (out / name).write_text(text, encoding="utf-8")
