@@ -261,6 +261,10 @@ def test_corrections_apply_to_the_findings() -> None:
     assert "expires 2001-09-28 23:59 EDT" in before["Rule 14e-1(a)"].detail
     after = judged([commenced(), extended, fix])
     assert "expires 2001-10-12 23:59 EDT" in after["Rule 14e-1(a)"].detail
+    # the write side reads the same corrected schedule
+    offer = project_offer([commenced(), extended, fix])
+    assert offer is not None and offer.expiration_in_force(at(9, 27)) == at(10, 12, 23, 59)
+    assert offer.is_open_at(at(10, 1)) is None
 
 
 def test_findings_as_of_a_moment() -> None:

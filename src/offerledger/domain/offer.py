@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
+from offerledger.domain import timing
 from offerledger.errors import RuleViolation
 from offerledger.events import (
     CommittedList,
@@ -31,7 +32,6 @@ from offerledger.events import (
     TenderedOptionsAccepted,
     TenderedOptionsAcceptedV1,
     apply_operations,
-    deadline_exclusive,
 )
 
 
@@ -50,8 +50,9 @@ class Offer:
     name: str
     issuer: str
     commenced: datetime
-    # (effective from, stated expiration), in log order; the first is the original schedule
-    expirations: tuple[tuple[datetime, datetime], ...]
+    # the stated expirations (effective from, expiration, stream version), in log order, the
+    # commencement's first, corrections applied: offerledger.domain.timing decides which is in force
+    expirations: tuple[timing.Announcement, ...]
     expired_at: datetime | None = None
     terminated_at: datetime | None = None
     accepted_at: datetime | None = None
@@ -65,19 +66,12 @@ class Offer:
     notices: frozenset[str] = frozenset()
 
     def expiration_in_force(self, at: datetime) -> datetime:
-        """The stated expiration in force at ``at``: the one announced last (in effective time,
-        ties broken by log order) at or before ``at``; an extension recorded late with an
-        earlier effective time takes its place in effective order."""
-        announced = [
-            (since, i, expiration)
-            for i, (since, expiration) in enumerate(self.expirations)
-            if i == 0 or since <= at
-        ]
-        return max(announced[1:], default=announced[0], key=lambda a: (a[0], a[1]))[2]
+        """The stated expiration in force at ``at`` (:func:`timing.expiration_in_force`)."""
+        return timing.expiration_in_force(self.expirations, at)
 
     def deadline(self, at: datetime) -> datetime:
         """Exclusive bound of the election window for an act received at ``at``."""
-        return deadline_exclusive(self.expiration_in_force(at))
+        return timing.deadline(self.expirations, at)
 
     def condition_status(self, condition_id: str, *, kind: str, at: datetime) -> str:
         """``asserted``, ``waived``, ``deemed waived`` or ``open`` at ``at``: derived, never
@@ -94,15 +88,12 @@ class Offer:
 
     def is_open_at(self, at: datetime) -> str | None:
         """Why an act at ``at`` falls outside the offer (None: it is inside)."""
-        if at < self.commenced:
-            return f"the offer commenced at {self.commenced.isoformat()}"
-        if self.terminated_at is not None and at >= self.terminated_at:
-            return f"the offer was terminated at {self.terminated_at.isoformat()}"
-        deadline = self.deadline(at)
-        if at >= deadline:
-            stated = self.expiration_in_force(at)
-            return f"the offer expired at {stated.isoformat()} (the whole stated minute counts)"
-        return None
+        return timing.outside_window(
+            commenced=self.commenced,
+            terminated=self.terminated_at,
+            announcements=self.expirations,
+            at=at,
+        )
 
 
 def fold_offer(offer: Offer | None, event: LedgerEvent) -> Offer | None:
@@ -114,7 +105,11 @@ def fold_offer(offer: Offer | None, event: LedgerEvent) -> Offer | None:
             name=event.offer_name,
             issuer=event.issuer,
             commenced=event.effective.earliest(),
-            expirations=((event.effective.earliest(), event.expiration),),
+            expirations=(
+                timing.Announcement(
+                    event.effective.earliest(), event.expiration, event.originator_version
+                ),
+            ),
         )
     if offer is None:
         return None
@@ -125,8 +120,10 @@ def fold_offer(offer: Offer | None, event: LedgerEvent) -> Offer | None:
         doc, _ = apply_operations(offer.documents[event.document_id], event.operations)
         return replace(offer, documents={**offer.documents, event.document_id: doc})
     if isinstance(event, ExpirationExtended):
-        since = event.effective.earliest()
-        return replace(offer, expirations=(*offer.expirations, (since, event.new_expiration)))
+        stated = timing.Announcement(
+            event.effective.earliest(), event.new_expiration, event.originator_version
+        )
+        return replace(offer, expirations=(*offer.expirations, stated))
     if isinstance(event, ConditionAsserted):
         cond = Condition(event.condition_id, event.condition_kind, asserted=True)
         return replace(offer, conditions={**offer.conditions, event.condition_id: cond})
@@ -153,7 +150,13 @@ def fold_offer(offer: Offer | None, event: LedgerEvent) -> Offer | None:
     if isinstance(event, NoticeDispatched | NoticeDispatchedV1):
         return replace(offer, notices=offer.notices | {f"{event.notice_id}/{event.channel}"})
     if isinstance(event, CorrectionRecorded):
-        return offer
+        schedule = timing.correct_announcements(
+            offer.expirations,
+            version=event.supersedes_version,
+            topic=event.supersedes_topic,
+            corrected=event.corrected,
+        )
+        return replace(offer, expirations=schedule)
     return offer
 
 
