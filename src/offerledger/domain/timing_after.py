@@ -19,6 +19,15 @@ from offerledger.domain.calendar import (
     eastern_date,
     next_business_day,
 )
+from offerledger.domain.rule_texts import (
+    C_13E4C1,
+    C_13E4C3,
+    C_13E4C4,
+    C_13E4F5,
+    C_13E4F6,
+    C_13E4F8,
+    C_14E1C,
+)
 from offerledger.domain.timing import (
     Citation,
     FilingFact,
@@ -98,14 +107,6 @@ def document_changes(facts: OfferFacts) -> list[DocumentChange]:
     return sorted(out, key=lambda d: (d.changed_on, d.label))
 
 
-C_13E4C1 = Citation(
-    "All written communications made by the issuer or affiliate relating to the issuer tender "
-    "offer, from and including the first public announcement, as soon as practicable on the "
-    "date of the communication",
-    "17 CFR 240.13e-4(c)(1)",
-)
-
-
 def rule_13e4c1(facts: OfferFacts) -> Judgement:
     title = "each notice to holders filed the day it is sent"
     groups: dict[tuple[str, str], list[int]] = {}
@@ -154,14 +155,6 @@ def rule_13e4c1(facts: OfferFacts) -> Judgement:
         'practicable on the date of the communication" is read as the same day',
         refs=tuple(refs),
     )
-
-
-C_13E4C3 = Citation(
-    "An amendment to Schedule TO reporting promptly any material changes in the information "
-    "set forth in the schedule previously filed and including copies of any additional tender "
-    "offer materials as exhibits",
-    "17 CFR 240.13e-4(c)(3)",
-)
 
 
 def _amendments(facts: OfferFacts) -> list[FilingFact]:
@@ -220,19 +213,6 @@ def rule_13e4c3(facts: OfferFacts) -> Judgement:
         "extension or change in terms by the first amendment filed on or after its day",
         refs=tuple(refs),
     )
-
-
-C_14E1C = Citation(
-    "Fail to pay the consideration offered or return the securities deposited by or on behalf "
-    "of security holders promptly after the termination or withdrawal of a tender offer",
-    "17 CFR 240.14e-1(c)",
-)
-C_13E4F5 = Citation(
-    "The issuer or affiliate making the issuer tender offer shall either pay the consideration "
-    "offered, or return the tendered securities, promptly after the termination or withdrawal "
-    "of the tender offer",
-    "17 CFR 240.13e-4(f)(5)",
-)
 
 
 def rule_14e1c(facts: OfferFacts) -> Judgement:
@@ -299,12 +279,6 @@ def _prompt_payment(facts: OfferFacts, rule: str, cite: Citation) -> Judgement:
     )
 
 
-C_13E4C4 = Citation(
-    "A final amendment to Schedule TO reporting promptly the results of the issuer tender offer",
-    "17 CFR 240.13e-4(c)(4)",
-)
-
-
 def rule_13e4c4(facts: OfferFacts) -> Judgement:
     title = "final amendment reporting the results promptly"
     reading = (
@@ -369,14 +343,6 @@ def rule_13e4c4(facts: OfferFacts) -> Judgement:
     )
 
 
-C_13E4F6 = Citation(
-    "Until the expiration of at least ten business days after the date of termination of the "
-    "issuer tender offer, neither the issuer nor any affiliate shall make any purchases of such "
-    "security ... other than pursuant to the issuer tender offer",
-    "17 CFR 240.13e-4(f)(6)",
-)
-
-
 def rule_13e4f6(facts: OfferFacts) -> Judgement:
     title = "no purchases outside the offer for 10 business days after it ends"
     end = facts.end()
@@ -413,16 +379,6 @@ def rule_13e4f6(facts: OfferFacts) -> Judgement:
         dates=(("ended", at.isoformat()), ("period_ends", last.isoformat())),
         refs=end_refs,
     )
-
-
-C_13E4F8 = Citation(
-    "No issuer or affiliate shall make a tender offer unless: (i) The tender offer is open to "
-    "all security holders of the class of securities subject to the tender offer; and (ii) The "
-    "consideration paid to any security holder ... is the highest consideration paid to any "
-    "other security holder",
-    "17 CFR 240.13e-4(f)(8); exempted for option exchanges by the SEC's order Issuer Exchange "
-    "Offers Conducted for Compensatory Purposes (Division of Corporation Finance, March 21, 2001)",
-)
 
 
 def rule_13e4f8(facts: OfferFacts) -> Judgement:

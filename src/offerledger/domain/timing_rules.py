@@ -23,6 +23,14 @@ from offerledger.domain.calendar import (
     nth_business_day,
     period_start,
 )
+from offerledger.domain.rule_texts import (
+    C_13E4E3,
+    C_13E4F1,
+    C_13E4F2,
+    C_14E1A,
+    C_14E1B,
+    C_14E1D,
+)
 from offerledger.domain.timing import (
     Announcement,
     ChangeFact,
@@ -124,27 +132,9 @@ def _period_detail(p: Period, note_from: date) -> str:
     return out + (f"; {note}" if note else "")
 
 
-C_14E1A = Citation(
-    "no person who makes a tender offer shall: (a) Hold such tender offer open for less than "
-    "twenty business days from the date such tender offer is first published or sent to "
-    "security holders",
-    "17 CFR 240.14e-1(a)",
-)
-
-
 def rule_14e1a(facts: OfferFacts) -> Judgement:
     p = open_period(facts)
     return _minimum("Rule 14e-1(a)", C_14E1A, facts, p, [])
-
-
-C_13E4F1 = Citation(
-    "remain open until the expiration of: (i) At least twenty business days from its "
-    "commencement; and (ii) At least ten business days from the date that notice of an "
-    "increase or decrease in the percentage of the class of securities being sought or the "
-    "consideration offered or the dealer's soliciting fee to be given is first published, sent "
-    "or given to security holders",
-    "17 CFR 240.13e-4(f)(1)",
-)
 
 
 def rule_13e4f1(facts: OfferFacts) -> Judgement:
@@ -200,15 +190,6 @@ def _after_changes(p: Period, changes: list[ChangeFact], need: int) -> tuple[lis
     return lines, late
 
 
-C_14E1B = Citation(
-    "Increase or decrease the percentage of the class of securities being sought or the "
-    "consideration offered or the dealer's soliciting fee ... unless such tender offer remains "
-    "open for at least ten business days from the date that notice of such increase or "
-    "decrease is first published or sent or given to security holders",
-    "17 CFR 240.14e-1(b)",
-)
-
-
 def rule_14e1b(facts: OfferFacts) -> Judgement:
     terms = [c for c in facts.changes if c.kind == "terms"]
     title = "10 business days after a change in consideration or percentage sought"
@@ -237,16 +218,6 @@ def rule_14e1b(facts: OfferFacts) -> Judgement:
         dates=(("last_day_counted", p.last.isoformat()),),
         refs=(*(c.ref for c in terms), *p.refs(facts)),
     )
-
-
-C_13E4E3 = Citation(
-    "If a material change occurs in the information published, sent or given to security "
-    "holders, the issuer or affiliate shall disseminate promptly disclosure of the change in a "
-    "manner reasonably calculated to inform security holders of the change",
-    "17 CFR 240.13e-4(e)(3); the offer then stays open five business days for a material "
-    "change other than price or share levels and ten for a change in price or amount sought "
-    "(13e-4(e)(3)(i)-(ii); Exchange Act Release No. 34-24296 (1987))",
-)
 
 
 def rule_13e4e3(facts: OfferFacts) -> Judgement:
@@ -305,14 +276,6 @@ def rule_13e4e3(facts: OfferFacts) -> Judgement:
     )
 
 
-C_14E1D = Citation(
-    "Fail to give notice of any extension ... by press release or other public announcement, "
-    "which notice ... shall be issued no later than the earlier of: (i) 9:00 a.m. Eastern time, "
-    "on the next business day after the scheduled expiration date of the offer",
-    "17 CFR 240.14e-1(d)",
-)
-
-
 def rule_14e1d(facts: OfferFacts) -> Judgement:
     title = "notice of extension by 9:00 a.m. Eastern on the next business day"
     order = effective_order(facts.announcements)
@@ -359,14 +322,6 @@ def rule_14e1d(facts: OfferFacts) -> Judgement:
         "just before it; the notice's content is not judged",
         refs=tuple(refs),
     )
-
-
-C_13E4F2 = Citation(
-    "Permit securities tendered pursuant to the issuer tender offer to be withdrawn: (i) At "
-    "any time during the period such issuer tender offer remains open; and (ii) If not yet "
-    "accepted for payment, after the expiration of forty business days from the commencement",
-    "17 CFR 240.13e-4(f)(2)",
-)
 
 
 def rule_13e4f2(facts: OfferFacts) -> Judgement:
