@@ -68,7 +68,8 @@ def test_ingest_records_once_and_findings_follow(ledger: str, tmp_path: Path) ->
     code, out, _ = run(ledger, "verify")
     assert code == 0
     code, out, _ = run(ledger, "findings", "--json")
-    first = json.loads(out)[0]
+    assert json.loads(out)["verification"]["state"] == "verified"
+    first = json.loads(out)["findings"][0]
     assert (first["rule"], first["status"], first["dates"]["business_days"]) == (
         "Rule 14e-1(a)",
         "met",

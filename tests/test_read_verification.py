@@ -240,16 +240,20 @@ JSON_OUTPUTS = [
 ]
 
 
+def first_line(db: str, *args: str) -> str:
+    return ok(db, *args).split("\n", 1)[0]
+
+
 def first_lines(db: str, *extra: str) -> dict[tuple[str, ...], str]:
-    lines = {args: ok(db, *args, *extra).split("\n", 1)[0] for args in TEXT_OUTPUTS}
-    lines[("elections", "--format", "csv")] = ok(db, "elections", "--format", "csv", *extra).split(
-        "\n", 1
-    )[0]
+    lines = {args: first_line(db, *args, *extra) for args in TEXT_OUTPUTS}
+    lines[("elections", "--format", "csv")] = first_line(db, "elections", "--format", "csv", *extra)
+    lines[("findings",)] = first_line(db, "findings")  # findings always folds the log
     return lines
 
 
 def fields(db: str, *extra: str) -> list[dict[str, object]]:
-    return [json.loads(ok(db, *args, *extra))["verification"] for args in JSON_OUTPUTS]
+    found = [json.loads(ok(db, *args, *extra))["verification"] for args in JSON_OUTPUTS]
+    return [*found, json.loads(ok(db, "findings", "--json"))["verification"]]
 
 
 def test_every_output_states_the_state_and_what_verify_found(
@@ -281,15 +285,18 @@ def test_every_output_states_the_state_and_what_verify_found(
     assert all(done.match(f.read_text().split("\n", 1)[0]) for f in letters.iterdir())
 
 
-def test_read_commands_never_verify(demo: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_read_commands_never_verify(
+    demo: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import offerledger.integrity.service as service
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("a read command verified the ledger")
 
     monkeypatch.setattr(service, "verify_ledger", refuse)
-    for args in [*TEXT_OUTPUTS, *JSON_OUTPUTS]:
+    for args in [*TEXT_OUTPUTS, *JSON_OUTPUTS, ("findings",), ("findings", "--json")]:
         ok(demo, *args)
+    ok(demo, "letters", "--out", str(tmp_path / "letters"))
 
 
 def test_a_flipped_election_makes_every_output_say_verification_failed(

@@ -333,16 +333,19 @@ def findings_cmd(as_json: bool, offer: str | None, ledger: Ledger) -> None:
 
     Example: offerledger findings --json
     """
-    from offerledger.projections import EMPTY, fold_all
+    from offerledger.cli.read import log_read
+    from offerledger.cli.verification import standing_of
     from offerledger.projections.findings import findings, render_text
+    from offerledger.projections.verification import headed
 
     offer_id = None if offer is None else ledger.resolve_offer(offer)
-    state = fold_all(EMPTY, ((e.position, e.event) for e in ledger.log() if e.event is not None))
+    state, built = log_read(ledger)
+    verified = standing_of(ledger, built)  # what the last verify of this state found
     items = findings(state, offer_id=offer_id)
     if as_json:
-        emit_json([f.as_json() for f in items])
+        emit_json({"findings": [f.as_json() for f in items], "verification": verified.as_dict()})
     else:
-        click.echo(render_text(items), nl=False)
+        click.echo(headed(render_text(items), verified), nl=False)
 
 
 __all__ = ["findings_cmd", "ingest"]
