@@ -87,6 +87,12 @@ def _known(stamp: Stamp) -> bool:
     return stamp.effective_note is None or stamp.effective_note == ""
 
 
+def _dated(stamp: Stamp) -> bool:
+    """Whether the effective time can be counted: on file, or not on file with an upper bound
+    (by then it had certainly happened; the read side's rule, docs/projections.md "Time")."""
+    return stamp.effective_at.year < datetime.max.year
+
+
 def offer_facts(state: LedgerState, offer_id: uuid.UUID, moment: Moment = NOW) -> OfferFacts | None:
     """The facts the timing rules judge, as the ledger shows them at ``moment`` (None: the
     offer had not commenced then)."""
@@ -96,6 +102,10 @@ def offer_facts(state: LedgerState, offer_id: uuid.UUID, moment: Moment = NOW) -
         return None
     commenced_stamp, commencement = start
     assert isinstance(commencement, OfferCommenced)
+    if not _dated(commenced_stamp):
+        return None  # nothing can be counted from a commencement whose time is not on file
+    undated = tuple(ref_of(s, e) for s, e in changes if not _dated(s))
+    changes = [(s, e) for s, e in changes if _dated(s)]
     in_log_order = sorted(changes, key=lambda c: c[0].position)
     announcements = tuple(
         Announcement(
@@ -160,6 +170,7 @@ def offer_facts(state: LedgerState, offer_id: uuid.UUID, moment: Moment = NOW) -
         plans=commencement.plans,
         now=now,
         now_ref=now_ref,
+        undated=undated,
         **facts,
     )
 

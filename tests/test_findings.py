@@ -25,6 +25,7 @@ from offerledger.events import (
     OfferExpired,
     TenderedOptionsAccepted,
     TermsChanged,
+    TimeNotOnFile,
     stream_id,
 )
 from offerledger.projections import EMPTY, Moment, fold_all
@@ -338,3 +339,28 @@ def test_an_extension_late_recorded_with_the_schedule_in_force_is_reported_at_it
     assert "expires 2001-09-27 23:59 EDT" in pinned["Rule 14e-1(a)"].detail
     now = judged(events)
     assert "expires 2001-10-05 23:59 EDT" in now["Rule 14e-1(a)"].detail
+
+
+def test_an_event_whose_time_is_not_on_file_is_named_not_counted() -> None:
+    undated = _ev(
+        DocumentAmended,
+        7,
+        date(2001, 9, 13),
+        filing_id=FILING,
+        document_id="offer-to-exchange",
+        operations=[
+            {
+                "op": "delete_paragraph",
+                "section_id": "s7",
+                "paragraph_id": "p2",
+                "locator": "a paragraph of Section 7",
+            }
+        ],
+    ).model_copy(update={"effective": TimeNotOnFile(note="the filing does not say")})
+    f = judged([*reference_events(), undated])
+    for rule in ("Rule 13e-4(e)(3)", "Rule 13e-4(c)(3)"):
+        assert f[rule].status == "not_on_file", rule
+        assert (
+            "#7 DocumentAmended (effective not on file: the filing does not say)" in f[rule].detail
+        )
+    assert f["Rule 14e-1(a)"].status == "met"  # the rest is still judged

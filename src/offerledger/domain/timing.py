@@ -17,7 +17,7 @@ it; the original stays in the log).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
@@ -353,10 +353,18 @@ class OfferFacts:
     granted: tuple[tuple[date, Ref], ...] = ()
     now: datetime | None = None
     now_ref: Ref | None = None
-    corrections: tuple[Ref, ...] = field(default=())
+    undated: tuple[Ref, ...] = ()  # events whose time is not on file, with no upper bound
 
     def in_force(self, at: datetime | None = None) -> Announcement:
         return self.announcements[in_force_index(self.announcements, at)]
+
+    def undated_lines(self, *actions: str) -> list[str]:
+        """One line per event of ``actions`` whose time is not on file (it cannot be counted)."""
+        return [
+            f"{r.label}: its time is not on file, so it is not judged"
+            for r in self.undated
+            if r.action in actions
+        ]
 
     def end(self) -> tuple[datetime, date, tuple[Ref, ...], str] | None:
         """When the offer ended on record: (instant, day, refs, how), or None.

@@ -145,6 +145,9 @@ def rule_13e4c1(facts: OfferFacts) -> Judgement:
                 )
         lines.append(f"{head}: {text}")
         verdicts.append(verdict)
+    undated = facts.undated_lines("NoticeDispatched")
+    lines.extend(undated)
+    verdicts.extend("not_on_file" for _ in undated)
     return Judgement(
         "Rule 13e-4(c)(1)",
         title,
@@ -202,6 +205,9 @@ def rule_13e4c3(facts: OfferFacts) -> Judgement:
             )
             refs.extend(_now_refs(facts))
         verdicts.append(verdict)
+    undated = facts.undated_lines("DocumentAmended", "ExpirationExtended", "TermsChanged")
+    lines.extend(undated)
+    verdicts.extend("not_on_file" for _ in undated)
     return Judgement(
         "Rule 13e-4(c)(3)",
         title,

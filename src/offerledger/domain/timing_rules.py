@@ -193,6 +193,9 @@ def _after_changes(p: Period, changes: list[ChangeFact], need: int) -> tuple[lis
 def rule_14e1b(facts: OfferFacts) -> Judgement:
     terms = [c for c in facts.changes if c.kind == "terms"]
     title = "10 business days after a change in consideration or percentage sought"
+    undated = facts.undated_lines("TermsChanged")
+    if undated and not terms:
+        return Judgement("Rule 14e-1(b)", title, "not_on_file", "; ".join(undated), C_14E1B)
     if not terms:
         return Judgement(
             "Rule 14e-1(b)",
@@ -205,7 +208,9 @@ def rule_14e1b(facts: OfferFacts) -> Judgement:
         )
     p = open_period(facts)
     lines, late = _after_changes(p, terms, AFTER_TERMS_DAYS)
+    lines.extend(undated)
     status = "met" if not late else ("not_met" if p.ended else "pending")
+    status = "not_on_file" if status == "met" and undated else status
     note = counting_note(min(eastern_date(c.at) for c in terms), p.last)
     return Judgement(
         "Rule 14e-1(b)",
@@ -254,10 +259,13 @@ def rule_13e4e3(facts: OfferFacts) -> Judgement:
         lines.append(
             f"{', '.join(unknown)}: what it changed is not on file, so it is not judged here"
         )
+    undated = facts.undated_lines("DocumentAmended", "TermsChanged", "NoticeDispatched")
+    lines.extend(undated)
     if not groups and not terms:
-        status = "not_applicable"
+        status = "not_on_file" if undated else "not_applicable"
     else:
         status = "met" if not (late or late_terms) else ("not_met" if p.ended else "pending")
+        status = "not_on_file" if status == "met" and undated else status
     starts = [g.sent_on for g in groups] + [eastern_date(c.at) for c in terms]
     note = counting_note(min(starts), p.last) if starts else ""
     return Judgement(
