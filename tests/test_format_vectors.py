@@ -26,6 +26,7 @@ import re
 import sqlite3
 import typing
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,7 @@ from offerledger.integrity.logtree import consistency_proof_from, inclusion_proo
 from offerledger.integrity.problems import REASONS
 from offerledger.integrity.service import verify_ledger, write_checkpoint
 from offerledger.ledger import Ledger
+from offerledger.signing import envelope as envelope_module
 from offerledger.signing.canonical import canonical_json
 from offerledger.signing.envelope import body_hash, envelope_hash, parse_envelope, signed_message
 from offerledger.signing.keys import SigningKey
@@ -87,7 +89,24 @@ def key(name: str) -> SigningKey:
     return SigningKey.from_seed(seed=seed_of(name))
 
 
+def fixed_salts() -> Callable[[], bytes]:
+    """Save-leaf salts for the vectors: SHA-256("offerledger-vector-salt" ‖ n)[:16], n = 0, 1…
+    (a real ledger draws them from os.urandom)."""
+    counter = iter(range(1 << 30))
+    return lambda: hashlib.sha256(b"offerledger-vector-salt" + bytes([next(counter)])).digest()[:16]
+
+
 def build(db: str) -> Ledger:
+    """The tiny ledger, its save salts fixed (:func:`fixed_salts`)."""
+    real = envelope_module.new_salt
+    envelope_module.new_salt = fixed_salts()  # type: ignore[assignment]
+    try:
+        return _build(db)
+    finally:
+        envelope_module.new_salt = real  # type: ignore[assignment]
+
+
+def _build(db: str) -> Ledger:
     """Root key, officer key, the offer, a save of two events (with a document), a revocation."""
     root, officer = key("root"), key("officer")
     ledger, _ = Ledger.init(
@@ -219,7 +238,7 @@ def collect(ledger: Ledger, db: str, checkpoint: Path) -> dict[str, Any]:
         current = saves[-1]
         assert signed_message(body=envelope.body, save=save).hex() == current["signed_message"]
         current["positions"].append(position)
-        current["save_leaves"].append(save_leaf(envelope.body).hex())
+        current["save_leaves"].append(save_leaf(save.salt, envelope.body).hex())
         current["audit_paths"].append([p.hex() for p in save.path])
         if len(current["positions"]) == save.size:
             end = position + 1
@@ -234,7 +253,8 @@ def collect(ledger: Ledger, db: str, checkpoint: Path) -> dict[str, Any]:
                 "state": state.decode("ascii"),
                 "body": envelope.body.decode("ascii"),
                 "body_sha256": body_hash(envelope.body).hex(),
-                "save_leaf": save_leaf(envelope.body).hex(),
+                "save_salt": base64.b64encode(save.salt).decode(),
+                "save_leaf": save_leaf(save.salt, envelope.body).hex(),
                 "envelope_hash": envelope_hash(state),
                 "leaf_hash": bytes(tables["leaves"][position][3]).hex(),
                 "save": len(saves) - 1,
@@ -326,8 +346,8 @@ def collect(ledger: Ledger, db: str, checkpoint: Path) -> dict[str, Any]:
     }
 
 
-def save_leaf(body: bytes) -> bytes:
-    return hashlib.sha256(b"\x00" + hashlib.sha256(body).digest()).digest()
+def save_leaf(salt: bytes, body: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + hashlib.sha256(salt + body).digest()).digest()
 
 
 # --- the doc's generated sections --------------------------------------------------------------
@@ -403,6 +423,7 @@ def render_vectors(v: dict[str, Any]) -> str:
         add(f"state:                 {r['state']}")
         add(f"body:                  {r['body']}")
         add(f"SHA-256(body):         {r['body_sha256']}")
+        add(f"save salt (base64):    {r['save_salt']}")
         add(f"save leaf:             {r['save_leaf']}")
         add(f"envelope hash (prev):  {r['envelope_hash']}")
         add(f"log leaf hash:         {r['leaf_hash']}")
@@ -685,7 +706,7 @@ def mini_verify(
         if expected == save["size"]:
             open_save = None
         saves[-1]["positions"].append(position)
-        leaf = _h(b"\x00" + _h(body))
+        leaf = _h(b"\x00" + _h(b64(save["salt"]) + body))
         path = [b64(p) for p in save["path"]]
         save_root = root_from_path(leaf, save["index"], save["size"], path)
         message = (
@@ -772,7 +793,8 @@ def test_a_verifier_written_from_the_spec_accepts_the_vectors() -> None:
         body = row["body"].encode()
         assert json.loads(row["state"])["body"] == row["body"]
         assert _h(body).hex() == row["body_sha256"]
-        assert _h(b"\x00" + _h(body)).hex() == row["save_leaf"]
+        salt = base64.b64decode(row["save_salt"])
+        assert _h(b"\x00" + _h(salt + body)).hex() == row["save_leaf"]
         assert _h(row["state"].encode()).hex() == row["envelope_hash"]
         assert leaf.hex() == row["leaf_hash"]
     assert len(found["saves"]) == len(v["saves"])

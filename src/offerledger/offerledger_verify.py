@@ -230,6 +230,7 @@ class Verifier:
             e.header, e.payload = decoded["header"], decoded["payload"]
             log, log_root = save["log_size"], b64(save["log_root"])
             size, index, path = save["size"], save["index"], [b64(h) for h in save["path"]]
+            salt = b64(save["salt"])
             assert all(type(n) is int and n >= 0 for n in (size, index, log)) and log_root
             assert isinstance(e.header, dict) and isinstance(e.payload, dict)
         except MALFORMED as err:
@@ -244,7 +245,7 @@ class Verifier:
             self.flag(e, "bad-signature", "the body names another key")
         if log + index != e.position:  # the save signs the log head it extends
             self.flag(e, "tree-head-mismatch", f"its save puts it at {log + index}")
-        save_root = root_from_path(sha256(b"\x00", sha256(body)), index, size, path)  # RFC 9162
+        save_root = root_from_path(sha256(b"\x00", sha256(salt, body)), index, size, path)
         if save_root is None or len(log_root) != 32:
             return self.flag(e, "bad-signature", "its save's log root or audit path is malformed")
         head = log.to_bytes(8, "big") + log_root + size.to_bytes(8, "big")

@@ -4,11 +4,13 @@
 
     {"body": "<canonical JSON of header and payload>", "key_id": "<hex>",
      "save": {"log_size": L, "log_root": "<base64>", "index": i, "size": n,
-              "path": ["<base64>", ...]},
+              "path": ["<base64>", ...], "salt": "<base64 of 16 random bytes>"},
      "sig": "<base64 Ed25519 signature>", "v": 2}
 
 Every signature covers one *save* (one signer's events stored together): the RFC 9162 Merkle
-root of the SHA-256 hashes of its ``n`` bodies, *and* the head of the global log that the save
+root of its ``n`` salted body hashes (leaf ``SHA-256(0x00 ‖ SHA-256(salt ‖ body))``, the salt 16
+random bytes of the event's own, so an audit path handed out with one event confirms no guess
+about another's body), *and* the head of the global log that the save
 extends (``L`` events with root ``log_root`` before it), so the positions ``L + i`` its events
 take in the log are signed too. Each envelope carries its index and audit path in the save, so
 every event still verifies alone. :func:`signed_message` is the one function that makes the
@@ -22,6 +24,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -48,11 +51,15 @@ class SaveProof:
     index: int
     size: int
     path: tuple[bytes, ...]
+    salt: bytes
 
     def save_root(self, body: bytes) -> bytes:
         """The save's Merkle root that ``body`` at :attr:`index` and :attr:`path` lead to."""
         return root_from_audit_path(
-            leaf_hash=leaf_hash(body_hash(body)), index=self.index, size=self.size, path=self.path
+            leaf_hash=save_leaf(salt=self.salt, body=body),
+            index=self.index,
+            size=self.size,
+            path=self.path,
         )
 
 
@@ -82,6 +89,19 @@ class Envelope:
 
 def body_hash(body: bytes) -> bytes:
     return hashlib.sha256(body).digest()
+
+
+SALT_SIZE = 16
+
+
+def new_salt() -> bytes:
+    """A save leaf's salt: 16 random bytes (tests that need fixed bytes replace this)."""
+    return os.urandom(SALT_SIZE)
+
+
+def save_leaf(*, salt: bytes, body: bytes) -> bytes:
+    """An event's leaf in its save's tree: SHA-256(0x00 ‖ SHA-256(salt ‖ body))."""
+    return leaf_hash(hashlib.sha256(salt + body).digest())
 
 
 def envelope_hash(state: bytes) -> str:
@@ -133,7 +153,8 @@ def sign_bodies(
 ) -> list[bytes]:
     """Sign one save's bodies, extending the log head (``log_size``, ``log_root``): one
     signature for all of them; returns the envelopes in order."""
-    leaves = [leaf_hash(body_hash(b)) for b in bodies]
+    salts = [new_salt() for _ in bodies]
+    leaves = [save_leaf(salt=salt, body=b) for salt, b in zip(salts, bodies, strict=True)]
     save_root = merkle_root(leaves)
     paths = audit_paths(leaves) if len(leaves) > 1 else [[]]
     message = save_message(
@@ -143,7 +164,7 @@ def sign_bodies(
     root64 = base64.b64encode(log_root).decode()
     b64: dict[bytes, str] = {}  # audit paths share most of their nodes
     out = []
-    for index, (body, proof) in enumerate(zip(bodies, paths, strict=True)):
+    for index, (body, proof, salt) in enumerate(zip(bodies, paths, salts, strict=True)):
         path = []
         for node in proof:
             if node not in b64:
@@ -155,6 +176,7 @@ def sign_bodies(
             "index": index,
             "size": len(leaves),
             "path": path,
+            "salt": base64.b64encode(salt).decode(),
         }
         # Every key is ASCII and every value a string or a small int, the class in which
         # orjson's sorted output is RFC 8785 (tests/test_canonical.py proves it): no walk needed.
@@ -183,6 +205,7 @@ def envelope_bytes(envelope: Envelope) -> bytes:
                 "index": save.index,
                 "size": save.size,
                 "path": [b64(node).decode() for node in save.path],
+                "salt": b64(save.salt).decode(),
             },
             "sig": b64(envelope.signature).decode(),
             "v": FORMAT_VERSION,
@@ -209,7 +232,7 @@ def parse_envelope(state: bytes) -> Envelope:
         key_id = raw["key_id"]
         signature = base64.b64decode(raw["sig"], validate=True)
         save = raw["save"]
-        if set(save) != {"log_size", "log_root", "index", "size", "path"}:
+        if set(save) != {"log_size", "log_root", "index", "size", "path", "salt"}:
             raise ValueError("unexpected save fields")
         proof = SaveProof(
             log_size=_int(save["log_size"]),
@@ -217,7 +240,10 @@ def parse_envelope(state: bytes) -> Envelope:
             index=_int(save["index"]),
             size=_int(save["size"]),
             path=tuple(base64.b64decode(h, validate=True) for h in save["path"]),
+            salt=base64.b64decode(save["salt"], validate=True),
         )
+        if len(proof.salt) != SALT_SIZE:
+            raise ValueError(f"the save salt has {len(proof.salt)} bytes, not {SALT_SIZE}")
         if not isinstance(key_id, str):
             raise ValueError("the key id is not a string")
     except (
