@@ -95,7 +95,7 @@ def document_changes(facts: OfferFacts) -> list[DocumentChange]:
         if notices:
             exhibits = ", ".join(sorted({n.exhibit or "" for n in notices}))
             channels = " and ".join(sorted({n.channel for n in notices}))
-            label += f"; notice {exhibits} sent by {channels}"
+            label += f"; notice {exhibits} by {channels}"
         refs = [*(c.ref for c in changes), *(n.ref for n in notices)]
         if filing:
             refs.insert(0, filing.ref)
