@@ -19,6 +19,7 @@ from offerledger.domain.timing import (
     ActFact,
     Announcement,
     ChangeFact,
+    Citation,
     FilingFact,
     Judgement,
     NoticeFact,
@@ -44,6 +45,7 @@ from offerledger.projections.core import NOW, Moment, Stamp
 from offerledger.projections.disclosed import NOTICES
 from offerledger.projections.elections import offer_employees, valid_acts
 from offerledger.projections.employee import Act
+from offerledger.projections.late_recorded import late_recorded
 from offerledger.projections.state import LedgerState
 
 CONVENTION = (
@@ -296,7 +298,50 @@ def findings(
         facts = offer_facts(state, stream.stream, moment)
         if facts is not None:
             out.extend(Finding(facts.name, j) for j in judge(facts))
+            out.extend(late_recorded_findings(state, stream.stream, facts.name, moment))
     return out
+
+
+# --- late-recorded receipts (issue 13 item 3): kept apart from the timing rules ------------------
+
+
+def late_recorded_findings(
+    state: LedgerState, offer_id: uuid.UUID, name: str, moment: Moment = NOW
+) -> list[Finding]:
+    """One finding when forms claiming timely receipt were recorded after the offer's end was
+    on record (:mod:`offerledger.projections.late_recorded`); none when there are none."""
+    items = late_recorded(state, offer_id, moment)
+    if not items:
+        return []
+    judgement = Judgement(
+        rule="late-recorded receipts",
+        title="election forms recorded after the offer's end was on record",
+        status="not_met",
+        detail=f"{len(items)} form(s) claiming receipt before the deadline were recorded after "
+        "the offer's end was on record: " + "; ".join(i.describe() for i in items),
+        citation=Citation(
+            quote="after expiration is recorded, a form claiming receipt before the deadline is "
+            "accepted only as a late-recorded receipt with a reason, and every such record is a "
+            "finding",
+            source="offerledger write-side rules (DESIGN.md §4, Truth in outputs)",
+        ),
+        reading="found by log order: each form recorded after the offer's expiration or "
+        "termination was recorded; the time after the end is its recorded time less the end's "
+        "effective time",
+        dates=tuple((f"recorded {i.form_id}", i.recorded.isoformat()) for i in items),
+        refs=tuple(
+            Ref(
+                i.position,
+                i.version,
+                i.action,
+                i.received_at.isoformat(),
+                i.synthetic,
+                str(i.stream),
+            )
+            for i in items
+        ),
+    )
+    return [Finding(name, judgement)]
 
 
 def render_text(items: list[Finding], moment: Moment = NOW) -> str:

@@ -364,3 +364,29 @@ def test_nightly_without_the_passphrase_writes_an_unsigned_manifest(
     assert code == 0
     assert "Warning: nightly: manifest not signed: no key passphrase" in err
     assert json.loads((out / "manifest.json").read_text())["signature"] is None
+
+
+def test_a_nightly_since_its_checkpoint_does_not_clear_what_verify_found(
+    demo: str, tmp_path: Path
+) -> None:
+    cps = tmp_path / "cps"
+    nightly = ("nightly", "--checkpoints", str(cps), "--json", "--out")
+    assert json.loads(ok(demo, *nightly, str(tmp_path / "n1")))["checkpoint"]["appended"]
+    flip_an_election(demo)  # before the checkpoint: a nightly from it examines nothing
+    assert invoke(demo, "verify")[0] == 1
+    code, out, err = invoke(demo, *nightly, str(tmp_path / "n2"))
+    manifest = json.loads(out)
+    assert manifest["verification"]["ok"] is True  # the events after the checkpoint: none
+    assert manifest["verification"]["since_checkpoint"] == head(demo).size
+    assert manifest["outputs_verification"]["state"] == "failed"  # the full verify stands
+    assert code == 1 and manifest["checkpoint"] is None and "VERIFICATION FAILED" in err
+    assert first_line(demo, "elections").startswith("VERIFICATION FAILED: ")
+
+
+def test_verify_still_answers_when_its_record_cannot_be_written(
+    demo: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OFFERLEDGER_READ_MODEL", str(tmp_path / "missing" / "rm.sqlite"))
+    code, _, err = invoke(demo, "verify")
+    assert code == 0 and "Warning: cannot record the verification in " in err
+    assert first_line(demo, "elections").startswith("UNVERIFIED: ")

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from offerledger.commitments import accepted_pairs, commit_action_list
+from offerledger.correction_check import acceptance_position, check_correction, corrected_texts
 from offerledger.document_check import CITING_FIELD, check_documents
 from offerledger.documents import SourceDocument
 from offerledger.domain import offer as offer_rules
@@ -206,6 +207,7 @@ def build(
             if not current:
                 raise UnknownEntity(f"no stream {target!r} in this ledger")
             fields.update(originator_id=sid, originator_version=current[0].originator_version + 1)
+            fields["corrected"] = corrected_texts(ledger, sid, fields)
         else:
             fields["originator_id"], fields["originator_version"] = _offer_header(ledger, offer_id)
     fields, listed, entries = commit_action_list(name, fields, source=source)
@@ -241,7 +243,7 @@ def check(
     if isinstance(event, (KeyRegistered, KeyRevoked)):
         return
     if isinstance(event, CorrectionRecorded):
-        _check_correction(ledger, event, signer=signer)
+        check_correction(ledger, event, signer=signer)
         return
     if isinstance(event.effective, TimeNotOnFile) and isinstance(event, TIMED):
         raise InputError(
@@ -255,7 +257,13 @@ def check(
     if isinstance(event, TIMED) or isinstance(event, EligibleGrantsRegistered):
         offer_rules.check_within_offer(state, at=at, action=event.action)
     if isinstance(event, EligibleGrantsRegistered):
-        _check_roster(state, event, at=at)
+        offer_rules.check_roster_open(
+            state,
+            at=at,
+            employee_id=event.employee_id,
+            acceptance_position=acceptance_position(ledger, state),
+        )
+        offer_rules.check_roster_grants(state, employee_id=event.employee_id, grants=event.grants)
     if isinstance(event, OfferDocumentRegistered):
         offer_rules.check_document_registration(state, event)
     elif isinstance(event, DocumentAmended):
@@ -305,23 +313,6 @@ def check(
             raise UnknownEntity(f"employee {event.employee_id} has no form {event.form_id!r}")
 
 
-def _check_roster(
-    state: offer_rules.Offer, event: EligibleGrantsRegistered, *, at: datetime
-) -> None:
-    """Eligible grants exist before the offer and are registered while it is open."""
-    if state.expired_at is not None or state.accepted_at is not None or at >= state.deadline(at):
-        raise RuleViolation(
-            "eligible grants cannot be registered once the offer has expired", rule="roster"
-        )
-    late = [g.grant_id for g in event.grants if g.grant_date > state.commenced.date()]
-    if late:
-        raise RuleViolation(
-            f"grant(s) {', '.join(late)} of employee {event.employee_id} are dated after the "
-            f"offer commenced ({state.commenced.date()}); only outstanding options are eligible",
-            rule="roster",
-        )
-
-
 def _check_election_act(
     ledger: Ledger,
     event: ElectionSubmitted | ElectionChanged | ElectionWithdrawn,
@@ -345,37 +336,9 @@ def _check_election_act(
         kind=kind,
         choices=getattr(event, "choices", ()),
         grant_ids=getattr(event, "grant_ids", ()),
+        late_recorded_reason=event.late_recorded_reason,
+        acceptance_position=acceptance_position(ledger, state),
     )
-
-
-def _check_correction(ledger: Ledger, event: CorrectionRecorded, *, signer: SigningKey) -> None:
-    """The superseded event exists in the stream, the role is its role, the fields are its own."""
-    rows = ledger.app.recorder.select_events(
-        event.originator_id, gt=event.supersedes_version - 1, lte=event.supersedes_version
-    )
-    if not rows or rows[0].topic != event.supersedes_topic:
-        raise UnknownEntity(
-            f"no event {event.supersedes_topic} at version {event.supersedes_version} "
-            "in that stream"
-        )
-    from offerledger.store import decode_stored
-
-    original = decode_stored(rows[0].topic, rows[0].state)
-    unknown = sorted(set(event.corrected) - set(original.payload()))
-    if unknown:
-        raise InputError(
-            f"{event.supersedes_topic} has no field(s) {', '.join(unknown)}",
-            field="corrected",
-            hint="corrected names payload fields of the superseded event",
-        )
-    reg = ledger.registry()
-    if original.key_id in reg.keys and signer.key_id in reg.keys:
-        if reg.keys[original.key_id].role != reg.keys[signer.key_id].role:
-            raise RuleViolation(
-                "a correction is recorded in the role of the event it supersedes "
-                f"({reg.keys[original.key_id].role})",
-                rule="correction-role",
-            )
 
 
 def record(
@@ -423,7 +386,9 @@ def record_election(
     except RuleViolation as e:
         if not record_refusal or e.rule != "election-window":
             raise
-        refused = {k: v for k, v in data.items() if k not in {"grant_ids"}} | {
+        refused = {
+            k: v for k, v in data.items() if k not in {"grant_ids", "late_recorded_reason"}
+        } | {
             "attempted": {"election-submitted": "submit", "election-changed": "change"}.get(
                 action, "withdraw"
             ),

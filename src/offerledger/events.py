@@ -479,7 +479,12 @@ class EligibleGrantsRegistered(LedgerEvent):
 
 
 class _ElectionAct(LedgerEvent):
-    """An election form; ``source_sha256`` names the elections CSV it came from, if any."""
+    """An election form; ``source_sha256`` names the elections CSV it came from, if any.
+
+    ``late_recorded_reason`` is set on a form recorded after the offer's end was on record
+    though it claims receipt before the deadline (a late-recorded receipt, reported as a
+    finding); left out of the stored body when absent, so forms without it store as before.
+    """
 
     offer_id: uuid.UUID
     employee_id: str = Field(min_length=1)
@@ -490,6 +495,13 @@ class _ElectionAct(LedgerEvent):
     synthetic: bool = False
     source_sha256: str | None = Field(
         default=None, pattern=r"^[0-9a-f]{64}$", description=_CSV_SOURCE
+    )
+    late_recorded_reason: str | None = Field(
+        default=None,
+        min_length=1,
+        exclude_if=lambda v: v is None,
+        description="Why a form received before the deadline is recorded only after the "
+        "offer's expiration was on record (required then; reported as a finding)",
     )
 
 

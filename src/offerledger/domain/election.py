@@ -6,8 +6,8 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from offerledger.domain.offer import Offer
-from offerledger.errors import RuleViolation
+from offerledger.domain.offer import Offer, check_outcome_not_recorded
+from offerledger.errors import InputError, RuleViolation
 from offerledger.events import (
     ElectionChanged,
     ElectionRefused,
@@ -110,26 +110,90 @@ def check_election(
     kind: str,
     choices: tuple[GrantChoice, ...] = (),
     grant_ids: tuple[str, ...] = (),
+    late_recorded_reason: str | None = None,
+    acceptance_position: int | None = None,
 ) -> None:
-    """The rules every election act must pass; a refusal names the rule and writes nothing."""
+    """The rules every election act must pass; a refusal names the rule and writes nothing.
+
+    Judged at the form's receipt (the election window) and against what the ledger has
+    recorded now: after the acceptance nothing is accepted; after the offer's end, a form
+    claiming timely receipt only as a late-recorded receipt with its reason. A form the window
+    refuses fails first (``election-window``), so a late form can still be put on file as
+    refused.
+    """
     if form_id in emp.forms:
         raise RuleViolation(
             f"form {form_id!r} of employee {emp.employee_id} is already recorded",
             rule="duplicate-form",
         )
-    closed = offer.is_open_at(received_at)
+    check_receipt_window(offer, employee_id=emp.employee_id, form_id=form_id, at=received_at)
+    check_outcome_not_recorded(
+        offer,
+        action=f"election form {form_id!r}",
+        subject=f"employee {emp.employee_id}",
+        acceptance_position=acceptance_position,
+    )
+    check_late_recording(
+        offer,
+        employee_id=emp.employee_id,
+        form_id=form_id,
+        received_at=received_at,
+        reason=late_recorded_reason,
+    )
+    check_grants_eligible(emp, [c.grant_id for c in choices] + list(grant_ids))
+    check_sequence(emp, kind=kind, grant_ids=grant_ids)
+
+
+def check_receipt_window(offer: Offer, *, employee_id: str, form_id: str, at: datetime) -> None:
+    """A form counts only if received while the offer is open (effective time decides)."""
+    closed = offer.is_open_at(at)
     if closed is not None:
         raise RuleViolation(
-            f"election form {form_id!r} of employee {emp.employee_id} was received at "
-            f"{received_at.isoformat()}, but {closed}",
+            f"election form {form_id!r} of employee {employee_id} was received at "
+            f"{at.isoformat()}, but {closed}",
             rule="election-window",
         )
-    for gid in [c.grant_id for c in choices] + list(grant_ids):
+
+
+def check_late_recording(
+    offer: Offer, *, employee_id: str, form_id: str, received_at: datetime, reason: str | None
+) -> None:
+    """Once the offer's end is on record, a form claiming receipt before the deadline is
+    accepted only as a late-recorded receipt with its reason (a finding reports each one)."""
+    ended = offer.ended_on_record
+    if ended is None:
+        if reason is not None:
+            raise InputError(
+                "is only for a form recorded after the offer's expiration is on record; this "
+                "offer's end is not on record yet",
+                field="late_recorded_reason",
+                hint="leave --late-recorded-reason out",
+            )
+        return
+    if reason is None or not reason.strip():
+        raise RuleViolation(
+            f"election form {form_id!r} of employee {employee_id} claims receipt at "
+            f"{received_at.isoformat()}, before the deadline, but the offer's end is already "
+            f"on record (effective {ended.isoformat()}); it is accepted only as a "
+            "late-recorded receipt",
+            rule="late-recorded",
+            hint="give --late-recorded-reason (why it is recorded only now); every such record "
+            "is reported by 'offerledger findings'",
+        )
+
+
+def check_grants_eligible(emp: Employee, grant_ids: list[str]) -> None:
+    """Every grant a form names is registered as eligible for the employee."""
+    for gid in grant_ids:
         if gid not in emp.grants:
             raise RuleViolation(
                 f"grant {gid!r} is not registered as eligible for employee {emp.employee_id}",
                 rule="eligible-grant",
             )
+
+
+def check_sequence(emp: Employee, *, kind: str, grant_ids: tuple[str, ...]) -> None:
+    """A change needs an election to change; a withdrawal needs tendered grants."""
     if kind == "change" and not emp.submitted:
         raise RuleViolation(
             f"employee {emp.employee_id} has no election to change; submit one first",

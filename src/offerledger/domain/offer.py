@@ -7,6 +7,7 @@ Commands take the current state and the recording context and return events (or 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
@@ -20,6 +21,7 @@ from offerledger.events import (
     Document,
     DocumentAmended,
     ExpirationExtended,
+    Grant,
     LedgerEvent,
     NewOptionsGranted,
     NewOptionsGrantedV1,
@@ -56,6 +58,8 @@ class Offer:
     expired_at: datetime | None = None
     terminated_at: datetime | None = None
     accepted_at: datetime | None = None
+    accepted_version: int | None = None  # the acceptance's version in the offer stream
+    accepted_recorded: datetime | None = None
     # the grants accepted and cancelled: a committed list (its entries are read from the
     # ledger's documents by whoever needs them), or listed in a version 1 event
     accepted_list: CommittedList | None = None
@@ -94,6 +98,12 @@ class Offer:
             announcements=self.expirations,
             at=at,
         )
+
+    @property
+    def ended_on_record(self) -> datetime | None:
+        """When the offer ended, as far as the ledger has recorded (expired or terminated)."""
+        ends = [t for t in (self.expired_at, self.terminated_at) if t is not None]
+        return min(ends, default=None)
 
 
 def fold_offer(offer: Offer | None, event: LedgerEvent) -> Offer | None:
@@ -137,14 +147,18 @@ def fold_offer(offer: Offer | None, event: LedgerEvent) -> Offer | None:
         return replace(offer, expired_at=event.effective.earliest())
     if isinstance(event, OfferTerminated):
         return replace(offer, terminated_at=event.effective.earliest())
-    if isinstance(event, TenderedOptionsAccepted):
-        return replace(offer, accepted_at=event.effective.earliest(), accepted_list=event.grants)
-    if isinstance(event, TenderedOptionsAcceptedV1):
-        return replace(
+    if isinstance(event, TenderedOptionsAccepted | TenderedOptionsAcceptedV1):
+        offer = replace(
             offer,
             accepted_at=event.effective.earliest(),
-            accepted=frozenset((g.employee_id, g.grant_id) for g in event.grants),
+            accepted_version=event.originator_version,
+            accepted_recorded=event.recorded,
         )
+        if isinstance(event, TenderedOptionsAcceptedV1):
+            return replace(
+                offer, accepted=frozenset((g.employee_id, g.grant_id) for g in event.grants)
+            )
+        return replace(offer, accepted_list=event.grants)
     if isinstance(event, NewOptionsGranted | NewOptionsGrantedV1):
         return replace(offer, granted=True)
     if isinstance(event, NoticeDispatched | NoticeDispatchedV1):
@@ -337,4 +351,69 @@ def check_document_registration(offer: Offer, event: OfferDocumentRegistered) ->
         raise RuleViolation(
             f"document {event.document.id!r} is already registered; amend it instead",
             rule="document-registered",
+        )
+
+
+# --- rules against rewriting the outcome ----------------------------------------------------
+# Judged by what the ledger had recorded when the action is recorded, whatever effective time
+# the action claims (DESIGN.md §4, "Truth in outputs"; issue 13 item 3).
+
+
+def check_outcome_not_recorded(
+    offer: Offer, *, action: str, subject: str, acceptance_position: int | None = None
+) -> None:
+    """Once the acceptance and cancellation of tendered options is on record, nothing that
+    would change the outcome it rests on is accepted: no election, change or withdrawal, no
+    eligible grant registered, no correction of one. ``acceptance_position`` is the
+    acceptance's log position (named in the refusal when given)."""
+    if offer.accepted_at is None:
+        return
+    where = (
+        f"log position {acceptance_position}"
+        if acceptance_position is not None
+        else f"version {offer.accepted_version} of the offer stream"
+    )
+    recorded = (
+        f", recorded {offer.accepted_recorded.date().isoformat()}"
+        if offer.accepted_recorded is not None
+        else ""
+    )
+    raise RuleViolation(
+        f"{action} for {subject} would change the outcome on record: tendered options were "
+        f"accepted and cancelled (TenderedOptionsAccepted at {where}, effective "
+        f"{offer.accepted_at.date().isoformat()}{recorded}), whatever time the action claims",
+        rule="outcome-recorded",
+        hint="a form that was missed is put on file with 'offerledger record election-refused' "
+        "(it is reported, and the outcome stands)",
+    )
+
+
+def check_roster_grants(offer: Offer, *, employee_id: str, grants: Sequence[Grant]) -> None:
+    """Eligible grants exist before the offer: none is dated after it commenced."""
+    late = [g.grant_id for g in grants if g.grant_date > offer.commenced.date()]
+    if late:
+        raise RuleViolation(
+            f"grant(s) {', '.join(late)} of employee {employee_id} are dated after the "
+            f"offer commenced ({offer.commenced.date()}); only outstanding options are eligible",
+            rule="roster",
+        )
+
+
+def check_roster_open(
+    offer: Offer, *, at: datetime, employee_id: str, acceptance_position: int | None = None
+) -> None:
+    """Eligible grants are registered only while the offer is open, on record and at ``at``."""
+    check_outcome_not_recorded(
+        offer,
+        action="eligible grants",
+        subject=f"employee {employee_id}",
+        acceptance_position=acceptance_position,
+    )
+    ended = offer.ended_on_record
+    if ended is not None or at >= offer.deadline(at):
+        on_record = f" (its end is on record, effective {ended.isoformat()})" if ended else ""
+        raise RuleViolation(
+            f"eligible grants of employee {employee_id} cannot be registered once the offer "
+            f"has expired{on_record}",
+            rule="roster",
         )

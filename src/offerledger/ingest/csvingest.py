@@ -23,8 +23,10 @@ from datetime import UTC, date
 from pathlib import Path
 from typing import Any, TypeVar
 
+from offerledger.correction_check import acceptance_position
 from offerledger.documents import SourceDocument
 from offerledger.domain.election import Employee, check_election, fold_employee, project_employee
+from offerledger.domain.offer import check_roster_open
 from offerledger.errors import RuleViolation
 from offerledger.events import (
     ElectionChanged,
@@ -279,6 +281,15 @@ def _plan_roster(
             )
     if problems:
         raise CsvInvalid(sorted(problems, key=lambda p: p.line), file=path)
+    if out.events:
+        first = out.events[0]
+        assert isinstance(first, EligibleGrantsRegistered)
+        check_roster_open(
+            state,
+            at=first.effective.earliest(),
+            employee_id=first.employee_id,
+            acceptance_position=acceptance_position(ledger, state),
+        )
     return out
 
 
@@ -410,18 +421,38 @@ def _recorded_form_differs(ledger: Ledger, emp: Employee, form: list[ElectionRow
 
 
 def plan_elections(
-    ledger: Ledger, path: Path, *, key_id: str, offer: str | None = None
+    ledger: Ledger,
+    path: Path,
+    *,
+    key_id: str,
+    offer: str | None = None,
+    late_recorded_reason: str | None = None,
 ) -> CsvIngest:
-    """The election events an elections CSV asks for, refusals included (nothing is saved)."""
+    """The election events an elections CSV asks for, refusals included (nothing is saved).
+
+    Once the offer's end is on record, forms claiming timely receipt are recorded only as
+    late-recorded receipts with ``late_recorded_reason``; once the acceptance is on record, the
+    file is refused unless every new form is one the window refuses.
+    """
     with collector_paused():
-        return _plan_elections(ledger, path, key_id=key_id, offer=offer)
+        return _plan_elections(
+            ledger, path, key_id=key_id, offer=offer, late_recorded_reason=late_recorded_reason
+        )
 
 
-def _plan_elections(ledger: Ledger, path: Path, *, key_id: str, offer: str | None) -> CsvIngest:
+def _plan_elections(
+    ledger: Ledger,
+    path: Path,
+    *,
+    key_id: str,
+    offer: str | None,
+    late_recorded_reason: str | None,
+) -> CsvIngest:
     data = read_csv_bytes(path)
     rows = rows_from_bytes(data, path, ElectionRow, ELECTION_COLUMNS)
     offer_id = ledger.resolve_offer(offer)
     state = ledger.offer_state(offer_id)
+    accepted_at = acceptance_position(ledger, state)
     forms, dupes = _forms(rows, path)
     document = csv_document(data, name=str(path))
     out = CsvIngest(
@@ -495,6 +526,7 @@ def _plan_elections(ledger: Ledger, path: Path, *, key_id: str, offer: str | Non
             "acted_by": row.acted_by or row.employee_id,
             "synthetic": row.synthetic if len(form) == 1 else any(r.synthetic for r in form),
             "source_sha256": document.sha256,
+            "late_recorded_reason": late_recorded_reason,
         }
         event: LedgerEvent
         try:
@@ -506,6 +538,8 @@ def _plan_elections(ledger: Ledger, path: Path, *, key_id: str, offer: str | Non
                 kind=kind,
                 choices=choices,
                 grant_ids=grant_ids,
+                late_recorded_reason=late_recorded_reason,
+                acceptance_position=accepted_at,
             )
         except RuleViolation as e:
             if e.rule not in REFUSED_RULES:
@@ -515,6 +549,7 @@ def _plan_elections(ledger: Ledger, path: Path, *, key_id: str, offer: str | Non
                 ElectionRefused,
                 {
                     **common,
+                    "late_recorded_reason": None,  # refused: not a late-recorded receipt
                     "attempted": kind,
                     "choices": choices,
                     "rule": e.rule,
@@ -551,11 +586,20 @@ def ingest_csv(
     signer: SigningKey,
     offer: str | None = None,
     dry_run: bool = False,
+    late_recorded_reason: str | None = None,
 ) -> CsvIngest:
     """Plan and (unless ``dry_run``) record a roster or elections CSV in one signed save, the
-    file itself stored with the events."""
-    plan = (plan_roster if kind == "roster" else plan_elections)(
-        ledger, path, key_id=signer.key_id, offer=offer
+    file itself stored with the events (``late_recorded_reason``: see :func:`plan_elections`)."""
+    plan = (
+        plan_roster(ledger, path, key_id=signer.key_id, offer=offer)
+        if kind == "roster"
+        else plan_elections(
+            ledger,
+            path,
+            key_id=signer.key_id,
+            offer=offer,
+            late_recorded_reason=late_recorded_reason,
+        )
     )
     if not dry_run:
         plan.save(ledger, signer=signer)
