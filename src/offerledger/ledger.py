@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Self
 
 from eventsourcing.persistence import PersistenceError
 
@@ -148,6 +149,13 @@ class Ledger:
 
     def close(self) -> None:
         self.app.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """``with Ledger.open(db) as ledger:`` closes the ledger on the way out."""
+        self.close()
 
     # --- keys ------------------------------------------------------------------------------
 

@@ -31,9 +31,26 @@ for _module in (
             raise
 
 
+INTERNAL_ERROR = 70  # sysexits' EX_SOFTWARE: a bug, never 1 ("verification found problems")
+
+
 def main() -> None:
-    """Console entry point."""
-    cli(prog_name="offerledger")
+    """Console entry point. An exception no command expected (a bug) exits with
+    :data:`INTERNAL_ERROR` and one ``Error:`` line (the traceback too with ``--debug``)."""
+    try:
+        cli(prog_name="offerledger")
+    except Exception as e:
+        import sys
+        import traceback
+
+        if "--debug" in sys.argv[1:]:
+            traceback.print_exc()
+        print(
+            f"Error: internal error: {type(e).__name__}: {e}\nHint: this is a bug in "
+            "offerledger; run the command again with --debug and report the traceback",
+            file=sys.stderr,
+        )
+        sys.exit(INTERNAL_ERROR)
 
 
 __all__ = ["cli", "main"]
