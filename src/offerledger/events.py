@@ -240,7 +240,9 @@ class FilingRecorded(LedgerEvent):
     normalization); the file is a source document stored with the event (``offerledger show
     document``), and the stream is ``filing:<source_sha256>``. None when the filing is not on
     file. Each exhibit's ``sha256`` is of a *normalized* text, not of bytes (see
-    :class:`~offerledger.values.Exhibit`).
+    :class:`~offerledger.values.Exhibit`). ``filed_on`` is the EDGAR "FILED AS OF DATE" when the
+    file has an SEC header (else the signature's date); ``accession_number`` is the header's
+    accession number, None when the file holds none.
     """
 
     TOPIC = "offerledger.FilingRecorded.v1"
@@ -255,6 +257,14 @@ class FilingRecorded(LedgerEvent):
     source_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     amends: str | None = None
     not_on_file: str | None = None
+    accession_number: str | None = Field(
+        default=None,
+        pattern=r"^\d{10}-\d{2}-\d{6}$",
+        exclude_if=lambda v: v is None,
+        description="The EDGAR accession number, from the submission's SEC header "
+        "(0000999999-01-000101); left out of the stored body when absent, so filings without "
+        "it store as before",
+    )
 
 
 class OfferDocumentRegistered(LedgerEvent):

@@ -20,6 +20,7 @@ for _module in (
     "read",
     "batch",
     "ingest_cmds",
+    "parse_cmd",
     "proofs",
     "documents",
     "evidence",

@@ -18,10 +18,12 @@ from offerledger.cli.common import (
     offer_option,
     with_ledger,
 )
-from offerledger.events import DocumentAmended, FilingRecorded, LedgerEvent, NoticeDispatched
+from offerledger.events import LedgerEvent
 from offerledger.ingest.csvingest import CsvIngest, plan_elections, plan_roster
-from offerledger.ingest.service import FilingIngest, ingest_filing_bytes, plan_filing
-from offerledger.ingest.signers import default_key
+from offerledger.ingest.filing import parse_filing
+from offerledger.ingest.report import describe_event
+from offerledger.ingest.service import FilingIngest, plan_filing, save_plan
+from offerledger.ingest.signers import default_key, dry_run_key
 from offerledger.ledger import Ledger
 from offerledger.signing.keys import passphrase_from_env_or_prompt
 
@@ -65,6 +67,18 @@ def ingest() -> None:
     metavar="WHO",
     help="Communications key for notices the filing holds (default: the only one).",
 )
+@click.option(
+    "--cik",
+    default=None,
+    metavar="CIK",
+    help="The issuer's CIK, for a file without an SEC header.",
+)
+@click.option(
+    "--file-number",
+    default=None,
+    metavar="NUMBER",
+    help="The SEC file number (005-...), for a file without an SEC header.",
+)
 @with_ledger
 def ingest_filing(
     file: Path,
@@ -74,47 +88,57 @@ def ingest_filing(
     allow_unparsed: bool,
     key: str | None,
     notice_key: str | None,
+    cik: str | None,
+    file_number: str | None,
     ledger: Ledger,
 ) -> None:
     """Ingest a Schedule TO filing (TO-C, TO-I, TO-I/A, final amendment): plain text, EDGAR
-    submission or HTML. Amendment instructions become text operations; an exhibit that is a
-    notice to employees becomes a notice-dispatched event per channel. The same file twice
-    records nothing the second time.
+    submission or HTML. A Schedule TO-I of an issuer with no offer in the ledger starts the
+    offer: offer commenced, the filing with its exhibits, the Offer to Exchange as the offer's
+    document, its notices to employees. Amendment instructions become text operations; a notice
+    exhibit becomes a notice-dispatched event per channel. The same file twice records nothing
+    the second time. --dry-run needs no key and no passphrase.
 
     Example: offerledger ingest filing mpower-schedule-to-amendment-2-2001-09-13.txt --dry-run
     """
-    officer = default_key(ledger, role="issuer_officer", who=key)
-    comms = _optional_key(ledger, "communications", notice_key)
     raw = file.read_bytes()
-    if dry_run:
-        from offerledger.ingest.filing import parse_filing
-
-        result = plan_filing(
-            ledger,
-            parse_filing(raw, name=str(file)),
-            raw=raw,
-            key_id=officer.key_id,
-            notice_key_id=comms,
-            offer=offer,
-            allow_unparsed=allow_unparsed,
-        )
+    parsed = parse_filing(raw, name=str(file))
+    if dry_run:  # no key, no passphrase: unsigned where no key can be chosen
+        officer, note = dry_run_key(ledger, role="issuer_officer", who=key)
+        comms, comms_note = _dry_notice_key(ledger, notice_key)
     else:
+        officer, note = default_key(ledger, role="issuer_officer", who=key).key_id, None
+        comms, comms_note = _optional_key(ledger, "communications", notice_key), None
+    result = plan_filing(
+        ledger,
+        parsed,
+        raw=raw,
+        key_id=officer,
+        notice_key_id=comms,
+        offer=offer,
+        allow_unparsed=allow_unparsed,
+        cik=cik,
+        file_number=file_number,
+    )
+    result.notes.extend(n for n in (note, comms_note) if n and result.groups)
+    if not dry_run and result.groups:
         passphrase = passphrase_from_env_or_prompt(prompt=True)
-        result = ingest_filing_bytes(
-            ledger,
-            raw,
-            signer=ledger.signer(officer.key_id, passphrase),
-            source=str(file),
-            notice_signer=ledger.signer(comms, passphrase) if comms else None,
-            offer=offer,
-            allow_unparsed=allow_unparsed,
-        )
+        keys = [officer, *([comms] if comms else [])]
+        save_plan(ledger, result, [ledger.signer(k, passphrase) for k in keys])
     if as_json:
         emit_json(result.as_json())
     else:
         _render_filing(result, dry_run)
-    for note in result.notes:
-        err_console.print(note, markup=False, highlight=False)
+    for line in result.notes:
+        err_console.print(line, markup=False, highlight=False)
+
+
+def _dry_notice_key(ledger: Ledger, who: str | None) -> tuple[str | None, str | None]:
+    """A dry run's communications key: the one a real run would use, else UNSIGNED."""
+    found = _optional_key(ledger, "communications", who)
+    if found is not None:
+        return found, None
+    return dry_run_key(ledger, role="communications", who=None, option="--notice-key")
 
 
 def _optional_key(ledger: Ledger, role: str, who: str | None) -> str | None:
@@ -122,44 +146,6 @@ def _optional_key(ledger: Ledger, role: str, who: str | None) -> str | None:
         return default_key(ledger, role=role, who=who, option="--notice-key").key_id
     live = [k for k in ledger.registry().keys.values() if k.role == role and not k.revoked]
     return live[0].key_id if len(live) == 1 else None
-
-
-def _op_lines(event: DocumentAmended) -> list[str]:
-    lines = [f"document {event.document_id}:"]
-    for op in event.operations:
-        data = op.model_dump(mode="json")
-        label = f"{op.label}. " if op.label else ""
-        target = " ".join(
-            str(data[k])
-            for k in ("section_id", "paragraph_id", "after_id", "index", "exhibit", "item")
-            if k in data
-        )
-        lines.append(f"  {label}{op.op} {target}".rstrip())
-        lines.append(f"     locator: {op.locator}")
-        new = data.get("new")
-        if isinstance(new, dict) and "sentences" in new:
-            lines.append(f"     new paragraph {new['id']}: {' '.join(map(str, new['sentences']))}")
-        for k in ("text", "title", "reason"):
-            if k in data and data[k]:
-                lines.append(f"     {k}: {data[k]}")
-    return lines
-
-
-def _describe(event: LedgerEvent) -> list[str]:
-    if isinstance(event, FilingRecorded):
-        number = f" Amendment No. {event.amendment_number}" if event.amendment_number else ""
-        ex = ", ".join(
-            f"{e.exhibit_id} {e.title} (sha256 {str(e.sha256)[:12]}…)" for e in event.exhibits
-        )
-        return [f"{event.form}{number} filed {event.filed_on}; exhibits: {ex or 'none'}"]
-    if isinstance(event, DocumentAmended):
-        return _op_lines(event)
-    if isinstance(event, NoticeDispatched):
-        return [
-            f"notice {event.notice_id} ({event.notice_kind}) by {event.channel} to "
-            f"{event.recipient_class}; content sha256 {event.content_sha256}"
-        ]
-    return [", ".join(f"{k}={v}" for k, v in list(event.payload().items())[:6])]
 
 
 def _render_filing(result: FilingIngest, dry_run: bool) -> None:
@@ -172,7 +158,7 @@ def _render_filing(result: FilingIngest, dry_run: bool) -> None:
                 e.action,
                 _when(e),
                 e.actor,
-                "\n".join(_describe(e)),
+                "\n".join(describe_event(e)),
             )
         _print(table)
     else:
@@ -181,7 +167,7 @@ def _render_filing(result: FilingIngest, dry_run: bool) -> None:
                 f"{e.action} stream {e.originator_id} v{e.originator_version} "
                 f"effective {_when(e)} signed by {e.actor}"
             )
-            for line in _describe(e):
+            for line in describe_event(e):
                 click.echo(f"  {line}")
     for c in result.checks:
         click.echo(f"[{c.status.upper()}] {c.check}: {c.detail}")

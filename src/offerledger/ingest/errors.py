@@ -4,20 +4,41 @@
 
     InputError
     ├── FilingUnreadable        the file is not a Schedule TO filing this parser can read
+    ├── FilingAmbiguous         the filing states something two ways (two expirations, say)
     ├── UnparsedInstructions    amendment instructions the parser could not turn into operations
     └── CsvInvalid              one or more CSV rows fail validation (every problem listed)
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from offerledger.errors import InputError
+
+if TYPE_CHECKING:
+    from offerledger.ingest.model import Problem
 
 
 class FilingUnreadable(InputError):
     """A file that is not text, is empty, or holds no Schedule TO."""
+
+
+class FilingAmbiguous(InputError):
+    """What the filing leaves ambiguous, each item with its lines; nothing was recorded."""
+
+    def __init__(self, problems: Sequence[Problem], *, file: str | Path) -> None:
+        shown = "\n".join(f"  {p.describe()}" for p in problems)
+        super().__init__(
+            f"the filing is ambiguous; nothing was recorded:\n{shown}",
+            file=file,
+            line=problems[0].first_line,
+            hint="nothing is guessed: check the filing, or record the action by hand "
+            "('offerledger record ...'); 'offerledger parse FILE' shows what was read",
+        )
+        self.problems = list(problems)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +103,7 @@ class CsvInvalid(InputError):
 __all__ = [
     "CsvInvalid",
     "CsvProblem",
+    "FilingAmbiguous",
     "FilingUnreadable",
     "Unparsed",
     "UnparsedInstructions",

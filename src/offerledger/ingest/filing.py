@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from offerledger.events import filing_stream_name, normalize_text
-from offerledger.ingest.blocks import Para, paragraphs
+from offerledger.ingest.blocks import Para, page_map, paragraphs
 from offerledger.ingest.cover import (
     INTRO,
     parse_cover,
@@ -18,7 +18,8 @@ from offerledger.ingest.cover import (
 )
 from offerledger.ingest.errors import FilingUnreadable
 from offerledger.ingest.instructions import split_instructions
-from offerledger.ingest.model import ExhibitIndexEntry, ExhibitText, ParsedFiling
+from offerledger.ingest.model import ExhibitIndexEntry, ExhibitText, ParsedFiling, SubmissionPart
+from offerledger.ingest.offer_filing import ExhibitParts, read_offer
 from offerledger.ingest.source import read_submission
 from offerledger.ingest.source_types import Line, SourceDocument
 
@@ -112,29 +113,51 @@ def parse_filing(data: bytes, *, name: str) -> ParsedFiling:
         idx_end = heads[0] if heads and heads[0] > index_at else len(paras)
         index = parse_exhibit_index(paras[index_at + 1 : idx_end])
     titles = {exhibit_key(e.exhibit_id): e.title for e in index}
-    exhibits = _inline_exhibits(paras, heads, titles)
+    pages = page_map(main.lines, html=main.html)
+    parts = _inline_exhibits(paras, heads, titles, pages)
     for doc in sub.documents:
         if doc is not main and (doc.type or "").upper().startswith("EX"):
-            ex = _document_exhibit(doc, titles)
-            if ex is not None:
-                exhibits.append(ex)
+            found = _document_exhibit(doc, titles)
+            if found is not None:
+                parts.append(found)
     filed_on = _header_date(header.get("FILED AS OF DATE")) or (
         signature.signed_on if signature else None
+    )
+    offer_document, terms, problems = (
+        read_offer(paras[:body_end], parts, form=cover.form)
+        if cover.form in ("SC TO-I", "SC TO-C")
+        else (None, None, [])
     )
     return ParsedFiling(
         source=name,
         sha256=sub.sha256,
         stream_name=filing_stream_name(sha256=sub.sha256),
-        accession=header.get("ACCESSION NUMBER") or _accession_from_name(name),
+        accession=header.get("ACCESSION NUMBER"),
         cik=header.get("CENTRAL INDEX KEY"),
         file_number=header.get("SEC FILE NUMBER"),
+        subject_company=header.get("COMPANY CONFORMED NAME"),
         filed_on=filed_on,
         cover=cover,
         intro=intro,
         instructions=tuple(instructions),
         signature=signature,
         exhibit_index=tuple(index),
-        exhibits=tuple(exhibits),
+        exhibits=tuple(p.exhibit for p in parts),
+        parts=tuple(
+            SubmissionPart(
+                first_line=d.first_line,
+                last_line=max(d.last_line, d.first_line),
+                type=d.type,
+                sequence=d.sequence,
+                filename=d.filename,
+                description=d.description,
+                html=d.html,
+            )
+            for d in sub.documents
+        ),
+        offer_document=offer_document,
+        terms=terms,
+        problems=tuple(problems),
     )
 
 
@@ -183,8 +206,8 @@ def _make_exhibit(
 
 
 def _inline_exhibits(
-    paras: list[Para], heads: list[int], titles: dict[str, str]
-) -> list[ExhibitText]:
+    paras: list[Para], heads: list[int], titles: dict[str, str], pages: dict[int, str]
+) -> list[ExhibitParts]:
     out = []
     for k, at in enumerate(heads):
         end = heads[k + 1] if k + 1 < len(heads) else len(paras)
@@ -194,11 +217,12 @@ def _inline_exhibits(
         title = titles.get(exhibit_key(exhibit_id)) or (
             paras[at + 1].text if at + 1 < end else exhibit_id
         )
-        out.append(_make_exhibit(exhibit_id, title, paras[at:end], None))
+        exhibit = _make_exhibit(exhibit_id, title, paras[at:end], None)
+        out.append(ExhibitParts(exhibit, paras[at:end], pages))
     return out
 
 
-def _document_exhibit(doc: SourceDocument, titles: dict[str, str]) -> ExhibitText | None:
+def _document_exhibit(doc: SourceDocument, titles: dict[str, str]) -> ExhibitParts | None:
     lines = [line for line in doc.lines if line.text.strip()]
     if not lines:
         return None
@@ -211,7 +235,9 @@ def _document_exhibit(doc: SourceDocument, titles: dict[str, str]) -> ExhibitTex
             f"({p.lower() if p.isalpha() and len(p) == 1 else p})" for p in parts
         ) or (doc.type or "exhibit")
     title = titles.get(exhibit_key(exhibit_id)) or doc.description or exhibit_id
-    return _make_exhibit(exhibit_id, title, paragraphs(doc.lines, html=doc.html), doc.type)
+    paras = paragraphs(doc.lines, html=doc.html)
+    exhibit = _make_exhibit(exhibit_id, title, paras, doc.type)
+    return ExhibitParts(exhibit, paras, page_map(doc.lines, html=doc.html))
 
 
 def _header_date(value: str | None) -> date | None:
@@ -221,11 +247,6 @@ def _header_date(value: str | None) -> date | None:
         except ValueError:
             return None
     return None
-
-
-def _accession_from_name(name: str) -> str | None:
-    m = re.search(r"(\d{10}-\d{2}-\d{6})", name)
-    return m.group(1) if m else None
 
 
 __all__ = ["exhibit_key", "exhibit_text", "parse_filing", "parse_filing_file"]

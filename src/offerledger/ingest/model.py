@@ -4,12 +4,19 @@ the line range it came from. Nothing here needs a ledger.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from offerledger.ingest.locators import Locator
+from offerledger.values import (
+    Document,
+    Paragraph,
+    Part,
+    Section,
+    SectionGap,
+)
 
 
 class Item(BaseModel):
@@ -89,8 +96,160 @@ class ExhibitText(Item):
     """Amendment instructions the exhibit repeats (a notice to employees), read as such."""
 
 
+class Problem(Item):
+    """Something in the file the parser did not understand, or found ambiguous; ``blocking``
+    when an ingest must refuse the filing for it (two expirations stated, say)."""
+
+    what: str
+    blocking: bool = False
+
+    def describe(self) -> str:
+        span = (
+            f"line {self.first_line}"
+            if self.first_line == self.last_line
+            else f"lines {self.first_line}-{self.last_line}"
+        )
+        return f"{span}: {self.what}"
+
+
+class SubmissionPart(Item):
+    """One ``<DOCUMENT>`` of an EDGAR submission (or the whole file when it has none)."""
+
+    type: str | None = None
+    sequence: int | None = None
+    filename: str | None = None
+    description: str | None = None
+    html: bool = False
+
+
+# --- the offer document (Offer to Exchange) as the filing holds it ---------------------------
+
+
+class ParsedParagraph(Item):
+    """A paragraph of the offer document with the stable id it is registered under and the
+    printed page it starts on (None: the page carries no number)."""
+
+    id: str
+    style: Literal["body", "bullet", "heading"] = "body"
+    page: str | None = None
+    sentences: tuple[str, ...] = Field(min_length=1)
+
+
+class ParsedSection(Item):
+    """A section: number ("7"; empty for an unnumbered part such as the Summary Term Sheet),
+    heading as written, the printed page its heading stands on, and where that page came from
+    (the page's own number, or the table of contents when the page has none)."""
+
+    kind: Literal["section"] = "section"
+    id: str
+    number: str
+    title: str
+    page: str | None = None
+    page_from: Literal["page", "contents"] | None = None
+    paragraphs: tuple[ParsedParagraph, ...] = ()
+
+
+class ParsedGap(Item):
+    """Sections the table of contents (or the numbering) names that the file does not hold;
+    the lines are those of the table of contents entry (or of the section after the gap)."""
+
+    kind: Literal["gap"] = "gap"
+    id: str
+    note: str
+
+
+class ContentsEntry(Item):
+    """One line of the document's table of contents."""
+
+    number: str | None = None
+    title: str
+    page: str | None = None
+
+
+class ParsedDocument(Item):
+    """The offer document (Exhibit (a)(1), the Offer to Exchange) as read from the filing."""
+
+    document_id: str
+    exhibit_id: str
+    title: str
+    dated: date | None = None
+    parts: tuple[ParsedSection | ParsedGap, ...] = ()
+    contents: tuple[ContentsEntry, ...] = ()
+
+    def sections(self) -> list[ParsedSection]:
+        return [p for p in self.parts if isinstance(p, ParsedSection)]
+
+    def document(self) -> Document:
+        """The document as the offer-document-registered event carries it. The event's section
+        carries its page (when a number); paragraphs carry no page (docs/ingest.md)."""
+        parts: list[Part] = []
+        for part in self.parts:
+            if isinstance(part, ParsedGap):
+                parts.append(SectionGap(id=part.id, note=part.note))
+                continue
+            blocks = tuple(
+                Paragraph(id=p.id, style=p.style, sentences=p.sentences) for p in part.paragraphs
+            )
+            page = int(part.page) if part.page and part.page.isdigit() else None
+            parts.append(
+                Section(id=part.id, number=part.number, title=part.title, page=page, blocks=blocks)
+            )
+        if not parts:
+            note = f"the text of {self.title} is not in the file"
+            parts.append(SectionGap(id="not-on-file", note=note))
+        return Document(
+            id=self.document_id,
+            title=self.title,
+            exhibit=self.exhibit_id,
+            dated=self.dated,
+            parts=tuple(parts),
+        )
+
+
+# --- the offer's terms as the filing states them -------------------------------------------
+
+
+class ExpirationStatement(Item):
+    """A sentence stating when the offer expires: the words as written, the instant they mean
+    (None when no time zone is stated), and the document they stand in."""
+
+    written: str
+    at: AwareDatetime | None = None
+    zone: str | None = None
+    document: str
+
+
+class PlanName(Item):
+    """An option plan the filing names with a defined term: its name as written and the term."""
+
+    name: str
+    alias: str | None = None
+
+
+class OfferTerms(BaseModel):
+    """What the filing states of the offer's terms: every expiration statement, the plans."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    statements: tuple[ExpirationStatement, ...] = ()
+    plans: tuple[PlanName, ...] = ()
+
+    def expirations(self) -> list[datetime]:
+        """The distinct instants the statements give, in order of first appearance."""
+        seen: list[datetime] = []
+        for s in self.statements:
+            if s.at is not None and s.at not in seen:
+                seen.append(s.at)
+        return seen
+
+
 class ParsedFiling(BaseModel):
-    """A Schedule TO filing as read from one file."""
+    """A Schedule TO filing as read from one file.
+
+    ``accession``, ``cik``, ``file_number`` and ``subject_company`` come from the SEC header
+    when the file has one (None otherwise); ``parts`` are the submission's documents;
+    ``offer_document`` and ``terms`` are read from a Schedule TO-I or TO-C; ``problems`` are
+    what the parser did not understand, with their lines.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     source: str
@@ -99,6 +258,7 @@ class ParsedFiling(BaseModel):
     accession: str | None = None
     cik: str | None = None
     file_number: str | None = None
+    subject_company: str | None = None
     filed_on: date | None = None
     cover: CoverPage
     intro: IntroStatement | None = None
@@ -106,6 +266,10 @@ class ParsedFiling(BaseModel):
     signature: SignatureBlock | None = None
     exhibit_index: tuple[ExhibitIndexEntry, ...] = ()
     exhibits: tuple[ExhibitText, ...] = ()
+    parts: tuple[SubmissionPart, ...] = ()
+    offer_document: ParsedDocument | None = None
+    terms: OfferTerms | None = None
+    problems: tuple[Problem, ...] = ()
 
     def exhibit(self, exhibit_id: str) -> ExhibitText | None:
         for ex in self.exhibits:
@@ -115,13 +279,23 @@ class ParsedFiling(BaseModel):
 
 
 __all__ = [
+    "ContentsEntry",
     "CoverPage",
     "ExhibitIndexEntry",
     "ExhibitText",
+    "ExpirationStatement",
     "Instruction",
     "IntroStatement",
     "Item",
+    "OfferTerms",
+    "ParsedDocument",
     "ParsedFiling",
+    "ParsedGap",
+    "ParsedParagraph",
+    "ParsedSection",
     "Payload",
+    "PlanName",
+    "Problem",
     "SignatureBlock",
+    "SubmissionPart",
 ]

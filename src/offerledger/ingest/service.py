@@ -2,130 +2,101 @@
 
 The filing's stream is ``filing:<sha256 of its bytes>``; a filing whose stream exists is already
 recorded and a second ingest records nothing (a race ends in a version conflict, never two
-copies). Officer events and the notices communications dispatched are saved in one transaction,
-with the source documents they cite (:mod:`offerledger.ingest.sourcedocs`): the filing file as
-received and each dispatched notice's text as it stands in the filing.
+copies). Which events a filing makes depends on its form and on what the ledger holds:
+
+* a Schedule TO-I for an issuer with no offer in the ledger starts the offer
+  (:func:`offerledger.ingest.commence.plan_commencement`);
+* a Schedule TO-C records the filing under the offer it announces, commenced or not;
+* an amendment (and a TO-I of an offer already on record) records the filing, the text
+  operations its instructions make, and the notices it carries.
+
+Officer events and the notices communications dispatched are saved in one transaction, with the
+source documents they cite (:mod:`offerledger.ingest.sourcedocs`). A dry run plans the same
+events and saves nothing; it needs no key (:data:`offerledger.ingest.signers.UNSIGNED`).
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from offerledger.documents import SourceDocument
 from offerledger.errors import InputError, RuleViolation
-from offerledger.events import (
-    DocumentAmended,
-    Exhibit,
-    FilingRecorded,
-    LedgerEvent,
-    NoticeDispatched,
-    OnDate,
-    Signer,
-    stream_id,
+from offerledger.events import DocumentAmended, LedgerEvent, OnDate, offer_stream_name, stream_id
+from offerledger.ingest.commence import (
+    filed_date,
+    filing_event,
+    offer_names,
+    plan_commencement,
+    plan_communication,
 )
-from offerledger.ingest.errors import Unparsed
+from offerledger.ingest.dispatch import plan_notices
 from offerledger.ingest.filing import parse_filing
 from offerledger.ingest.model import ParsedFiling
-from offerledger.ingest.notices import (
-    CrossCheck,
-    check_deadline,
-    check_repeated_amendments,
-    read_notice,
-)
+from offerledger.ingest.notices import CrossCheck
+from offerledger.ingest.plan import FilingIngest, document_json, event_json
 from offerledger.ingest.resolve import resolve
 from offerledger.ingest.signers import actor_of, default_key
-from offerledger.ingest.sourcedocs import exhibit_document, filing_document
+from offerledger.ingest.sourcedocs import filing_document
 from offerledger.ledger import Ledger
 from offerledger.signing.keys import SigningKey
-from offerledger.values import EASTERN
 
 
-@dataclass
-class FilingIngest:
-    """What ingesting one filing records (or, in a dry run, would record)."""
+def _same_name(a: str, b: str) -> bool:
+    def key(name: str) -> str:
+        return "".join(ch for ch in name.casefold() if ch.isalnum())
 
-    parsed: ParsedFiling
-    offer_id: uuid.UUID | None = None
-    groups: list[tuple[list[LedgerEvent], str]] = field(default_factory=list)
-    documents: list[SourceDocument] = field(default_factory=list)
-    checks: list[CrossCheck] = field(default_factory=list)
-    unresolved: list[Unparsed] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    already_recorded: bool = False
-    recorded: bool = False
-
-    @property
-    def events(self) -> list[LedgerEvent]:
-        return [e for events, _ in self.groups for e in events]
-
-    def as_json(self) -> dict[str, Any]:
-        p = self.parsed
-        return {
-            "filing": {
-                "source": p.source,
-                "sha256": p.sha256,
-                "stream": p.stream_name,
-                "form": p.cover.form,
-                "amendment_number": p.cover.amendment_number,
-                "issuer": p.cover.issuer,
-                "filed_on": p.filed_on.isoformat() if p.filed_on else None,
-            },
-            "offer_id": str(self.offer_id) if self.offer_id else None,
-            "already_recorded": self.already_recorded,
-            "recorded": self.recorded,
-            "events": [event_json(e) for e in self.events],
-            "documents": [document_json(d) for d in self.documents],
-            "cross_checks": [c.as_json() for c in self.checks],
-            "unresolved": [
-                {
-                    "label": u.label,
-                    "first_line": u.first_line,
-                    "last_line": u.last_line,
-                    "reason": u.reason,
-                }
-                for u in self.unresolved
-            ],
-            "notes": list(self.notes),
-        }
+    return key(a) == key(b)
 
 
-def event_json(event: LedgerEvent) -> dict[str, Any]:
-    return {
-        "action": event.action,
-        "topic": event.TOPIC,
-        "stream": str(event.originator_id),
-        "version": event.originator_version,
-        "effective": event.effective.model_dump(mode="json"),
-        "actor": event.actor,
-        "key_id": event.key_id,
-        "payload": event.payload(),
-    }
-
-
-def document_json(document: SourceDocument) -> dict[str, Any]:
-    """A stored (or to be stored) source document's metadata, without its bytes."""
-    return {
-        "sha256": document.sha256,
-        "media_type": document.media_type,
-        "name": document.name,
-        "size": len(document.content),
-    }
-
-
-def _offer_for(ledger: Ledger, parsed: ParsedFiling, offer: str | None) -> uuid.UUID:
-    if offer is None and parsed.cik:
+def offer_on_record(
+    ledger: Ledger,
+    parsed: ParsedFiling,
+    *,
+    offer: str | None = None,
+    cik: str | None = None,
+    file_number: str | None = None,
+) -> uuid.UUID | None:
+    """The offer in the ledger the filing belongs to (None: the ledger holds none for its
+    issuer): named by ``--offer``, else by CIK (and file number), else by the issuer's name."""
+    if offer is not None:
+        return ledger.resolve_offer(offer)
+    cik, file_number = parsed.cik or cik, parsed.file_number or file_number
+    offers = ledger.offers()
+    if cik:
         hits = [
             o
-            for o in ledger.offers()
-            if o.cik.lstrip("0") == parsed.cik.lstrip("0")
-            and (not parsed.file_number or o.file_number == parsed.file_number)
+            for o in offers
+            if o.cik.lstrip("0") == cik.lstrip("0")
+            and (not file_number or o.file_number == file_number)
         ]
-        if len(hits) == 1:
-            return hits[0].originator_id
-    return ledger.resolve_offer(offer)
+    else:
+        issuer = parsed.cover.issuer or parsed.subject_company or ""
+        hits = [o for o in offers if issuer and _same_name(issuer, o.issuer)]
+    if len(hits) > 1:
+        raise InputError(
+            f"{len(hits)} offers of this issuer are on record; choose one",
+            field="--offer",
+            hint=", ".join(o.offer_name for o in hits),
+        )
+    return hits[0].originator_id if hits else None
+
+
+def _amended_offer(ledger: Ledger, parsed: ParsedFiling, offer: str | None) -> uuid.UUID:
+    """The offer an amendment belongs to; the ledger's only offer when the file names none."""
+    found = offer_on_record(ledger, parsed, offer=offer)
+    if found is not None:
+        return found
+    if not ledger.offers():
+        issuer = parsed.cover.issuer or parsed.subject_company or "its issuer"
+        raise InputError(
+            f"the ledger holds no offer of {issuer}: an amendment amends the offer its "
+            "Schedule TO-I commenced",
+            file=parsed.source,
+            hint="ingest the offer's SC TO-I first ('offerledger ingest filing TO-I.txt'), or "
+            "record offer-commenced by hand; 'offerledger parse FILE' needs no ledger",
+        )
+    return ledger.resolve_offer(None)
 
 
 def _long_date(day: date) -> str:
@@ -141,37 +112,105 @@ def plan_filing(
     notice_key_id: str | None = None,
     offer: str | None = None,
     allow_unparsed: bool = False,
+    cik: str | None = None,
+    file_number: str | None = None,
 ) -> FilingIngest:
     """The events ingesting ``parsed`` (read from the file bytes ``raw``) records, and the source
-    documents stored with them; raises UnparsedInstructions when refused."""
-    out = FilingIngest(parsed)
+    documents stored with them; raises UnparsedInstructions or FilingAmbiguous when refused."""
     sid = stream_id(parsed.stream_name)
     if ledger.app.recorder.select_events(sid, limit=1):
-        out.already_recorded = True
+        out = FilingIngest(parsed, already_recorded=True)
         out.notes.append(
             f"this filing (SHA-256 {parsed.sha256[:16]}…) is already recorded in "
             f"stream {parsed.stream_name}; nothing to record"
         )
         return out
-    offer_id = out.offer_id = _offer_for(ledger, parsed, offer)
+    form = parsed.cover.form
+    if form == "SC TO-I/A":
+        return _plan_amendment(
+            ledger,
+            parsed,
+            raw=raw,
+            key_id=key_id,
+            notice_key_id=notice_key_id,
+            offer_id=_amended_offer(ledger, parsed, offer),
+            allow_unparsed=allow_unparsed,
+        )
+    found = offer_on_record(ledger, parsed, offer=offer, cik=cik, file_number=file_number)
+    if form == "SC TO-C":
+        if found is None:
+            names = offer_names(parsed, cik=cik, file_number=file_number)
+            found = stream_id(offer_stream_name(cik=names[0], file_number=names[1]))
+        else:
+            _check_belongs(ledger, parsed, found)
+        return plan_communication(ledger, parsed, raw=raw, key_id=key_id, offer_id=found)
+    if found is None:
+        return plan_commencement(
+            ledger,
+            parsed,
+            raw=raw,
+            key_id=key_id,
+            notice_key_id=notice_key_id,
+            cik=cik,
+            file_number=file_number,
+        )
+    out = _plan_amendment(
+        ledger,
+        parsed,
+        raw=raw,
+        key_id=key_id,
+        notice_key_id=notice_key_id,
+        offer_id=found,
+        allow_unparsed=allow_unparsed,
+    )
+    out.notes.append(
+        "the offer is already on record: this Schedule TO-I is recorded as a filing; its offer "
+        "document is not registered again"
+    )
+    _check_commencement(ledger, out, found)
+    return out
+
+
+def _check_commencement(ledger: Ledger, out: FilingIngest, offer_id: uuid.UUID) -> None:
+    """A Schedule TO-I of an offer on record: does its stated expiration match the offer's?"""
+    terms = out.parsed.terms
+    stated = terms.expirations() if terms else []
+    commenced = next(o for o in ledger.offers() if o.originator_id == offer_id)
+    if len(stated) != 1:
+        return
+    met = stated[0] == commenced.expiration
+    out.checks.append(
+        CrossCheck(
+            "commencement-expiration",
+            "met" if met else "not_met",
+            f"the filing states the expiration {stated[0].isoformat()}; the offer on record "
+            f"commenced with {commenced.expiration.isoformat()}",
+        )
+    )
+
+
+def _plan_amendment(
+    ledger: Ledger,
+    parsed: ParsedFiling,
+    *,
+    raw: bytes,
+    key_id: str,
+    notice_key_id: str | None,
+    offer_id: uuid.UUID,
+    allow_unparsed: bool,
+) -> FilingIngest:
+    out = FilingIngest(parsed, offer_id=offer_id)
+    sid = stream_id(parsed.stream_name)
     state = ledger.offer_state(offer_id)
     _check_belongs(ledger, parsed, offer_id)
     resolved = resolve(parsed, dict(state.documents), allow_unparsed=allow_unparsed)
     out.unresolved = resolved.unparsed
-    filed = parsed.filed_on or (parsed.signature.signed_on if parsed.signature else None)
-    if filed is None:
-        raise InputError(
-            "the filing gives no filing date (no header and no signature date)",
-            file=parsed.source,
-            hint="ingest the EDGAR submission file",
-        )
     recorded = ledger.clock()
-    effective = OnDate(on=filed)
     head: dict[str, Any] = {
         "recorded": recorded,
         "actor": actor_of(ledger, key_id),
         "key_id": key_id,
-        "effective": effective,
+        "effective": OnDate(on=filed_date(parsed)),
     }
     intro = parsed.intro
     amends = None
@@ -180,29 +219,8 @@ def plan_filing(
             f" filed {_long_date(intro.amended_filed_on)}" if intro.amended_filed_on else ""
         )
         amends += ", as amended" if intro.as_amended else ""
-    sig = parsed.signature
-    events: list[LedgerEvent] = [
-        FilingRecorded(
-            originator_id=sid,
-            originator_version=1,
-            **head,
-            offer_id=offer_id,
-            form=parsed.cover.form,
-            amendment_number=parsed.cover.amendment_number,
-            filed_on=filed,
-            final_amendment=parsed.cover.final_amendment,
-            check_boxes=parsed.cover.check_boxes,
-            signer=Signer(name=sig.name, title=sig.title or "", signed_on=sig.signed_on)
-            if sig and sig.name
-            else None,
-            exhibits=tuple(
-                Exhibit(exhibit_id=e.exhibit_id, title=e.title, sha256=e.sha256)
-                for e in parsed.exhibits
-            ),
-            source_sha256=parsed.sha256,
-            amends=amends,
-        )
-    ]
+    filing = filing_event(parsed, sid=sid, offer_id=offer_id, head=head)
+    events: list[LedgerEvent] = [filing.model_copy(update={"amends": amends})]
     version = state.version
     primary = next((d for d, _ in resolved.groups if d is not None), None) or _primary(state)
     for doc_id, ops in resolved.groups:
@@ -226,7 +244,16 @@ def plan_filing(
         )
     out.groups.append((events, key_id))
     out.documents.append(filing_document(raw, name=parsed.source))
-    notices = _notices(ledger, out, raw, state, notice_key_id, version, recorded)
+    notices = plan_notices(
+        ledger,
+        out,
+        raw,
+        offer_id=offer_id,
+        expiration_at=state.expiration_in_force,
+        key_id=notice_key_id,
+        version=version,
+        recorded=recorded,
+    )
     if notices:
         out.groups.append((notices, str(notice_key_id)))
     return out
@@ -240,65 +267,6 @@ def _primary(state: Any) -> str | None:
     return next(iter(docs)) if len(docs) == 1 else None
 
 
-def _notices(
-    ledger: Ledger,
-    out: FilingIngest,
-    raw: bytes,
-    state: Any,
-    key_id: str | None,
-    version: int,
-    recorded: Any,
-) -> list[LedgerEvent]:
-    events: list[LedgerEvent] = []
-    for exhibit in out.parsed.exhibits:
-        facts = read_notice(exhibit)
-        if facts is None:
-            continue
-        out.checks.append(check_repeated_amendments(out.parsed, exhibit))
-        day = facts.dated or out.parsed.filed_on
-        at = OnDate(on=day).earliest() if day else recorded.astimezone(EASTERN)
-        out.checks.append(check_deadline(facts, state.expiration_in_force(at)))
-        if not facts.channels:
-            out.checks.append(
-                CrossCheck(
-                    "notice-channels",
-                    "not_met",
-                    f"Exhibit {facts.exhibit_id} does not say how it was sent; no dispatch is "
-                    "recorded",
-                    (facts.first_line, facts.last_line),
-                )
-            )
-            continue
-        if key_id is None:
-            out.notes.append(
-                f"Exhibit {facts.exhibit_id} is a notice sent by "
-                f"{' and '.join(facts.channels)}; its dispatch is not recorded "
-                "because no communications key was given (--notice-key)"
-            )
-            continue
-        text = exhibit_document(raw, exhibit, name=out.parsed.source)
-        out.documents.append(text)
-        for channel in facts.channels:
-            version += 1
-            events.append(
-                NoticeDispatched(
-                    originator_id=state.id,
-                    originator_version=version,
-                    effective=OnDate(on=day) if day else {"kind": "instant", "at": recorded},
-                    recorded=recorded,
-                    actor=actor_of(ledger, key_id),
-                    key_id=key_id,
-                    notice_id=f"{facts.exhibit_id} {day.isoformat() if day else ''}".strip(),
-                    notice_kind=facts.kind,
-                    exhibit=facts.exhibit_id,
-                    channel=channel,
-                    recipient_class=facts.recipient_class or "recipients named in the notice",
-                    content_sha256=text.sha256,
-                )
-            )
-    return events
-
-
 def ingest_filing_bytes(
     ledger: Ledger,
     raw: bytes,
@@ -309,6 +277,8 @@ def ingest_filing_bytes(
     offer: str | None = None,
     allow_unparsed: bool = False,
     dry_run: bool = False,
+    cik: str | None = None,
+    file_number: str | None = None,
 ) -> FilingIngest:
     """Parse, resolve, cross-check and (unless ``dry_run``) record one filing, all or nothing."""
     parsed = parse_filing(raw, name=source)
@@ -320,24 +290,23 @@ def ingest_filing_bytes(
         notice_key_id=notice_signer.key_id if notice_signer else None,
         offer=offer,
         allow_unparsed=allow_unparsed,
+        cik=cik,
+        file_number=file_number,
     )
-    if dry_run or not plan.groups:
-        return plan
-    keys: dict[str, SigningKey] = {signer.key_id: signer}
-    if notice_signer is not None:
-        keys[notice_signer.key_id] = notice_signer
+    if not dry_run:
+        save_plan(ledger, plan, [signer, *([notice_signer] if notice_signer else [])])
+    return plan
+
+
+def save_plan(ledger: Ledger, plan: FilingIngest, signers: list[SigningKey]) -> None:
+    """Save a plan's events, each group signed by its key, with its documents: all or none."""
+    if not plan.groups:
+        return
+    keys: dict[str, SigningKey] = {s.key_id: s for s in signers}
     ledger.save_groups(
         [(events, keys[kid]) for events, kid in plan.groups], documents=plan.documents
     )
     plan.recorded = True
-    return plan
-
-
-def _same_name(a: str, b: str) -> bool:
-    def key(name: str) -> str:
-        return "".join(ch for ch in name.casefold() if ch.isalnum())
-
-    return key(a) == key(b)
 
 
 def _check_belongs(ledger: Ledger, parsed: ParsedFiling, offer_id: Any) -> None:
@@ -375,5 +344,7 @@ __all__ = [
     "document_json",
     "event_json",
     "ingest_filing_bytes",
+    "offer_on_record",
     "plan_filing",
+    "save_plan",
 ]
