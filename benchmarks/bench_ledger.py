@@ -62,7 +62,7 @@ from eventsourcing.utils import Environment, resolve_topic
 from offerledger.events import ElectionChanged, ElectionSubmitted, LedgerEvent, stream_id
 from offerledger.integrity.service import verify_ledger
 from offerledger.ledger import Ledger
-from offerledger.signing.envelope import BATCH_PREFIX, body_for, parse_envelope, signed_message
+from offerledger.signing.envelope import SAVE_PREFIX, parse_envelope, signed_message
 from offerledger.signing.keys import SigningKey
 from offerledger.store import resolve_backend
 
@@ -416,9 +416,10 @@ def append_figures(
 def sign_figures(*, n_single: int, n_batch: int, repeats: int) -> dict[str, Any]:
     """(c): as many signatures as (b) makes, over messages like (b)'s."""
     secret = _seed("clerk") + CLERK.public_key  # libsodium's 64-byte secret: seed || public key
-    events = [e for s in make_saves(n_single, tag="single") for e in s]
-    bodies = [body_for(e, prev="00" * 32) for e in events]  # what a single save signs
-    roots = [BATCH_PREFIX + os.urandom(32) for _ in range(n_batch // SAVE_SIZE)]
+    # format v2: a save of one event or of 100 signs SAVE_PREFIX ‖ u64 log size ‖ log root ‖
+    # u64 save size ‖ save root (80 bytes after the prefix)
+    bodies = [SAVE_PREFIX + os.urandom(80) for _ in range(n_single)]
+    roots = [SAVE_PREFIX + os.urandom(80) for _ in range(n_batch // SAVE_SIZE)]
     single = median([raw_sign(bodies, secret) for _ in range(repeats)])
     batch = median([raw_sign(roots, secret) for _ in range(repeats)])
     return {
@@ -440,7 +441,7 @@ def _tasks_of(db: str) -> tuple[list[tuple[bytes, bytes, bytes]], int]:
         count = 0
         for n in ledger.app.notifications():
             env = parse_envelope(bytes(n.state))
-            msg = signed_message(body=env.body, batch=env.batch)
+            msg = signed_message(body=env.body, save=env.save)
             seen[(keys[env.key_id], msg, env.signature)] = None
             count += 1
         return list(seen), count
