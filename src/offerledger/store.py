@@ -451,6 +451,32 @@ class LedgerApplication(Application[uuid.UUID]):
         )
         return rows[0][0] if rows else None
 
+    def heads_before(self, position: int) -> dict[str, tuple[int, bytes]]:
+        """For every stream with an event at or after ``position``, its last event before it:
+        {dashed stream id: (version, stored state)}, from the persisted log in one query."""
+        sqlite = self.backend.kind == "sqlite"
+        leaves = (
+            "offerledger_leaves"
+            if sqlite
+            else f'"{self.backend.schema or "public"}".offerledger_leaves'
+        )
+        p = self._param
+        rows = self._raw_query(
+            f"SELECT e.originator_id, e.originator_version, e.state FROM {self._table()} e "
+            f"JOIN (SELECT originator_id, MAX(originator_version) AS v FROM {leaves} "
+            f"WHERE position < {p} AND originator_id IN (SELECT originator_id FROM {leaves} "
+            f"WHERE position >= {p}) GROUP BY originator_id) h "
+            "ON e.originator_id = h.originator_id AND e.originator_version = h.v",
+            (position, position),
+        )
+        return {
+            str(r[0] if isinstance(r[0], uuid.UUID) else uuid.UUID(str(r[0]))): (
+                int(r[1]),
+                bytes(r[2]),
+            )
+            for r in rows
+        }
+
     @property
     def _param(self) -> str:
         return "?" if self.backend.kind == "sqlite" else "%s"

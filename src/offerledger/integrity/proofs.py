@@ -8,6 +8,7 @@ a damaged log index gives an error, never a wrong proof.
 
 from __future__ import annotations
 
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,9 @@ def inclusion_of(
             f"position {position} is outside the log of {size} events", field="POSITION"
         )
     row_id = ledger.app.row_id_at(position)
-    rows = list(ledger.app.raw_rows(after=row_id - 1 if isinstance(row_id, int) else -1, batch=1))
+    rows = list(
+        islice(ledger.app.raw_rows(after=row_id - 1 if isinstance(row_id, int) else -1, batch=1), 1)
+    )
     if row_id is None or not rows or rows[0][0] != row_id:
         raise StorageError(
             f"the log index names no stored event at position {position}",

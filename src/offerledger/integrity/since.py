@@ -11,12 +11,11 @@ with the events after the checkpoint, not with the ledger.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from offerledger.errors import ProofInvalid, StorageError
 from offerledger.integrity.checkpoint import Checkpoint
-from offerledger.integrity.examine import Examined, StoredRow, examine_row, init_worker
+from offerledger.integrity.examine import StoredRow, examine_row, init_worker
 from offerledger.integrity.judge import Judge
 from offerledger.integrity.logtree import consistency_proof_from, inclusion_proof_from
 from offerledger.integrity.merkle import (
@@ -73,14 +72,9 @@ def verify_since(
     if after_id is None:
         return None
 
-    def before_judge(e: Examined) -> None:
-        if e.stream is None or e.version is None or e.version <= 1 or e.stream in judge.heads:
-            return
-        rows = app.recorder.select_events(
-            uuid.UUID(e.stream), lte=e.version - 1, desc=True, limit=1
-        )
-        if rows:
-            judge.heads[e.stream] = (rows[0].originator_version, envelope_hash(rows[0].state))
+    # each stream with events after the checkpoint: its head before it, read in one query
+    for stream, (version, state) in app.heads_before(m).items():
+        judge.heads.setdefault(stream, (version, envelope_hash(state)))
 
     report, _ = verify_rows(
         raw_rows_of(app.raw_rows(after=after_id), start=m),
@@ -91,7 +85,7 @@ def verify_since(
         parallel_threshold=parallel_threshold,
         slices=slices,
         row_count=head.size - m,
-        resume=Resume(m, after_id, tree, judge, before_judge),
+        resume=Resume(m, after_id, tree, judge),
     )
     report.since = m
     report.problems[:0] = problems

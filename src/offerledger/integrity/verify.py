@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
@@ -66,14 +66,13 @@ PARALLEL_THRESHOLD = 4000
 @dataclass
 class Resume:
     """Where verify --since picks the log up: the first position, its notification id, the
-    tree of the positions before it, a judge that has seen the keys before it, and a hook run
-    on each examined row before it is judged (to fetch its stream's earlier head)."""
+    tree of the positions before it, and a judge that has seen the keys before it and knows
+    the earlier head of every stream the rest of the log continues."""
 
     start: int
     after_id: Any
     tree: MerkleAccumulator
     judge: Judge
-    before_judge: Callable[[Examined], None]
 
 
 @dataclass(frozen=True)
@@ -244,8 +243,6 @@ def verify_rows(
         tree.append(examined.leaf)
         if tree.completed:
             _fold_index(index, tree.completed, examined)
-        if resume is not None:
-            resume.before_judge(examined)
         judge.judge(examined)
         for sha in examined.cites:
             report_cites.setdefault(sha, examined.position)
