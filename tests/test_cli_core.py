@@ -23,7 +23,8 @@ def demo_db(ledger_db: str) -> str:
 
 
 def invoke(db: str, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, ["--db", db, *args], catch_exceptions=False)
+    # the demo's keys are public: writing into it takes --demo-keys-ok (tests/test_keys_cli.py)
+    result = CliRunner().invoke(cli, ["--db", db, "--demo-keys-ok", *args], catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
 
 

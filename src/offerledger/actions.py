@@ -66,7 +66,7 @@ EMPLOYEE_ACTIONS = {
     "ElectionRefused",
     "ElectionReceiptConfirmed",
 }
-KEY_ACTIONS = {"KeyRegistered", "KeyRevoked"}
+KEY_ACTIONS = {"KeyRegistered", "KeyRevoked", "RootKeyRotated"}  # the keys commands record these
 # actions whose rules are judged at their effective moment: it must be known
 TIMED = (
     ConditionAsserted,

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from offerledger.actions import record
@@ -35,8 +36,10 @@ from offerledger.events import (
     stream_id,
 )
 from offerledger.ingest.csvingest import ingest_csv
-from offerledger.ledger import Ledger
-from offerledger.signing.keys import SigningKey
+from offerledger.ledger import Ledger, keystore_folder
+from offerledger.signing.keyfile import DEMO_KDF
+from offerledger.signing.keys import Keystore, SigningKey
+from offerledger.store import resolve_backend
 
 FILING_NAME = "mpower-schedule-to-amendment-2-2001-09-13.txt"
 CIK = "1117042"  # EDGAR archive folder of Mpower Holding Corp
@@ -64,9 +67,18 @@ def notice_document() -> SourceDocument:
 
 
 def demo_key(holder: str) -> SigningKey:
-    """Demo keys come from a public seed so the demo ledger is reproducible: never use them."""
+    """Demo keys come from a public seed so the demo ledger is reproducible: never use them.
+
+    The ledger says so (its root key registration has ``keys_public``), and their files use
+    the cheap :data:`~offerledger.signing.keyfile.DEMO_KDF`: a costly KDF protects nothing here.
+    """
     seed = hashlib.sha256(f"offerledger demo key: {holder}".encode()).digest()
     return SigningKey.from_seed(seed=seed)
+
+
+def _keep_demo_key(keystore: Keystore, key: SigningKey, passphrase: bytes) -> None:
+    if not keystore.path_for(key.key_id).exists():  # a file per key id: the same key
+        keystore.save(key=key, passphrase=passphrase, kdf=DEMO_KDF)
 
 
 @dataclass
@@ -102,10 +114,13 @@ def run_demo(
     passphrase: bytes,
     progress: Callable[[str], None] = lambda s: None,
     employees: int = 300,
+    keys: Path | None = None,
 ) -> DemoSummary:
     clock = ScriptClock()
+    root_key = demo_key("ledger root")
+    _keep_demo_key(Keystore(keys or keystore_folder(resolve_backend(db))), root_key, passphrase)
     ledger, root = Ledger.init(
-        db, passphrase=passphrase, clock=clock, root_key=demo_key("ledger root")
+        db, passphrase=passphrase, clock=clock, root_key=root_key, keys=keys, keys_public=True
     )
     try:
         return _script(ledger, root, clock, passphrase, progress, employees)
@@ -130,12 +145,12 @@ def _script(
         (CLERK, "clerk"),
     ):
         keys[holder] = demo_key(holder)
+        _keep_demo_key(ledger.keystore, keys[holder], passphrase)
         ledger.register_key(
             root=root,
             holder=holder,
             role=role,  # type: ignore[arg-type]
             key=keys[holder],
-            passphrase=passphrase,
             valid_from=clock.now,
         )
     progress("keys registered: root, officer, communications, filing agent, clerk")

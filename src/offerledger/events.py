@@ -160,6 +160,7 @@ __all__ = [
     "OnDate",
     "Paragraph",
     "Role",
+    "RootKeyRotated",
     "Section",
     "Signer",
     "TenderedOptionsAccepted",
@@ -192,6 +193,13 @@ class KeyRegistered(LedgerEvent):
     role: Role
     valid_from: AwareDatetime
     valid_until: AwareDatetime | None = None
+    keys_public: bool | None = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="On the root key's own registration: true when this ledger's private keys "
+        "are public (the demo's come from a published seed), so nothing in it is evidence; "
+        "left out of the stored body when absent",
+    )
 
     def key_id_matches(self) -> bool:
         """The registered key id is the SHA-256 of the public key (checked on write and verify)."""
@@ -588,7 +596,7 @@ _OFFICER = frozenset(
 _ELECTION = frozenset({"ElectionSubmitted", "ElectionChanged", "ElectionWithdrawn"})
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
-    "root": frozenset({"KeyRegistered", "KeyRevoked"}),
+    "root": frozenset({"KeyRegistered", "KeyRevoked", "RootKeyRotated"}),
     "issuer_officer": _OFFICER,
     "filing_agent": frozenset({"FilingRecorded", "CorrectionRecorded"}),
     "communications": frozenset(
@@ -625,3 +633,26 @@ def key_valid_at(
     if recorded < valid_from or (valid_until is not None and recorded >= valid_until):
         return "recorded-outside-key-validity"
     return None
+
+
+class RootKeyRotated(LedgerEvent):
+    """The root key hands the ledger over to a new root key, which countersigns.
+
+    The envelope is signed by the root key in force (the old root); ``new_root_signature`` is
+    the new key's Ed25519 signature (hex) of :func:`offerledger.signing.keys.rotation_message`:
+    ``b"offerledger/root-rotation/v1\\n"`` followed by the raw bytes of this event's ``prev``,
+    the old root's key id and the new root's key id, so its holder accepts this ledger at this
+    point. From the next position on the new key is a root key held by ``holder`` and the old
+    one signs nothing more (docs/format.md, "Keys").
+    """
+
+    TOPIC = "offerledger.RootKeyRotated.v1"
+    new_root_key_id: str = Field(pattern=r"^[0-9a-f]{64}$")
+    public_key: str = Field(pattern=r"^[0-9a-f]{64}$")
+    holder: str = Field(min_length=1)
+    valid_from: AwareDatetime
+    new_root_signature: str = Field(pattern=r"^[0-9a-f]{128}$")
+
+    def key_id_matches(self) -> bool:
+        """The new root's key id is the SHA-256 of its public key."""
+        return hashlib.sha256(bytes.fromhex(self.public_key)).hexdigest() == self.new_root_key_id

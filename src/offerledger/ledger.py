@@ -77,11 +77,20 @@ def keystore_folder(backend: Backend) -> Path:
 class Ledger:
     """One ledger database: keys, signed saves, reads."""
 
-    def __init__(self, app: LedgerApplication, *, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        app: LedgerApplication,
+        *,
+        clock: Clock = utc_now,
+        keys: Path | None = None,
+        demo_keys_ok: bool = True,
+    ) -> None:
         self.app = app
         self.backend = app.backend
         self.clock = clock
-        self.keystore = Keystore(keystore_folder(self.backend))
+        self.keystore = Keystore(keys or keystore_folder(self.backend))
+        # False: refuse every save on a ledger whose keys are public (the CLI's default)
+        self.demo_keys_ok = demo_keys_ok
         self._registry = KeyRegistry()
         self._offers: list[OfferCommenced] | None = None
         app.store.authorize = self._authorize
@@ -89,8 +98,18 @@ class Ledger:
     # --- opening ---------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, db: str | None, *, clock: Clock = utc_now) -> Ledger:
-        ledger = cls(open_application(resolve_backend(db)), clock=clock)
+    def open(
+        cls,
+        db: str | None,
+        *,
+        clock: Clock = utc_now,
+        keys: Path | None = None,
+        demo_keys_ok: bool = True,
+    ) -> Ledger:
+        """Open a ledger; ``keys``: the keystore folder (default :func:`keystore_folder`)."""
+        ledger = cls(
+            open_application(resolve_backend(db)), clock=clock, keys=keys, demo_keys_ok=demo_keys_ok
+        )
         try:
             first = ledger.app.recorder.select_events(KEYS_STREAM, limit=1)
         except PersistenceError as e:
@@ -116,10 +135,17 @@ class Ledger:
         clock: Clock = utc_now,
         root_key: SigningKey | None = None,
         valid_from: datetime | None = None,
+        keys: Path | None = None,
+        keys_public: bool = False,
     ) -> tuple[Ledger, SigningKey]:
-        """A new ledger: a root key (file in the keystore) that registers itself."""
+        """A new ledger: a root key (file in the keystore) that registers itself.
+
+        ``keys_public``: the root's registration says the ledger's private keys are public
+        (the demo's), so ``verify`` says so and the CLI refuses to write without
+        ``--demo-keys-ok``.
+        """
         backend = resolve_backend(db)
-        ledger = cls(open_application(backend, create=True), clock=clock)
+        ledger = cls(open_application(backend, create=True), clock=clock, keys=keys)
         if ledger.app.recorder.select_events(KEYS_STREAM, limit=1):
             ledger.close()
             raise InputError(
@@ -143,6 +169,7 @@ class Ledger:
             holder=holder,
             role="root",
             valid_from=valid_from or now,
+            keys_public=True if keys_public else None,
         )
         ledger.save([event], signer=root)
         return ledger, root
@@ -188,7 +215,7 @@ class Ledger:
     def _authorize(self, events: Sequence[LedgerEvent], signer: SigningKey) -> None:
         reg = self.registry()
         for event in events:
-            authorize(reg, event, signer_key_id=signer.key_id)
+            authorize(reg, event, signer_key_id=signer.key_id, demo_keys_ok=self.demo_keys_ok)
             if event.originator_id == KEYS_STREAM:
                 reg = fold_keys(reg, event)
 

@@ -13,6 +13,7 @@ REASONS); 2: unusable input (no bundle; a malformed --trust or --witness).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import hashlib
 import json
@@ -21,7 +22,7 @@ import sys
 import uuid
 import zipfile
 from base64 import b64decode
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +30,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 FORMAT = "offerledger-evidence/1"
-SAVE_PREFIX = b"offerledger/save/v2\n"
+SAVE_PREFIX, ROTATION = b"offerledger/save/v2\n", b"offerledger/root-rotation/v1\n"
 MANIFEST_LINE = "offerledger-evidence-manifest sha256:"  # + hex SHA-256 of manifest.json
 EVENT_FILE, PROOF_FILE = "events/{:010d}.json", "proofs/{:010d}.json"  # by log position
 KEYS = str(uuid.uuid5(uuid.UUID("6f1d5a52-5b0e-5b8e-9d0c-0ff3e41ed9e2"), "keys"))  # stream id
@@ -57,10 +58,9 @@ REASONS = {
     "projection-mismatch": "re-folding the included events does not give the projection",
 }
 
-# Who may record what: offerledger.events.ROLE_ACTIONS as data (a test keeps the two equal).
 _FORMS, _FIX = "ElectionSubmitted ElectionChanged ElectionWithdrawn", "CorrectionRecorded"
-_ROLES = {
-    "root": "KeyRegistered KeyRevoked",
+_ROLES = {  # who may record what: offerledger.events.ROLE_ACTIONS (a test keeps them equal)
+    "root": "KeyRegistered KeyRevoked RootKeyRotated",
     "issuer_officer": "OfferCommenced FilingRecorded OfferDocumentRegistered DocumentAmended "
     "ConditionAsserted ConditionWaived ExpirationExtended OfferExpired OfferTerminated "
     "TermsChanged TenderedOptionsAccepted NewOptionsGranted EligibleGrantsRegistered "
@@ -126,25 +126,21 @@ def is_canonical(data: bytes, value: Any) -> bool:
         return False
 
 
-def b64(text: str) -> bytes:
-    return b64decode(text, validate=True)
+b64 = functools.partial(b64decode, validate=True)
 
 
 @functools.cache  # the events of one save share one signature
 def ed25519_ok(public_key: bytes, message: bytes, signature: bytes) -> bool:
-    try:
+    with contextlib.suppress(InvalidSignature, ValueError):
         Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
         return True
-    except (InvalidSignature, ValueError):
-        return False
+    return False
 
 
 def when(value: Any) -> datetime | None:
-    try:
-        parsed = datetime.fromisoformat(value)
-        return parsed if parsed.tzinfo is not None else None
-    except (TypeError, ValueError):
-        return None
+    with contextlib.suppress(TypeError, ValueError):
+        return parsed if (parsed := datetime.fromisoformat(value)).tzinfo is not None else None
+    return None
 
 
 @dataclass
@@ -210,9 +206,8 @@ class Verifier:
         size, root = self.check_checkpoint_and_manifest()
         for e in self.events:
             self.check(PROOF_FILE.format(e.position), self.check_inclusion, e, size, root)
-        for name in sorted(self.files):
-            if name.startswith(("entries/", "documents/")):
-                self.check(name, self.check_entry if name[0] == "e" else self.check_document, name)
+        for name in sorted(n for n in self.files if n.startswith(("entries/", "documents/"))):
+            self.check(name, self.check_entry if name[0] == "e" else self.check_document, name)
         self.check("projections/elections.json", self.check_elections)
         return self
 
@@ -252,9 +247,8 @@ class Verifier:
         e.signed = (SAVE_PREFIX + head + save_root, signature)
 
     def check_signatures(self) -> None:
-        named = [e.payload.get("public_key") for e in self.events if e.action == "KeyRegistered"]
-        keys = [bytes.fromhex(str(k)) for k in named if HEX64.fullmatch(str(k))]
-        self.pubs = {sha256(k).hex(): k for k in keys}  # judge() decides which count
+        named = [str(e.payload.get("public_key")) for e in self.events if e.stream == KEYS]
+        self.pubs = {sha256(k).hex(): k for k in map(bytes.fromhex, filter(HEX64.fullmatch, named))}
         for e in self.events:  # (a key no registration names: judged unknown-key)
             public = self.pubs.get(e.key_id)
             if e.signed and public and not ed25519_ok(public, *e.signed):
@@ -283,28 +277,35 @@ class Verifier:
                 signed.append((e, key, at))
                 if e.clean and e.stream == KEYS and e.action == "KeyRevoked":
                     revocations.append(e)
-                elif e.clean and e.stream == KEYS and e.action == "KeyRegistered":
-                    self.register(e, str(p.get("registered_key_id")), str(p.get("role")))
+                elif e.clean and e.stream == KEYS and "public_key" in p:  # registered, rotated
+                    self.check(e.file, self.register, e, revocations)
         for e, (holder, _, start, until), at in signed:
-            revoked = [r for r in revocations if revokes(r, e, at)]
-            if revoked:
+            if revoked := [r for r in revocations if revokes(r, e, at)]:
                 self.flag(e, "revoked-key", f"{holder}'s key, revoked by {revoked[0].file}")
             elif at < start or (until is not None and at >= until):
                 self.flag(e, "recorded-outside-key-validity", f"{holder}'s key at {at}")
 
-    def register(self, e: Event, kid: str, role: str) -> None:
-        start, until = when(e.payload.get("valid_from")), when(e.payload.get("valid_until"))
+    def register(self, e: Event, revocations: list[Event]) -> None:
+        p, start = e.payload, when(e.payload.get("valid_from"))
+        kid, role = str(p.get("registered_key_id", p.get("new_root_key_id"))), p.get("role", "root")
         if kid in self.keys or kid not in self.pubs or start is None or role not in ROLE_ACTIONS:
             return self.flag(e, "unknown-key", "the registration is repeated or malformed")
-        self.keys[kid] = (str(e.payload.get("holder")), role, start, until)
+        if e.action == "RootKeyRotated":  # the new root signs ROTATION ‖ prev ‖ old ‖ new key id
+            signed = ROTATION + bytes.fromhex(str(e.header.get("prev")) + e.key_id + kid)
+            sig = bytes.fromhex(p["new_root_signature"])
+            need(ed25519_ok(self.pubs[kid], signed, sig), "bad-signature", "no new root signature")
+            revocations.append(replace(e, header={}, payload={"revoked_key_id": e.key_id}))
+            self.root_key_id = kid  # the root in force: it signs the checkpoint
+        self.keys[kid] = (str(p.get("holder")), role, start, when(p.get("valid_until")))
 
     def root_registration(self, e: Event) -> None:
-        """The keys stream opens with the root key registering itself: the trusted one."""
+        """The keys stream opens with the root key registering itself: trusted (or its heir)."""
         root = [e.action, e.payload.get("role"), e.payload.get("registered_key_id")]
-        if root != ["KeyRegistered", "root", e.key_id] or self.trust not in (None, e.key_id):
+        trusted = [None, e.key_id, *(x.payload.get("new_root_key_id") for x in self.events)]
+        if root != ["KeyRegistered", "root", e.key_id] or self.trust not in trusted:
             return self.flag(e, "unknown-key", "not a registration of the trusted root key")
         if e.clean and e.signed:
-            self.register(e, e.key_id, "root")
+            self.register(e, [])
             self.root_key_id = e.key_id if e.key_id in self.keys else None
 
     def check_chain(self, e: Event, last: Event | None) -> None:
@@ -363,8 +364,7 @@ class Verifier:
         found = [e.payload for e in self.events if e.position == proof["position"]]
         need(found, bad, f"no included event at position {proof['position']}")
         commitment, entry = found[0][proof["field"]], proof["entry"].encode()
-        fields = json.loads(entry)
-        need(is_canonical(entry, fields), bad, "the entry is not canonical JSON")
+        need(is_canonical(entry, fields := json.loads(entry)), bad, "the entry is not canonical")
         need(HEX64.fullmatch(str(fields.get("salt"))), bad, "the entry has no salt")
         need(self.employee in (None, fields.get("employee_id")), bad, f"not {self.employee}'s")
         path = [bytes.fromhex(h) for h in proof["path"]]

@@ -16,6 +16,7 @@ from offerledger.cli.common import cli
 # Command modules register themselves on ``cli`` when imported.
 for _module in (
     "admin",
+    "keys_cmds",
     "record",
     "read",
     "batch",

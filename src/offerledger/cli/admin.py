@@ -1,8 +1,7 @@
-"""Commands: init, keys create/list/revoke, log, verify, checkpoint, demo."""
+"""Commands: init, log, verify, checkpoint, demo (the keys commands: :mod:`.keys_cmds`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,26 +19,13 @@ from offerledger.cli.common import (
     with_ledger,
 )
 from offerledger.errors import InputError
+from offerledger.key_admin import KEYS_PUBLIC_NOTICE, keys_public
 from offerledger.ledger import Ledger
 from offerledger.signing.keys import passphrase_from_env_or_prompt
-
-ROLES = ["issuer_officer", "filing_agent", "communications", "employee", "clerk"]
 
 
 def _passphrase() -> bytes:
     return passphrase_from_env_or_prompt(prompt=True)
-
-
-def _when(value: str | None, field: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{value!r} is not an ISO 8601 date-time", field=field) from None
-    if parsed.tzinfo is None:
-        raise InputError(f"{value!r} has no time zone (add +00:00 or -04:00)", field=field)
-    return parsed
 
 
 @cli.command()
@@ -49,100 +35,14 @@ def init(holder: str) -> None:
 
     Example: OFFERLEDGER_KEY_PASSPHRASE=... offerledger --db ledger.db init
     """
-    ledger, root = Ledger.init(settings().db, passphrase=_passphrase(), holder=holder)
+    ledger, root = Ledger.init(
+        settings().db, passphrase=_passphrase(), holder=holder, keys=settings().keys
+    )
     try:
         click.echo(f"ledger {ledger.app.ledger_id()} created at {ledger.backend.location}")
         click.echo(f"root key {root.key_id} ({holder}) in {ledger.keystore.folder}")
     finally:
         ledger.close()
-
-
-@cli.group()
-def keys() -> None:
-    """Actors' keys and roles, registered in the ledger by the root key.
-
-    Example: offerledger keys create --holder "People Communications" --role communications
-    """
-
-
-@keys.command("create")
-@click.option("--holder", required=True, help="The actor the key belongs to.")
-@click.option("--role", type=click.Choice(ROLES), required=True)
-@click.option("--valid-from", default=None, help="ISO date-time with zone (default: now).")
-@click.option("--valid-until", default=None, help="ISO date-time with zone (default: open).")
-@with_ledger
-def keys_create(
-    holder: str, role: str, valid_from: str | None, valid_until: str | None, ledger: Ledger
-) -> None:
-    """Create a key for an actor, register it (signed by the root key), store it encrypted.
-
-    Example: offerledger keys create --holder "Russell I. Zuckerman" --role issuer_officer
-    """
-    passphrase = _passphrase()
-    root = ledger.keystore.load(key_id=ledger.root_key_info().key_id, passphrase=passphrase)
-    kid = ledger.register_key(
-        root=root,
-        holder=holder,
-        role=role,  # type: ignore[arg-type]
-        valid_from=_when(valid_from, "--valid-from"),
-        valid_until=_when(valid_until, "--valid-until"),
-        passphrase=passphrase,
-    )
-    click.echo(kid)
-
-
-@keys.command("list")
-@json_option
-@with_ledger
-def keys_list(as_json: bool, ledger: Ledger) -> None:
-    """The registered keys: id, holder, role, validity, revocation.
-
-    Example: offerledger keys list --json
-    """
-    rows: list[dict[str, Any]] = [
-        {
-            "key_id": k.key_id,
-            "public_key": k.public_key.hex(),
-            "holder": k.holder,
-            "role": k.role,
-            "valid_from": k.valid_from.isoformat(),
-            "valid_until": k.valid_until.isoformat() if k.valid_until else None,
-            "revoked": k.revoked,
-            "compromised_since": k.compromised_since.isoformat() if k.compromised_since else None,
-            "private_key_here": ledger.keystore.path_for(k.key_id).exists(),  # type: ignore[arg-type]
-        }
-        for k in ledger.registry().keys.values()
-    ]
-    if as_json:
-        emit_json(rows)
-        return
-    table = Table("key id", "holder", "role", "valid from", "revoked")
-    for r in rows:
-        table.add_row(
-            r["key_id"][:16], r["holder"], r["role"], r["valid_from"], "yes" if r["revoked"] else ""
-        )
-    Console(soft_wrap=True).print(table)
-
-
-@keys.command("revoke")
-@click.argument("key")
-@click.option("--reason", required=True)
-@click.option("--compromised-since", default=None, help="Flag events recorded after this time.")
-@with_ledger
-def keys_revoke(key: str, reason: str, compromised_since: str | None, ledger: Ledger) -> None:
-    """Revoke a key (by id, prefix or holder); signed by the root key.
-
-    Example: offerledger keys revoke 3f2a9c1d --reason "left the company"
-    """
-    passphrase = _passphrase()
-    root = ledger.keystore.load(key_id=ledger.root_key_info().key_id, passphrase=passphrase)
-    revoked = ledger.revoke_key(
-        root=root,
-        key_id=key,
-        reason=reason,
-        compromised_since=_when(compromised_since, "--compromised-since"),
-    )
-    click.echo(f"revoked {revoked}")
 
 
 @cli.command()
@@ -278,9 +178,12 @@ def verify(
         ledger, root_key=root_key, checkpoint=given, since=since is not None, witnesses=witnesses
     )
     record(ledger, report, by="verify", checkpoint=given)  # read commands' first line states it
+    public = keys_public(ledger)
     if as_json:
-        emit_json(report.as_dict())
+        emit_json({**report.as_dict(), "keys_public": public})
     else:
+        if public:
+            click.echo(KEYS_PUBLIC_NOTICE)
         click.echo(f"root key: {report.root_key_id} (from {report.root_key_source})")
         if report.since is not None:
             click.echo(
@@ -358,7 +261,9 @@ def demo(employees: int) -> None:
     """Build the reference case (Mpower, 2001) on a fresh ledger, verify it, summarize.
 
     The roster and elections are synthetic (fixed seed). Keys are derived from a public demo
-    seed and encrypted with OFFERLEDGER_KEY_PASSPHRASE (default "demo").
+    seed and encrypted with OFFERLEDGER_KEY_PASSPHRASE (default "demo"), with a cheap scrypt
+    (n=2^10: the keys are public anyway). The ledger records that its keys are public: verify
+    says so first, and writing into it needs --demo-keys-ok.
 
     Example: offerledger --db demo.db demo
     """
@@ -373,8 +278,9 @@ def demo(employees: int) -> None:
         passphrase=passphrase,
         progress=lambda s: err_console.print(s, markup=False, highlight=False),
         employees=employees,
+        keys=settings().keys,
     )
-    ledger = Ledger.open(settings().db)
+    ledger = Ledger.open(settings().db, keys=settings().keys)
     try:
         report = verify_ledger(ledger)
     finally:
@@ -396,5 +302,6 @@ def demo(employees: int) -> None:
         f"  verify: {report.count} events, {report.signatures_checked} signatures, "
         + ("verified" if report.ok else f"{len(report.problems)} problem(s)")
     )
+    click.echo(f"  {KEYS_PUBLIC_NOTICE}")
     if not report.ok:
         click.get_current_context().exit(1)

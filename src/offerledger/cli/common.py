@@ -6,15 +6,21 @@ import functools
 import json
 import sqlite3
 import sys
+import traceback
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
 
 import click
 from eventsourcing.persistence import PersistenceError
 from rich.console import Console
 
 from offerledger.errors import OfferLedgerError, StorageError
+
+if TYPE_CHECKING:
+    from offerledger.ledger import Ledger
 
 err_console = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -24,33 +30,58 @@ F = TypeVar("F", bound=Callable[..., Any])
 class Settings:
     db: str | None
     debug: bool
+    keys: Path | None = None  # the keystore folder (--keys, OFFERLEDGER_KEYS)
+    demo_keys_ok: bool = False  # write into a ledger whose keys are public (the demo's)
 
 
 class LedgerGroup(click.Group):
-    """Catches :class:`OfferLedgerError` once: one ``Error: …`` line, the error's exit code."""
+    """Catches :class:`OfferLedgerError` once: one ``Error: …`` line, the error's exit code.
+
+    ``--debug`` adds the traceback on stderr and keeps the exit code. Warnings offerledger
+    issues (:class:`~offerledger.signing.keys.WeakKeyFileWarning`) print as ``Warning: …``.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except OfferLedgerError as e:
-            settings = ctx.find_object(Settings)
-            if settings is not None and settings.debug:
-                raise
-            err_console.print(f"Error: {e.diagnostics()}", markup=False, highlight=False)
-            ctx.exit(e.exit_code)
-        except (PersistenceError, sqlite3.Error) as e:  # storage: locked, not a database, …
-            settings = ctx.find_object(Settings)
-            if settings is not None and settings.debug:
-                raise
-            err_console.print(f"Error: storage: {e}", markup=False, highlight=False)
-            ctx.exit(StorageError.exit_code)
-        except OSError as e:  # a path given on the command line that cannot be used
-            settings = ctx.find_object(Settings)
-            if settings is not None and settings.debug:
-                raise
-            where = f"{e.filename}: " if e.filename else ""
-            err_console.print(f"Error: {where}{e.strerror or e}", markup=False, highlight=False)
-            ctx.exit(2)
+        from offerledger.signing.keys import WeakKeyFileWarning
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", WeakKeyFileWarning)
+            warnings.showwarning = _show_warning
+            try:
+                return super().invoke(ctx)
+            except OfferLedgerError as e:
+                _fail(ctx, f"Error: {e.diagnostics()}", e.exit_code)
+            except (PersistenceError, sqlite3.Error) as e:  # storage: locked, not a database, …
+                _fail(ctx, f"Error: storage: {e}", StorageError.exit_code)
+            except OSError as e:  # a path given on the command line that cannot be used
+                where = f"{e.filename}: " if e.filename else ""
+                _fail(ctx, f"Error: {where}{e.strerror or e}", 2)
+
+
+def _fail(ctx: click.Context, line: str, code: int) -> NoReturn:
+    """Print the error line (after the traceback, with ``--debug``) and exit with ``code``."""
+    settings = ctx.find_object(Settings)
+    if settings is not None and settings.debug:
+        err_console.print(traceback.format_exc(), end="", markup=False, highlight=False)
+    err_console.print(line, markup=False, highlight=False)
+    ctx.exit(code)
+
+
+_default_showwarning = warnings.showwarning
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    if category.__module__.startswith("offerledger."):
+        err_console.print(f"Warning: {message}", markup=False, highlight=False)
+    else:
+        _default_showwarning(message, category, filename, lineno, file, line)
 
 
 @click.group(cls=LedgerGroup)
@@ -61,15 +92,34 @@ class LedgerGroup(click.Group):
     metavar="PATH|URL",
     help="SQLite file (default ./offerledger.db) or postgresql:// URL. Env: OFFERLEDGER_DB.",
 )
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.option(
+    "--debug", is_flag=True, help="Show the traceback of an error (the exit code stays the same)."
+)
+@click.option(
+    "--keys",
+    "keys",
+    envvar="OFFERLEDGER_KEYS",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    metavar="DIR",
+    help="The keystore folder of whoever runs this command (default: keys/ beside the SQLite "
+    "file). Env: OFFERLEDGER_KEYS.",
+)
+@click.option(
+    "--demo-keys-ok",
+    is_flag=True,
+    help="Write into a ledger whose keys are public (the demo's) all the same.",
+)
 @click.version_option(package_name="offerledger")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, debug: bool) -> None:
+def cli(
+    ctx: click.Context, db: str | None, debug: bool, keys: Path | None, demo_keys_ok: bool
+) -> None:
     """A signed, event-sourced audit ledger of issuer tender offers (Schedule TO, Rule 13e-4).
 
     Example: offerledger demo && offerledger verify
     """
-    ctx.obj = Settings(db=db, debug=debug)
+    ctx.obj = Settings(db=db, debug=debug, keys=keys, demo_keys_ok=demo_keys_ok)
 
 
 def settings() -> Settings:
@@ -99,14 +149,21 @@ def is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
+def open_ledger() -> Ledger:
+    """The ledger named by ``--db``, with the keystore of ``--keys``; it refuses to write into
+    a ledger whose keys are public unless ``--demo-keys-ok``."""
+    from offerledger.ledger import Ledger
+
+    given = settings()
+    return Ledger.open(given.db, keys=given.keys, demo_keys_ok=given.demo_keys_ok)
+
+
 def with_ledger(f: F) -> F:
-    """Open the ledger named by ``--db`` and pass it as ``ledger``; close it afterwards."""
+    """Open the ledger (:func:`open_ledger`) and pass it as ``ledger``; close it afterwards."""
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from offerledger.ledger import Ledger
-
-        ledger = Ledger.open(settings().db)
+        ledger = open_ledger()
         try:
             return f(*args, ledger=ledger, **kwargs)
         finally:
@@ -124,6 +181,7 @@ __all__ = [
     "is_terminal",
     "json_option",
     "offer_option",
+    "open_ledger",
     "settings",
     "with_ledger",
 ]

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from offerledger.actions import action_classes, record
-from offerledger.cli.common import cli, emit_json, json_option, offer_option, settings
+from offerledger.cli.common import cli, emit_json, json_option, offer_option, open_ledger
 from offerledger.document_check import CITING_FIELD
 from offerledger.documents import SourceDocument
 from offerledger.errors import InputError
@@ -99,8 +99,6 @@ def _make_command(name: str, cls: type[LedgerEvent]) -> click.Command:
 
     @click.pass_context
     def run(ctx: click.Context, /, **kwargs: Any) -> None:
-        from offerledger.ledger import Ledger
-
         source = kwargs.pop("file")
         key, offer, as_json = kwargs.pop("key"), kwargs.pop("offer"), kwargs.pop("as_json")
         effective = kwargs.pop("effective")
@@ -117,7 +115,7 @@ def _make_command(name: str, cls: type[LedgerEvent]) -> click.Command:
                     raise InputError(e.message, field=field) from None
         if effective is not None:
             data["effective"] = parse_effective(effective)
-        ledger = Ledger.open(settings().db)
+        ledger = open_ledger()
         try:
             signer = ledger.signer(key, passphrase_from_env_or_prompt(prompt=True))
             event = record(

@@ -1,7 +1,9 @@
 """The key registry: which public keys may sign what, and when.
 
 A pure fold over the ``keys`` stream. The first event of a ledger is the root key registering
-itself; every later registration and revocation is signed by the root key.
+itself (saying, for the demo, that the ledger's keys are public); every later registration,
+revocation and root rotation is signed by the root key. A rotation makes its new key the root
+and retires the old one.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from offerledger.events import (
     KeyRegistered,
     KeyRevoked,
     LedgerEvent,
+    RootKeyRotated,
     key_valid_at,
     role_may_record,
 )
@@ -37,6 +40,7 @@ class KeyRegistry:
     version: int = 0
     keys: dict[str, KeyInfo] = field(default_factory=dict)
     root_key_id: str | None = None
+    keys_public: bool = False  # the root's registration says the private keys are public
 
     def get(self, key_id: str) -> KeyInfo:
         try:
@@ -54,7 +58,7 @@ class KeyRegistry:
 def fold_keys(registry: KeyRegistry, event: LedgerEvent) -> KeyRegistry:
     """``(registry, event) -> registry`` for the keys stream."""
     keys = dict(registry.keys)
-    root = registry.root_key_id
+    root, public = registry.root_key_id, registry.keys_public
     if isinstance(event, KeyRegistered):
         keys[event.registered_key_id] = KeyInfo(
             key_id=event.registered_key_id,
@@ -65,7 +69,7 @@ def fold_keys(registry: KeyRegistry, event: LedgerEvent) -> KeyRegistry:
             valid_until=event.valid_until,
         )
         if registry.version == 0 and event.role == "root":
-            root = event.registered_key_id
+            root, public = event.registered_key_id, bool(event.keys_public)
     elif isinstance(event, KeyRevoked) and event.revoked_key_id in keys:
         keys[event.revoked_key_id] = replace(
             keys[event.revoked_key_id],
@@ -73,11 +77,43 @@ def fold_keys(registry: KeyRegistry, event: LedgerEvent) -> KeyRegistry:
             revoked_reason=event.reason,
             compromised_since=event.compromised_since,
         )
-    return KeyRegistry(version=event.originator_version, keys=keys, root_key_id=root)
+    elif isinstance(event, RootKeyRotated):
+        keys[event.new_root_key_id] = KeyInfo(
+            key_id=event.new_root_key_id,
+            public_key=bytes.fromhex(event.public_key),
+            holder=event.holder,
+            role="root",
+            valid_from=event.valid_from,
+            valid_until=None,
+        )
+        if event.key_id in keys:
+            keys[event.key_id] = replace(
+                keys[event.key_id],
+                revoked=True,
+                revoked_reason=f"root rotated to {event.new_root_key_id}",
+            )
+        root = event.new_root_key_id
+    return KeyRegistry(
+        version=event.originator_version, keys=keys, root_key_id=root, keys_public=public
+    )
 
 
-def authorize(registry: KeyRegistry, event: LedgerEvent, *, signer_key_id: str) -> None:
-    """Refuse an event its signing key may not record (role, validity, revocation)."""
+def authorize(
+    registry: KeyRegistry, event: LedgerEvent, *, signer_key_id: str, demo_keys_ok: bool = True
+) -> None:
+    """Refuse an event its signing key may not record (role, validity, revocation).
+
+    With ``demo_keys_ok`` False, refuse every event on a ledger whose keys are public (the
+    demo's): the CLI passes False unless ``--demo-keys-ok``.
+    """
+    if registry.keys_public and not demo_keys_ok:
+        raise RuleViolation(
+            f"this ledger's keys are public (its root key registration says so: a demo "
+            f"ledger), so anyone can sign as any of its actors; {event.action} not recorded",
+            rule="demo-keys",
+            hint="record into a ledger of your own ('offerledger init'), or pass "
+            "--demo-keys-ok to write into the demo anyway",
+        )
     if event.key_id != signer_key_id:
         raise RuleViolation(
             f"event names key {event.key_id[:16]}… but is signed with {signer_key_id[:16]}…",
@@ -110,6 +146,8 @@ def authorize(registry: KeyRegistry, event: LedgerEvent, *, signer_key_id: str) 
         raise RuleViolation(
             f"key {event.registered_key_id[:16]}… is already registered", rule="key-registered"
         )
+    if isinstance(event, RootKeyRotated):
+        _check_rotation(registry, event)
     if not role_may_record(role=key.role, action=event.action):
         raise RuleViolation(
             f"a key in role {key.role!r} ({key.holder}) may not record {event.action}",
@@ -126,4 +164,22 @@ def authorize(registry: KeyRegistry, event: LedgerEvent, *, signer_key_id: str) 
         raise RuleViolation(
             f"key {key.key_id[:16]}… ({key.holder}) may not sign at {event.recorded.isoformat()}",
             rule=problem,
+        )
+
+
+def _check_rotation(registry: KeyRegistry, event: RootKeyRotated) -> None:
+    """A rotation comes from the root in force and names a new, well-formed key.
+
+    The new root's countersignature is checked where crypto lives (the write path and verify).
+    """
+    if event.key_id != registry.root_key_id:
+        raise RuleViolation(
+            f"key {event.key_id[:16]}… is not the ledger's root in force; only it may rotate",
+            rule="root-rotation",
+        )
+    if not event.key_id_matches():
+        raise RuleViolation("new_root_key_id is not the SHA-256 of public_key", rule="key-id")
+    if event.new_root_key_id in registry.keys:
+        raise RuleViolation(
+            f"key {event.new_root_key_id[:16]}… is already registered", rule="key-registered"
         )

@@ -5,8 +5,9 @@ Selection, for one offer (and with ``employee``, one employee):
 
 * the offer's stream and the streams of its filings, whole;
 * every employee stream of the offer, or with ``employee`` only that employee's, whole;
-* from the keys stream: the root key's registration (version 1) and every registration and
-  revocation of a key that signed a selected event;
+* from the keys stream: the root key's registration (version 1), every root rotation (the
+  chain of roots the checkpoint's signer descends from) and every registration and revocation
+  of a key that signed a selected event;
 
 each event as stored (the ``state`` bytes and its row's stream, version and topic) at its log
 position, up to the tree size the bundle's checkpoint vouches for. Reads go stream by stream
@@ -30,6 +31,7 @@ from offerledger.events import (
     KeyRegistered,
     KeyRevoked,
     LedgerEvent,
+    RootKeyRotated,
 )
 from offerledger.ledger import Ledger
 from offerledger.store import KEYS_STREAM, decode_stored
@@ -110,7 +112,11 @@ def select_rows(
         rows += _stream_rows(ledger, stream, size)
     signers = {r.event.key_id for r in rows}
     keys = _stream_rows(ledger, KEYS_STREAM, size)  # the root key (version 1) signs key events
-    rows += [r for r in keys if r.version == 1 or _names_key(r.event, signers)]
+    rows += [
+        r
+        for r in keys
+        if r.version == 1 or isinstance(r.event, RootKeyRotated) or _names_key(r.event, signers)
+    ]
     return sorted(rows, key=lambda r: r.position)
 
 

@@ -65,6 +65,7 @@ class KeyFact(NamedTuple):
     compromised_since: datetime | None
     from_position: int | None
     malformed: str | None  # the fields that are present but do not parse, or are missing
+    countersignature: bytes | None = None  # RootKeyRotated: the new root's signature
 
 
 class SaveFacts(NamedTuple):
@@ -188,7 +189,7 @@ def _examine_envelope(
         found.add("bad-signature", "the envelope's key id differs from the body's")
     action = topic.split(".")[1] if isinstance(topic, str) and topic.count(".") >= 2 else ""
     key_fact = None
-    if action in ("KeyRegistered", "KeyRevoked") and stream == _KEYS:
+    if action in ("KeyRegistered", "KeyRevoked", "RootKeyRotated") and stream == _KEYS:
         key_fact = key_fact_of(action, payload)
     prev: str | None = UNREAD
     if same_version:
@@ -260,14 +261,18 @@ def key_fact_of(action: str, payload: dict[str, Any]) -> KeyFact:
             bad.append(name)
         return parsed
 
-    if action == "KeyRegistered":
-        named = text("registered_key_id")
+    if action in ("KeyRegistered", "RootKeyRotated"):
+        rotation = action == "RootKeyRotated"
+        named = text("new_root_key_id" if rotation else "registered_key_id")
         public_key = hex32(payload.get("public_key"))
         if public_key is None:
             bad.append("public_key")
-        holder, role = text("holder"), text("role")
+        holder, role = text("holder"), "root" if rotation else text("role")
         valid_from = when("valid_from", required=True)
-        valid_until = when("valid_until", required=False)
+        valid_until = None if rotation else when("valid_until", required=False)
+        countersignature = _hex_bytes(payload.get("new_root_signature"), 64)
+        if rotation and countersignature is None:
+            bad.append("new_root_signature")
         return KeyFact(
             action,
             named,
@@ -279,6 +284,7 @@ def key_fact_of(action: str, payload: dict[str, Any]) -> KeyFact:
             None,
             None,
             ", ".join(bad) or None,
+            countersignature if rotation else None,
         )
     named = text("revoked_key_id")
     compromised = when("compromised_since", required=False)
@@ -338,13 +344,17 @@ def _time(value: Any) -> datetime | None:
 
 
 def hex32(value: Any) -> bytes | None:
-    if not isinstance(value, str) or len(value) != 64:
+    return _hex_bytes(value, 32)
+
+
+def _hex_bytes(value: Any, size: int) -> bytes | None:
+    if not isinstance(value, str) or len(value) != 2 * size:
         return None
     try:
         raw = bytes.fromhex(value)
     except ValueError:
         return None
-    return raw if len(raw) == 32 else None
+    return raw if len(raw) == size else None
 
 
 def _show(value: Any) -> str:

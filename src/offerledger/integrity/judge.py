@@ -9,6 +9,13 @@ the caller trusts (``trusted_roots``; None trusts the ledger's own, which is not
 A registration counts only if it verified itself, its ``registered_key_id`` is the SHA-256 of
 its public key and that key id was not registered before.
 
+Root rotation. A ``RootKeyRotated`` event, signed by a root key, counts under the same
+conditions and only if its ``new_root_signature`` verifies: the new key's signature over the
+rotation message (:func:`~offerledger.signing.keys.rotation_message`: this event's ``prev``,
+the old and the new key id). From the next event on the new key is a root key and the old one
+is revoked; the trusted root stays the ledger's first (:attr:`Judge.root_key_id`), and
+:attr:`Judge.roots` lists it and every root it was rotated to, in log order.
+
 Revocation. Log order alone is not enough: an attacker with write access can move a
 revocation row to the end of the log. So an event signed by a revoked key is also flagged when
 its position is at or after the revocation's signed ``from_position`` (the event count when it
@@ -22,10 +29,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from offerledger.errors import OfferLedgerError
 from offerledger.events import key_valid_at, role_may_record
 from offerledger.integrity.examine import UNREAD, Examined, KeyFact
 from offerledger.integrity.problems import Problem
-from offerledger.signing.keys import key_id_for
+from offerledger.signing.keys import key_id_for, rotation_message, verify_signature
 
 __all__ = ["Judge"]
 
@@ -61,6 +69,7 @@ class Judge:
         self.heads: dict[str, tuple[int, str]] = {}
         self.problems: list[Problem] = []
         self.root_key_id: str | None = None
+        self.roots: list[str] = []  # the first root, then each root a rotation made
         self._unrevoked: dict[str, list[tuple[int, str | None, int | None, datetime]]] = {}
         self._revocations: list[_Revocation] = []
 
@@ -154,6 +163,8 @@ class Judge:
         if fact.action == "KeyRevoked":
             self._revoke(e, fact)
             return
+        if fact.action == "RootKeyRotated" and not self._countersigned(e, fact):
+            return
         assert fact.public_key is not None and fact.valid_from is not None
         assert fact.holder is not None and fact.role is not None
         kid = key_id_for(public_key=fact.public_key)
@@ -175,7 +186,31 @@ class Judge:
             return
         if not self.keys:
             self.root_key_id = kid
+        if not self.keys or fact.action == "RootKeyRotated":
+            self.roots.append(kid)
+        if fact.action == "RootKeyRotated":
+            self.keys[e.key_id or ""].revoked = True  # the old root signs nothing after this
         self.keys[kid] = _Key(kid, fact.holder, fact.role, fact.valid_from, fact.valid_until)
+
+    def _countersigned(self, e: Examined, fact: KeyFact) -> bool:
+        """Whether the new root's signature of the rotation message verifies (else flagged)."""
+        try:
+            message = rotation_message(
+                prev=e.prev or "", old_key_id=e.key_id or "", new_key_id=fact.named_key_id or ""
+            )
+            verify_signature(
+                public_key=fact.public_key or b"",
+                message=message,
+                signature=fact.countersignature or b"",
+            )
+        except (ValueError, OfferLedgerError):
+            self.flag(
+                e,
+                "bad-signature",
+                "the new root's countersignature of the rotation does not verify; ignored",
+            )
+            return False
+        return True
 
     def _revoke(self, e: Examined, fact: KeyFact) -> None:
         key = self.keys.get(fact.named_key_id or "")

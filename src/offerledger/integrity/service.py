@@ -38,7 +38,7 @@ from offerledger.integrity.merkle import Digest, verify_consistency
 from offerledger.integrity.problems import Problem, VerifyReport
 from offerledger.integrity.since import verify_since
 from offerledger.integrity.slices import SqliteSlices
-from offerledger.integrity.trust import checkpoint_key, resolve_trust
+from offerledger.integrity.trust import RootTrust, anchor_of, checkpoint_key, resolve_trust
 from offerledger.integrity.verify import (
     KEYS_STREAM,
     PARALLEL_THRESHOLD,
@@ -107,16 +107,15 @@ def verify_ledger(
     trusted, source = trust.ids, trust.source
     note: Checkpoint | None = None
     problems: list[Problem] = []
-    key = checkpoint_key(trust, scan)
-    note_text: str | None = None
-    if checkpoint is not None:
-        note_text = _last_note(checkpoint)
+    note_text = _last_note(checkpoint) if checkpoint is not None else None
+    key = checkpoint_key(trust, scan, note=note_text)
+    if checkpoint is not None and note_text is not None:
         note = _open_note(note_text, checkpoint, key, problems)
         if note is not None:
             assert key is not None
             source = f"the root key that signed checkpoint {checkpoint}; {source}"
             if trusted is None:  # the checkpoint, kept outside the database, vouches for it
-                trusted = frozenset({key_id_for(public_key=key)})
+                trusted = frozenset({anchor_of(scan, key)})
         for vkey in witnesses:
             problems.extend(_witness_problems(note_text, vkey, checkpoint))
     if since and note is not None and checkpoint is not None and key is not None:
@@ -370,8 +369,8 @@ def write_checkpoint(ledger: Ledger, *, out: Path, root: SigningKey) -> dict[str
     first *size* events hash to its root and no stream went back); both files are written
     to a temporary file in the same folder and renamed into place.
     """
-    if root.key_id != _scan(ledger).root_key_id:
-        raise InputError("the key given is not this ledger's root key", field="--key")
+    if root.key_id not in _scan(ledger).roots[-1:]:
+        raise InputError("the key given is not this ledger's root key in force", field="--key")
     try:
         exists, is_dir, has_folder = out.exists(), out.is_dir(), out.parent.is_dir()
     except (OSError, ValueError) as e:
@@ -431,15 +430,17 @@ def append_checkpoint(ledger: Ledger, *, path: Path, root: SigningKey) -> dict[s
     one is appended only if an RFC 9162 consistency proof shows the ledger extends it;
     otherwise the whole ledger is verified. Nothing is written when verify finds a problem.
     """
-    if root.key_id != _scan(ledger).root_key_id:
-        raise InputError("the key given is not this ledger's root key", field="--key")
+    scan = _scan(ledger)
+    if root.key_id not in scan.roots[-1:]:
+        raise InputError("the key given is not this ledger's root key in force", field="--key")
     if path.is_dir() or not path.parent.is_dir():
         raise InputError("not a file in an existing folder", file=path, field="--append")
     checkpoints = CheckpointsFile.read(path)
     previous = None
     if checkpoints.last is not None:
-        previous = parse_checkpoint_note(
-            text=checkpoints.last, public_key=root.public_key, source=str(path)
+        signer = checkpoint_key(RootTrust(None, None, ""), scan, note=checkpoints.last)
+        previous = parse_checkpoint_note(  # signed by the root in force then (rotations)
+            text=checkpoints.last, public_key=signer or root.public_key, source=str(path)
         )
     report = verify_ledger(
         ledger,

@@ -81,12 +81,14 @@ class KeyScan:
 
     ``public_keys`` maps each key id to its key (a key id is the hash of its key, so the map
     cannot lie); ``revoked`` holds the key ids some revocation names (the judge remembers
-    events of those keys only); ``root_key_id`` is the first root registration's key id.
+    events of those keys only); ``root_key_id`` is the first root registration's key id and
+    ``roots`` that id followed by each key a ``RootKeyRotated`` names (the judge checks them).
     """
 
     public_keys: dict[str, bytes]
     revoked: frozenset[str]
     root_key_id: str | None
+    roots: tuple[str, ...] = ()
 
 
 def scan_keys(states: Iterable[Any]) -> KeyScan:
@@ -94,6 +96,7 @@ def scan_keys(states: Iterable[Any]) -> KeyScan:
     found: dict[str, bytes] = {}
     revoked: set[str] = set()
     root: str | None = None
+    roots: list[str] = []
     for state in states:
         if not isinstance(state, bytes | bytearray | memoryview):
             continue
@@ -107,10 +110,13 @@ def scan_keys(states: Iterable[Any]) -> KeyScan:
             found[kid] = pub
             if root is None and payload.get("role") == "root":
                 root = kid
+                roots.append(kid)
+            elif root is not None and payload.get("new_root_key_id") == kid:
+                roots.append(kid)
         named = payload.get("revoked_key_id")
         if isinstance(named, str):
             revoked.add(named)
-    return KeyScan(found, frozenset(revoked), root)
+    return KeyScan(found, frozenset(revoked), root, tuple(roots))
 
 
 def public_keys_of(key_rows: Iterable[Any]) -> dict[str, bytes]:

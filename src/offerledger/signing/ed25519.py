@@ -39,6 +39,7 @@ __all__ = [
     "check_public_key",
     "generate_signing_key",
     "key_id_for",
+    "rotation_message",
     "verify_signature",
     "verify_signature_pyca",
 ]
@@ -48,6 +49,7 @@ KeyId = NewType("KeyId", str)
 
 PUBLIC_KEY_SIZE = 32
 SIGNATURE_SIZE = 64
+ROTATION_PREFIX = b"offerledger/root-rotation/v1\n"
 _P = 2**255 - 19  # the field prime: an encoding's y must be below it (libsodium's is_canonical)
 _L = 2**252 + 27742317777372353535851937790883648493  # the prime order: S must be below it
 _IDENTITY = (1).to_bytes(32, "little")
@@ -214,3 +216,17 @@ def verify_signature_pyca(*, public_key: bytes, message: bytes, signature: bytes
         Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
     except InvalidSignature:
         raise _failed(public_key) from None
+
+
+def rotation_message(*, prev: str, old_key_id: str, new_key_id: str) -> bytes:
+    """What a new root key signs to take a ledger over (``RootKeyRotated.new_root_signature``).
+
+    ``ROTATION_PREFIX`` followed by the raw bytes of the rotation event's ``prev`` (the SHA-256
+    of the keys stream's previous envelope, which pins this ledger and this point of it), the
+    old root's key id and the new root's key id: 29 + 3 × 32 bytes. ValueError if one of them is
+    not 64 hex digits.
+    """
+    parts = [bytes.fromhex(value) for value in (prev, old_key_id, new_key_id)]
+    if any(len(part) != 32 for part in parts):
+        raise ValueError("prev and both key ids must be 64 hex digits")
+    return ROTATION_PREFIX + b"".join(parts)

@@ -21,6 +21,7 @@ from offerledger.signing.ed25519 import (
     check_public_key,
     generate_signing_key,
     key_id_for,
+    rotation_message,
     verify_signature,
     verify_signature_pyca,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "passphrase_from_env_or_prompt",
     "read_kdf",
     "rewrap_key_file",
+    "rotation_message",
     "verify_signature",
     "verify_signature_pyca",
     "write_key_file",

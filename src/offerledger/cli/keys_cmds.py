@@ -1,0 +1,269 @@
+"""Commands: keys create|new|export-public|list|revoke|rewrap|rotate-root.
+
+Each actor runs these with their own keystore (``--keys DIR``); the root's keystore holds the
+root key alone. docs/keys.md walks through it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from offerledger.cli.common import cli, emit_json, err_console, json_option, settings, with_ledger
+from offerledger.errors import InputError
+from offerledger.key_admin import (
+    KeyFileInfo,
+    keystore_files,
+    public_key_text,
+    read_public_key_file,
+    rewrap_keystore,
+    rotate_root,
+)
+from offerledger.ledger import Ledger
+from offerledger.signing.keys import Keystore, generate_signing_key, passphrase_from_env_or_prompt
+
+ROLES = ["issuer_officer", "filing_agent", "communications", "employee", "clerk"]
+
+
+def _passphrase() -> bytes:
+    return passphrase_from_env_or_prompt(prompt=True)
+
+
+def _when(value: str | None, field: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{value!r} is not an ISO 8601 date-time", field=field) from None
+    if parsed.tzinfo is None:
+        raise InputError(f"{value!r} has no time zone (add +00:00 or -04:00)", field=field)
+    return parsed
+
+
+def _keystore() -> Keystore:
+    """The keystore of ``--keys`` (or OFFERLEDGER_KEYS, or keys/ beside the SQLite file)."""
+    from offerledger.ledger import keystore_folder
+    from offerledger.store import resolve_backend
+
+    given = settings()
+    return Keystore(given.keys or keystore_folder(resolve_backend(given.db)))
+
+
+@cli.group()
+def keys() -> None:
+    """Actors' keys and roles, registered in the ledger by the root key.
+
+    Run for real, each actor keeps a keystore of their own (--keys DIR) and gives the root
+    holder only a public key file; see docs/keys.md.
+
+    Example: offerledger --keys ~/clerk-keys keys new --out clerk.pub
+    """
+
+
+@keys.command("create")
+@click.option("--holder", required=True, help="The actor the key belongs to.")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option(
+    "--public-key",
+    "public_key_file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="Register this public key file (from the actor's 'keys new'); without it, a new key "
+    "is made and written to this keystore.",
+)
+@click.option("--valid-from", default=None, help="ISO date-time with zone (default: now).")
+@click.option("--valid-until", default=None, help="ISO date-time with zone (default: open).")
+@with_ledger
+def keys_create(
+    holder: str,
+    role: str,
+    public_key_file: Path | None,
+    valid_from: str | None,
+    valid_until: str | None,
+    ledger: Ledger,
+) -> None:
+    """Register an actor's key, signed by the root key (run by the root's holder).
+
+    Example: offerledger --keys /media/root-keys keys create --holder "Jane Roe" --role clerk
+    --public-key clerk.pub
+    """
+    public_key = read_public_key_file(public_key_file) if public_key_file else None
+    passphrase = _passphrase()
+    root = ledger.keystore.load(key_id=ledger.root_key_info().key_id, passphrase=passphrase)
+    kid = ledger.register_key(
+        root=root,
+        holder=holder,
+        role=role,  # type: ignore[arg-type]
+        public_key=public_key,
+        valid_from=_when(valid_from, "--valid-from"),
+        valid_until=_when(valid_until, "--valid-until"),
+        passphrase=passphrase,
+    )
+    click.echo(kid)
+
+
+@keys.command("new")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write the public key file here (to give to the root's holder).",
+)
+def keys_new(out: Path | None) -> None:
+    """Make a key in this keystore (not registered yet) and print its public key file.
+
+    Example: offerledger --keys ~/clerk-keys keys new --out clerk.pub
+    """
+    key = generate_signing_key()
+    if out is not None and out.exists():
+        raise InputError("a file is already there; refusing to overwrite it", file=out)
+    path = _keystore().save(key=key, passphrase=_passphrase())
+    text = public_key_text(key.public_key)
+    if out is not None:
+        out.write_text(text, encoding="utf-8")
+    click.echo(text, nl=False)
+    err_console.print(f"key file {path}", markup=False, highlight=False)
+
+
+@keys.command("export-public")
+@click.argument("key")
+@click.option(
+    "--out", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write it here."
+)
+def keys_export_public(key: str, out: Path | None) -> None:
+    """Print the public key file of a key in this keystore (key id or 8+ hex digits).
+
+    For the root key, that file is what verify --root-key and witnesses take.
+
+    Example: offerledger --keys /media/root-keys keys export-public 3f2a9c1d --out root.pub
+    """
+    if out is not None and out.exists():
+        raise InputError("a file is already there; refusing to overwrite it", file=out)
+    text = public_key_text(_keystore().load(key_id=key, passphrase=_passphrase()).public_key)
+    if out is not None:
+        out.write_text(text, encoding="utf-8")
+    click.echo(text, nl=False)
+
+
+@keys.command("list")
+@json_option
+@with_ledger
+def keys_list(as_json: bool, ledger: Ledger) -> None:
+    """The registered keys (id, holder, role, validity, revocation) and this keystore's files.
+
+    Example: offerledger keys list --json
+    """
+    files: dict[str, KeyFileInfo] = {f.key_id: f for f in keystore_files(ledger.keystore)}
+    rows: list[dict[str, Any]] = []
+    for k in ledger.registry().keys.values():
+        file = files.get(k.key_id)
+        rows.append(
+            {
+                "key_id": k.key_id,
+                "public_key": k.public_key.hex(),
+                "holder": k.holder,
+                "role": k.role,
+                "valid_from": k.valid_from.isoformat(),
+                "valid_until": k.valid_until.isoformat() if k.valid_until else None,
+                "revoked": k.revoked,
+                "compromised_since": k.compromised_since.isoformat()
+                if k.compromised_since
+                else None,
+                "private_key_here": file is not None,
+                "key_file_kdf": file.kdf.describe() if file and file.kdf else None,
+                "key_file_weak": file.weak if file else None,
+            }
+        )
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table("key id", "holder", "role", "valid from", "revoked", "key file here")
+    for r in rows:
+        here = (r["key_file_kdf"] or "unreadable") if r["private_key_here"] else ""
+        here += " (weak: run keys rewrap)" if r["key_file_weak"] else ""
+        revoked = "yes" if r["revoked"] else ""
+        table.add_row(r["key_id"][:16], r["holder"], r["role"], r["valid_from"], revoked, here)
+    Console(soft_wrap=True).print(table)
+
+
+@keys.command("revoke")
+@click.argument("key")
+@click.option("--reason", required=True)
+@click.option("--compromised-since", default=None, help="Flag events recorded after this time.")
+@with_ledger
+def keys_revoke(key: str, reason: str, compromised_since: str | None, ledger: Ledger) -> None:
+    """Revoke a key (by id, prefix or holder); signed by the root key.
+
+    Example: offerledger keys revoke 3f2a9c1d --reason "left the company"
+    """
+    passphrase = _passphrase()
+    root = ledger.keystore.load(key_id=ledger.root_key_info().key_id, passphrase=passphrase)
+    revoked = ledger.revoke_key(
+        root=root,
+        key_id=key,
+        reason=reason,
+        compromised_since=_when(compromised_since, "--compromised-since"),
+    )
+    click.echo(f"revoked {revoked}")
+
+
+@keys.command("rewrap")
+@click.argument("key_ids", nargs=-1)
+@click.option("--force", is_flag=True, help="Rewrite key files that are already strong too.")
+def keys_rewrap(key_ids: tuple[str, ...], force: bool) -> None:
+    """Re-encrypt this keystore's weak key files (old PBKDF2 ones) with scrypt n=2^17.
+
+    Each file is replaced atomically; the passphrase stays the same.
+
+    Example: offerledger --keys ~/clerk-keys keys rewrap
+    """
+    keystore = _keystore()
+    done = rewrap_keystore(
+        keystore, passphrase=_passphrase(), key_ids=list(key_ids) or None, force=force
+    )
+    for info, after in done:
+        before = info.kdf.describe() if info.kdf else "unreadable"
+        what = f"{before} -> {after.describe()}" if after else f"{before}: already strong, kept"
+        click.echo(f"{info.key_id}: {what}")
+    if not done:
+        click.echo(f"no key files in {keystore.folder}")
+
+
+@keys.command("rotate-root")
+@click.option(
+    "--new",
+    "new_key",
+    default=None,
+    help="The new root key in this keystore (key id or 8+ hex digits, from 'keys new'); "
+    "default: make one here.",
+)
+@click.option("--holder", default=None, help="Who holds the new root key (default: the same).")
+@with_ledger
+def keys_rotate_root(new_key: str | None, holder: str | None, ledger: Ledger) -> None:
+    """Hand the ledger over to a new root key, recorded as an event both roots sign.
+
+    The old root signs nothing after it. Give verifiers the new root's public key file.
+
+    Example: offerledger --keys /media/root-keys keys rotate-root --holder "General Counsel"
+    """
+    passphrase = _passphrase()
+    old = ledger.keystore.load(key_id=ledger.root_key_info().key_id, passphrase=passphrase)
+    if new_key is not None:
+        new = ledger.keystore.load(key_id=new_key, passphrase=passphrase)
+    else:
+        new = generate_signing_key()
+        ledger.keystore.save(key=new, passphrase=passphrase)
+    event = rotate_root(ledger, old=old, new=new, holder=holder)
+    click.echo(f"root key rotated: {old.key_id} -> {event.new_root_key_id} ({event.holder})")
+    err_console.print(
+        f"the old root key ({ledger.keystore.path_for(old.key_id)}) signs nothing more here; "
+        f"give verifiers the new one: offerledger keys export-public {new.key_id[:16]}",
+        markup=False,
+        highlight=False,
+    )
