@@ -161,6 +161,33 @@ def build_ledger(db: str) -> dict[str, Any]:
     return {"db": db}
 
 
+FILINGS = FIXTURES / "filings"
+TO_I_2001 = FILINGS / "0000999999-01-000101.txt"  # constructed SC TO-I, plain text, 2001
+AMENDMENT_2001 = FILINGS / "0000999999-01-000133.txt"  # its Amendment No. 1
+TO_C_2001 = FILINGS / "0000999999-01-000095.txt"  # the TO-C before it
+TO_I_2008 = FILINGS / "0000999999-08-000208.txt"  # constructed SC TO-I, HTML, 2008
+
+
+def keyed_ledger(db: str, *, communications: bool = True) -> None:
+    """A new ledger with an issuer officer's key (and a communications key), no offer."""
+    from offerledger.ledger import Ledger
+
+    pw = PASSPHRASE.encode()
+    ledger, root = Ledger.init(db, passphrase=pw, valid_from=KEY_START)
+    roles = [("Dana K. Whitcomb", "issuer_officer")]
+    if communications:
+        roles.append(("Stock Administration", "communications"))
+    for holder, role in roles:
+        ledger.register_key(
+            root=root,
+            holder=holder,
+            role=role,  # type: ignore[arg-type]
+            passphrase=pw,
+            valid_from=KEY_START,
+        )
+    ledger.close()
+
+
 def stored(db: str) -> list[tuple[str, int, bytes]]:
     from offerledger.ledger import Ledger
 

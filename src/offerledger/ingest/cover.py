@@ -76,7 +76,9 @@ def _tail(head: str) -> str:
 
 
 def parse_cover(paras: Sequence[Para], header: dict[str, str]) -> CoverPage:
-    lines = [line.text for p in paras for line in p.lines]
+    # a blank line between paragraphs: a caption's text ends where its paragraph does (HTML
+    # covers put each caption in a paragraph of its own, with nothing between them)
+    lines = [text for p in paras for text in (*(line.text for line in p.lines), "")]
     text = " ".join(p.text for p in paras)
     amendment: int | None = None
     m = re.search(r"Amendment\s+No\.?\s*(\d+|[a-z]+)\b", text, re.I)

@@ -229,11 +229,13 @@ def _document_exhibit(doc: SourceDocument, titles: dict[str, str]) -> ExhibitPar
     m = _EXHIBIT_HEADING.match(lines[0].text)
     if m:
         exhibit_id = re.sub(r"\s+", "", m.group("id"))
-    else:
+    elif "(" in (doc.type or ""):
         parts = re.findall(r"\(?([A-Za-z0-9]{1,4})\)?", (doc.type or "").split(".", 1)[-1])
         exhibit_id = "".join(
             f"({p.lower() if p.isalpha() and len(p) == 1 else p})" for p in parts
         ) or (doc.type or "exhibit")
+    else:  # "EX-99.1": the exhibit number as filed
+        exhibit_id = re.sub(r"^EX-", "", doc.type or "exhibit", flags=re.I)
     title = titles.get(exhibit_key(exhibit_id)) or doc.description or exhibit_id
     paras = paragraphs(doc.lines, html=doc.html)
     exhibit = _make_exhibit(exhibit_id, title, paras, doc.type)

@@ -52,7 +52,7 @@ _SKIP = frozenset({"script", "style", "head"})
 class _Collector(HTMLParser):
     def __init__(self, first_line: int) -> None:
         super().__init__(convert_charrefs=True)
-        self.offset = first_line - 1
+        self.line_offset = first_line - 1
         self.lines: list[Line] = []
         self.current: list[str] = []
         self.current_line: int | None = None
@@ -89,7 +89,9 @@ class _Collector(HTMLParser):
             return
         if self.current_line is None and data.strip():
             self.current_line = (
-                self.getpos()[0] + self.offset + data[: len(data) - len(data.lstrip())].count("\n")
+                self.getpos()[0]
+                + self.line_offset
+                + data[: len(data) - len(data.lstrip())].count("\n")
             )
         self.current.append(data)
 

@@ -18,6 +18,10 @@ from offerledger.ingest.model import ExhibitText, Instruction, ParsedFiling
 
 _NOTICE_TITLE = re.compile(r"\b(?:notice|letter|e-?mail|reminder|memorandum|announcement)\b", re.I)
 _EMAIL = re.compile(r"\b(?:via|by)\s+(?:e-?mail|electronic\s+mail)\b|\be-?mail(?:ed)?\s+to\b", re.I)
+_FORM_TITLE = re.compile(
+    r"\b(?:withdrawal|election)\s+form\b|\bnotice\s+of\s+withdrawal\b|\bwithdrawal\s+notice\b",
+    re.I,
+)
 _PAPER = re.compile(
     r"\bpaper\s+cop(?:y|ies)\b|\bby\s+(?:mail|hand\s+delivery|courier)\b|"
     r"\bhand[- ]deliver",
@@ -64,11 +68,15 @@ def read_notice(exhibit: ExhibitText) -> NoticeFacts | None:
     memo = re.search(r"\bTo:\s*(?P<to>.+?)\s+From:\s*(?P<from>.+?)\s+Date:?\s+", text[:600])
     if memo is None and not _NOTICE_TITLE.search(exhibit.title):
         return None
+    if memo is None and _FORM_TITLE.search(exhibit.title):
+        return None  # a form employees fill in (election, withdrawal), not a notice sent
     channels = []
     if _EMAIL.search(text):
         channels.append("email")
     if _PAPER.search(text):
         channels.append("paper")
+    if not channels and re.search(r"\be-?mail\b", exhibit.title, re.I):
+        channels.append("email")  # "Form of Announcement E-mail": the title says how
     lowered = f"{exhibit.title} {text[:400]}".lower()
     if "amendment" in lowered:
         kind = "amendment_notice"

@@ -128,7 +128,9 @@ def _contents_lines(para: Para) -> list[ContentsEntry] | None:
             )
         )
         pending = None
-    return entries if entries and pending is None else None
+    if pending is not None:
+        return None
+    return entries  # empty: only the "Page" header of a table of contents
 
 
 def _contents(paras: Sequence[Para]) -> tuple[list[ContentsEntry], range]:

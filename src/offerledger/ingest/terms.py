@@ -111,9 +111,12 @@ def _lead(text: str, start: int) -> str:
     return window[ends[-1].end() :] if ends else window
 
 
-def _statements(label: str, para: Para) -> list[tuple[ExpirationStatement, str, tuple[int, int]]]:
+def _statements(
+    label: str, para: Para
+) -> list[tuple[ExpirationStatement, str, tuple[int, int, int]]]:
+    """Expiration statements of one paragraph, each with its zone and (day, minute, +days)."""
     text = para.text
-    found: list[tuple[ExpirationStatement, str, tuple[int, int]]] = []
+    found: list[tuple[ExpirationStatement, str, tuple[int, int, int]]] = []
     for rx, lead in ((_TIME_FIRST, _LEAD_TIME), (_DATE_FIRST, _LEAD_DATE)):
         for m in rx.finditer(text):
             before = _lead(text, m.start())
@@ -135,7 +138,8 @@ def _statements(label: str, para: Para) -> list[tuple[ExpirationStatement, str, 
                 zone=zone,
                 document=label,
             )
-            found.append((stmt, zone or "", (day.toordinal(), clock[0] * 60 + clock[1])))
+            key = (day.toordinal(), clock[0] * 60 + clock[1], clock[2])
+            found.append((stmt, zone or "", key))
     return found
 
 
@@ -184,7 +188,7 @@ def read_terms(
     for stmt, zone, key in found:
         if not zone and key in zoned:
             day = date.fromordinal(key[0])
-            clock = (key[1] // 60, key[1] % 60, 0)
+            clock = (key[1] // 60, key[1] % 60, key[2])
             stmt = stmt.model_copy(update={"at": _instant(day, clock, zoned[key])})
         statements.append(stmt)
         meanings.add(stmt.at or key)
