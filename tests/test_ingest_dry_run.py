@@ -119,3 +119,27 @@ def test_golden_events(path: Path, tmp_path: Path) -> None:
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_text(got, encoding="utf-8")
     assert golden.read_text(encoding="utf-8") == got, "OFFERLEDGER_UPDATE_GOLDEN=1 to regenerate"
+
+
+def test_a_dry_run_refuses_an_ambiguous_filing_as_a_real_run_would(
+    fresh: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "two-expirations.txt"
+    path.write_bytes(
+        TO_I_2001.read_bytes().replace(
+            b"THE OFFER EXPIRES AT 12:00 MIDNIGHT, EASTERN TIME, ON OCTOBER 30,",
+            b"THE OFFER EXPIRES AT 11:59 P.M., EASTERN TIME, ON OCTOBER 30,",
+        )
+    )
+    code, out, err = run(fresh, "ingest", "filing", str(path), "--dry-run")
+    assert code == 2 and out == ""
+    lines = err.splitlines()
+    assert lines[0] == f"Error: {path}, line 212: the filing is ambiguous; nothing was recorded:"
+    assert lines[4] == (
+        "  lines 491-492: Exhibit (a)(2) states the expiration as '11:59 P.M., EASTERN TIME, ON "
+        "OCTOBER 30, 2001' (2001-10-30T23:59:00-05:00); the filing states 2 different expirations"
+    )
+    assert lines[-1] == (
+        "Hint: nothing is guessed: check the filing, or record the action by hand ('offerledger "
+        "record ...'); 'offerledger parse FILE' shows what was read"
+    )

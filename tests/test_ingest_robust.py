@@ -18,7 +18,8 @@ from offerledger.ingest.csvrows import (
     read_rows,
 )
 from offerledger.ingest.locators import GrammarError
-from test_ingest_support import reference_bytes, reference_document
+from offerledger.ingest.report import parse_report, render_parse
+from test_ingest_support import TO_I_2001, TO_I_2008, reference_bytes, reference_document
 
 REFERENCE = reference_bytes()
 LINES = REFERENCE.split(b"\n")
@@ -26,8 +27,8 @@ FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 
 
 @st.composite
-def mutated(draw: st.DrawFn) -> bytes:
-    lines = list(LINES)
+def mutated(draw: st.DrawFn, source: bytes = REFERENCE) -> bytes:
+    lines = source.split(b"\n")
     for _ in range(draw(st.integers(1, 6))):
         kind = draw(st.sampled_from(["drop", "dup", "swap", "bytes", "splice"]))
         i = draw(st.integers(0, len(lines) - 1))
@@ -64,6 +65,20 @@ def _check_filing(data: bytes) -> None:
 @given(mutated())
 def test_mutated_reference_filing(data: bytes) -> None:
     _check_filing(data)
+
+
+@FAST
+@given(mutated(TO_I_2001.read_bytes()) | mutated(TO_I_2008.read_bytes()))
+def test_mutated_schedule_to_i(data: bytes) -> None:
+    """Parsed, reported, and its offer document built as the event holds it: project errors only."""
+    try:
+        parsed = parse_filing(data, name="to-i.txt")
+    except OfferLedgerError:
+        return
+    parse_report(parsed)
+    render_parse(parsed)
+    if parsed.offer_document is not None:
+        parsed.offer_document.document()
 
 
 @FAST
