@@ -9,6 +9,7 @@ from typing import Any
 
 from offerledger.domain.timing import in_force_index
 from offerledger.events import (
+    EffectiveTime,
     Exhibit,
     ExpirationExtended,
     FilingRecorded,
@@ -125,6 +126,9 @@ class FilingRef:
     exhibits: tuple[Exhibit, ...]
     not_on_file: str | None
     check_boxes: tuple[tuple[str, bool], ...]
+    accession_number: str | None = None
+    source_sha256: str | None = None
+    effective: EffectiveTime | None = None
 
     @classmethod
     def of(cls, stamp: Stamp, event: FilingRecorded) -> FilingRef:
@@ -139,6 +143,9 @@ class FilingRef:
             exhibits=event.exhibits,
             not_on_file=event.not_on_file,
             check_boxes=tuple(sorted(event.check_boxes.items())),
+            accession_number=event.accession_number,
+            source_sha256=event.source_sha256,
+            effective=event.effective,
         )
 
     @property
@@ -160,6 +167,18 @@ class FilingRef:
     def label(self) -> str:
         return f"{self.name} ({self.form}) {self.filed_text}"
 
+    @property
+    def accession_text(self) -> str:
+        """ "accession number 0000950123-01-500123", or the not-on-file marker."""
+        if self.accession_number is not None:
+            return f"accession number {self.accession_number}"
+        why = (
+            "the filing's file is not on record"
+            if self.source_sha256 is None
+            else "the file on record has no SEC header"
+        )
+        return f"accession number {not_on_file(why)}"
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "stream": str(self.stream),
@@ -168,6 +187,7 @@ class FilingRef:
             "filed_on": None if self.filed_on is None else self.filed_on.isoformat(),
             "final_amendment": self.final,
             "label": self.label,
+            "accession_number": self.accession_number,
             "exhibits": [e.exhibit_id for e in self.exhibits],
         }
 

@@ -14,7 +14,7 @@ import json
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from offerledger.events import (
@@ -167,18 +167,57 @@ class Moment:
     """Which changes a query sees.
 
     ``as_of``: changes effective strictly before this instant (``--as-of DATE`` is the end of
-    that day in US Eastern time); None: every change on record. ``as_recorded``: changes the
-    ledger had recorded by this instant (inclusive); None: every change recorded.
+    that day in US Eastern time, ``--as-of INSTANT`` the instant itself, included); None: every
+    change on record. ``as_recorded``: changes the ledger had recorded by this instant
+    (inclusive); None: every change recorded. ``as_of_day``, ``as_recorded_day`` and
+    ``as_of_at`` keep what was asked for, to say it back.
     """
 
     as_of: datetime | None = None
     as_recorded: datetime | None = None
     as_of_day: date | None = None
+    as_recorded_day: date | None = None
+    as_of_at: datetime | None = None
 
     @classmethod
     def on(cls, day: date | None = None, *, recorded: datetime | None = None) -> Moment:
         """``--as-of DATE``: the end of that day in US Eastern time."""
         return cls(None if day is None else end_of_day_eastern(day), recorded, day)
+
+    @classmethod
+    def at(
+        cls, as_of: date | datetime | None = None, as_recorded: date | datetime | None = None
+    ) -> Moment:
+        """A moment from what ``--as-of`` and ``--as-recorded`` name: a date is the end of that
+        day, US Eastern; an instant is itself (aware)."""
+        of_at = as_of if isinstance(as_of, datetime) else None
+        of_day = as_of if isinstance(as_of, date) and of_at is None else None
+        rec_day = (
+            as_recorded
+            if isinstance(as_recorded, date) and not isinstance(as_recorded, datetime)
+            else None
+        )
+        if of_at is not None:
+            bound: datetime | None = of_at + _TICK
+        else:
+            bound = None if of_day is None else end_of_day_eastern(of_day)
+        if rec_day is not None:
+            recorded: datetime | None = end_of_day_eastern(rec_day) - _TICK
+        else:
+            recorded = as_recorded if isinstance(as_recorded, datetime) else None
+        return cls(bound, recorded, of_day, rec_day, of_at)
+
+    def until_end_of(self, day: date) -> Moment:
+        """This moment, seeing nothing effective or recorded after the end of ``day`` (US
+        Eastern): what a document dated that day could know."""
+        end = end_of_day_eastern(day)
+        as_of, of_day, of_at = self.as_of, self.as_of_day, self.as_of_at
+        if as_of is None or as_of > end:
+            as_of, of_day, of_at = end, day, None
+        recorded, recorded_day = self.as_recorded, self.as_recorded_day
+        if recorded is None or recorded > end - _TICK:
+            recorded, recorded_day = end - _TICK, day
+        return Moment(as_of, recorded, of_day, recorded_day, of_at)
 
     def admits(self, stamp: Stamp) -> bool:
         if self.as_recorded is not None and stamp.recorded > self.as_recorded:
@@ -195,20 +234,35 @@ class Moment:
             return "every change on record"
         if self.as_of_day is not None:
             return f"{self.as_of_day.isoformat()} (end of day, US Eastern)"
+        if self.as_of_at is not None:
+            return eastern(self.as_of_at)
         return eastern(self.as_of)
 
     @property
     def as_recorded_text(self) -> str:
         if self.as_recorded is None:
             return "everything recorded"
+        if self.as_recorded_day is not None:
+            return f"{self.as_recorded_day.isoformat()} (end of day, US Eastern)"
         return eastern(self.as_recorded)
+
+    @property
+    def text(self) -> str:
+        """One line: "As of: …; as recorded: …"."""
+        return f"As of: {self.as_of_text}; as recorded: {self.as_recorded_text}"
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "as_of": None if self.as_of is None else eastern(self.as_of),
+            "as_of": None if self.as_of is None else eastern(self.as_of_at or self.as_of),
             "as_of_date": None if self.as_of_day is None else self.as_of_day.isoformat(),
             "as_recorded": None if self.as_recorded is None else eastern(self.as_recorded),
+            "as_recorded_date": (
+                None if self.as_recorded_day is None else self.as_recorded_day.isoformat()
+            ),
         }
+
+
+_TICK = timedelta(microseconds=1)
 
 
 NOW = Moment()

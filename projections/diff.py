@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from offerledger.projections.catalog import FilingRef
 from offerledger.projections.core import Moment
 from offerledger.projections.text import BlockView, DocumentView, Origin, PartView
 
@@ -33,11 +35,31 @@ class DiffEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class ExhibitAdded:
+    """An exhibit a filing seen at the later moment lists and none seen at the earlier did."""
+
+    exhibit_id: str
+    title: str
+    filing: FilingRef
+
+    @property
+    def label(self) -> str:
+        return (
+            f"Exhibit {self.exhibit_id}: {self.title}; filed with {self.filing.label}; "
+            f"{self.filing.accession_text}; event {self.filing.stamp.position}"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"exhibit": self.exhibit_id, "title": self.title, "filing": self.filing.as_dict()}
+
+
+@dataclass(frozen=True, slots=True)
 class DocumentDiff:
     title: str
     before: Moment
     after: Moment
     entries: tuple[DiffEntry, ...]
+    exhibits: tuple[ExhibitAdded, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -45,7 +67,20 @@ class DocumentDiff:
             "from": self.before.as_dict(),
             "to": self.after.as_dict(),
             "changes": [e.as_dict() for e in self.entries],
+            "exhibits_added": [x.as_dict() for x in self.exhibits],
         }
+
+
+def exhibits_added(before: Sequence[FilingRef], after: Sequence[FilingRef]) -> list[ExhibitAdded]:
+    """The exhibits the filings ``after`` list that the filings ``before`` did not, each with
+    the first filing (in effective order) that lists it."""
+    known = {x.exhibit_id for f in before for x in f.exhibits}
+    out: dict[str, ExhibitAdded] = {}
+    for f in after:
+        for x in f.exhibits:
+            if x.exhibit_id not in known and x.exhibit_id not in out:
+                out[x.exhibit_id] = ExhibitAdded(x.exhibit_id, x.title, f)
+    return list(out.values())
 
 
 def _sentences(block: BlockView) -> list[str]:
@@ -138,4 +173,4 @@ def diff_documents(before: DocumentView, after: DocumentView) -> DocumentDiff:
     return DocumentDiff(after.title, before.moment, after.moment, tuple(e for _, e in keyed))
 
 
-__all__ = ["DiffEntry", "DocumentDiff", "diff_documents"]
+__all__ = ["DiffEntry", "DocumentDiff", "ExhibitAdded", "diff_documents", "exhibits_added"]

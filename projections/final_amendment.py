@@ -2,22 +2,28 @@
 
 The wording lives in ``templates/final_amendment.{txt,md}.j2``; this module only turns
 :class:`~offerledger.projections.results.Results` into the values the templates print (dates
-spelled out, counts with separators, the not-on-file marker where the ledger has no value).
+spelled out, counts with separators, the cover as filed, the marker where the ledger has no
+value). The shape follows filed option-exchange final amendments (docs/projections.md,
+"Compared with filed final amendments"): cover as the issuer filed it, fee table, introduction
+with its defined terms, Item 4 with the results, Item 12 with the form of results letter, the
+signature, the index to exhibits and the exhibit itself; then the ledger's sources, which are
+not part of the filing.
 """
 
 from __future__ import annotations
 
 import textwrap
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from offerledger.events import EASTERN
+from offerledger.events import EASTERN, EffectiveTime, TimeNotOnFile
 from offerledger.projections.catalog import FilingRef
 from offerledger.projections.core import not_on_file
+from offerledger.projections.offer_terms import Quote
 from offerledger.projections.results import Results
 
 WIDTH = 80
@@ -55,6 +61,47 @@ def box(checked: bool) -> str:
     return "[X]" if checked else "[_]"
 
 
+def unknown(r: Results, what: str) -> str:
+    """The marker for what the ledger does not hold: "not yet known on <date>" when the
+    document rests on what was known by its date, "not on file" otherwise."""
+    m = r.moment
+    if m.as_of is None and m.as_recorded is None:
+        return not_on_file(what)
+    if m.as_of_day is not None and m.as_of_day == m.as_recorded_day:
+        return f"[not yet known on {longdate(m.as_of_day)}: {what}]"
+    return f"[not yet known as of {m.as_of_text}, as recorded {m.as_recorded_text}: {what}]"
+
+
+def quoted(quote: Quote | None, r: Results, what: str) -> str:
+    """A term of the offer as the offer document on record states it, or the marker."""
+    if quote is None:
+        return unknown(r, f"{what} (the offer document on record does not state it)")
+    return f'{quote.where} states: "{quote.text}"'
+
+
+def bounds(effective: EffectiveTime | None) -> str:
+    """A time not on file with the bounds the record gives ("on or after August 27, 2001 and
+    on or before September 13, 2001"); a bound at 00:00 Eastern excludes that day."""
+    if not isinstance(effective, TimeNotOnFile):
+        return ""
+    out = []
+    if effective.after is not None:
+        local = effective.after.astimezone(EASTERN)
+        out.append(
+            f"on or after {longdate(local.date())}"
+            if local.time() == time(0)
+            else f"after {clock_time(local)}"
+        )
+    if effective.before is not None:
+        local = effective.before.astimezone(EASTERN)
+        out.append(
+            f"on or before {longdate(local.date() - timedelta(days=1))}"
+            if local.time() == time(0)
+            else f"before {clock_time(local)}"
+        )
+    return " and ".join(out)
+
+
 def para(text: str, indent: int = 9) -> str:
     """A paragraph wrapped to the page width, its first line indented."""
     return textwrap.fill(
@@ -64,6 +111,13 @@ def para(text: str, indent: int = 9) -> str:
         subsequent_indent="",
         break_long_words=False,
         break_on_hyphens=False,
+    )
+
+
+def hang(text: str, indent: int = 5) -> str:
+    """A paragraph wrapped with every line after the first indented (footnotes, sources)."""
+    return textwrap.fill(
+        text, WIDTH, subsequent_indent=" " * indent, break_long_words=False, break_on_hyphens=False
     )
 
 
@@ -80,18 +134,23 @@ def template_environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(para=para, center=center)
+    env.filters.update(para=para, center=center, hang=hang)
     env.globals.update(box=box, nof=not_on_file, longdate=longdate, num=num)
     return env
 
 
-def _filing_phrase(f: FilingRef) -> str:
+def filed_phrase(f: FilingRef) -> str:
+    """ "Amendment No. 2 filed on September 13, 2001", or with the bounds the record gives."""
     if f.filed_on is not None:
         return f"{f.name} filed on {longdate(f.filed_on)}"
-    return f"{f.name} (filed on {not_on_file('filing date')})"
+    between = bounds(f.effective)
+    note = f"filing date; the record places it {between}" if between else "filing date"
+    return f"{f.name} (filed on {not_on_file(note)})"
 
 
 def introduction(r: Results) -> str:
+    """The first paragraph: what this amendment amends, by whom, and the offer's defined terms
+    as the filings on record define them (quoted), else as the events name them."""
     original = r.original
     filed = (
         longdate(original.filed_on)
@@ -100,11 +159,25 @@ def introduction(r: Results) -> str:
     )
     amended = ""
     if r.amendments:
-        phrases = [_filing_phrase(f) for f in r.amendments]
+        phrases = [filed_phrase(f) for f in r.amendments]
         joined = phrases[0]
         if len(phrases) > 1:
             joined = ", ".join(phrases[:-1]) + " and " + phrases[-1]
         amended = f", as amended by {joined}"
+    cover = r.cover
+    state = (
+        f", a {cover.incorporated_in.value} corporation"
+        if cover is not None and cover.incorporated_in is not None
+        else ""
+    )
+    opening = (
+        f"This Amendment No. {r.amendment_number} amends and supplements the Tender Offer "
+        f'Statement on Schedule TO (the "Tender Offer Statement") filed with the Securities and '
+        f"Exchange Commission on {filed}{amended}, by {r.issuer}{state} "
+        '(the "Company"), '
+    )
+    if cover is not None and cover.relating is not None:
+        return opening + str(cover.relating.value)
     plans = " and the ".join(r.plans) if r.plans else not_on_file("the option plans")
     document = ""
     if r.document_title:
@@ -114,19 +187,27 @@ def introduction(r: Results) -> str:
             f"{r.document_title}{dated}"
         )
     return (
-        f"This Amendment No. {r.amendment_number} amends and supplements the Tender Offer "
-        f'Statement on Schedule TO (the "Tender Offer Statement") filed with the Securities and '
-        f'Exchange Commission on {filed}{amended}, by {r.issuer} (the "Company"), relating to '
-        f"the offer by the Company to exchange options outstanding under the {plans} for new "
-        f'options (the "Offer"){document}.'
+        f"{opening}relating to the offer by the Company to exchange options outstanding under "
+        f'the {plans} for new options (the "Offer"){document}.'
+    )
+
+
+def _terms(r: Results) -> tuple[str, str, str]:
+    """What the introduction defined: (common stock, new options, eligible options)."""
+    relating = str(r.cover.relating.value) if r.cover and r.cover.relating else ""
+    return (
+        "Common Stock" if '"Common Stock"' in relating else "common stock",
+        "New Options" if '"New Options"' in relating else "new options",
+        "Eligible Options" if '"Eligible Options"' in relating else "options",
     )
 
 
 def item4(r: Results) -> tuple[list[str], list[str]]:
     """The results paragraphs of Item 4 before and after the acceptance table."""
+    stock, new, eligible = _terms(r)
     out = []
     if r.expiration is None:
-        out.append(f"The Offer expired at {not_on_file('expiration time')}.")
+        out.append(f"The Offer expired at {unknown(r, 'expiration time')}.")
     elif r.expired is not None:
         out.append(f"The Offer expired at {clock_time(r.expiration)}.")
     else:
@@ -135,10 +216,9 @@ def item4(r: Results) -> tuple[list[str], list[str]]:
     out.append(
         f"A total of {num(e.employees_eligible)} employees were eligible to participate in the "
         f"Offer, holding {num(e.grants_eligible)} eligible option grants to purchase "
-        f"{num(e.options_eligible)} shares of common stock. Of these employees, "
+        f"{num(e.options_eligible)} shares of {stock}. Of these employees, "
         f"{num(e.employees_tendering)} elected to tender {num(e.grants_tendered)} option grants "
-        f"to purchase "
-        f"{num(e.options_tendered)} shares of common stock and did not withdraw them."
+        f"to purchase {num(e.options_tendered)} shares of {stock} and did not withdraw them."
     )
     a = r.accepted_total
     if r.acceptance is not None and r.cancelled_on is not None:
@@ -146,16 +226,16 @@ def item4(r: Results) -> tuple[list[str], list[str]]:
         approx = f", approximately {share}% of the options eligible for exchange" if share else ""
         out.append(
             f"Pursuant to the Offer, the Company accepted for exchange and cancelled on "
-            f"{longdate(r.cancelled_on)} options to purchase {num(a.options)} shares of common "
-            f"stock ({num(a.grants)} option grants) tendered by {num(a.employees)} employees"
+            f"{longdate(r.cancelled_on)} {eligible} to purchase {num(a.options)} shares of "
+            f"{stock} ({num(a.grants)} option grants) tendered by {num(a.employees)} employees"
             f"{approx}, as follows:"
         )
     else:
         out.append(
-            f"Options accepted for exchange and cancelled: "
-            f"{not_on_file('no acceptance of tendered options is recorded')}."
+            "Options accepted for exchange and cancelled: "
+            f"{unknown(r, 'no acceptance of tendered options is recorded')}."
         )
-    after = _new_grant_paragraphs(r)
+    after = new_option_paragraphs(r, stock, new)
     if r.synthetic:
         after.append(
             "The employee, option and grant figures in this Item come from records marked "
@@ -164,9 +244,9 @@ def item4(r: Results) -> tuple[list[str], list[str]]:
     return out, after
 
 
-def _new_grant_paragraphs(r: Results) -> list[str]:
-    if not r.new_grants:
-        return [f"New options: {not_on_file('no grant of new options is recorded')}."]
+def new_option_paragraphs(r: Results, stock: str, new: str) -> list[str]:
+    """What Item 4 says of the new options: the grant when the ledger knows it by the
+    document's date, else what the offer document states of it, else the marker."""
     out = []
     for g in r.new_grants:
         future = r.date is None or g.grant_date > r.date
@@ -174,14 +254,27 @@ def _new_grant_paragraphs(r: Results) -> list[str]:
         price = (
             f" at an exercise price of {money(g.exercise_price)} per share"
             if g.exercise_price is not None
-            else f" at an exercise price {not_on_file('the exercise price of the new options')}"
+            else f" at an exercise price {not_on_file(f'the exercise price of the {new}')}"
         )
         out.append(
-            f"Subject to the terms and conditions of the Offer, the Company {verb} new options "
-            f"to purchase {num(g.options)} shares of common stock under the {g.plan} to "
+            f"Subject to the terms and conditions of the Offer, the Company {verb} {new} to "
+            f"purchase {num(g.options)} shares of {stock} under the {g.plan} to "
             f"{num(g.employees)} employees on {longdate(g.grant_date)}{price}, in exchange for "
             "the options accepted for exchange and cancelled."
         )
+    if out:
+        if all(g.exercise_price is None for g in r.new_grants) and r.term("price"):
+            out.append(f"The exercise price: {quoted(r.term('price'), r, 'the exercise price')}")
+        return out
+    out.append(
+        f"Subject to the terms and conditions of the Offer, the Company will grant {new} in "
+        "exchange for the options accepted for exchange and cancelled. The grant: "
+        + quoted(r.term("grant"), r, f"when the {new} will be granted")
+    )
+    out.append(
+        "The exercise price: "
+        + quoted(r.term("price"), r, f"how the exercise price of the {new} is set")
+    )
     return out
 
 
@@ -204,14 +297,75 @@ def accepted_table(r: Results) -> str:
 
 def _check(r: Results, *names: str) -> bool:
     """A cover-page box as the last filing that states it checked it (unchecked otherwise)."""
-    for filing in reversed((r.original, *r.amendments) if r.original else r.amendments):
-        if filing is None:
-            continue
+    for filing in reversed(r.filings_cited):
         boxes = dict(filing.check_boxes)
         for name in boxes:
             if any(part in name for part in names):
                 return boxes[name]
     return False
+
+
+def cover_contact(r: Results) -> list[str]:
+    """The person authorized to receive notices, as the latest filing on record gives it."""
+    if r.cover is not None and r.cover.contact is not None:
+        return list(r.cover.contact.value)
+    lines = [r.signer_name or not_on_file("the person authorized to receive notices")]
+    if r.signer_title:
+        lines.append(r.signer_title)
+    return [*lines, r.issuer, not_on_file("address and telephone number")]
+
+
+def fee_table(r: Results) -> tuple[str, str, list[str]]:
+    """(transaction valuation, amount of filing fee, footnotes) as the filing on record that
+    states them gives them, else the markers."""
+    if r.cover is not None and r.cover.fee is not None:
+        valuation, amount, notes, _ = r.cover.fee
+        return valuation, amount, list(notes)
+    first = r.original.name if r.original is not None else "the Schedule TO"
+    return (
+        not_on_file("transaction valuation"),
+        not_on_file("amount of filing fee"),
+        [f"*    {not_on_file(f'the fee table of the {first}, whose text is not on record')}"],
+    )
+
+
+def sources(r: Results) -> list[str]:
+    """The ledger's sources for the document: each filing cited with its accession number, where
+    the cover came from, where the CIK and file number came from, and what it rests on."""
+    out = []
+    for f in r.filings_cited:
+        filed = f"filed {longdate(f.filed_on)}" if f.filed_on else f"filed {not_on_file('date')}"
+        if f.filed_on is None and bounds(f.effective):
+            filed += f" ({bounds(f.effective)})"
+        stored = f"; stored file SHA-256 {f.source_sha256}" if f.source_sha256 else ""
+        out.append(
+            f"{f.name} ({f.form}), {filed}; {f.accession_text}; ledger event "
+            f"{f.stamp.position}{stored}."
+        )
+    cover = r.cover
+    if cover is not None:
+        by_filing: dict[int, tuple[FilingRef, list[str]]] = {}
+        for what, f in cover.sources():
+            by_filing.setdefault(f.stamp.position, (f, []))[1].append(what)
+        for f, whats in by_filing.values():
+            out.append(f"As filed in {f.name} ({f.accession_text}): {'; '.join(whats)}.")
+    out.append(f"CIK {r.cik}: {_identifier_source(r, cover.cik_from if cover else None)}.")
+    out.append(
+        f"SEC file number {r.file_number}: "
+        f"{_identifier_source(r, cover.file_number_from if cover else None)}."
+    )
+    out.append(f"Rests on what the ledger held {r.moment.text[0].lower()}{r.moment.text[1:]}.")
+    return out
+
+
+def _identifier_source(r: Results, header: FilingRef | None) -> str:
+    if header is not None:
+        return f"from the SEC header of {header.name} ({header.accession_text})"
+    where = f"event {r.commenced_at.position}" if r.commenced_at is not None else "the offer"
+    return (
+        f"as the offer's commencement ({where}) records it; no filing on record has an SEC "
+        "header that gives it"
+    )
 
 
 def render_final_amendment(r: Results, *, fmt: str = "text", draft: bool = False) -> str:
@@ -221,17 +375,30 @@ def render_final_amendment(r: Results, *, fmt: str = "text", draft: bool = False
         if r.signer_title
         else [not_on_file("title of the signing officer")]
     )
+    before, after = item4(r)
+    valuation, amount, fee_notes = fee_table(r)
+    from offerledger.projections.letters import form_of_letter  # the exhibit (no cycle at import)
+
     context: dict[str, Any] = {
         "r": r,
         "draft": draft or not r.final,
         "intro": introduction(r),
-        "item4": item4(r)[0],
-        "item4_after": item4(r)[1],
+        "item4": before,
+        "item4_after": after,
         "accepted_table": accepted_table(r),
         "title_lines": title_lines,
+        "contact": cover_contact(r),
+        "copy_to": list(r.cover.copy_to.value) if r.cover and r.cover.copy_to else [],
+        "fee_valuation": valuation,
+        "fee_amount": amount,
+        "fee_notes": fee_notes,
         "fee_offset": _check(r, "fee_offset"),
         "going_private": _check(r, "going_private"),
         "amendment_13d": _check(r, "13d"),
+        "exhibit_id": r.results_exhibit,
+        "exhibit_title": "Form of Letter to Employees Reporting the Results of the Offer",
+        "exhibit_text": form_of_letter(r) if r.final or draft else "",
+        "sources": sources(r),
     }
     text = template_environment().get_template(template).render(**context)
     return "\n".join(line.rstrip() for line in text.splitlines()).rstrip("\n") + "\n"
@@ -239,12 +406,16 @@ def render_final_amendment(r: Results, *, fmt: str = "text", draft: bool = False
 
 __all__ = [
     "accepted_table",
+    "bounds",
     "clock_time",
+    "filed_phrase",
     "introduction",
     "item4",
     "longdate",
     "money",
     "num",
+    "quoted",
     "render_final_amendment",
     "template_environment",
+    "unknown",
 ]

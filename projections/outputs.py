@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 from offerledger.projections import elections_render, text_render
-from offerledger.projections.catalog import QueryError, offer_changes
+from offerledger.projections.catalog import QueryError, commenced, filings, offer_changes
 from offerledger.projections.core import NOW, Moment, eastern
-from offerledger.projections.diff import diff_documents
+from offerledger.projections.diff import diff_documents, exhibits_added
 from offerledger.projections.disclosed import NOTICES, recipients
 from offerledger.projections.elections import (
     STANDINGS,
@@ -24,6 +25,7 @@ from offerledger.projections.elections import (
     filter_statuses,
     summarize,
 )
+from offerledger.projections.exhibits import document_for_exhibit, exhibit_at, render_exhibit
 from offerledger.projections.final_amendment import render_final_amendment
 from offerledger.projections.letters import render_letter, results_letters
 from offerledger.projections.results import offer_results, require_final
@@ -52,7 +54,17 @@ def text_output(
     fmt: str = "text",
     document: str | None = None,
     verification: Standing | None = None,
+    exhibit: str | None = None,
 ) -> str:
+    """The offer document at ``moment``; with ``exhibit``, that exhibit of the offer's filings
+    (the registered document filed as it, else its stored text: :mod:`.exhibits`)."""
+    if exhibit is not None:
+        document = document_for_exhibit(state, offer_id, exhibit, moment)
+        if document is None:
+            found = exhibit_at(state, offer_id, exhibit, moment)
+            if fmt == "json":
+                return text_render.dumps(_with_field(found.as_dict(), verification))
+            return headed(render_exhibit(found, fmt), verification)
     view = document_at(state, offer_id, moment, document)
     if section is not None:
         view = select_section(view, section)
@@ -80,7 +92,8 @@ def diff_output(
 ) -> str:
     old = document_at(state, offer_id, before, document)
     new = document_at(state, offer_id, after, document)
-    diff = diff_documents(old, new)
+    added = exhibits_added(filings(state, offer_id, before), filings(state, offer_id, after))
+    diff = replace(diff_documents(old, new), exhibits=tuple(added))
     if fmt == "json":
         return text_render.dumps(_with_field(diff.as_dict(), verification))
     return headed(text_render.render_diff_text(diff), verification)
@@ -94,31 +107,59 @@ def elections_output(
     status: str | None = None,
     fmt: str = "table",
     verification: Standing | None = None,
+    moment: Moment = NOW,
 ) -> str:
+    """Election status at ``moment``; a moment other than now is said on a line of its own
+    (a ``# `` comment line in CSV, a ``moment`` field in JSON)."""
     if status is not None and status not in STANDINGS:
         raise QueryError(
             f"unknown status {status!r}", field="status", hint=f"one of {', '.join(STANDINGS)}"
         )
-    everyone = election_statuses(state, offer_id)
+    commenced(state, offer_id, moment)
+    everyone = election_statuses(state, offer_id, moment)
     if employee is not None and all(s.employee_id != employee for s in everyone):
         raise QueryError(f"no employee {employee!r} in this offer", field="employee")
     chosen = filter_statuses(everyone, employee=employee, status=status)
     summary = summarize(chosen if employee is not None else everyone)
     if fmt == "csv":
-        return headed(elections_render.render_csv(chosen), verification, "csv")
+        return headed(
+            _moment_lines(elections_render.render_csv(chosen), moment, "# "), verification, "csv"
+        )
     if fmt == "json":
         data = elections_render.statuses_as_dict(chosen, summary)
-        return text_render.dumps(_with_field(data, verification))
-    return headed(elections_render.render_table(chosen, summary), verification)
+        return text_render.dumps(_with_field(_with_moment(data, moment), verification))
+    return headed(
+        _moment_lines(elections_render.render_table(chosen, summary), moment), verification
+    )
+
+
+def _moment_lines(text: str, moment: Moment, prefix: str = "") -> str:
+    """``text`` after a line saying the moment, when it is not now (a blank line follows it in
+    plain text; CSV has it as a ``# `` comment line)."""
+    if moment == NOW:
+        return text
+    gap = "\n" if prefix else "\n\n"
+    return f"{prefix}{moment.text}{gap}{text}"
+
+
+def _with_moment(data: dict[str, Any], moment: Moment) -> dict[str, Any]:
+    return data if moment == NOW else {**data, "moment": moment.as_dict()}
 
 
 def elections_terminal(
-    state: LedgerState, offer_id: uuid.UUID, *, employee: str | None, status: str | None
+    state: LedgerState,
+    offer_id: uuid.UUID,
+    *,
+    employee: str | None,
+    status: str | None,
+    moment: Moment = NOW,
 ) -> tuple[Any, str]:
     """A rich table of the chosen grants (for terminals only) and the plain summary."""
-    chosen = filter_statuses(election_statuses(state, offer_id), employee=employee, status=status)
+    chosen = filter_statuses(
+        election_statuses(state, offer_id, moment), employee=employee, status=status
+    )
     summary = elections_render.render_summary(summarize(chosen))
-    return elections_render.rich_table(chosen), summary
+    return elections_render.rich_table(chosen), _moment_lines(summary, moment)
 
 
 def final_amendment_output(
@@ -129,8 +170,11 @@ def final_amendment_output(
     fmt: str = "text",
     on: date | None = None,
     verification: Standing | None = None,
+    moment: Moment = NOW,
 ) -> str:
-    results = offer_results(state, offer_id, on=on)
+    """The final amendment dated ``on`` (default: the acceptance's effective date), resting on
+    what the ledger had by the end of that day and by ``moment``."""
+    results = offer_results(state, offer_id, on=on, moment=moment)
     require_final(results, draft=draft)
     return headed(render_final_amendment(results, fmt=fmt, draft=draft), verification)
 
@@ -141,23 +185,25 @@ def letters_output(
     *,
     on: date | None = None,
     verification: Standing | None = None,
+    moment: Moment = NOW,
 ) -> list[tuple[str, str]]:
-    """(file name, letter text) for every participating employee."""
-    results = offer_results(state, offer_id, on=on)
+    """(file name, letter text) for every participating employee and every employee whose
+    election form was refused, resting on what the ledger had by the letters' date."""
+    results = offer_results(state, offer_id, on=on, moment=moment)
     require_final(results, draft=False)
     return [
         (letter.filename, headed(render_letter(letter, results), verification))
-        for letter in results_letters(state, offer_id)
+        for letter in results_letters(state, offer_id, results.moment)
     ]
 
 
 def notice_positions(
-    state: LedgerState, offer_ids: Sequence[uuid.UUID], employee: str
+    state: LedgerState, offer_ids: Sequence[uuid.UUID], employee: str, moment: Moment = NOW
 ) -> list[int]:
-    """Log positions of the notices sent to ``employee``."""
+    """Log positions of the notices sent to ``employee`` (that ``moment`` admits)."""
     out = []
     for offer_id in offer_ids:
-        for stamp, event in offer_changes(state, offer_id):
+        for stamp, event in offer_changes(state, offer_id, moment):
             if isinstance(event, NOTICES) and employee in recipients(
                 state.lists, stamp.position, event
             ):
@@ -175,14 +221,17 @@ def timeline_output(
     employee_notices: Sequence[int] = (),
     general: Sequence[str] = (),
     verification: Standing | None = None,
+    moment: Moment = NOW,
 ) -> str:
     """Every action in effective order; ``general`` lists problems without a position.
 
     Given ``verification``, the statuses and ``general`` come from its record (``problems``
-    and ``general`` are then ignored)."""
+    and ``general`` are then ignored). At a ``moment`` other than now, only the events it
+    admits (effective by its ``as_of``, recorded by its ``as_recorded``) are listed, and a
+    correction recorded later supersedes nothing."""
     if verification is not None:
         problems, general = verification.problems_by_position(), verification.general
-    everything = ordered(rows)
+    everything = ordered(r for r in rows if moment.admits(r.stamp))
     superseded = superseded_index(everything)
     chosen = filter_rows(
         everything, employee=employee, filing=filing, employee_notices=employee_notices
@@ -193,7 +242,7 @@ def timeline_output(
             "ledger_problems": list(general),
             "verified": problems is not None,
         }
-        return text_render.dumps(_with_field(data, verification))
+        return text_render.dumps(_with_field(_with_moment(data, moment), verification))
     lines = []
     for r in chosen:
         s = r.stamp
@@ -209,7 +258,7 @@ def timeline_output(
         )
     for problem in general:
         lines.append(f"ledger problem: {problem}")
-    return headed("\n".join(lines) + ("\n" if lines else ""), verification)
+    return headed(_moment_lines("\n".join(lines) + ("\n" if lines else ""), moment), verification)
 
 
 __all__ = [

@@ -5,10 +5,19 @@ expiration from the offer's commencement and extensions, the options accepted an
 from ``TenderedOptionsAccepted``, the new options from ``NewOptionsGranted`` (the figures those
 events carry beside their committed lists, so no list is opened here). Figures that
 come from events marked synthetic make the whole result synthetic, and the renderers say so.
+
+**What the document could know.** The results are dated (``--date``, else the acceptance's
+effective date) and rest only on what the ledger had, effective and recorded, by the end of that
+day, US Eastern (and by ``--as-of`` / ``--as-recorded`` when those are earlier): a later event
+(the grant of the new options six months on) is not yet known, never stated as fact. The cover
+and the introduction's defined terms come from the filings on record
+(:mod:`~offerledger.projections.filed`), the new options' terms from the offer document
+(:mod:`~offerledger.projections.offer_terms`).
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -18,6 +27,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from offerledger.events import (
     NewOptionsGranted,
     NewOptionsGrantedV1,
+    OfferCommenced,
     OfferDocumentRegistered,
     OfferExpired,
     OfferTerminated,
@@ -33,7 +43,7 @@ from offerledger.projections.catalog import (
     key_holders,
     offer_changes,
 )
-from offerledger.projections.core import Stamp
+from offerledger.projections.core import NOW, Moment, Stamp
 from offerledger.projections.disclosed import ACCEPTANCES, NEW_GRANTS, NOTICES
 from offerledger.projections.elections import (
     ElectionSummary,
@@ -41,6 +51,8 @@ from offerledger.projections.elections import (
     election_statuses,
     summarize,
 )
+from offerledger.projections.filed import FiledCover, filed_cover
+from offerledger.projections.offer_terms import Quote, offer_terms
 from offerledger.projections.state import LedgerState
 
 
@@ -90,10 +102,28 @@ class Results:
     date: date | None
     synthetic: bool
     missing: tuple[str, ...]
+    moment: Moment = NOW
+    known_on: date | None = None
+    cik: str = ""
+    file_number: str = ""
+    commenced_at: Stamp | None = None
+    cover: FiledCover | None = None
+    terms: tuple[tuple[str, Quote], ...] = ()
+    sender: str | None = None
+    results_exhibit: str = "(a)(1)"
 
     @property
     def final(self) -> bool:
         return not self.missing
+
+    def term(self, name: str) -> Quote | None:
+        """The offer document's sentence stating ``name`` (price, grant, vesting,
+        employment), or None."""
+        return dict(self.terms).get(name)
+
+    @property
+    def filings_cited(self) -> tuple[FilingRef, ...]:
+        return (self.original, *self.amendments) if self.original else self.amendments
 
     @property
     def accepted_percent(self) -> Decimal | None:
@@ -174,17 +204,59 @@ def _signer(
     return name, (titles[-1] if titles else None)
 
 
+def _next_exhibit(refs: list[FilingRef], changes: list[tuple[Stamp, object]]) -> str:
+    """The exhibit the form of results letter is filed as: a results letter's own exhibit when
+    one was sent, else the next "(a)(N)" after the highest the filings on record list."""
+    for _, event in changes:
+        if isinstance(event, NOTICES) and event.notice_kind == "results_letter" and event.exhibit:
+            return event.exhibit
+    numbers = [
+        int(found.group(1))
+        for f in refs
+        for x in f.exhibits
+        if (found := re.match(r"^\(a\)\((\d+)\)", x.exhibit_id)) is not None
+    ]
+    return f"(a)({max(numbers, default=0) + 1})"
+
+
+def _sender(state: LedgerState, changes: list[tuple[Stamp, object]]) -> str | None:
+    """Who sent the offer's communications to employees: the holder of the key that recorded
+    its last notice."""
+    stamps = [s for s, e in changes if isinstance(e, NOTICES)]
+    if not stamps:
+        return None
+    holder = key_holders(state).get(stamps[-1].key_id)
+    return holder.holder if holder is not None else stamps[-1].actor
+
+
 def offer_results(
     state: LedgerState,
     offer_id: uuid.UUID,
     *,
     on: date | None = None,
+    moment: Moment = NOW,
     statuses: list[EmployeeStatus] | None = None,
 ) -> Results:
-    """The results as the ledger holds them; ``on`` is the amendment's date (``--date``)."""
-    offer = commenced(state, offer_id)
-    changes = offer_changes(state, offer_id)
-    refs = filings(state, offer_id)
+    """The results as the ledger holds them; ``on`` is the amendment's date (``--date``), else
+    the acceptance's effective date at ``moment``; what is shown is known by the end of it."""
+    commenced(state, offer_id, moment)
+    if on is None:
+        seen = [s for s, e in offer_changes(state, offer_id, moment) if isinstance(e, ACCEPTANCES)]
+        on = seen[-1].effective_day if seen else None
+    known = moment if on is None else moment.until_end_of(on)
+    return _results(state, offer_id, on, known, statuses)
+
+
+def _results(
+    state: LedgerState,
+    offer_id: uuid.UUID,
+    on: date | None,
+    moment: Moment,
+    statuses: list[EmployeeStatus] | None,
+) -> Results:
+    offer = commenced(state, offer_id, moment)
+    changes = offer_changes(state, offer_id, moment)
+    refs = filings(state, offer_id, moment)
     accepted = [(s, e) for s, e in changes if isinstance(e, ACCEPTANCES)]
     granted = [(s, e) for s, e in changes if isinstance(e, NEW_GRANTS)]
     expired = next((s for s, e in changes if isinstance(e, OfferExpired)), None)
@@ -192,7 +264,7 @@ def offer_results(
     documents = [e for _, e in changes if isinstance(e, OfferDocumentRegistered)]
     by_plan, total = _plan_results([e for _, e in accepted])
     acceptance = accepted[-1][0] if accepted else None
-    statuses = statuses if statuses is not None else election_statuses(state, offer_id)
+    statuses = statuses if statuses is not None else election_statuses(state, offer_id, moment)
     eligibility = summarize(statuses)
     filed_exhibits = {x.exhibit_id for f in refs for x in f.exhibits}
     exhibits = sorted(
@@ -248,9 +320,18 @@ def offer_results(
         exhibits=tuple(exhibits),
         signer_name=name,
         signer_title=title,
-        date=on if on is not None else (acceptance.effective_day if acceptance else None),
+        date=on,
         synthetic=synthetic,
         missing=tuple(missing),
+        moment=moment,
+        known_on=on,
+        cik=offer.cik,
+        file_number=offer.file_number,
+        commenced_at=next((s for s, e in changes if isinstance(e, OfferCommenced)), None),
+        cover=filed_cover(state, refs, cik=offer.cik, file_number=offer.file_number),
+        terms=tuple(sorted(offer_terms(state, offer_id, moment).items())),
+        sender=_sender(state, changes),
+        results_exhibit=_next_exhibit(refs, changes),
     )
 
 

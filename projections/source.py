@@ -103,14 +103,15 @@ class OpenedLists(Mapping[CommittedList, OpenedList]):
 
 def open_lists(state: LedgerState, read: DocumentBytes) -> LedgerState:
     """``state`` with the entries of every committed list its small streams' events carry
-    (each list read through ``read`` and checked when a query first needs it)."""
+    (each list read through ``read`` and checked when a query first needs it), and ``read``
+    as its reader of stored source documents (the filings and notices the outputs cite)."""
     known = dict.fromkeys(
         committed
         for stream in state.streams.values()
         for _, event in stream.changes
         for committed in committed_lists(event)
     )
-    return replace(state, lists=OpenedLists(known, read, state.lists))
+    return replace(state, lists=OpenedLists(known, read, state.lists), sources=read)
 
 
 def decode(topic: str, state: bytes) -> LedgerEvent | None:

@@ -16,7 +16,7 @@ handed, so the read model can hand it mappings backed by its tables. :func:`fold
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field, replace
 
 from offerledger.events import (
@@ -108,16 +108,23 @@ def fold_into(
     return last
 
 
+SourceBytes = Callable[[str], bytes | None]
+"""A stored source document's bytes by its SHA-256 (hex); None when the ledger lacks it."""
+
+
 @dataclass(frozen=True, slots=True)
 class LedgerState:
     """Every projection's state: the small streams, the employee streams, the last position,
     and the entries of the committed lists the streams' events carry (handed in by whoever
-    read the ledger: :mod:`offerledger.projections.disclosed`)."""
+    read the ledger: :mod:`offerledger.projections.disclosed`); ``sources`` reads the source
+    documents stored with the events (a filing as received, a notice as sent), handed in the
+    same way (None: no stored document can be read, and what needs one says not on file)."""
 
     position: int = -1
     streams: Mapping[uuid.UUID, StreamState] = field(default_factory=dict)
     employees: Mapping[uuid.UUID, EmployeeState] = field(default_factory=dict)
     lists: Lists = field(default_factory=dict)
+    sources: SourceBytes | None = field(default=None, compare=False)
 
 
 EMPTY = LedgerState()
@@ -133,6 +140,7 @@ def fold_all(state: LedgerState, entries: Iterable[Entry]) -> LedgerState:
         streams=streams,
         employees=employees,
         lists=state.lists,
+        sources=state.sources,
     )
 
 
@@ -144,6 +152,7 @@ def fold(state: LedgerState, entry: Entry) -> LedgerState:
 __all__ = [
     "EMPTY",
     "LedgerState",
+    "SourceBytes",
     "StreamState",
     "fold",
     "fold_all",

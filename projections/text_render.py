@@ -185,7 +185,8 @@ def render_diff_text(diff: DocumentDiff) -> str:
         "",
     ]
     if not diff.entries:
-        out.append("No changes.")
+        out.append("No changes to the text.")
+        out.append("")
     for entry in diff.entries:
         where = entry.heading
         out.append(f"{entry.status.upper()} {entry.kind} {entry.id} in {where}")
@@ -203,6 +204,9 @@ def render_diff_text(diff: DocumentDiff) -> str:
                 )
             )
         out.append("")
+    if diff.exhibits:
+        out.append("EXHIBITS ADDED")
+        out.extend(_wrap(x.label, "  ").replace("  ", "- ", 1) for x in diff.exhibits)
     return "\n".join(out).rstrip("\n") + "\n"
 
 

@@ -238,3 +238,11 @@ def test_unreadable_files_are_refused_with_the_file_named(data: bytes, message: 
     with pytest.raises(FilingUnreadable, match=message) as err:
         parse_filing(data, name="x.txt")
     assert err.value.message.startswith("x.txt: ")
+
+
+def test_markup_html_parser_refuses_is_reported_with_its_line() -> None:
+    data = b"<html><body><p>SCHEDULE TO</p>\n<p>text</p>\n<![\n<p>more</p></body></html>\n"
+    with pytest.raises(FilingUnreadable) as err:
+        parse_filing(data, name="bad.htm")
+    assert err.value.message.startswith("bad.htm, line 3: the HTML cannot be read: ")
+    assert err.value.line == 3

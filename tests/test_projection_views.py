@@ -255,19 +255,29 @@ def test_results_figures_come_from_the_events() -> None:
         "Senior Vice President, General Counsel and Secretary",
     )
     text = " ".join(outputs.final_amendment_output(reference_state(), OFFER).split())
+    assert "April 1, 2002" not in text and "$0.51" not in text  # granted later: not yet known
     assert (
-        "will grant new options to purchase 1,750 shares of common stock under the Holding "
-        "Plan to 2 employees on April 1, 2002 at an exercise price of $0.51 per share" in text
+        "The grant: [not yet known on September 28, 2001: when the new options will be granted"
+        in text
     )
-    assert "Amendment No. 1 (filed on [not on file: filing date])" in text
+    assert "Amendment No. 1 (filed on [not on file: filing date" in text
+    later = " ".join(
+        outputs.final_amendment_output(reference_state(), OFFER, on=date(2002, 4, 2)).split()
+    )
+    assert (
+        "granted new options to purchase 1,750 shares of common stock under the Holding "
+        "Plan to 2 employees on April 1, 2002 at an exercise price of $0.51 per share" in later
+    )
 
 
 def test_letters_list_grants_cancelled_and_new() -> None:
-    letters = outputs.letters_output(reference_state(), OFFER)
-    assert [name for name, _ in letters] == ["E001.txt", "E003.txt"]
-    e001 = letters[0][1]
+    letters = dict(outputs.letters_output(reference_state(), OFFER, on=date(2002, 4, 2)))
+    assert ["E001.txt", "E003.txt"] == [n for n in letters if n != "E004.txt"]
+    e001 = letters["E001.txt"]
     assert "G001" in e001 and "N001" in e001 and "G002" not in e001
     assert "$42.50" in e001 and "$0.51" in e001
+    at_acceptance = dict(outputs.letters_output(reference_state(), OFFER))["E001.txt"]
+    assert "N001" not in at_acceptance and "$0.51" not in at_acceptance  # not yet granted
 
 
 # --- timeline --------------------------------------------------------------------------------

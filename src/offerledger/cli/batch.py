@@ -18,6 +18,7 @@ from offerledger.cli.common import (
     offer_option,
     with_ledger,
 )
+from offerledger.cli.moments import moment_of, moment_options
 from offerledger.cli.read import (
     emit,
     ledger_source,
@@ -74,6 +75,7 @@ def timeline_rows(
 
 @cli.command("timeline")
 @offer_option
+@moment_options
 @click.option("--employee", default=None, metavar="ID", help="Only this employee's actions.")
 @click.option(
     "--filing", default=None, metavar="ID", help="Only this filing's (stream id or filing:… name)."
@@ -85,6 +87,8 @@ def timeline_rows(
 @translate_errors
 def timeline_cmd(
     offer: str | None,
+    as_of: str | None,
+    as_recorded: str | None,
     employee: str | None,
     filing: str | None,
     no_verify: bool,
@@ -98,8 +102,11 @@ def timeline_cmd(
     The status is what the last 'offerledger verify' (or nightly) of exactly this state found;
     timeline does not verify.
 
-    Example: offerledger timeline --employee E0042
+    With --as-of or --as-recorded, only the events effective (or recorded) by then.
+
+    Example: offerledger timeline --employee E0042 --as-recorded 2001-09-28
     """
+    when = moment_of(as_of, as_recorded)
     filing_id = None
     if filing is not None:
         try:
@@ -117,7 +124,7 @@ def timeline_cmd(
             ledger, from_log=from_log, read_model=read_model, employees=False
         )
         ids = [ledger.resolve_offer(offer)] if offer else [s.stream for s in offers(state)]
-        notices = outputs.notice_positions(state, ids, employee)
+        notices = outputs.notice_positions(state, ids, employee, when)
     if filing_id is not None and not any(r.filing_id == filing_id for r in rows):
         raise UnknownEntity(f"no filing {filing} in this ledger")
     emit(
@@ -129,6 +136,7 @@ def timeline_cmd(
             filing=filing_id,
             employee_notices=notices,
             verification=standing_of(ledger, built, read_model),
+            moment=when,
         )
     )
 

@@ -18,6 +18,7 @@ from offerledger.cli.common import (
     offer_option,
     with_ledger,
 )
+from offerledger.cli.moments import moment_of, moment_options
 from offerledger.events import LedgerEvent
 from offerledger.ingest.csvingest import CsvIngest, plan_elections, plan_roster
 from offerledger.ingest.filing import parse_filing
@@ -311,27 +312,33 @@ def ingest_elections(
 @cli.command("findings")
 @json_option
 @offer_option
+@moment_options
 @with_ledger
-def findings_cmd(as_json: bool, offer: str | None, ledger: Ledger) -> None:
+def findings_cmd(
+    as_json: bool, offer: str | None, as_of: str | None, as_recorded: str | None, ledger: Ledger
+) -> None:
     """Timing findings: Rules 14e-1(a)-(d) and 13e-4(c), (e)(3) and (f), each quoted, with the
     events it rests on (SYNTHETIC where it rests on synthetic ones); business days per Rule
-    14d-1(g)(3).
+    14d-1(g)(3). With --as-of or --as-recorded, judged on what the ledger showed then.
 
-    Example: offerledger findings --json
+    Example: offerledger findings --json --as-recorded 2001-09-28
     """
     from offerledger.cli.read import log_read
     from offerledger.cli.verification import standing_of
+    from offerledger.projections import NOW
     from offerledger.projections.findings import findings, render_text
     from offerledger.projections.verification import headed
 
+    when = moment_of(as_of, as_recorded)
     offer_id = None if offer is None else ledger.resolve_offer(offer)
     state, built = log_read(ledger)
     verified = standing_of(ledger, built)  # what the last verify of this state found
-    items = findings(state, offer_id=offer_id)
+    items = findings(state, when, offer_id=offer_id)
     if as_json:
-        emit_json({"findings": [f.as_json() for f in items], "verification": verified.as_dict()})
+        data = {"findings": [f.as_json() for f in items], "verification": verified.as_dict()}
+        emit_json(data if when == NOW else {**data, "moment": when.as_dict()})
     else:
-        click.echo(headed(render_text(items), verified), nl=False)
+        click.echo(headed(render_text(items, when), verified), nl=False)
 
 
 __all__ = ["findings_cmd", "ingest"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,11 +26,11 @@ from offerledger.cli.common import (
     offer_option,
     with_ledger,
 )
+from offerledger.cli.moments import moment_of, moment_options
 from offerledger.cli.verification import hashed, read_model_path, standing_of, warn
 from offerledger.errors import DisclosureInvalid, InputError, OfferLedgerError
-from offerledger.events import EASTERN, end_of_day_eastern
 from offerledger.ledger import Ledger
-from offerledger.projections import EMPTY, LedgerState, Moment, fold_all, outputs, runner
+from offerledger.projections import EMPTY, LedgerState, fold_all, outputs, runner
 from offerledger.projections.catalog import QueryError
 from offerledger.projections.disclosed import ListUnavailable
 from offerledger.projections.runner import head_of
@@ -167,30 +167,6 @@ def _plausible(day: date, value: str, field: str) -> date:
     return day
 
 
-def parse_recorded(value: str | None) -> datetime | None:
-    """``--as-recorded``: a date (the end of that day, US Eastern) or an ISO date-time
-    (US Eastern when it has no zone)."""
-    if value is None:
-        return None
-    try:
-        if len(value) == 10:
-            day = _plausible(date.fromisoformat(value), value, "--as-recorded")
-            return end_of_day_eastern(day) - timedelta(microseconds=1)
-        at = datetime.fromisoformat(value)
-    except ValueError:
-        raise InputError(
-            f"cannot read the date-time {value!r}",
-            field="--as-recorded",
-            hint="use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM]",
-        ) from None
-    _plausible(at.date(), value, "--as-recorded")
-    return at if at.tzinfo is not None else at.replace(tzinfo=EASTERN)
-
-
-def moment(as_of: str | None, as_recorded: str | None, field: str = "--as-of") -> Moment:
-    return Moment.on(parse_day(as_of, field), recorded=parse_recorded(as_recorded))
-
-
 def emit(text: str) -> None:
     click.echo(text, nl=False)
 
@@ -200,15 +176,16 @@ def emit(text: str) -> None:
 
 @cli.command("text")
 @offer_option
-@click.option("--as-of", default=None, metavar="DATE", help="Effective date (end of day, ET).")
-@click.option(
-    "--as-recorded",
-    default=None,
-    metavar="DATETIME",
-    help="What the ledger had recorded by then (default: everything).",
-)
+@moment_options
 @click.option("--section", default=None, metavar="N", help='Only this section ("7").')
 @click.option("--document", default=None, metavar="ID", help="Document id (default: the first).")
+@click.option(
+    "--exhibit",
+    default=None,
+    metavar="ID",
+    help='An exhibit of the filings instead ("(a)(11)"): its filing, the notices that '
+    "carried it and its text as stored, checked against the filing's hash.",
+)
 @click.option("--provenance", is_flag=True, help="Say which filing and event made each part.")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text")
 @read_options
@@ -220,17 +197,19 @@ def text_cmd(
     as_recorded: str | None,
     section: str | None,
     document: str | None,
+    exhibit: str | None,
     provenance: bool,
     fmt: str,
     from_log: bool,
     read_model: Path | None,
     ledger: Ledger,
 ) -> None:
-    """The offer document as it stood at a moment, with its provenance on request.
+    """The offer document as it stood at a moment, with its provenance on request; or an
+    exhibit of the offer's filings (--exhibit).
 
     Example: offerledger text --as-of 2001-09-13 --section 7 --provenance
     """
-    when = moment(as_of, as_recorded)
+    when = moment_of(as_of, as_recorded)
     offer_id = ledger.resolve_offer(offer)
     state, verified = projection_state(
         ledger, from_log=from_log, read_model=read_model, employees=False
@@ -245,15 +224,16 @@ def text_cmd(
             fmt=fmt,
             document=document,
             verification=verified,
+            exhibit=exhibit,
         )
     )
 
 
 @cli.command("diff")
 @click.argument("from_date", metavar="FROM")
-@click.argument("to_date", metavar="TO")
+@click.argument("to_date", metavar="[TO]", required=False)
 @offer_option
-@click.option("--as-recorded", default=None, metavar="DATETIME")
+@moment_options
 @click.option("--document", default=None, metavar="ID")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @read_options
@@ -261,8 +241,9 @@ def text_cmd(
 @translate_errors
 def diff_cmd(
     from_date: str,
-    to_date: str,
+    to_date: str | None,
     offer: str | None,
+    as_of: str | None,
     as_recorded: str | None,
     document: str | None,
     fmt: str,
@@ -270,12 +251,18 @@ def diff_cmd(
     read_model: Path | None,
     ledger: Ledger,
 ) -> None:
-    """What changed in the offer document between two dates, paragraph by paragraph.
+    """What changed in the offer document between two moments, paragraph by paragraph, and
+    the exhibits filed in between.
+
+    FROM and TO take what --as-of takes; TO may be given as --as-of instead (default: every
+    change on record).
 
     Example: offerledger diff 2001-09-12 2001-09-13
     """
-    before = moment(from_date, as_recorded, "FROM")
-    after = moment(to_date, as_recorded, "TO")
+    if to_date is not None and as_of is not None:
+        raise InputError("give TO or --as-of, not both", field="--as-of")
+    before = moment_of(from_date, as_recorded, field="FROM")
+    after = moment_of(to_date if to_date is not None else as_of, as_recorded, field="TO")
     offer_id = ledger.resolve_offer(offer)
     state, verified = projection_state(
         ledger, from_log=from_log, read_model=read_model, employees=False
@@ -292,6 +279,7 @@ def diff_cmd(
 
 @cli.command("elections")
 @offer_option
+@moment_options
 @click.option("--employee", default=None, metavar="ID", help="Only this employee.")
 @click.option(
     "--status",
@@ -305,6 +293,8 @@ def diff_cmd(
 @translate_errors
 def elections_cmd(
     offer: str | None,
+    as_of: str | None,
+    as_recorded: str | None,
     employee: str | None,
     status: str | None,
     fmt: str,
@@ -316,18 +306,25 @@ def elections_cmd(
 
     Example: offerledger elections --status withdrawn --format csv
     """
+    when = moment_of(as_of, as_recorded)
     offer_id = ledger.resolve_offer(offer)
     state, verified = projection_state(ledger, from_log=from_log, read_model=read_model)
     if status is not None:
         status = status.replace("-", "_")
     text = outputs.elections_output(
-        state, offer_id, employee=employee, status=status, fmt=fmt, verification=verified
+        state,
+        offer_id,
+        employee=employee,
+        status=status,
+        fmt=fmt,
+        verification=verified,
+        moment=when,
     )
     if fmt == "table" and is_terminal():
         from rich.console import Console
 
         table, summary = outputs.elections_terminal(
-            state, offer_id, employee=employee, status=status
+            state, offer_id, employee=employee, status=status, moment=when
         )
         emit(f"{verified.first_line()}\n\n")
         Console().print(table)
@@ -337,13 +334,15 @@ def elections_cmd(
 
 @cli.command("final-amendment")
 @offer_option
+@moment_options
 @click.option("--draft", is_flag=True, help="Render even before expiration and acceptance.")
 @click.option(
     "--date",
     "on",
     default=None,
     metavar="DATE",
-    help="The amendment's date (default: the acceptance's effective date).",
+    help="The amendment's date (default: the acceptance's effective date); it shows only what "
+    "the ledger had, effective and recorded, by the end of that day (US Eastern).",
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text")
 @read_options
@@ -351,6 +350,8 @@ def elections_cmd(
 @translate_errors
 def final_amendment_cmd(
     offer: str | None,
+    as_of: str | None,
+    as_recorded: str | None,
     draft: bool,
     on: str | None,
     fmt: str,
@@ -358,17 +359,19 @@ def final_amendment_cmd(
     read_model: Path | None,
     ledger: Ledger,
 ) -> None:
-    """The amendment to Schedule TO that reports the results, every figure from the ledger.
+    """The amendment to Schedule TO that reports the results, every figure from the ledger, as
+    known by its date: a later event is not yet known, never stated as fact.
 
-    Example: offerledger final-amendment --format markdown > amendment-3.md
+    Example: offerledger final-amendment --as-recorded 2001-09-28 --format markdown
     """
+    when = moment_of(as_of, as_recorded)
     day = parse_day(on, "--date")
     offer_id = ledger.resolve_offer(offer)
     _not_before_acceptance(ledger, offer_id, day, draft=draft)
     state, verified = projection_state(ledger, from_log=from_log, read_model=read_model)
     emit(
         outputs.final_amendment_output(
-            state, offer_id, draft=draft, fmt=fmt, on=day, verification=verified
+            state, offer_id, draft=draft, fmt=fmt, on=day, verification=verified, moment=when
         )
     )
 
@@ -395,6 +398,7 @@ def _not_before_acceptance(
 
 @cli.command("letters")
 @offer_option
+@moment_options
 @click.option(
     "--out",
     "out",
@@ -402,27 +406,38 @@ def _not_before_acceptance(
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the letters.",
 )
-@click.option("--date", "on", default=None, metavar="DATE", help="The letters' date.")
+@click.option(
+    "--date",
+    "on",
+    default=None,
+    metavar="DATE",
+    help="The letters' date (default: the acceptance's effective date); they show only what "
+    "the ledger had by the end of that day (US Eastern).",
+)
 @read_options
 @with_ledger
 @translate_errors
 def letters_cmd(
     offer: str | None,
+    as_of: str | None,
+    as_recorded: str | None,
     out: Path,
     on: str | None,
     from_log: bool,
     read_model: Path | None,
     ledger: Ledger,
 ) -> None:
-    """Each participating employee's results letter with its Attachment A, one file each.
+    """Each participating employee's results letter with its Attachment A, and a notice to each
+    employee whose election form was refused; one file each.
 
     Example: offerledger letters --out letters/
     """
+    when = moment_of(as_of, as_recorded)
     day = parse_day(on, "--date")
     offer_id = ledger.resolve_offer(offer)
     _not_before_acceptance(ledger, offer_id, day)
     state, verified = projection_state(ledger, from_log=from_log, read_model=read_model)
-    letters = outputs.letters_output(state, offer_id, on=day, verification=verified)
+    letters = outputs.letters_output(state, offer_id, on=day, verification=verified, moment=when)
     warn(verified)
     out.mkdir(parents=True, exist_ok=True)
     for name, text in letters:

@@ -100,11 +100,27 @@ class _Collector(HTMLParser):
         self._flush(blank=False)
 
 
+class HtmlUnreadable(ValueError):
+    """Markup the standard library's parser cannot read (a malformed ``<!`` declaration)."""
+
+    def __init__(self, reason: str, *, line: int) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+
+
 def html_to_lines(source: str, *, first_line: int = 1) -> list[Line]:
-    """Text lines of an HTML document; ``first_line`` is the file line where ``source`` starts."""
+    """Text lines of an HTML document; ``first_line`` is the file line where ``source`` starts.
+
+    Raises :class:`HtmlUnreadable` (with the file line) for markup ``html.parser`` refuses.
+    """
     collector = _Collector(first_line)
-    collector.feed(source)
-    collector.close()
+    try:
+        collector.feed(source)
+        collector.close()
+    except AssertionError as e:  # _markupbase reports malformed declarations this way
+        line = collector.getpos()[0] + collector.line_offset
+        raise HtmlUnreadable(str(e).splitlines()[0], line=line) from None
     out: list[Line] = []
     for line in collector.lines:  # fold runs of blank lines
         if not line.text and (not out or not out[-1].text):
@@ -124,4 +140,4 @@ def looks_like_html(text: str) -> bool:
     )
 
 
-__all__ = ["html_to_lines", "looks_like_html"]
+__all__ = ["HtmlUnreadable", "html_to_lines", "looks_like_html"]

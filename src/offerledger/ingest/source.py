@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from offerledger.ingest.errors import FilingUnreadable
-from offerledger.ingest.htmltext import html_to_lines, looks_like_html
+from offerledger.ingest.htmltext import HtmlUnreadable, html_to_lines, looks_like_html
 from offerledger.ingest.source_types import Line, SourceDocument, Submission
 
 _HEADER_FIELD = re.compile(r"^\s*([A-Z][A-Z0-9 \-]+?):\s*(\S.*?)\s*$")
@@ -52,6 +52,18 @@ def line_span(data: bytes, *, first: int, last: int) -> bytes:
 
 def read_submission(data: bytes, *, name: str | Path) -> Submission:
     """Split a filing file into its documents, keeping file line numbers."""
+    try:
+        return _read_submission(data, name=name)
+    except HtmlUnreadable as e:
+        raise FilingUnreadable(
+            f"the HTML cannot be read: {e.reason}",
+            file=name,
+            line=e.line,
+            hint="the markup there is malformed; the .txt submission of the filing may read",
+        ) from None
+
+
+def _read_submission(data: bytes, *, name: str | Path) -> Submission:
     text = decode(data, name=name)
     sha = hashlib.sha256(data).hexdigest()
     raw = text.split("\n")
