@@ -119,8 +119,8 @@ def html_to_lines(source: str, *, first_line: int = 1) -> list[Line]:
         collector.feed(source)
         collector.close()
     except AssertionError as e:  # _markupbase reports malformed declarations this way
-        line = collector.getpos()[0] + collector.line_offset
-        raise HtmlUnreadable(str(e).splitlines()[0], line=line) from None
+        at = collector.getpos()[0] + collector.line_offset
+        raise HtmlUnreadable(str(e).splitlines()[0], line=at) from None
     out: list[Line] = []
     for line in collector.lines:  # fold runs of blank lines
         if not line.text and (not out or not out[-1].text):
