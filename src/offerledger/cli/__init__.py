@@ -25,6 +25,7 @@ for _module in (
     "proofs",
     "documents",
     "evidence",
+    "report_cmd",
 ):
     try:
         importlib.import_module(f"offerledger.cli.{_module}")
