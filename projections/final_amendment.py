@@ -72,10 +72,12 @@ def unknown(r: Results, what: str) -> str:
     return f"[not yet known as of {m.as_of_text}, as recorded {m.as_recorded_text}: {what}]"
 
 
-def quoted(quote: Quote | None, r: Results, what: str) -> str:
-    """A term of the offer as the offer document on record states it, or the marker."""
+def quoted(quote: Quote | None, what: str) -> str:
+    """A term of the offer as the offer document on record states it, or the not-on-file
+    marker (the term is the offer's, not a later event: it is not on file, not "not yet
+    known")."""
     if quote is None:
-        return unknown(r, f"{what} (the offer document on record does not state it)")
+        return not_on_file(f"{what}; the offer document's text on record does not state it")
     return f'{quote.where} states: "{quote.text}"'
 
 
@@ -264,16 +266,18 @@ def new_option_paragraphs(r: Results, stock: str, new: str) -> list[str]:
         )
     if out:
         if all(g.exercise_price is None for g in r.new_grants) and r.term("price"):
-            out.append(f"The exercise price: {quoted(r.term('price'), r, 'the exercise price')}")
+            out.append(f"The exercise price: {quoted(r.term('price'), 'the exercise price')}")
         return out
     out.append(
         f"Subject to the terms and conditions of the Offer, the Company will grant {new} in "
-        "exchange for the options accepted for exchange and cancelled. The grant: "
-        + quoted(r.term("grant"), r, f"when the {new} will be granted")
+        "exchange for the options accepted for exchange and cancelled. The grant itself: "
+        + unknown(r, f"no grant of {new} is recorded")
+        + "."
     )
+    out.append(f"When the {new} will be granted: " + quoted(r.term("grant"), "the grant date"))
     out.append(
         "The exercise price: "
-        + quoted(r.term("price"), r, f"how the exercise price of the {new} is set")
+        + quoted(r.term("price"), f"how the exercise price of the {new} is set")
     )
     return out
 
@@ -354,7 +358,7 @@ def sources(r: Results) -> list[str]:
         f"SEC file number {r.file_number}: "
         f"{_identifier_source(r, cover.file_number_from if cover else None)}."
     )
-    out.append(f"Rests on what the ledger held {r.moment.text[0].lower()}{r.moment.text[1:]}.")
+    out.append(f"This document rests on what the ledger held. {r.moment.text}.")
     return out
 
 

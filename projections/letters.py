@@ -215,20 +215,23 @@ def new_option_sentences(new: Sequence[NewOption], r: Results) -> list[str]:
     if not new:
         out.append(
             "Subject to the terms and conditions of the Offer, the Company will grant you new "
-            "options in exchange for the options cancelled. The grant: "
-            + quoted(r.term("grant"), r, "when the new options will be granted")
+            "options in exchange for the options cancelled. The grant itself: "
+            + unknown(r, "no grant of new options is recorded")
+            + "."
+        )
+        out.append(
+            "When the new options will be granted: " + quoted(r.term("grant"), "the grant date")
         )
     if not new or all(n.exercise_price is None for n in new):
         out.append(
             "The exercise price: "
-            + quoted(r.term("price"), r, "how the exercise price of the new options is set")
+            + quoted(r.term("price"), "how the exercise price of the new options is set")
         )
-    out.append("Vesting: " + quoted(r.term("vesting"), r, "how the new options vest"))
+    out.append("Vesting: " + quoted(r.term("vesting"), "how the new options vest"))
     out.append(
         "Continued employment: "
         + quoted(
             r.term("employment"),
-            r,
             "whether you must remain employed until the new options are granted",
         )
     )

@@ -35,6 +35,7 @@ from offerledger.events import (
     TenderedOptionsAcceptedV1,
 )
 from offerledger.projections.catalog import (
+    Change,
     FilingRef,
     QueryError,
     commenced,
@@ -54,6 +55,8 @@ from offerledger.projections.elections import (
 from offerledger.projections.filed import FiledCover, filed_cover
 from offerledger.projections.offer_terms import Quote, offer_terms
 from offerledger.projections.state import LedgerState
+
+Day = date  # a type name the ``Results.date`` field does not shadow
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +106,7 @@ class Results:
     synthetic: bool
     missing: tuple[str, ...]
     moment: Moment = NOW
-    known_on: date | None = None
+    known_on: Day | None = None
     cik: str = ""
     file_number: str = ""
     commenced_at: Stamp | None = None
@@ -204,7 +207,7 @@ def _signer(
     return name, (titles[-1] if titles else None)
 
 
-def _next_exhibit(refs: list[FilingRef], changes: list[tuple[Stamp, object]]) -> str:
+def _next_exhibit(refs: list[FilingRef], changes: list[Change]) -> str:
     """The exhibit the form of results letter is filed as: a results letter's own exhibit when
     one was sent, else the next "(a)(N)" after the highest the filings on record list."""
     for _, event in changes:
@@ -219,7 +222,7 @@ def _next_exhibit(refs: list[FilingRef], changes: list[tuple[Stamp, object]]) ->
     return f"(a)({max(numbers, default=0) + 1})"
 
 
-def _sender(state: LedgerState, changes: list[tuple[Stamp, object]]) -> str | None:
+def _sender(state: LedgerState, changes: list[Change]) -> str | None:
     """Who sent the offer's communications to employees: the holder of the key that recorded
     its last notice."""
     stamps = [s for s, e in changes if isinstance(e, NOTICES)]

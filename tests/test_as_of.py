@@ -186,13 +186,21 @@ def test_a_moment_changes_what_the_commands_see(stored: str) -> None:
         data = json.loads(run(stored, "elections", "--format", "json", *moment)[1])
         return int(data["summary"]["total"]["employees_tendering"])
 
-    assert tendering("--as-of", "2001-09-01") == 0
-    assert tendering("--as-of", "2001-09-13T09:00") < tendering()
-    rows = json.loads(run(stored, "timeline", "--json", "--as-recorded", "2001-09-13")[1])
-    recorded = [datetime.fromisoformat(r["recorded"]) for r in rows["events"]]
-    assert recorded and max(recorded) < datetime(2001, 9, 14, tzinfo=EASTERN)
+    assert tendering("--as-of", "2001-08-27") == 0
+    assert tendering("--as-of", "2001-09-21T09:00") == 1 < tendering() == 2
     everything = json.loads(run(stored, "timeline", "--json")[1])["events"]
-    assert len(rows["events"]) < len(everything)
+    times = sorted(datetime.fromisoformat(r["recorded"]) for r in everything)
+    middle = times[len(times) // 2]
+    rows = json.loads(run(stored, "timeline", "--json", "--as-recorded", middle.isoformat())[1])
+    recorded = [datetime.fromisoformat(r["recorded"]) for r in rows["events"]]
+    assert len(recorded) == sum(t <= middle for t in times) < len(everything)
+    assert max(recorded) == middle
+    effective = json.loads(run(stored, "timeline", "--json", "--as-of", "2001-09-12")[1])
+    assert [r["position"] for r in effective["events"]] == [
+        r["position"]
+        for r in everything
+        if datetime.fromisoformat(r["effective_sort_key"]) < datetime(2001, 9, 13, tzinfo=EASTERN)
+    ]
 
 
 def test_a_bad_moment_is_bad_input(stored: str) -> None:

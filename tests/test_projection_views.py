@@ -257,8 +257,8 @@ def test_results_figures_come_from_the_events() -> None:
     text = " ".join(outputs.final_amendment_output(reference_state(), OFFER).split())
     assert "April 1, 2002" not in text and "$0.51" not in text  # granted later: not yet known
     assert (
-        "The grant: [not yet known on September 28, 2001: when the new options will be granted"
-        in text
+        "The grant itself: [not yet known on September 28, 2001: no grant of new options is "
+        "recorded]." in text
     )
     assert "Amendment No. 1 (filed on [not on file: filing date" in text
     later = " ".join(

@@ -12,6 +12,7 @@ import os
 import re
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,13 @@ from offerledger.cli import cli
 from offerledger.commitments import stored_entries
 from offerledger.demo import FILING_NAME, run_demo
 from offerledger.demo_amendment import quoted_passages
-from offerledger.events import AcceptedGrant, TenderedOptionsAccepted, split_sentences
+from offerledger.events import (
+    EASTERN,
+    AcceptedGrant,
+    NewOptionsGranted,
+    TenderedOptionsAccepted,
+    split_sentences,
+)
 from offerledger.ledger import Ledger
 
 GOLDEN = Path(__file__).parent / "golden" / "projections"
@@ -164,7 +171,7 @@ def test_diff_shows_amendment_2_paragraph_by_paragraph(demo_db: str, read_model:
     assert changes[1] == ("changed", "s17-p1")
     assert changes[2][0] == "added"
     assert all(c["changed_by"]["filing"]["amendment_number"] == 2 for c in out["changes"])
-    assert ok(demo_db, "diff", "2001-09-01", "2001-09-12").endswith("No changes.\n")
+    assert ok(demo_db, "diff", "2001-09-01", "2001-09-12").endswith("No changes to the text.\n")
 
 
 # --- bad input -----------------------------------------------------------------------------
@@ -173,14 +180,14 @@ def test_diff_shows_amendment_2_paragraph_by_paragraph(demo_db: str, read_model:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("text", "--as-of", "2001-13-45"), "Error: field '--as-of': cannot read the date"),
+        (("text", "--as-of", "2001-13-45"), "Error: field '--as-of': cannot read '2001-13-45'"),
         (("text", "--as-of", "2001-08-26"), "Error: field '--as-of': the offer had not commenced"),
         (("text", "--section", "9"), "Error: field '--section': the document has no section '9'"),
         (("text", "--offer", "offer:0:0"), "Error: no offer 'offer:0:0' in this ledger"),
         (("text", "--as-recorded", "yesterday"), "Error: field '--as-recorded': cannot read"),
         (("elections", "--employee", "E9999"), "Error: field '--employee': no employee 'E9999'"),
         (("elections", "--status", "maybe"), "Error: field '--status': unknown status 'maybe'"),
-        (("diff", "2001-09-12", "soon"), "Error: field 'TO': cannot read the date 'soon'"),
+        (("diff", "2001-09-12", "soon"), "Error: field 'TO': cannot read 'soon' as a date"),
         (("timeline", "--employee", "E9999", "--no-verify"), "Error: no employee 'E9999'"),
         (("final-amendment", "--date", "28/09/2001"), "Error: field '--date': cannot read"),
     ],
@@ -232,10 +239,85 @@ def test_letters_one_per_participating_employee(
     out = ok(demo_db, "letters", "--out", str(tmp_path / "letters"))
     files = sorted((tmp_path / "letters").iterdir())
     assert [str(f) for f in files] == out.split()
-    assert len(files) == len({a.employee_id for a in accepted(demo_db)})
+    data = json.loads(ok(demo_db, "elections", "--format", "json"))
+    refused = {e["employee_id"] for e in data["employees"] if e["refused"]}
+    participating = {a.employee_id for a in accepted(demo_db)}
+    assert refused and not refused & participating
+    assert {f.stem for f in files} == participating | refused  # a notice to each refused too
     letter = files[0].read_text()
     assert "Attachment A" in letter and "SYNTHETIC DATA" in letter
+    assert "From:     People Communications" in letter  # who sent employee communications
     golden("letter-E0001.txt", (tmp_path / "letters" / "E0001.txt").read_text())
+    notice = (tmp_path / "letters" / f"{sorted(refused)[0]}.txt").read_text()
+    assert "Subject:  Your election form in the Offer to Exchange" in notice
+    assert "It was not accepted" in notice and "did not accept any of your options" in notice
+
+
+# --- the final amendment: as filed by this issuer, as known on its date ------------------------
+
+
+def test_final_amendment_as_recorded_on_its_date_holds_no_later_fact(
+    demo_db: str, read_model: Path
+) -> None:
+    """Issue 10: "final-amendment --as-recorded 2001-09-28 contains no fact recorded later"."""
+    pinned = ok(demo_db, "final-amendment", "--as-recorded", "2001-09-28")
+    end = datetime(2001, 9, 29, tzinfo=EASTERN)
+    ledger = Ledger.open(demo_db)
+    try:
+        later = [e.event for e in ledger.log() if e.event and e.event.recorded >= end]
+    finally:
+        ledger.close()
+    grants = [e for e in later if isinstance(e, NewOptionsGranted)]
+    assert grants  # the demo records the new grant in 2002
+    for event in grants:
+        grant = event.grant_date
+        for fact in (f"{grant:%B} {grant.day}, {grant.year}", grant.isoformat(), str(grant.year)):
+            assert fact not in pinned
+    assert "March 29, 2002" not in pinned
+    assert "[not yet known on September 28, 2001:" in pinned
+    assert ok(demo_db, "final-amendment") == pinned  # dated September 28: the same knowledge
+    known = ok(demo_db, "final-amendment", "--date", "2002-04-01")
+    assert "granted New Options" in " ".join(known.split()) and "March 29, 2002" in known
+
+
+def test_final_amendment_cover_and_introduction_come_from_the_filing(
+    demo_db: str, read_model: Path
+) -> None:
+    text = ok(demo_db, "final-amendment")
+    flat = " ".join(text.split())
+    for line in ("175 Sully's Trail", "Pittsford, New York 14534", "(716) 218-6550"):
+        assert line in text  # the address and telephone Amendment No. 2's cover gives
+    assert (
+        "Copy to:" in text and "Andrew B. Janszky, Esq." in text and "Shearman & Sterling" in text
+    )
+    assert 'by Mpower Holding Corporation, a Delaware corporation (the "Company")' in flat
+    assert '(the "PNH Plan"; and, together with the Holding Plan, the "Plans")' in flat
+    assert 'the related election form (the "Election Form"' in flat
+    assert "CALCULATION OF FILING FEE" in text
+    assert "Item 12 of the Tender Offer Statement is hereby amended" in text
+    assert "(a)(12)  Form of Letter to Employees Reporting the Results of the Offer." in text
+    assert "Exhibit (a)(12)" in text and "Dear [Name of Employee]:" in text
+    assert "accession number [not on file: the file on record has no SEC header]" in flat
+    assert "CIK 1117042: as the offer's commencement" in flat
+    assert "[not on file: address" not in text
+
+
+def test_text_shows_an_exhibit_and_diff_lists_exhibits_added(
+    demo_db: str, read_model: Path
+) -> None:
+    notice = ok(demo_db, "text", "--exhibit", "(a)(11)")
+    assert "NOTICE OF AMENDMENT TO OFFER TO EXCHANGE" in notice
+    assert "filed with: Amendment No. 2 (SC TO-I/A) filed 2001-09-13" in notice
+    assert "its normalized text matches the SHA-256 Amendment No. 2 recorded" in notice
+    data = json.loads(ok(demo_db, "text", "--exhibit", "(a)(11)", "--format", "json"))
+    assert data["exhibit"] == "(a)(11)" and len(data["notices"]) == 2
+    code, _, err = invoke(demo_db, "text", "--exhibit", "(a)(11)", "--as-of", "2001-09-12")
+    assert code == 2 and "no exhibit '(a)(11)' is on record at the moment asked for" in err
+    assert "Offer to Exchange, Exhibit (a)(1)" in ok(demo_db, "text", "--exhibit", "(a)(1)")
+    diff = ok(demo_db, "diff", "2001-09-12", "2001-09-13")
+    assert "EXHIBITS ADDED" in diff and "- Exhibit (a)(11): Notice of Amendment" in diff
+    added = json.loads(ok(demo_db, "diff", "2001-09-12", "2001-09-13", "--format", "json"))
+    assert [x["exhibit"] for x in added["exhibits_added"]] == ["(a)(11)"]
 
 
 # --- timeline --------------------------------------------------------------------------------

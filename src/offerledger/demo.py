@@ -116,16 +116,53 @@ def run_demo(
     employees: int = 300,
     keys: Path | None = None,
 ) -> DemoSummary:
+    """The demo on a fresh ledger at ``db``; on a ledger that holds an interrupted demo (killed
+    part way), the rest of it (:mod:`offerledger.demo_resume`)."""
+    from offerledger.demo_resume import interrupted_demo, resume_demo
+
+    existing = interrupted_demo(db, root=demo_key("ledger root"), keys=keys)
+    if existing is not None:
+        try:
+            summary: DemoSummary = resume_demo(
+                existing,
+                lambda scratch_db, clock, scratch_keys: _new_ledger(
+                    scratch_db, passphrase=passphrase, clock=clock, keys=scratch_keys
+                ),
+                lambda ledger, root, clock: _script(
+                    ledger, root, clock, passphrase, lambda s: None, employees
+                ),
+                progress=progress,
+                keep_key=lambda ledger, key: _keep_demo_key(ledger.keystore, key, passphrase),
+                write_inputs=lambda ledger: _write_inputs(ledger, employees),
+            )
+            return summary
+        finally:
+            existing.close()
     clock = ScriptClock()
-    root_key = demo_key("ledger root")
-    _keep_demo_key(Keystore(keys or keystore_folder(resolve_backend(db))), root_key, passphrase)
-    ledger, root = Ledger.init(
-        db, passphrase=passphrase, clock=clock, root_key=root_key, keys=keys, keys_public=True
-    )
+    ledger, root = _new_ledger(db, passphrase=passphrase, clock=clock, keys=keys)
     try:
         return _script(ledger, root, clock, passphrase, progress, employees)
     finally:
         ledger.close()
+
+
+def _new_ledger(
+    db: str, *, passphrase: bytes, clock: ScriptClock, keys: Path | None
+) -> tuple[Ledger, SigningKey]:
+    """A new demo ledger and its root key (the resumed demo's scratch run makes its own here)."""
+    root_key = demo_key("ledger root")
+    _keep_demo_key(Keystore(keys or keystore_folder(resolve_backend(db))), root_key, passphrase)
+    return Ledger.init(
+        db, passphrase=passphrase, clock=clock, root_key=root_key, keys=keys, keys_public=True
+    )
+
+
+def _write_inputs(ledger: Ledger, n_employees: int) -> None:
+    """The synthetic CSV files the demo ingests, where an uninterrupted demo leaves them."""
+    folder = input_folder(ledger)
+    roster = synthetic_roster(n_employees)
+    write_roster_csv(folder / "roster.csv", roster)
+    write_elections_csv(folder / "elections.csv", synthetic_elections(roster))
 
 
 def _script(
