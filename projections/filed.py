@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import html
 import re
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from offerledger.projections.catalog import FilingRef
+from offerledger.events import OfferCommenced, offer_stream_name
+from offerledger.projections.catalog import FilingRef, filings, offer_changes
+from offerledger.projections.core import NOW, Moment
 from offerledger.projections.state import LedgerState
 
 _SEPARATOR = re.compile(r"^\s*[-=_*]{3,}\s*$")
@@ -249,13 +252,81 @@ def filed_cover(
     )
 
 
+def identifier_source(header: FilingRef | None, commenced_at: int | None) -> str:
+    """Where a CIK or SEC file number comes from: the SEC header of a stored filing that gives
+    it, else the commencement event that records it."""
+    if header is not None:
+        return f"from the SEC header of {header.name} ({header.accession_text})"
+    where = f"event {commenced_at}" if commenced_at is not None else "the offer"
+    return (
+        f"as the offer's commencement ({where}) records it; no filing on record has an SEC "
+        "header that gives it"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Identifiers:
+    """An offer's CIK and SEC file number, each with its source."""
+
+    offer: str
+    issuer: str
+    cik: str
+    cik_source: str
+    file_number: str
+    file_number_source: str
+
+    @property
+    def line(self) -> str:
+        return (
+            f"{self.issuer} ({self.offer}): CIK {self.cik} {self.cik_source}; SEC file number "
+            f"{self.file_number} {self.file_number_source}."
+        )
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "offer": self.offer,
+            "issuer": self.issuer,
+            "cik": self.cik,
+            "cik_source": self.cik_source,
+            "file_number": self.file_number,
+            "file_number_source": self.file_number_source,
+        }
+
+
+def identifiers(
+    state: LedgerState, offer_id: uuid.UUID, moment: Moment = NOW
+) -> Identifiers | None:
+    """The offer's CIK and SEC file number as the commencement records them, labelled by
+    source (None: the offer had not commenced at ``moment``)."""
+    found = [
+        (s, e) for s, e in offer_changes(state, offer_id, moment) if isinstance(e, OfferCommenced)
+    ]
+    if not found:
+        return None
+    stamp, offer = found[0]
+    cover = filed_cover(
+        state, filings(state, offer_id, moment), cik=offer.cik, file_number=offer.file_number
+    )
+    return Identifiers(
+        offer=offer_stream_name(cik=offer.cik, file_number=offer.file_number),
+        issuer=offer.issuer,
+        cik=offer.cik,
+        cik_source=identifier_source(cover.cik_from, stamp.position),
+        file_number=offer.file_number,
+        file_number_source=identifier_source(cover.file_number_from, stamp.position),
+    )
+
+
 __all__ = [
     "Cited",
+    "Identifiers",
     "FiledCover",
     "ParsedCover",
     "filed_cover",
     "filing_text",
     "header_fields",
+    "identifier_source",
+    "identifiers",
     "parse_cover",
     "stored_text",
 ]

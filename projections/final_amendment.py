@@ -23,6 +23,7 @@ import jinja2
 from offerledger.events import EASTERN, EffectiveTime, TimeNotOnFile
 from offerledger.projections.catalog import FilingRef
 from offerledger.projections.core import not_on_file
+from offerledger.projections.filed import identifier_source
 from offerledger.projections.offer_terms import Quote
 from offerledger.projections.results import Results
 
@@ -353,23 +354,14 @@ def sources(r: Results) -> list[str]:
             by_filing.setdefault(f.stamp.position, (f, []))[1].append(what)
         for f, whats in by_filing.values():
             out.append(f"As filed in {f.name} ({f.accession_text}): {'; '.join(whats)}.")
-    out.append(f"CIK {r.cik}: {_identifier_source(r, cover.cik_from if cover else None)}.")
+    at = r.commenced_at.position if r.commenced_at is not None else None
+    out.append(f"CIK {r.cik}: {identifier_source(cover.cik_from if cover else None, at)}.")
     out.append(
         f"SEC file number {r.file_number}: "
-        f"{_identifier_source(r, cover.file_number_from if cover else None)}."
+        f"{identifier_source(cover.file_number_from if cover else None, at)}."
     )
     out.append(f"This document rests on what the ledger held. {r.moment.text}.")
     return out
-
-
-def _identifier_source(r: Results, header: FilingRef | None) -> str:
-    if header is not None:
-        return f"from the SEC header of {header.name} ({header.accession_text})"
-    where = f"event {r.commenced_at.position}" if r.commenced_at is not None else "the offer"
-    return (
-        f"as the offer's commencement ({where}) records it; no filing on record has an SEC "
-        "header that gives it"
-    )
 
 
 def render_final_amendment(r: Results, *, fmt: str = "text", draft: bool = False) -> str:

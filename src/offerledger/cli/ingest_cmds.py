@@ -326,6 +326,8 @@ def findings_cmd(
     from offerledger.cli.read import log_read
     from offerledger.cli.verification import standing_of
     from offerledger.projections import NOW
+    from offerledger.projections.catalog import offers
+    from offerledger.projections.filed import identifiers
     from offerledger.projections.findings import findings, render_text
     from offerledger.projections.verification import headed
 
@@ -334,11 +336,18 @@ def findings_cmd(
     state, built = log_read(ledger)
     verified = standing_of(ledger, built)  # what the last verify of this state found
     items = findings(state, when, offer_id=offer_id)
+    chosen = [offer_id] if offer_id else [o.stream for o in offers(state)]
+    ids = [i for o in chosen if (i := identifiers(state, o, when)) is not None]
     if as_json:
-        data = {"findings": [f.as_json() for f in items], "verification": verified.as_dict()}
+        data = {
+            "findings": [f.as_json() for f in items],
+            "identifiers": [i.as_dict() for i in ids],
+            "verification": verified.as_dict(),
+        }
         emit_json(data if when == NOW else {**data, "moment": when.as_dict()})
     else:
-        click.echo(headed(render_text(items, when), verified), nl=False)
+        sources = "".join(f"{i.line}\n" for i in ids)
+        click.echo(headed(f"{sources}\n{render_text(items, when)}", verified), nl=False)
 
 
 __all__ = ["findings_cmd", "ingest"]
