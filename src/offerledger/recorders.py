@@ -13,10 +13,18 @@ write lock, taken by writing the head row first; PostgreSQL's EXCLUSIVE lock on 
 table), reads the log's frontier, lets ``seal`` sign the save against that exact head, then
 inserts the events, the new tree nodes and the documents and moves the head: appends are
 sequenced, and each signature names the positions its events take.
+
+:data:`FAULTS` is a fault-injection hook for the crash tests (``tests/test_crash.py``): called
+with the name of each step a save reaches (``locked``, ``sealed``, ``events``, ``log``, then
+``committed`` once the transaction is durable), it does nothing unless a test sets it or the
+environment holds ``OFFERLEDGER_FAULT_KILL=STEP[:N]`` (SIGKILL this process the N-th time, default
+the first, a save reaches STEP).
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -31,9 +39,35 @@ from offerledger.errors import StorageError
 from offerledger.integrity.logtree import Node, TreeHead
 from offerledger.integrity.merkle import EMPTY_ROOT, MerkleAccumulator, frontier_nodes
 
-__all__ = ["CHUNK", "LedgerSQLiteRecorder", "Seal", "Sealed", "frontier_of", "hex_id"]
+__all__ = ["CHUNK", "FAULTS", "LedgerSQLiteRecorder", "Seal", "Sealed", "frontier_of", "hex_id"]
 
 CHUNK = 1000
+
+
+def _kill_at(spec: str) -> Callable[[str], None]:
+    step, _, nth = spec.partition(":")
+    left = [int(nth or 1)]
+
+    def hook(reached: str) -> None:
+        if reached == step:
+            left[0] -= 1
+            if left[0] == 0:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    return hook
+
+
+FAULTS: Callable[[str], None] | None = (
+    _kill_at(os.environ["OFFERLEDGER_FAULT_KILL"])
+    if os.environ.get("OFFERLEDGER_FAULT_KILL")
+    else None
+)
+
+
+def fault(step: str) -> None:
+    """Call the :data:`FAULTS` hook, if one is set, at ``step`` of a save."""
+    if FAULTS is not None:
+        FAULTS(step)
 
 
 @dataclass(frozen=True)
@@ -84,12 +118,14 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
                 c.execute("UPDATE offerledger_head SET size = size WHERE id = 1")  # write lock
                 c.execute("SELECT size FROM offerledger_head WHERE id = 1")
                 (size,) = c.fetchone()
+                fault("locked")
                 acc = MerkleAccumulator.from_frontier(
                     size=size,
                     frontier=frontier_of(self.read_nodes_in(c, frontier_nodes(size)), size),
                     record_nodes=True,
                 )
                 sealed = seal(acc)
+                fault("sealed")
                 ids: list[int] = []
                 for s in sealed.events:
                     c.execute(
@@ -97,9 +133,12 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
                         (hex_id(s.originator_id), s.originator_version, s.topic, s.state),
                     )
                     ids.append(c.lastrowid)
+                fault("events")
                 self._write_log(c, sealed, acc, size)
+                fault("log")
         except sqlite3.IntegrityError as e:
             raise IntegrityError(e) from e
+        fault("committed")
         return ids
 
     def _write_log(self, c: Any, sealed: Sealed, acc: MerkleAccumulator, size: int) -> None:

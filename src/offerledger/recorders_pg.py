@@ -21,7 +21,7 @@ from offerledger.documents import SourceDocument
 from offerledger.errors import StorageError
 from offerledger.integrity.logtree import Node, TreeHead
 from offerledger.integrity.merkle import EMPTY_ROOT, MerkleAccumulator, frontier_nodes
-from offerledger.recorders import CHUNK, Seal, Sealed, frontier_of, hex_id
+from offerledger.recorders import CHUNK, Seal, Sealed, fault, frontier_of, hex_id
 
 __all__ = ["LedgerPostgresRecorder"]
 
@@ -79,12 +79,14 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
                     if row is None:
                         raise StorageError("the ledger has no log head row")
                     size = int(row["size"])
+                    fault("locked")
                     acc = MerkleAccumulator.from_frontier(
                         size=size,
                         frontier=frontier_of(self.read_nodes_in(curs, frontier_nodes(size)), size),
                         record_nodes=True,
                     )
                     sealed = seal(acc)
+                    fault("sealed")
                     ids: list[int] = []
                     events = sealed.events
                     for i in range(0, len(events), CHUNK):
@@ -104,9 +106,12 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
                             ),
                         )
                         ids.extend(r["notification_id"] for r in curs.fetchall())
+                    fault("events")
                     self._write_log(curs, sealed, acc, size)
+                    fault("log")
         except pg_errors.UniqueViolation as e:
             raise IntegrityError(e) from e
+        fault("committed")
         return ids
 
     def _write_log(self, curs: Any, sealed: Sealed, acc: MerkleAccumulator, size: int) -> None:

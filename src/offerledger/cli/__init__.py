@@ -26,6 +26,7 @@ for _module in (
     "documents",
     "evidence",
     "report_cmd",
+    "db_cmds",
 ):
     try:
         importlib.import_module(f"offerledger.cli.{_module}")
