@@ -92,6 +92,9 @@ def resolve_backend(db: str | None) -> Backend:
             "POSTGRES_PASSWORD": unquote(url.password or ""),
             "POSTGRES_CONNECT_TIMEOUT": "5",
             "POSTGRES_POOL_SIZE": "4",
+            # a save signs inside its transaction (under the lock that orders the log); a large
+            # save on a busy machine needs longer than eventsourcing's 5 s default
+            "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "300",
             "APPLICATION_RECORDER_TOPIC": "offerledger.recorders_pg:LedgerPostgresRecorder",
         }
         if schema:
