@@ -36,11 +36,12 @@ def stamp_out(s: Stamp) -> list[Any]:
         s.recorded.isoformat(),
         s.actor,
         s.key_id,
+        s.synthetic,
     ]
 
 
 def stamp_in(v: list[Any]) -> Stamp:
-    return Stamp(v[0], v[1], v[2], _dt(v[3]), v[4], _dt(v[5]), v[6], v[7])
+    return Stamp(v[0], v[1], v[2], _dt(v[3]), v[4], _dt(v[5]), v[6], v[7], v[8])
 
 
 def correction_out(c: Correction) -> list[Any]:
@@ -94,6 +95,7 @@ def _stamp(d: dict[str, Any]) -> Stamp:
         _dt(d["recorded"]),
         d["actor"],
         d["key_id"],
+        d["synthetic"],
     )
 
 

@@ -87,6 +87,9 @@ class Stamp:
     recorded: datetime
     actor: str
     key_id: str
+    # the event is synthetic (:attr:`~offerledger.events.LedgerEvent.is_synthetic`): an output
+    # that rests on this change says SYNTHETIC (and ``"synthetic": true`` in JSON)
+    synthetic: bool = False
 
     @classmethod
     def of(cls, entry: Entry) -> Stamp:
@@ -120,6 +123,7 @@ class Stamp:
             event.recorded,
             sys.intern(event.actor),
             sys.intern(event.key_id),
+            event.is_synthetic,
         )
 
     @property
@@ -152,6 +156,7 @@ class Stamp:
             "recorded": eastern(self.recorded),
             "actor": self.actor,
             "key_id": self.key_id,
+            "synthetic": self.synthetic,
         }
 
 

@@ -120,7 +120,7 @@ def _act(entry: Entry) -> Act:
         attempted=refused.attempted if refused else None,
         rule=refused.rule if refused else None,
         reason=refused.reason if refused else None,
-        synthetic=event.synthetic,
+        synthetic=event.is_synthetic,
     )
 
 
@@ -131,7 +131,7 @@ def _registration(entry: Entry) -> Registration:
         stamp=Stamp.of(entry),
         name=event.employee_name,
         email=event.email,
-        synthetic=event.synthetic,
+        synthetic=event.is_synthetic,
         grants=tuple(
             GrantRec(
                 grant_id=g.grant_id,

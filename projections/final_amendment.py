@@ -205,10 +205,49 @@ def _terms(r: Results) -> tuple[str, str, str]:
     )
 
 
+SYNTHETIC_BANNER = "DRAFT — SYNTHETIC DATA — NOT FOR FILING"  # as issue 10 words it
+
+
+def synthetic_labels(r: Results) -> dict[str, str]:
+    """What a final amendment resting on synthetic events says where it rests on them (issue 10
+    item 2): ``banner`` atop every page (cover, body, signature page, exhibit), ``notice`` under
+    the first, ``number_note`` under the amendment number (the next after those on record: a
+    reconstruction, never the number of an amendment the issuer filed), and the signature page's
+    ``certification`` and ``signature`` (no one's /s/ over synthetic figures). Empty banner and
+    notes, and the usual certification and /s/, when nothing it rests on is synthetic."""
+    signer = r.signer_name or not_on_file("signing officer")
+    if not r.synthetic:
+        return {
+            "banner": "",
+            "notice": "",
+            "number_note": "",
+            "certification": "After due inquiry and to the best of my knowledge and belief, I "
+            f"certify that the information set forth in this Amendment No. {r.amendment_number} "
+            "to Schedule TO is true, complete and correct.",
+            "signature": f"/s/ {signer.upper()}",
+        }
+    return {
+        "banner": SYNTHETIC_BANNER,
+        "notice": "SYNTHETIC DATA. This is a reconstruction rendered from a ledger that rests on "
+        "synthetic events (a demonstration's story clock and keys, a generated roster, elections, "
+        "acceptance and new grants); its figures are not the issuer's results. Never file it.",
+        "number_note": f"(Amendment No. {r.amendment_number}: the number after the amendments on "
+        "record; a reconstruction, not an amendment the issuer filed)",
+        "certification": "Not certified: the information in this draft rests on synthetic data; "
+        "no one may certify it as true, complete and correct.",
+        "signature": f"[not signed: {SYNTHETIC_BANNER}]",
+    }
+
+
 def item4(r: Results) -> tuple[list[str], list[str]]:
     """The results paragraphs of Item 4 before and after the acceptance table."""
     stock, new, eligible = _terms(r)
     out = []
+    if r.synthetic:
+        out.append(
+            "SYNTHETIC DATA: the figures in this Item come from synthetic records (a generated "
+            "roster, elections, acceptance and new grants); they are not the issuer's results."
+        )
     if r.expiration is None:
         out.append(f"The Offer expired at {unknown(r, 'expiration time')}.")
     elif r.expired is not None:
@@ -395,6 +434,7 @@ def render_final_amendment(r: Results, *, fmt: str = "text", draft: bool = False
         "exhibit_title": "Form of Letter to Employees Reporting the Results of the Offer",
         "exhibit_text": form_of_letter(r) if r.final or draft else "",
         "sources": sources(r),
+        **synthetic_labels(r),
     }
     text = template_environment().get_template(template).render(**context)
     return "\n".join(line.rstrip() for line in text.splitlines()).rstrip("\n") + "\n"
@@ -412,6 +452,7 @@ __all__ = [
     "num",
     "quoted",
     "render_final_amendment",
+    "synthetic_labels",
     "template_environment",
     "unknown",
 ]

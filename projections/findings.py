@@ -11,7 +11,7 @@ byte. A finding that rests on a synthetic event says SYNTHETIC and carries ``syn
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -65,7 +65,9 @@ STATUS_TEXT = {
 
 
 def _synthetic(event: LedgerEvent) -> bool:
-    return getattr(event, "synthetic", False) is True
+    """Whether a finding resting on ``event`` says SYNTHETIC: its data are generated, or a
+    synthetic demonstration recorded it (the header's mark)."""
+    return event.is_synthetic
 
 
 def ref_of(stamp: Stamp, event: LedgerEvent) -> Ref:
@@ -239,6 +241,9 @@ class Finding:
     offer: str
     judgement: Judgement
     convention: str = CONVENTION
+    # the offer's commencement, when a synthetic demonstration recorded it: every finding on
+    # that offer rests on a synthetic record, even one that names no event (NOT APPLICABLE)
+    synthetic_offer: Ref | None = None
 
     @property
     def rule(self) -> str:
@@ -258,7 +263,7 @@ class Finding:
 
     @property
     def synthetic(self) -> bool:
-        return self.judgement.synthetic
+        return self.judgement.synthetic or self.synthetic_offer is not None
 
     @property
     def synthetic_basis(self) -> str:
@@ -266,6 +271,9 @@ class Finding:
         parts = [r.label.removesuffix(" SYNTHETIC") for r in j.refs if r.synthetic]
         if j.synthetic_note:
             parts.append(j.synthetic_note)
+        if not parts and self.synthetic_offer is not None:
+            offer = self.synthetic_offer.label.removesuffix(" SYNTHETIC")
+            parts.append(f"the offer's synthetic record (commenced: {offer})")
         return "SYNTHETIC: rests on " + "; ".join(parts) if parts else ""
 
     def as_json(self) -> dict[str, object]:
@@ -280,7 +288,7 @@ class Finding:
             "reading": j.reading,
             "rule": j.rule,
             "status": j.status,
-            "synthetic": j.synthetic,
+            "synthetic": self.synthetic,
             "synthetic_basis": self.synthetic_basis,
             "title": j.title,
         }
@@ -297,8 +305,12 @@ def findings(
             continue
         facts = offer_facts(state, stream.stream, moment)
         if facts is not None:
-            out.extend(Finding(facts.name, j) for j in judge(facts))
-            out.extend(late_recorded_findings(state, stream.stream, facts.name, moment))
+            record = facts.commenced_ref if facts.commenced_ref.synthetic else None
+            out.extend(Finding(facts.name, j, synthetic_offer=record) for j in judge(facts))
+            out.extend(
+                replace(f, synthetic_offer=record)
+                for f in late_recorded_findings(state, stream.stream, facts.name, moment)
+            )
     return out
 
 

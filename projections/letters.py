@@ -110,7 +110,7 @@ def results_letters(state: LedgerState, offer_id: uuid.UUID, moment: Moment = NO
         if isinstance(event, ACCEPTANCES):
             for a in accepted_grants(state.lists, stamp.position, event):
                 accepted[a.employee_id].append((a.grant_id, a.plan, a.options))
-                if event.synthetic:
+                if event.is_synthetic:
                     synthetic_events.add(a.employee_id)
         elif isinstance(event, NEW_GRANTS):
             for g in new_grants(state.lists, stamp.position, event):
@@ -124,7 +124,7 @@ def results_letters(state: LedgerState, offer_id: uuid.UUID, moment: Moment = NO
                         event.exercise_price,
                     )
                 )
-                if event.synthetic:
+                if event.is_synthetic:
                     synthetic_events.add(g.employee_id)
     letters = []
     for employee in offer_employees(state, offer_id):

@@ -252,9 +252,10 @@ def timeline_output(
         by = superseded.get((r.stream, s.version))
         tail = f"; superseded by event {by}" if by is not None else ""
         lines.append(f"{s.effective_text:<25}  #{s.position:<6} {s.action:<24} {mark}{r.summary}")
+        synthetic = " (SYNTHETIC)" if s.synthetic else ""
         lines.append(
-            f"{'':<25}  recorded {eastern(s.recorded)} by {s.actor}, key {s.key_id[:12]}; "
-            f"{status_of(s.position, problems)}{tail}"
+            f"{'':<25}  recorded {eastern(s.recorded)} by {s.actor}, key {s.key_id[:12]}"
+            f"{synthetic}; {status_of(s.position, problems)}{tail}"
         )
     for problem in general:
         lines.append(f"ledger problem: {problem}")

@@ -33,7 +33,7 @@ from offerledger.projections.state import StreamState
 from offerledger.projections.timeline import TimelineRow
 from offerledger.projections.tracker import Tracker
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"  # 5: a stamp says whether its event is synthetic
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 SCHEMA = """
@@ -45,7 +45,7 @@ CREATE TABLE timeline (
     position INTEGER PRIMARY KEY, effective_us INTEGER NOT NULL, effective_at TEXT NOT NULL,
     effective_note TEXT, version INTEGER NOT NULL, action TEXT NOT NULL, recorded TEXT NOT NULL,
     actor TEXT NOT NULL, key_id TEXT NOT NULL, stream TEXT NOT NULL, summary TEXT NOT NULL,
-    employee_id TEXT, filing_id TEXT, supersedes INTEGER);
+    employee_id TEXT, filing_id TEXT, supersedes INTEGER, synthetic INTEGER NOT NULL);
 CREATE TABLE paragraphs (
     offer_id TEXT NOT NULL, document_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
     section TEXT, block_id TEXT NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL,
@@ -183,11 +183,12 @@ class ReadModel:
         """Every row in effective order, ties by position (streamed)."""
         cursor = self.conn.execute(
             "SELECT position, version, action, effective_at, effective_note, recorded, actor, "
-            "key_id, stream, summary, employee_id, filing_id, supersedes FROM timeline "
+            "key_id, stream, summary, employee_id, filing_id, supersedes, synthetic FROM timeline "
             "ORDER BY effective_us, position"
         )
-        for p, v, action, at, note, rec, actor, key, stream, summary, emp, filing, sup in cursor:
-            stamp = Stamp(p, v, action, _dt(at), note, _dt(rec), actor, key)
+        for row in cursor:
+            p, v, action, at, note, rec, actor, key, stream, summary, emp, filing, sup, syn = row
+            stamp = Stamp(p, v, action, _dt(at), note, _dt(rec), actor, key, bool(syn))
             yield TimelineRow(
                 stamp,
                 uuid.UUID(stream),
@@ -243,7 +244,7 @@ class ReadModel:
 
     def put_timeline(self, rows: Iterable[TimelineRow]) -> None:
         self.conn.executemany(
-            "INSERT OR REPLACE INTO timeline VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO timeline VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 (
                     r.position,
@@ -260,6 +261,7 @@ class ReadModel:
                     r.employee_id,
                     None if r.filing_id is None else str(r.filing_id),
                     r.supersedes,
+                    s.synthetic,
                 )
                 for r in rows
                 for s in (r.stamp,)

@@ -289,11 +289,8 @@ def _results(
         missing.append("no acceptance of tendered options is recorded")
     name, title = _signer(state, acceptance, refs)
     expiration = expiration_in_force(changes)
-    synthetic = (
-        eligibility.synthetic
-        or any(e.synthetic for _, e in accepted)
-        or any(e.synthetic for _, e in granted)
-    )
+    # generated figures, or any change of the offer a synthetic demonstration recorded
+    synthetic = eligibility.synthetic or any(s.synthetic for s, _ in changes)
     numbers = [f.amendment_number for f in refs if f.amendment_number is not None]
     return Results(
         offer=offer_id,

@@ -23,6 +23,7 @@ from offerledger.events import (
     CommittedList,
     LedgerEvent,
     event_class_for_topic,
+    model_fields,
     upcast_payload,
 )
 from offerledger.projections.disclosed import Lists, OpenedList, committed_lists
@@ -121,17 +122,7 @@ def decode(topic: str, state: bytes) -> LedgerEvent | None:
         body = orjson.loads(orjson.loads(state)["body"])
         header = body["header"]
         _, payload = upcast_payload(header["topic"], dict(body["payload"]))
-        return event_class_for_topic(topic).model_validate(
-            {
-                "originator_id": header["stream"],
-                "originator_version": header["version"],
-                "effective": header["effective"],
-                "recorded": header["recorded"],
-                "actor": header["actor"],
-                "key_id": header["key_id"],
-                **payload,
-            }
-        )
+        return event_class_for_topic(topic).model_validate(model_fields(header, payload))
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
         return None
 

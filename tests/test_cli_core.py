@@ -10,10 +10,9 @@ from click.testing import CliRunner
 
 from dbedit import DbEdit
 from offerledger.cli import cli
-from offerledger.demo import run_demo
+from offerledger.demo import OFFICER, run_demo
 
 PASS = b"test-passphrase"
-OFFICER = "Russell I. Zuckerman"
 
 
 @pytest.fixture

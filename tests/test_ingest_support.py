@@ -201,7 +201,7 @@ def stored(db: str) -> list[tuple[str, int, bytes]]:
 def test_filing_of_another_issuer_or_a_repeated_amendment_number_is_refused(
     ledger_db: str, tmp_path: Path
 ) -> None:
-    from offerledger.demo import demo_key, reference_filing, run_demo
+    from offerledger.demo import OFFICER, demo_key, reference_filing, run_demo
     from offerledger.errors import RuleViolation
     from offerledger.ingest.service import ingest_filing_bytes
     from offerledger.ledger import Ledger
@@ -209,7 +209,7 @@ def test_filing_of_another_issuer_or_a_repeated_amendment_number_is_refused(
     run_demo(ledger_db, passphrase=b"test-passphrase", employees=3)
     raw = reference_filing()
     ledger = Ledger.open(ledger_db)
-    officer = demo_key("Russell I. Zuckerman")
+    officer = demo_key(OFFICER)
     try:
         other_issuer = raw.replace(b"MPOWER HOLDING CORPORATION", b"ACME WIDGETS INC")
         with pytest.raises(RuleViolation, match="the filing's issuer is 'ACME WIDGETS INC'"):

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from dbedit import DbEdit
 from offerledger import offerledger_verify as standalone
 from offerledger.cli import cli
-from offerledger.demo import demo_key, run_demo
+from offerledger.demo import OFFICER, demo_key, run_demo
 from offerledger.errors import RuleViolation
 from offerledger.events import RootKeyRotated
 from offerledger.evidence.export import export_bundle
@@ -82,7 +82,7 @@ def test_record_and_keys_create_on_the_demo_are_refused_unless_demo_keys_ok(
     edit = DbEdit(demo_db)
     before = edit.snapshot()
     edit.close()
-    record = ["record", "condition-waived", "--key", "Russell I. Zuckerman", "--file", str(waiver)]
+    record = ["record", "condition-waived", "--key", OFFICER, "--file", str(waiver)]
     for command in (record, ["keys", "create", "--holder", "Jane Roe", "--role", "clerk"]):
         result = run("--db", demo_db, *command)
         assert result.exit_code == 2, result.stderr

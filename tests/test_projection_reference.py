@@ -21,6 +21,7 @@ from offerledger.documents import SourceDocument
 from offerledger.events import (
     EASTERN,
     KEYS_STREAM_NAME,
+    RECORDS_FIELDS,
     AcceptedGrant,
     Document,
     DocumentAmended,
@@ -53,6 +54,7 @@ from offerledger.events import (
     filing_stream_name,
     inserted_paragraph_id,
     offer_stream_name,
+    records_floor,
     stream_id,
 )
 from offerledger.projections import Moment, document_at, fold_all
@@ -161,6 +163,14 @@ class Recorder:
             key_id=self.keys[key],
             **payload,
         )
+        floor = records_floor(
+            event.effective.model_dump(mode="json"),
+            {name: getattr(event, name, None) for name in RECORDS_FIELDS},
+        )
+        if recorded is None and floor is not None and floor[0] > self.clock:
+            # the clock at recording: never before what the event records (DESIGN §4)
+            self.clock = floor[0]
+            event = event.model_copy(update={"recorded": self.clock})
         self.entries.append((self.offset + len(self.entries), event))
         self.signers.append(key)
         return event

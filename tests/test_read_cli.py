@@ -216,7 +216,7 @@ def test_elections_summary_agrees_with_the_acceptance(demo_db: str, read_model: 
     assert refused and all(a["rule"] for e in refused for a in e["refused"])
     assert all(e["notices"] for e in data["employees"])
     csv = ok(demo_db, "elections", "--status", "withdrawn", "--format", "csv").splitlines()
-    assert csv[0].startswith("# UNVERIFIED: 579 events, root ")  # documented: docs/projections.md
+    assert csv[0].startswith("# UNVERIFIED: 580 events, root ")  # documented: docs/projections.md
     assert csv[1].startswith("employee_id,name,grant_id,plan")
     assert len(csv) > 2 and all(",withdrawn," in line for line in csv[2:])
 
@@ -332,7 +332,7 @@ def test_timeline_in_effective_order_with_verification_status(
     assert {r["status"] for r in employee} == {"not verified"}  # timeline does not verify
     ok(demo_db, "verify")
     rows = json.loads(ok(demo_db, "timeline", "--json"))["events"]
-    assert len(rows) == 579
+    assert len(rows) == 580
     assert {r["status"] for r in rows} == {"verified"}  # what verify recorded
     order = [(r["effective_sort_key"], r["position"]) for r in rows]
     assert order == sorted(order)
@@ -378,7 +378,7 @@ def test_nightly_writes_outputs_and_a_manifest(
     for name, digest in manifest["outputs"].items():
         assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
         assert (out / name).read_text() == ok(demo_db, *_command_for(name), "--from-log")
-    assert manifest["ledger"]["events"] == 579
+    assert manifest["ledger"]["events"] == 580
     assert manifest["ledger"]["tree_root"] == manifest["verification"]["tree_root"]
     assert manifest["verification"]["ok"] is True
     assert manifest["outputs_verification"]["state"] == "verified"
@@ -388,7 +388,7 @@ def test_nightly_writes_outputs_and_a_manifest(
     assert {name: (out / name).read_text().split("\n", 1)[1] for name in first} == {
         name: rest for name, (_, rest) in first.items()
     }
-    assert all(line.lstrip("# ").startswith("verified: 579 events") for line, _ in first.values())
+    assert all(line.lstrip("# ").startswith("verified: 580 events") for line, _ in first.values())
     assert again["read_model"] == {"mode": "current", "applied": 0}
     assert again["verification"]["new_events_since_last_run"] == 0
 
@@ -425,6 +425,6 @@ def test_elections_on_a_terminal_draw_a_rich_table(
     monkeypatch.setattr(read, "is_terminal", lambda: True)
     out = ok(demo_db, "elections", "--employee", "E0004")
     first, blank, table = out.split("\n", 2)
-    assert first.startswith("UNVERIFIED: 579 events") and blank == ""
+    assert first.startswith("UNVERIFIED: 580 events") and blank == ""
     assert table.startswith("┏")  # a rich table, not the plain text
     assert out.rstrip().splitlines()[-1].startswith("all plans")

@@ -56,8 +56,10 @@ def test_every_action_through_the_cli(ledger_db: str, tmp_path: Path) -> None:
         (CLERK, "clerk"),
     ):
         run(db, "keys", "create", "--holder", holder, "--role", role)
-    now = datetime.now(UTC).replace(microsecond=0)
-    t = [now + timedelta(days=i) for i in range(40)]  # an offer open from today for 30 days
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=60)
+    # an offer that opened 60 days ago for 30 days, recorded today: nothing is recorded before
+    # it happened (the write side refuses an event recorded before its effective time)
+    t = [start + timedelta(days=i) for i in range(40)]
     seen: set[str] = set()
 
     def rec(action: str, key: str, at: datetime | str, **fields: Any) -> None:

@@ -10,13 +10,12 @@ import pytest
 
 from dbedit import DbEdit
 from offerledger.actions import record, record_election
-from offerledger.demo import EXPIRATION, demo_key, run_demo
+from offerledger.demo import EXPIRATION, OFFICER, demo_key, run_demo
 from offerledger.errors import RuleViolation
 from offerledger.events import EASTERN
 from offerledger.ledger import Ledger
 
 PASS = b"test-passphrase"
-OFFICER = "Russell I. Zuckerman"
 CLERK = "People Services (paper forms)"
 
 

@@ -15,7 +15,7 @@ import orjson
 import pytest
 
 from dbedit import DbEdit
-from offerledger.demo import demo_key, run_demo
+from offerledger.demo import OFFICER, demo_key, run_demo
 from offerledger.errors import CheckpointError
 from offerledger.events import KeyRegistered, OfferExpired, OfferTerminated, stream_id
 from offerledger.integrity.problems import VerifyReport
@@ -27,7 +27,6 @@ from offerledger.signing.keys import generate_signing_key
 from offerledger.store import decode_stored
 
 PASS = b"test-passphrase"
-OFFICER = "Russell I. Zuckerman"
 
 
 @pytest.fixture
@@ -196,6 +195,7 @@ def test_revocation_moved_to_the_end_of_the_log(demo_db: str) -> None:
     assert [(p.position, p.reason) for p in problems] == [
         (forged_at, "revoked-key"),
         (forged_at, "tree-head-mismatch"),  # the forged save signed the head it extended then
+        (forged_at + 1, "recorded-out-of-order"),  # recorded before the forged event it follows
         (forged_at + 1, "tree-head-mismatch"),  # the revocation's save: one event before it
     ]
     assert f"at or after position {forged_at}, where it was revoked" in problems[0].detail
@@ -205,13 +205,16 @@ def test_resigned_by_other_valid_key_with_altered_effective_time(demo_db: str) -
     ledger = Ledger.open(demo_db)
     root = ledger.keystore.load(key_id=ledger.root_key_info().key_id, passphrase=PASS)
     other = generate_signing_key()
-    ledger.clock = lambda: ledger.offer_state(ledger.resolve_offer(None)).commenced  # type: ignore[assignment,return-value]
+    commenced = ledger.offer_state(ledger.resolve_offer(None)).commenced
+    assert commenced is not None
+    last = max(e.event.recorded for e in ledger.log() if e.event is not None)
+    ledger.clock = lambda: last + timedelta(hours=1)  # registered now, valid from before
     ledger.register_key(
         root=root,
         holder="Second Officer",
         role="issuer_officer",
         key=other,
-        valid_from=ledger.clock() - timedelta(days=30),
+        valid_from=commenced - timedelta(days=30),
     )
     ledger.close()
     edit = DbEdit(demo_db)
@@ -286,7 +289,7 @@ def _forge_key_event(db: str, **payload: object) -> int:
     keys = stream_id("keys")
     rows = [r for r in edit.rows() if r[1] == keys]
     _, _, version, _, state = rows[-1]
-    last = decode_stored(rows[-1][3], state)
+    last = decode_stored(*edit.rows()[-1][3:])  # the log's last event: recorded times go on
     root = demo_key("ledger root")
     new = generate_signing_key()
     event = KeyRegistered(

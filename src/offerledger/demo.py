@@ -2,10 +2,16 @@
 
 What the filings on hand give is recorded as filed; what they do not give is recorded as not on
 file; the roster and the elections are SYNTHETIC (fixed seed), labelled so in every event. The
-demo simulates a ledger kept as events happened: each event's recorded time is its effective
-time plus a few minutes (a scripted clock), so the demo ledger is the same every run except for
-the salts of the committed lists (the notices' recipients, the grants accepted and the new
-grants: docs/disclosure.md), which are random by design; every output reads the same.
+demo simulates a ledger kept as events happened, with a story clock (:class:`ScriptClock`) that
+never runs back and never records anything before it happened: the officer records each filing
+on its filing day, the clerk records each day's paper forms and the e-mail intake each day's
+e-mail forms a few minutes after that day's last form arrived, People Communications records
+the notices it sent, the officer the expiration, the acceptance and the new grants. The clock
+says it is synthetic, so every event the demo records carries the header's ``synthetic`` mark
+(docs/format.md, "Synthetic events") and every output that rests on one says SYNTHETIC. The demo
+ledger is the same every run except for the salts of the committed lists (the notices'
+recipients, the grants accepted and the new grants: docs/disclosure.md), which are random by
+design; every output reads the same.
 """
 
 from __future__ import annotations
@@ -16,18 +22,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from offerledger.actions import record
 from offerledger.demo_data import (
     EXPIRATION,
+    INTAKE_DELAY,
     PLANS,
+    election_batches,
     input_folder,
     offer_to_exchange,
     synthetic_elections,
     synthetic_roster,
-    write_elections_csv,
-    write_roster_csv,
+    write_inputs,
 )
 from offerledger.documents import SourceDocument
 from offerledger.events import (
@@ -45,10 +52,13 @@ FILING_NAME = "mpower-schedule-to-amendment-2-2001-09-13.txt"
 CIK = "1117042"  # EDGAR archive folder of Mpower Holding Corp
 FILE_NUMBER = "005-59595"  # SEC file number of Mpower as subject company
 OFFER = offer_stream_name(cik=CIK, file_number=FILE_NUMBER)
-OFFICER = "Russell I. Zuckerman"
+# The demo's key holders: roles, never real people (the filings' signer, Russell I. Zuckerman,
+# stays a payload field of the filings he signed; no synthetic event is recorded in his name)
+OFFICER = "Demo issuer officer (SYNTHETIC)"
 COMMS = "People Communications"
 AGENT = "Filing agent"
 CLERK = "People Services (paper forms)"
+EMAIL_INTAKE = "People Services (e-mail forms)"
 
 
 def reference_filing() -> bytes:
@@ -83,13 +93,20 @@ def _keep_demo_key(keystore: Keystore, key: SigningKey, passphrase: bytes) -> No
 
 @dataclass
 class ScriptClock:
+    """The demo's story clock: it reads what :meth:`at` last set and never runs back.
+
+    ``synthetic``: a ledger with this clock marks every event it records as synthetic.
+    """
+
+    synthetic: ClassVar[bool] = True
     now: datetime = datetime(2001, 8, 1, 9, 0, tzinfo=EASTERN)
 
     def __call__(self) -> datetime:
         return self.now
 
-    def at(self, effective: datetime, minutes: int = 5) -> None:
-        self.now = max(self.now, effective + timedelta(minutes=minutes))
+    def at(self, when: datetime, minutes: int = 5) -> None:
+        """The clock moves to ``minutes`` after ``when`` (or stays, if it is later already)."""
+        self.now = max(self.now, when + timedelta(minutes=minutes))
 
 
 def _day(d: date) -> datetime:
@@ -106,6 +123,7 @@ class DemoSummary:
     elections_refused: int = 0
     tendered_grants: int = 0
     notes: list[str] = field(default_factory=list)
+    accepted: list[dict[str, Any]] = field(default_factory=list)  # the grants accepted
 
 
 def run_demo(
@@ -158,11 +176,9 @@ def _new_ledger(
 
 
 def _write_inputs(ledger: Ledger, n_employees: int) -> None:
-    """The synthetic CSV files the demo ingests, where an uninterrupted demo leaves them."""
-    folder = input_folder(ledger)
-    roster = synthetic_roster(n_employees)
-    write_roster_csv(folder / "roster.csv", roster)
-    write_elections_csv(folder / "elections.csv", synthetic_elections(roster))
+    """The synthetic CSV files the demo ingests, where an uninterrupted demo leaves them: the
+    roster and one elections file per day and channel (:func:`~.demo_data.write_inputs`)."""
+    write_inputs(input_folder(ledger), synthetic_roster(n_employees))
 
 
 def _script(
@@ -180,6 +196,7 @@ def _script(
         (COMMS, "communications"),
         (AGENT, "filing_agent"),
         (CLERK, "clerk"),
+        (EMAIL_INTAKE, "clerk"),
     ):
         keys[holder] = demo_key(holder)
         _keep_demo_key(ledger.keystore, keys[holder], passphrase)
@@ -190,16 +207,16 @@ def _script(
             key=keys[holder],
             valid_from=clock.now,
         )
-    progress("keys registered: root, officer, communications, filing agent, clerk")
-    officer, comms, agent, clerk = (keys[h] for h in (OFFICER, COMMS, AGENT, CLERK))
+    progress("keys registered: root, officer, communications, filing agent, clerk, e-mail intake")
+    officer, comms, agent = (keys[h] for h in (OFFICER, COMMS, AGENT))
+    intake = {"paper": keys[CLERK], "email": keys[EMAIL_INTAKE]}
 
     def rec(action: str, data: dict[str, Any], signer: SigningKey, at: datetime) -> None:
         clock.at(at)
-        record(
-            ledger, action, data, signer=signer, offer=None if action != "offer-commenced" else None
-        )
+        record(ledger, action, data, signer=signer)
 
     commenced = _day(date(2001, 8, 27))
+    filed = commenced + timedelta(hours=17)  # recorded on the filing day, once filed
     rec(
         "offer-commenced",
         {
@@ -213,7 +230,7 @@ def _script(
             "plans": list(PLANS),
         },
         officer,
-        commenced,
+        filed,
     )
     rec(
         "filing-recorded",
@@ -230,7 +247,7 @@ def _script(
             "date (August 27, 2001) and its exhibits (a)(1) and (a)(3)",
         },
         agent,
-        commenced,
+        filed,
     )
     to_i = stream_id(f"filing:{OFFER}:SC TO-I:0")
     rec(
@@ -241,84 +258,57 @@ def _script(
             "document": offer_to_exchange(),
         },
         officer,
-        commenced,
+        filed,
     )
-    rec(
-        "filing-recorded",
-        {
-            "effective": {
-                "kind": "not_on_file",
-                "after": commenced.isoformat(),
-                "before": _day(date(2001, 9, 13)).isoformat(),
-                "note": "filed between the Schedule TO-I and Amendment No. 2",
-            },
-            "form": "SC TO-I/A",
-            "amendment_number": 1,
-            "not_on_file": "known only because Amendment No. 2 amends the statement 'as amended'; "
-            "its date and content are not on file",
-        },
-        agent,
-        _day(date(2001, 9, 13)) - timedelta(hours=1),
-    )
-    _amendment_two(ledger, officer, clock)
-    progress("filings: Schedule TO-I, Amendment No. 1 (not on file), Amendment No. 2")
-
     roster = synthetic_roster(n_employees)
-    folder = input_folder(ledger)
-    roster_csv, elections_csv = folder / "roster.csv", folder / "elections.csv"
-    write_roster_csv(roster_csv, roster)
-    clock.at(commenced)
+    roster_csv, batches = write_inputs(input_folder(ledger), roster)
+    clock.at(filed + timedelta(minutes=30))  # the plan administrator's roster, that evening
     plan = ingest_csv(ledger, "roster", roster_csv, signer=officer)
     summary.employees = len(roster)
     summary.grants = sum(len(e["grants"]) for e in roster) if plan.recorded else 0
-    _notices(ledger, comms, clock, roster)
     progress(
         f"roster: {summary.employees} employees, {summary.grants} grants (synthetic) "
         f"from {roster_csv}"
     )
-    write_elections_csv(elections_csv, synthetic_elections(roster))
-    clock.at(EXPIRATION)  # the plan administrator's file, imported at the deadline
-    plan = ingest_csv(ledger, "elections", elections_csv, signer=clerk)
-    summary.elections_accepted = plan.count("recorded")
-    summary.elections_refused = plan.count("refused")
-    progress(
-        f"elections: {summary.elections_accepted} forms accepted, "
-        f"{summary.elections_refused} refused as late (synthetic) from {elections_csv}"
-    )
 
+    amendment_two = _day(date(2001, 9, 13)) + timedelta(hours=9)
+    timeline: list[tuple[datetime, Callable[[], None]]] = [
+        (amendment_two, lambda: _amendments(ledger, officer, agent, clock, commenced)),
+        (amendment_two + timedelta(hours=1), lambda: _notices(ledger, comms, clock, roster)),
+    ]
+    for batch_path, batch in zip(
+        batches, election_batches(synthetic_elections(roster)), strict=True
+    ):
+
+        def ingest(path: Path = batch_path, channel: str = batch.channel) -> None:
+            plan = ingest_csv(ledger, "elections", path, signer=intake[channel])
+            summary.elections_accepted += plan.count("recorded")
+            summary.elections_refused += plan.count("refused")
+
+        timeline.append((batch.recorded_at - INTAKE_DELAY, ingest))
     deadline = EXPIRATION + timedelta(minutes=1)
-    rec(
-        "offer-expired",
-        {"effective": {"kind": "instant", "at": deadline.isoformat()}},
-        officer,
-        deadline,
-    )
-    offer_id = ledger.resolve_offer(None)
-    accepted: list[dict[str, Any]] = []
-    for emp in roster:
-        state = ledger.employee_state(offer_id, emp["employee_id"])
-        for gid in state.tendered():
-            g = state.grants[gid]
-            accepted.append(
-                {
-                    "employee_id": emp["employee_id"],
-                    "grant_id": gid,
-                    "options": g.options_outstanding,
-                    "plan": g.plan,
-                }
-            )
-    summary.tendered_grants = len(accepted)
     accept_at = _day(date(2001, 9, 28)) + timedelta(hours=9)
-    rec(
-        "tendered-options-accepted",
-        {
-            "effective": {"kind": "instant", "at": accept_at.isoformat()},
-            "grants": accepted,
-            "cancelled_on": "2001-09-28",
-            "synthetic": True,
-        },
-        officer,
-        accept_at,
+    timeline.append(
+        (
+            deadline + timedelta(minutes=10),  # after the deadline day's last forms
+            lambda: rec(
+                "offer-expired",
+                {"effective": {"kind": "instant", "at": deadline.isoformat()}},
+                officer,
+                deadline + timedelta(minutes=10),
+            ),
+        )
+    )
+    timeline.append(
+        (accept_at, lambda: _accept(ledger, officer, clock, roster, accept_at, summary))
+    )
+    for when, step in sorted(timeline, key=lambda t: t[0]):  # a stable sort: ties keep order
+        clock.at(when)
+        step()
+    progress(
+        "filings: Schedule TO-I, Amendment No. 2 (and No. 1, not on file); notices sent; "
+        f"elections: {summary.elections_accepted} forms accepted, {summary.elections_refused} "
+        f"refused as late (synthetic), recorded per day and channel from {batches[0].parent}"
     )
     grant_at = _day(date(2002, 3, 29)) + timedelta(hours=9)
     rec(
@@ -332,7 +322,7 @@ def _script(
                     "options": a["options"],
                     "replaces": [a["grant_id"]],
                 }
-                for a in accepted
+                for a in summary.accepted
             ],
             "grant_date": "2002-03-29",
             "plan": "Holding Plan",
@@ -346,12 +336,69 @@ def _script(
     return summary
 
 
-def _amendment_two(ledger: Ledger, officer: SigningKey, clock: ScriptClock) -> None:
-    """Amendment No. 2 goes through the filing parser, as a compliance team would ingest it."""
+def _accept(
+    ledger: Ledger,
+    officer: SigningKey,
+    clock: ScriptClock,
+    roster: list[dict[str, Any]],
+    accept_at: datetime,
+    summary: DemoSummary,
+) -> None:
+    """The officer accepts and cancels every grant tendered and not withdrawn."""
+    offer_id = ledger.resolve_offer(None)
+    for emp in roster:
+        state = ledger.employee_state(offer_id, emp["employee_id"])
+        for gid in state.tendered():
+            g = state.grants[gid]
+            summary.accepted.append(
+                {
+                    "employee_id": emp["employee_id"],
+                    "grant_id": gid,
+                    "options": g.options_outstanding,
+                    "plan": g.plan,
+                }
+            )
+    summary.tendered_grants = len(summary.accepted)
+    clock.at(accept_at)
+    record(
+        ledger,
+        "tendered-options-accepted",
+        {
+            "effective": {"kind": "instant", "at": accept_at.isoformat()},
+            "grants": summary.accepted,
+            "cancelled_on": "2001-09-28",
+            "synthetic": True,
+        },
+        signer=officer,
+    )
+
+
+def _amendments(
+    ledger: Ledger, officer: SigningKey, agent: SigningKey, clock: ScriptClock, commenced: datetime
+) -> None:
+    """Amendment No. 2 goes through the filing parser, as a compliance team would ingest it; it
+    is what tells of Amendment No. 1 ("as amended"), so No. 1 is recorded after it, not on file."""
     from offerledger.ingest.service import ingest_filing_bytes
 
-    clock.at(_day(date(2001, 9, 13)) + timedelta(hours=9))
     ingest_filing_bytes(ledger, reference_filing(), signer=officer, source=FILING_NAME)
+    clock.at(clock.now)
+    record(
+        ledger,
+        "filing-recorded",
+        {
+            "effective": {
+                "kind": "not_on_file",
+                "after": commenced.isoformat(),
+                "before": _day(date(2001, 9, 13)).isoformat(),
+                "note": "filed between the Schedule TO-I and Amendment No. 2",
+            },
+            "form": "SC TO-I/A",
+            "amendment_number": 1,
+            "not_on_file": "known only because Amendment No. 2 amends the statement 'as amended'; "
+            "its date and content are not on file",
+        },
+        signer=agent,
+    )
 
 
 def _notices(

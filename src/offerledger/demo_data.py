@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import random
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +18,7 @@ from offerledger.ledger import Ledger
 EXPIRATION = datetime(2001, 9, 27, 23, 59, tzinfo=EASTERN)
 PLANS = ("Holding Plan", "PNH Plan")
 SEED = 20010827
+INTAKE_DELAY = timedelta(minutes=5)  # from a day's last form to the save that records them
 
 
 def _day(d: date) -> datetime:
@@ -137,6 +139,53 @@ def write_elections_csv(path: Path, acts: list[dict[str, Any]]) -> None:
                         "true",
                     ]
                 )
+
+
+@dataclass(frozen=True)
+class ElectionBatch:
+    """One day's forms of one channel, as the intake that receives them records them: the
+    e-mail intake the e-mail forms, the clerk the paper forms, in one save a few minutes after
+    that day's last form arrived (so nothing is recorded before it was received)."""
+
+    day: date  # the day the forms were received (US Eastern)
+    channel: str  # email | paper
+    acts: tuple[dict[str, Any], ...]
+    recorded_at: datetime  # the story clock when the batch is recorded
+
+    @property
+    def filename(self) -> str:
+        return f"{self.day.isoformat()}-{self.channel}.csv"
+
+
+def election_batches(acts: list[dict[str, Any]]) -> list[ElectionBatch]:
+    """The election acts by (day received, channel), in the order they are recorded."""
+    groups: dict[tuple[date, str], list[dict[str, Any]]] = {}
+    for act in acts:
+        received = datetime.fromisoformat(act["data"]["received_at"]).astimezone(EASTERN)
+        groups.setdefault((received.date(), act["data"]["channel"]), []).append(act)
+    batches = [
+        ElectionBatch(
+            day,
+            channel,
+            tuple(group),
+            max(datetime.fromisoformat(a["data"]["received_at"]) for a in group) + INTAKE_DELAY,
+        )
+        for (day, channel), group in groups.items()
+    ]
+    return sorted(batches, key=lambda b: (b.recorded_at, b.channel))
+
+
+def write_inputs(folder: Path, roster: list[dict[str, Any]]) -> tuple[Path, list[Path]]:
+    """The demo's synthetic input files: the roster and, under ``elections/``, one elections
+    CSV per batch (:func:`election_batches`), in the order they are recorded."""
+    write_roster_csv(folder / "roster.csv", roster)
+    batches_folder = folder / "elections"
+    batches_folder.mkdir(exist_ok=True)
+    paths = []
+    for batch in election_batches(synthetic_elections(roster)):
+        write_elections_csv(batches_folder / batch.filename, list(batch.acts))
+        paths.append(batches_folder / batch.filename)
+    return folder / "roster.csv", paths
 
 
 def synthetic_roster(n: int) -> list[dict[str, Any]]:

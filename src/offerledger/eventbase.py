@@ -6,13 +6,14 @@ Re-exported by :mod:`offerledger.events`; import from there.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, time
 from typing import Any, ClassVar
 
 from eventsourcing.utils import register_topic
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from offerledger.values import EffectiveTime
+from offerledger.values import EASTERN, EffectiveTime
 
 # --- streams ------------------------------------------------------------------------------------
 
@@ -40,7 +41,15 @@ def filing_stream_name(*, sha256: str) -> str:
 # --- the base event -----------------------------------------------------------------------------
 
 HEADER_FIELDS = frozenset(
-    {"originator_id", "originator_version", "effective", "recorded", "actor", "key_id"}
+    {
+        "originator_id",
+        "originator_version",
+        "effective",
+        "recorded",
+        "actor",
+        "key_id",
+        "synthetic_record",
+    }
 )
 
 TOPICS: dict[str, type[LedgerEvent]] = {}
@@ -60,6 +69,13 @@ class LedgerEvent(BaseModel):
     recorded: AwareDatetime
     actor: str = Field(min_length=1)
     key_id: str = Field(pattern=r"^[0-9a-f]{64}$")
+    synthetic_record: bool = Field(
+        default=False,
+        description="The header's ``synthetic`` mark: recorded by a synthetic demonstration "
+        "(its recorded time follows a story clock, its key is a demo key), so it is no record "
+        'of anything that happened; stored as ``"synthetic": true`` in the header only when '
+        'set (docs/format.md, "Synthetic events")',
+    )
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -76,9 +92,129 @@ class LedgerEvent(BaseModel):
         """The action name: the class name without the version (``NoticeDispatched``)."""
         return self.TOPIC.split(".")[1]
 
+    @property
+    def is_synthetic(self) -> bool:
+        """Whether an output resting on this event must say SYNTHETIC: the header's mark
+        (a synthetic demonstration recorded it) or the payload's own ``synthetic`` (its data
+        are generated: a roster, elections, an acceptance or new grants)."""
+        return self.synthetic_record or getattr(self, "synthetic", False) is True
+
     def payload(self) -> dict[str, Any]:
         """The payload as JSON-native values (Decimals and dates as strings)."""
         return self.model_dump(mode="json", exclude=set(HEADER_FIELDS))
+
+
+# --- what a recorded time may not precede -------------------------------------------------------
+
+RECORDS_FIELDS = ("received_at", "sent_at")
+"""Payload fields holding an instant the event records (an election form's receipt, a receipt
+confirmation's sending): the event cannot be recorded before it."""
+
+
+def _instant(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else None
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def effective_floor(effective: Any) -> datetime | None:
+    """The earliest instant a stored ``effective`` header (JSON) allows: an instant itself, a
+    date's 00:00 US Eastern, a time not on file its ``after`` bound; None when it gives none."""
+    if not isinstance(effective, Mapping):
+        return None
+    kind = effective.get("kind")
+    if kind == "instant":
+        return _instant(effective.get("at"))
+    if kind == "date":
+        try:
+            day = date.fromisoformat(str(effective.get("on")))
+        except ValueError:
+            return None
+        return datetime.combine(day, time(0, 0), tzinfo=EASTERN)
+    if kind == "not_on_file":
+        return _instant(effective.get("after"))
+    return None
+
+
+def records_floor(effective: Any, payload: Mapping[str, Any]) -> tuple[datetime, str] | None:
+    """The latest instant an event records, and the field that gives it: the header's
+    ``effective`` (:func:`effective_floor`), the payload's ``received_at`` or ``sent_at``.
+    Its recorded time may not be earlier (docs/format.md, "Recorded time"); None: it records
+    no instant."""
+    found = [(effective_floor(effective), "effective")]
+    found += [(_instant(payload.get(name)), name) for name in RECORDS_FIELDS]
+    known = [(at, name) for at, name in found if at is not None]
+    return max(known, key=lambda f: f[0]) if known else None
+
+
+def recorded_problems(
+    recorded: datetime, floor: tuple[datetime, str] | None, previous: datetime | None
+) -> list[tuple[str, str]]:
+    """Why a recorded time cannot be true, as (verify reason, detail) pairs; empty when it can.
+
+    ``recorded-before-effective``: before ``floor``, the latest instant the event records
+    (:func:`records_floor`); ``recorded-out-of-order``: before ``previous``, the recorded time of
+    the event before it in log order (recorded time is the clock at recording, monotone in log
+    order). The write side refuses such an event; verify reports it.
+    """
+    found = []
+    if floor is not None and recorded < floor[0]:
+        found.append(
+            (
+                "recorded-before-effective",
+                f"recorded {recorded.isoformat()}, before its {floor[1]} {floor[0].isoformat()}",
+            )
+        )
+    if previous is not None and recorded < previous:
+        found.append(
+            (
+                "recorded-out-of-order",
+                f"recorded {recorded.isoformat()}, before the event before it in log order "
+                f"({previous.isoformat()})",
+            )
+        )
+    return found
+
+
+def header_of(event: LedgerEvent, *, prev: str | None) -> dict[str, Any]:
+    """The stored header of an event (JSON values): stream, version, topic, effective and
+    recorded time, actor, key id, ``prev``, and ``synthetic`` only when the event carries the
+    mark (so events without it store exactly as before)."""
+    dumped = event.model_dump(mode="json", include=set(HEADER_FIELDS))
+    header = {
+        "stream": dumped["originator_id"],
+        "version": dumped["originator_version"],
+        "topic": event.TOPIC,
+        "effective": dumped["effective"],
+        "recorded": dumped["recorded"],
+        "actor": dumped["actor"],
+        "key_id": dumped["key_id"],
+        "prev": prev,
+    }
+    if event.synthetic_record:
+        header["synthetic"] = True
+    return header
+
+
+def model_fields(header: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of an event model from a stored header and (upcast) payload: the inverse of
+    :func:`header_of` (every decoder goes through here)."""
+    return {
+        "originator_id": header["stream"],
+        "originator_version": header["version"],
+        "effective": header["effective"],
+        "recorded": header["recorded"],
+        "actor": header["actor"],
+        "key_id": header["key_id"],
+        "synthetic_record": header.get("synthetic") is True,
+        **payload,
+    }
 
 
 def event_class_for_topic(topic: str) -> type[LedgerEvent]:

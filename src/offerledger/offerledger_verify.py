@@ -3,12 +3,10 @@
 
     python offerledger_verify.py BUNDLE.zip --trust ROOT_KEY_ID [--witness VKEY]...
 
-Needs Python 3.11+ and pyca/cryptography, never offerledger. The bundle's README.txt says what
-it checks; offerledger's docs/evidence.md gives every byte. Canonical JSON (RFC 8785) is checked
-for what bodies hold: objects, arrays, strings, true, false, null, integers within ±(2**53-1).
-Exit 0: all checks passed; 1: problems, one line each "FILE: reason: detail" (the reason one of
-REASONS); 2: unusable input (no bundle; a malformed --trust or --witness).
-"""
+Needs Python 3.11+ and pyca/cryptography, never offerledger; README.txt says what it checks,
+offerledger's docs/evidence.md every byte. Canonical JSON (RFC 8785) is checked for what bodies
+hold: objects, arrays, strings, true, false, null, integers within ±(2**53-1). Exit 0: all passed;
+1: problems, a line each "FILE: reason: detail" (one of REASONS); 2: unusable input."""
 
 from __future__ import annotations
 
@@ -24,7 +22,9 @@ import zipfile
 from base64 import b64decode
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -36,7 +36,7 @@ EVENT_FILE, PROOF_FILE = "events/{:010d}.json", "proofs/{:010d}.json"  # by log 
 KEYS = str(uuid.uuid5(uuid.UUID("6f1d5a52-5b0e-5b8e-9d0c-0ff3e41ed9e2"), "keys"))  # stream id
 HEX64 = re.compile("[0-9a-f]{64}")
 MALFORMED = (KeyError, IndexError, TypeError, ValueError, AttributeError, AssertionError)
-
+b64 = functools.partial(b64decode, validate=True)
 REASONS = {
     "manifest-mismatch": "a file differs from the manifest, or the manifest from the signed one",
     "undecodable": "a file does not parse as what the layout says it is",
@@ -56,8 +56,9 @@ REASONS = {
     "entry-proof-invalid": "an employee entry does not prove against its signed commitment",
     "document-mismatch": "a source document does not hash to its name or no event cites it",
     "projection-mismatch": "re-folding the included events does not give the projection",
+    "recorded-before-effective": "recorded before its effective time, received_at or sent_at",
+    "recorded-out-of-order": "recorded before the included event before it in log order",
 }
-
 _FORMS, _FIX = "ElectionSubmitted ElectionChanged ElectionWithdrawn", "CorrectionRecorded"
 _ROLES = {  # who may record what: offerledger.events.ROLE_ACTIONS (a test keeps them equal)
     "root": "KeyRegistered KeyRevoked RootKeyRotated",
@@ -120,13 +121,11 @@ def is_canonical(data: bytes, value: Any) -> bool:
         return [ordered(x) for x in v] if isinstance(v, list) else v
 
     try:
-        text = json.dumps(ordered(value), ensure_ascii=False, separators=(",", ":"))
-        return text.encode() == data
+        return (
+            json.dumps(ordered(value), ensure_ascii=False, separators=(",", ":")).encode() == data
+        )
     except (AssertionError, UnicodeError):
         return False
-
-
-b64 = functools.partial(b64decode, validate=True)
 
 
 @functools.cache  # the events of one save share one signature
@@ -137,9 +136,11 @@ def ed25519_ok(public_key: bytes, message: bytes, signature: bytes) -> bool:
     return False
 
 
-def when(value: Any) -> datetime | None:
-    with contextlib.suppress(TypeError, ValueError):
-        return parsed if (parsed := datetime.fromisoformat(value)).tzinfo is not None else None
+def when(value: Any, day: bool = False) -> datetime | None:
+    """An ISO date-time with its UTC offset; ``day``: 00:00 America/New_York of an ISO date."""
+    with contextlib.suppress(TypeError, ValueError, KeyError):  # KeyError: no tz database
+        t = datetime.fromisoformat(value)
+        return t.replace(tzinfo=ZoneInfo("America/New_York")) if day else t if t.tzinfo else None
     return None
 
 
@@ -223,9 +224,8 @@ class Verifier:
             body, save, e.key_id = env["body"].encode(), env["save"], env["key_id"]
             decoded, signature = json.loads(body), b64(env["sig"])
             e.header, e.payload = decoded["header"], decoded["payload"]
-            log, log_root = save["log_size"], b64(save["log_root"])
+            log, log_root, salt = save["log_size"], b64(save["log_root"]), b64(save["salt"])
             size, index, path = save["size"], save["index"], [b64(h) for h in save["path"]]
-            salt = b64(save["salt"])
             assert all(type(n) is int and n >= 0 for n in (size, index, log)) and log_root
             assert isinstance(e.header, dict) and isinstance(e.payload, dict)
         except MALFORMED as err:
@@ -259,8 +259,8 @@ class Verifier:
         revocations: list[Event] = []
         signed: list[tuple[Event, tuple[str, str, datetime, datetime | None], datetime]] = []
         heads: dict[str, Event] = {}
-        for e in self.events:
-            self.check_chain(e, heads.get(e.stream))
+        for i, e in enumerate(self.events):  # and the event before it in log order:
+            self.check(e.file, self.check_sequence, e, heads.get(e.stream), self.events[i - 1])
             heads[e.stream] = e
             p, at, key = e.payload, when(e.header.get("recorded")), self.keys.get(e.key_id)
             if e.stream == KEYS and e.version == 1 and not self.keys:
@@ -308,12 +308,21 @@ class Verifier:
             self.register(e, [])
             self.root_key_id = e.key_id if e.key_id in self.keys else None
 
-    def check_chain(self, e: Event, last: Event | None) -> None:
+    def check_sequence(self, e: Event, last: Event | None, before: Event) -> None:
+        """Its stream's versions and chain; its recorded time (docs/format.md "Recorded time")."""
         expected, prev = 1 if last is None else last.version + 1, e.header.get("prev")
         if e.version != expected and (e.stream != KEYS or e.version < expected):
             self.flag(e, "version-gap", f"expected version {expected}, found {e.version}")
         elif last and e.version == last.version + 1 and prev != sha256(last.state).hex():
             self.flag(e, "chain-break", "prev does not name the previous event's envelope")
+        at, then = when(e.header.get("recorded")), when(before.header.get("recorded"))
+        p, eff = e.payload, e.header.get("effective") or {}  # not an object: undecodable
+        named = {"date": "on", "instant": "at", "not_on_file": "after"}.get(str(eff.get("kind")))
+        found = [when(eff.get(named), named == "on"), when(p.get("received_at", p.get("sent_at")))]
+        if at and (late := [t for t in found if t is not None and at < t]):
+            self.flag(e, "recorded-before-effective", f"at {at}, before {max(late)}")
+        if at and then and at < then and before.position < e.position:
+            self.flag(e, "recorded-out-of-order", f"at {at}, before {then}")
 
     def check_checkpoint_and_manifest(self) -> tuple[int, bytes]:
         """The checkpoint's tree size and root; Unusable if it is no C2SP checkpoint note."""
@@ -382,9 +391,12 @@ class Verifier:
         folded, name = fold_elections(self.events), "projections/elections.json"
         if name not in self.files and not folded:
             return
-        shown = {
-            s["employee_id"]: status_shown(s) for s in json.loads(self.files[name])["employees"]
-        }
+        shown: dict[str, Any] = {}  # each employee of the file, as fold_elections gives it
+        for s in json.loads(self.files[name])["employees"]:
+            at = [None if a is None else a["position"] for a in (s["last_act"], *s["refused"])]
+            rows = map(itemgetter("grant_id", "options", "standing", "last_act"), s["grants"])
+            grants = [(*g[:3], g[3] and g[3]["position"]) for g in rows]
+            shown[s["employee_id"]] = {"grants": grants, "last_act": at[0], "refused": at[1:]}
         for employee in sorted(set(shown) | set(folded)):
             if shown.get(employee) != folded.get(employee):
                 what = f"the events give {folded.get(employee)}, the file {shown.get(employee)}"
@@ -392,8 +404,7 @@ class Verifier:
 
 
 def revokes(r: Event, e: Event, at: datetime) -> bool:
-    """Whether revocation ``r`` covers ``e`` (recorded ``at``): ``r`` precedes ``e`` in the log,
-    or ``e``'s position >= from_position, or ``at`` >= its recorded time or compromised_since."""
+    """Whether revocation ``r`` covers ``e`` recorded ``at`` (docs/format.md, "Keys")."""
     p, made = r.payload, when(r.header.get("recorded"))
     start, since = p.get("from_position"), when(p.get("compromised_since"))
     later = any(t is not None and at >= t for t in (made, since))
@@ -402,9 +413,7 @@ def revokes(r: Event, e: Event, at: datetime) -> bool:
 
 
 def fold_elections(events: list[Event]) -> dict[str, dict[str, Any]]:
-    """Each employee's standing per grant as offerledger.projections.elections folds it: forms
-    in order of receipt (a correction replaces CORRECTABLE fields, or drops the form); "exchange"
-    tenders, "keep" does not, a withdrawal withdraws (all tendered grants if it names none)."""
+    """Each employee's standing per grant, as offerledger.projections.elections folds it."""
     streams: dict[str, list[Event]] = {}
     for e in events:
         if e.action in EMPLOYEE_ACTIONS or (e.action == _FIX and e.stream in streams):
@@ -440,14 +449,6 @@ def fold_elections(events: list[Event]) -> dict[str, dict[str, Any]]:
         if grants or acts:
             out[employee] = {"grants": sorted(rows), "last_act": last_act, "refused": refused}
     return out
-
-
-def status_shown(s: dict[str, Any]) -> dict[str, Any]:
-    """One employee of projections/elections.json, as :func:`fold_elections` gives it."""
-    at = [None if a is None else a["position"] for a in (s["last_act"], *s["refused"])]
-    grants = [(g["grant_id"], g["options"], g["standing"], g["last_act"]) for g in s["grants"]]
-    grants = [(*g[:3], g[3] and g[3]["position"]) for g in grants]
-    return {"grants": grants, "last_act": at[0], "refused": at[1:]}
 
 
 def note_key_id(name: str, public: bytes) -> bytes:
@@ -487,8 +488,7 @@ def main(argv: list[str] | None = None) -> int:
         why = e if isinstance(e, Unusable) else f"it cannot be checked ({e!r})"
         print(f"{args.bundle}: unusable: {why}", file=sys.stderr)
         return 2
-    for problem in v.problems:
-        print(": ".join(problem))
+    print("".join(": ".join(problem) + "\n" for problem in v.problems), end="")
     verdict = f"{len(v.problems)} problem(s)" if v.problems else "verified"
     trusted = "" if args.trust else f" (no --trust: trusted its own root key {v.root_key_id})"
     print(f"{args.bundle}: {len(v.events)} events: {verdict}{trusted}")

@@ -39,7 +39,16 @@ from offerledger.errors import StorageError
 from offerledger.integrity.logtree import Node, TreeHead
 from offerledger.integrity.merkle import EMPTY_ROOT, MerkleAccumulator, frontier_nodes
 
-__all__ = ["CHUNK", "FAULTS", "LedgerSQLiteRecorder", "Seal", "Sealed", "frontier_of", "hex_id"]
+__all__ = [
+    "CHUNK",
+    "FAULTS",
+    "LastState",
+    "LedgerSQLiteRecorder",
+    "Seal",
+    "Sealed",
+    "frontier_of",
+    "hex_id",
+]
 
 CHUNK = 1000
 
@@ -78,8 +87,13 @@ class Sealed:
     documents: Sequence[SourceDocument] = ()
 
 
-Seal = Callable[[MerkleAccumulator], Sealed]
-"""Signs a save given the log's accumulator at the current head; appends its leaves to it."""
+LastState = Callable[[], bytes | None]
+"""Reads, inside the save's transaction, the stored envelope of the log's last event (None: the
+log is empty)."""
+
+Seal = Callable[[MerkleAccumulator, LastState], Sealed]
+"""Signs a save given the log's accumulator at the current head (and a reader of the event at
+that head: recorded time is monotone in log order); appends its leaves to the accumulator."""
 
 
 def hex_id(originator_id: UUID | str) -> str:
@@ -124,7 +138,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
                     frontier=frontier_of(self.read_nodes_in(c, frontier_nodes(size)), size),
                     record_nodes=True,
                 )
-                sealed = seal(acc)
+                sealed = seal(acc, lambda: self._last_state(c))
                 fault("sealed")
                 ids: list[int] = []
                 for s in sealed.events:
@@ -140,6 +154,11 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             raise IntegrityError(e) from e
         fault("committed")
         return ids
+
+    def _last_state(self, c: Any) -> bytes | None:
+        c.execute(f"SELECT state FROM {self.events_table_name} ORDER BY rowid DESC LIMIT 1")
+        row = c.fetchone()
+        return None if row is None else bytes(row[0])
 
     def _write_log(self, c: Any, sealed: Sealed, acc: MerkleAccumulator, size: int) -> None:
         completed = acc.completed or []

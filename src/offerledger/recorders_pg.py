@@ -85,7 +85,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
                         frontier=frontier_of(self.read_nodes_in(curs, frontier_nodes(size)), size),
                         record_nodes=True,
                     )
-                    sealed = seal(acc)
+                    sealed = seal(acc, lambda: self._last_state(curs))
                     fault("sealed")
                     ids: list[int] = []
                     events = sealed.events
@@ -113,6 +113,13 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             raise IntegrityError(e) from e
         fault("committed")
         return ids
+
+    def _last_state(self, curs: Any) -> bytes | None:
+        curs.execute(
+            SQL("SELECT state FROM {0} ORDER BY notification_id DESC LIMIT 1").format(self._events)
+        )
+        row = curs.fetchone()
+        return None if row is None else bytes(row["state"])
 
     def _write_log(self, curs: Any, sealed: Sealed, acc: MerkleAccumulator, size: int) -> None:
         t = self._t

@@ -14,6 +14,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
@@ -32,6 +33,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment
 
 from offerledger.documents import SourceDocument
+from offerledger.domain.recording import check_recorded
 from offerledger.errors import (
     ConcurrentWrite,
     EnvelopeUndecodable,
@@ -39,11 +41,17 @@ from offerledger.errors import (
     RuleViolation,
     StorageError,
 )
-from offerledger.events import KEYS_STREAM_NAME, LedgerEvent, event_class_for_topic, stream_id
+from offerledger.events import (
+    KEYS_STREAM_NAME,
+    LedgerEvent,
+    event_class_for_topic,
+    model_fields,
+    stream_id,
+)
 from offerledger.events import upcast_payload as _upcast
 from offerledger.integrity.logtree import IndexDigest, Node, TreeHead
 from offerledger.integrity.merkle import MerkleAccumulator, leaf_hash
-from offerledger.recorders import Sealed
+from offerledger.recorders import LastState, Sealed
 from offerledger.signing.envelope import body_for, envelope_hash, sign_bodies
 from offerledger.signing.keys import SigningKey
 
@@ -138,16 +146,7 @@ def decode_stored(topic: str, state: bytes) -> LedgerEvent:
         raise EnvelopeUndecodable("event body has no header and payload objects")
     _, payload = _upcast(header["topic"], dict(payload))
     cls = event_class_for_topic(topic)
-    fields = {
-        "originator_id": header["stream"],
-        "originator_version": header["version"],
-        "effective": header["effective"],
-        "recorded": header["recorded"],
-        "actor": header["actor"],
-        "key_id": header["key_id"],
-        **payload,
-    }
-    return cls.model_validate(fields)
+    return cls.model_validate(model_fields(header, payload))
 
 
 class _NoTranscoder(Transcoder):
@@ -171,6 +170,7 @@ class SigningEventStore(EventStore[uuid.UUID]):
         super().__init__(mapper, recorder)
         self.authorize: Authorizer | None = None
         self._heads: dict[uuid.UUID, tuple[int, str]] = {}
+        self._last: tuple[int, datetime | None] | None = None  # (log size, its last recorded)
 
     def head(self, stream: uuid.UUID) -> tuple[int, str] | None:
         """(version, envelope hash) of the last stored event of a stream."""
@@ -227,20 +227,26 @@ class SigningEventStore(EventStore[uuid.UUID]):
             raise RuleViolation("no key registry is attached to the store", rule="signed")
         saves = [(list(events), signer) for events, signer in groups if events]
         for events, signer in saves:
+            check_recorded(events, previous=None)  # nothing before what it records
             self.authorize(events, signer)
         if not saves:
             return [], []
 
         stored: list[StoredEvent] = []
 
-        def seal(tree: MerkleAccumulator) -> Sealed:
+        def seal(tree: MerkleAccumulator, last_state: LastState) -> Sealed:
             stored.clear()  # a retried transaction seals again from the head it then finds
+            if self._last is None or self._last[0] != tree.size:
+                self._last = (tree.size, last_recorded(last_state()))
             pending: dict[uuid.UUID, tuple[int, str]] = {}
             for events, signer in saves:
-                batch = self._sign(events, signer, pending, tree)
+                batch = self._sign(events, signer, pending, tree)  # version conflicts first
                 for event, s in zip(events, batch, strict=True):
                     pending[event.originator_id] = (s.originator_version, envelope_hash(s.state))
                 stored.extend(batch)
+            previous = self._last[1]
+            for events, _ in saves:  # and never before the event before it in log order
+                previous = check_recorded(events, previous=previous)
             return Sealed(stored, documents)
 
         streams = {e.originator_id for events, _ in saves for e in events}
@@ -260,6 +266,9 @@ class SigningEventStore(EventStore[uuid.UUID]):
             raise
         for s in stored:
             self._heads[_uuid(s.originator_id)] = (s.originator_version, envelope_hash(s.state))
+        self._last = (
+            (self._last[0] + len(stored), saves[-1][0][-1].recorded) if self._last else None
+        )
         return stored, list(ids)
 
     def _sign(
@@ -337,6 +346,19 @@ class SigningEventStore(EventStore[uuid.UUID]):
                 )
             )
         return out
+
+
+def last_recorded(state: bytes | None) -> datetime | None:
+    """The recorded time in a stored envelope's header; None when there is none or it does not
+    parse (a damaged row: verify reports it, and the write is not refused for it)."""
+    if state is None:
+        return None
+    try:
+        recorded = orjson.loads(orjson.loads(state)["body"])["header"]["recorded"]
+        at = datetime.fromisoformat(recorded)
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        return None
+    return at if at.tzinfo is not None else None
 
 
 def sqlite_value(storage_class: str, raw: bytes | None) -> Any:
@@ -453,6 +475,23 @@ class LedgerApplication(Application[uuid.UUID]):
             (position,),
         )
         return rows[0][0] if rows else None
+
+    def state_at(self, position: int) -> bytes | None:
+        """The stored envelope of the event at a log position, from the persisted log; None
+        when the log index does not know the position."""
+        sqlite = self.backend.kind == "sqlite"
+        leaves = (
+            "offerledger_leaves"
+            if sqlite
+            else f'"{self.backend.schema or "public"}".offerledger_leaves'
+        )
+        rows = self._raw_query(
+            f"SELECT e.state FROM {leaves} l JOIN {self._table()} e ON "
+            "e.originator_id = l.originator_id AND e.originator_version = l.originator_version "
+            f"WHERE l.position = {self._param}",
+            (position,),
+        )
+        return bytes(rows[0][0]) if rows else None
 
     def heads_before(self, position: int) -> dict[str, tuple[int, bytes]]:
         """For every stream with an event at or after ``position``, its last event before it:

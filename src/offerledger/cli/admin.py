@@ -92,6 +92,7 @@ def log(
                 "recorded": e.recorded.isoformat() if e else None,
                 "actor": e.actor if e else None,
                 "key_id": e.key_id if e else None,
+                "synthetic": e.is_synthetic if e else None,
                 "payload": e.payload() if e else None,
                 "error": entry.error,
             }
@@ -111,7 +112,7 @@ def log(
             r["topic"].split(".")[1] if r["topic"].count(".") >= 2 else r["topic"],
             str(eff.get("at") or eff.get("on") or "not on file"),
             str(r["recorded"]),
-            str(r["actor"]),
+            str(r["actor"]) + (" (SYNTHETIC)" if r["synthetic"] else ""),
         )
     Console(soft_wrap=True, width=None if is_terminal() else 160).print(table)
 

@@ -518,6 +518,7 @@ def _plan_elections(
             "recorded": recorded,
             "actor": actor,
             "key_id": key_id,
+            "synthetic_record": False,  # (every model field, in order: the builder's fast path)
             "offer_id": offer_id,
             "employee_id": row.employee_id,
             "form_id": row.form_id,

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 from offerledger.documents import cited_hashes
 from offerledger.errors import OfferLedgerError
-from offerledger.events import KEYS_STREAM_NAME, stream_id
+from offerledger.events import KEYS_STREAM_NAME, records_floor, stream_id
 from offerledger.integrity.merkle import leaf_hash
 from offerledger.signing.canonical import canonical_json
 from offerledger.signing.envelope import envelope_bytes, parse_envelope, signed_message
@@ -96,6 +96,7 @@ class Examined(NamedTuple):
     signature: str  # "ok" | "bad" | "no-key" | "none"
     save: SaveFacts | None = None  # None: the envelope does not decode
     cites: tuple[str, ...] = ()  # SHA-256 of the source documents the payload cites
+    floor: tuple[datetime, str] | None = None  # the latest instant it records, and its field
 
 
 _PUBLIC_KEYS: dict[str, bytes] = {}
@@ -215,6 +216,7 @@ def _examine_envelope(
         signature,
         facts,
         tuple(sha for _, sha in cited_hashes(topic, payload)) if isinstance(topic, str) else (),
+        records_floor(header.get("effective"), payload),
     )
 
 

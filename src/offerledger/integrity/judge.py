@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from offerledger.errors import OfferLedgerError
-from offerledger.events import key_valid_at, role_may_record
+from offerledger.events import key_valid_at, recorded_problems, role_may_record
 from offerledger.integrity.examine import UNREAD, Examined, KeyFact
 from offerledger.integrity.problems import Problem
 from offerledger.signing.keys import key_id_for, rotation_message, verify_signature
@@ -70,6 +70,10 @@ class Judge:
         self.problems: list[Problem] = []
         self.root_key_id: str | None = None
         self.roots: list[str] = []  # the first root, then each root a rotation made
+        # the recorded time of the event before in log order; ``order_checked`` False while the
+        # judge is fed events that are not consecutive (verify --since: the keys before it)
+        self.previous_recorded: datetime | None = None
+        self.order_checked = True
         self._unrevoked: dict[str, list[tuple[int, str | None, int | None, datetime]]] = {}
         self._revocations: list[_Revocation] = []
 
@@ -87,11 +91,11 @@ class Judge:
         before = len(self.problems)
         for reason, detail in e.problems:
             self.flag(e, reason, detail)
-        if e.key_id is None:
-            return
-        self._key_checks(e)
-        if e.key_fact is not None and len(self.problems) == before:
-            self._apply_key_event(e, e.key_fact)
+        if e.key_id is not None:
+            self._key_checks(e)
+            if e.key_fact is not None and len(self.problems) == before:
+                self._apply_key_event(e, e.key_fact)
+        self._time_checks(e)  # after: a key event with a wrong time still registers its key
 
     def _stream_checks(self, e: Examined) -> None:
         if e.stream is None or e.version is None:
@@ -103,6 +107,16 @@ class Judge:
         if e.prev != UNREAD and e.prev != (last[1] if last else None):
             self.flag(e, "chain-break", "prev does not name the previous event's envelope")
         self.heads[e.stream] = (e.version, e.envelope_hash)
+
+    def _time_checks(self, e: Examined) -> None:
+        """Recorded time is the clock at recording: never before the instant the event records
+        (its effective time, ``received_at``, ``sent_at``), never before the event before it."""
+        if e.recorded is None:
+            return  # flagged undecodable by the key checks
+        previous = self.previous_recorded if self.order_checked else None
+        for reason, detail in recorded_problems(e.recorded, e.floor, previous):
+            self.flag(e, reason, detail)
+        self.previous_recorded = e.recorded
 
     def _key_checks(self, e: Examined) -> None:
         fact = e.key_fact

@@ -24,6 +24,8 @@ REASONS = (
     "batch-incomplete",
     "index-mismatch",
     "document-mismatch",
+    "recorded-before-effective",
+    "recorded-out-of-order",
 )
 
 

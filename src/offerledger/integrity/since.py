@@ -29,6 +29,7 @@ from offerledger.integrity.problems import Problem, VerifyReport
 from offerledger.integrity.slices import SqliteSlices
 from offerledger.integrity.verify import KEYS_STREAM, KeyScan, Resume, raw_rows_of, verify_rows
 from offerledger.signing.envelope import envelope_hash
+from offerledger.store import last_recorded
 
 __all__ = ["verify_since"]
 
@@ -67,10 +68,13 @@ def verify_since(
     except (ProofInvalid, KeyError, StorageError):
         return None
     judge = Judge(trusted_roots=trusted, watched=scan.revoked)
+    judge.order_checked = False  # the keys stream's events before it are not consecutive
     problems = _judge_keys_before(app, note, judge, scan)
     after_id = app.row_id_at(m - 1)
     if after_id is None:
         return None
+    judge.order_checked = True  # from the event before the checkpoint on, in log order
+    judge.previous_recorded = last_recorded(app.state_at(m - 1))
 
     # each stream with events after the checkpoint: its head before it, read in one query
     for stream, (version, state) in app.heads_before(m).items():

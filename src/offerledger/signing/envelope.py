@@ -32,7 +32,7 @@ from typing import Any
 import orjson
 
 from offerledger.errors import EnvelopeUndecodable
-from offerledger.events import HEADER_FIELDS, LedgerEvent
+from offerledger.events import HEADER_FIELDS, LedgerEvent, header_of
 from offerledger.integrity.merkle import audit_paths, leaf_hash, merkle_root, root_from_audit_path
 from offerledger.signing.canonical import canonical_json
 from offerledger.signing.keys import SigningKey, verify_signature
@@ -111,19 +111,8 @@ def envelope_hash(state: bytes) -> str:
 
 def body_for(event: LedgerEvent, *, prev: str | None) -> bytes:
     """The canonical bytes of an event's header and payload (what gets signed)."""
-    dumped = event.model_dump(mode="json")
-    header = {
-        "stream": dumped["originator_id"],
-        "version": dumped["originator_version"],
-        "topic": event.TOPIC,
-        "effective": dumped["effective"],
-        "recorded": dumped["recorded"],
-        "actor": dumped["actor"],
-        "key_id": dumped["key_id"],
-        "prev": prev,
-    }
-    payload = {k: v for k, v in dumped.items() if k not in HEADER_FIELDS}
-    return canonical_json({"header": header, "payload": payload})
+    payload = event.model_dump(mode="json", exclude=set(HEADER_FIELDS))
+    return canonical_json({"header": header_of(event, prev=prev), "payload": payload})
 
 
 def save_message(*, log_size: int, log_root: bytes, size: int, save_root: bytes) -> bytes:
