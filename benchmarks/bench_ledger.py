@@ -59,7 +59,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 from eventsourcing.utils import Environment, resolve_topic
 
-from offerledger.events import ElectionChanged, ElectionSubmitted, LedgerEvent, stream_id
+from offerledger.events import ElectionChanged, ElectionSubmitted, Instant, LedgerEvent, stream_id
 from offerledger.integrity.service import verify_ledger
 from offerledger.ledger import Ledger
 from offerledger.signing.envelope import SAVE_PREFIX, parse_envelope, signed_message
@@ -201,6 +201,16 @@ def one_stream_saves(n_events: int, *, tag: str) -> list[list[LedgerEvent]]:
     saves = make_saves(n_events, tag=tag, per_stream=SAVE_SIZE)
     flat = [e for s in saves for e in s]
     flat.sort(key=lambda e: (str(e.originator_id), e.originator_version))
+    flat = [  # times again in save order: recorded time never goes back in log order
+        e.model_copy(
+            update={
+                "effective": Instant(at=T0 + timedelta(seconds=k)),
+                "recorded": T0 + timedelta(seconds=k),
+                "received_at": T0 + timedelta(seconds=k),
+            }
+        )
+        for k, e in enumerate(flat)
+    ]
     out: list[list[LedgerEvent]] = []
     current: list[LedgerEvent] = []
     for e in flat:

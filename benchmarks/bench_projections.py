@@ -103,6 +103,7 @@ class Generator:
         self, cls: Any, stream: uuid.UUID, key: str, effective: Any, **payload: Any
     ) -> tuple[Any, str]:
         from offerledger.commitments import LIST_FIELDS, commit_action_list
+        from offerledger.events import RECORDS_FIELDS, records_floor
 
         version = self.versions.get(stream, 0) + 1
         self.versions[stream] = version
@@ -120,6 +121,13 @@ class Generator:
             key_id=self.keys[key],
             **payload,
         )
+        floor = records_floor(
+            event.effective.model_dump(mode="json"),
+            {name: getattr(event, name, None) for name in RECORDS_FIELDS},
+        )
+        if floor is not None and floor[0] > self.clock:  # never recorded before it happened
+            self.clock = floor[0]
+            event = event.model_copy(update={"recorded": self.clock})
         if documents:
             self.documents[id(event)] = documents
         return event, key
@@ -355,9 +363,9 @@ def generate(db: str, events: int, state_file: Path) -> dict[str, Any]:
     count = len(ROLES) + 1
     count += _saves(ledger, gen.offer_events(), gen.documents)
     count += _saves(ledger, gen.roster(), gen.documents)
-    results = list(gen.results())
-    count += _saves(ledger, gen.elections(max(0, events - count - len(results))), gen.documents)
-    count += _saves(ledger, iter(results), gen.documents)
+    results = 1 + len(range(0, gen.n, 1000))  # the expiration, one acceptance per 1,000
+    count += _saves(ledger, gen.elections(max(0, events - count - results)), gen.documents)
+    count += _saves(ledger, gen.results(), gen.documents)  # made after: recorded after them
     ledger.close()
     state_file.write_bytes(
         pickle.dumps((gen.n, gen.rng.getstate(), gen.versions, gen.forms, gen.clock))
