@@ -33,7 +33,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment
 
 from offerledger.documents import SourceDocument
-from offerledger.domain.recording import check_recorded
+from offerledger.domain.recording import check_order, check_records
 from offerledger.errors import (
     ConcurrentWrite,
     EnvelopeUndecodable,
@@ -227,7 +227,7 @@ class SigningEventStore(EventStore[uuid.UUID]):
             raise RuleViolation("no key registry is attached to the store", rule="signed")
         saves = [(list(events), signer) for events, signer in groups if events]
         for events, signer in saves:
-            check_recorded(events, previous=None)  # nothing before what it records
+            check_records(events)  # nothing recorded before what it records
             self.authorize(events, signer)
         if not saves:
             return [], []
@@ -246,7 +246,7 @@ class SigningEventStore(EventStore[uuid.UUID]):
                 stored.extend(batch)
             previous = self._last[1]
             for events, _ in saves:  # and never before the event before it in log order
-                previous = check_recorded(events, previous=previous)
+                previous = check_order(events, previous=previous)
             return Sealed(stored, documents)
 
         streams = {e.originator_id for events, _ in saves for e in events}
