@@ -3,7 +3,7 @@ from the filing's quoted passages (text byte for byte after whitespace folding).
 
 from __future__ import annotations
 
-from offerledger.demo import demo_key, run_demo
+from offerledger.demo import OFFICER, demo_key, run_demo
 from offerledger.demo_amendment import amendment_two_events
 from offerledger.events import DocumentAmended, FilingRecorded
 from offerledger.ledger import Ledger
@@ -19,9 +19,7 @@ def test_parsed_amendment_equals_hand_built(ledger_db: str) -> None:
         )
         parsed_amend = next(e for e in stored if isinstance(e, DocumentAmended))
         raw = __import__("offerledger.demo", fromlist=["reference_filing"]).reference_filing()
-        filing, amended = amendment_two_events(
-            ledger, raw, officer=demo_key("Russell I. Zuckerman")
-        )
+        filing, amended = amendment_two_events(ledger, raw, officer=demo_key(OFFICER))
     finally:
         ledger.close()
     assert isinstance(amended, DocumentAmended) and isinstance(filing, FilingRecorded)

@@ -55,10 +55,11 @@ def amendment_two_events(ledger: Ledger, raw: bytes, *, officer: SigningKey) -> 
     offer_id = ledger.resolve_offer(None)
     offer = ledger.offer_state(offer_id)
     now = ledger.clock()
+    holder = ledger.registry().keys.get(officer.key_id)
     header: dict[str, Any] = {
         "effective": {"kind": "date", "on": "2001-09-13"},
         "recorded": now,
-        "actor": "Russell I. Zuckerman",
+        "actor": holder.holder if holder else "unregistered",  # who records: the key's holder
         "key_id": officer.key_id,
     }
     filing = FilingRecorded(
