@@ -181,9 +181,11 @@ def test_demo_killed_after_a_random_delay_resumes(
     rng = random.Random(f"demo-{backend}")
     for _ in range(4 if FULL else 1):
         db = new_db(backend)
-        if kill_after(rng.uniform(1.0, 4.0), "--db", db, "demo", "--employees", "8"):
+        killed = kill_after(rng.uniform(1.0, 4.0), "--db", db, "demo", "--employees", "8")
+        if killed and verified_size(db) != demo_saves[-1]:
             _resume_demo(db, demo_saves[-1])
-        else:  # it finished before the kill (an idle machine runs it in under a second)
+        else:  # it finished its saves before the kill (the kill may still land while it
+            # verifies or prints its summary): the whole demo is there, nothing to resume
             assert verified_size(db) == demo_saves[-1]
 
 
