@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-FORMAT = "offerledger-evidence/1"
+FORMAT, COMPACT = "offerledger-evidence/1", (",", ":")
 SAVE_PREFIX, ROTATION = b"offerledger/save/v2\n", b"offerledger/root-rotation/v1\n"
 MANIFEST_LINE = "offerledger-evidence-manifest sha256:"  # + hex SHA-256 of manifest.json
 EVENT_FILE, PROOF_FILE = "events/{:010d}.json", "proofs/{:010d}.json"  # by log position
@@ -120,10 +120,8 @@ def is_canonical(data: bytes, value: Any) -> bool:
             return {k: ordered(v[k]) for k in sorted(v, key=lambda k: k.encode("utf-16-be"))}
         return [ordered(x) for x in v] if isinstance(v, list) else v
 
-    try:
-        return (
-            json.dumps(ordered(value), ensure_ascii=False, separators=(",", ":")).encode() == data
-        )
+    try:  # RFC 8785 for the JSON the bodies use
+        return json.dumps(ordered(value), ensure_ascii=False, separators=COMPACT).encode() == data
     except (AssertionError, UnicodeError):
         return False
 
@@ -488,6 +486,8 @@ def main(argv: list[str] | None = None) -> int:
         why = e if isinstance(e, Unusable) else f"it cannot be checked ({e!r})"
         print(f"{args.bundle}: unusable: {why}", file=sys.stderr)
         return 2
+    if any(e.payload.get("keys_public") for e in v.events if e.action == "KeyRegistered"):
+        print("WARNING: its keys are public (a demo ledger): no evidence", file=sys.stderr)
     print("".join(": ".join(problem) + "\n" for problem in v.problems), end="")
     verdict = f"{len(v.problems)} problem(s)" if v.problems else "verified"
     trusted = "" if args.trust else f" (no --trust: trusted its own root key {v.root_key_id})"
