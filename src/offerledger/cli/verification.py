@@ -9,41 +9,22 @@ set it where ``verify``, ``nightly`` and the read commands all see it.
 
 from __future__ import annotations
 
-import os
+import warnings
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 from offerledger.cli.common import err_console
 from offerledger.integrity.problems import VerifyReport
 from offerledger.ledger import Ledger, LogEntry
 from offerledger.projections import verification_store
-from offerledger.projections.readmodel import default_path
 from offerledger.projections.tracker import Frontier, leaf_hash
 from offerledger.projections.verification import Head, Standing, VerificationRecord, standing
-
-READ_MODEL_ENV = "OFFERLEDGER_READ_MODEL"
-
-
-def read_model_path(ledger: Ledger, given: Path | None) -> Path:
-    """``given``, else ``OFFERLEDGER_READ_MODEL``, else the default beside the ledger."""
-    env = os.environ.get(READ_MODEL_ENV)
-    return given or (
-        Path(env) if env else default_path(ledger.backend.kind, ledger.backend.location)
-    )
+from offerledger.reading import index_head, read_model_path
+from offerledger.verifying import record_verification
 
 
 def records_path(ledger: Ledger, read_model: Path | None = None) -> Path:
     return verification_store.verifications_path(read_model_path(ledger, read_model))
-
-
-def index_head(ledger: Ledger) -> Head | None:
-    """The log index's head (``offerledger_head``): cheap, not verified; None if unreadable."""
-    try:
-        head = ledger.app.tree_head()
-    except Exception:  # a damaged or dropped index arrives as a driver error: verify says more
-        return None
-    return Head(head.size, head.root.hex())
 
 
 def record(
@@ -54,34 +35,16 @@ def record(
     checkpoint: Path | None = None,
     read_model: Path | None = None,
 ) -> VerificationRecord:
-    """Keep what ``report`` found beside the read model (a warning when it cannot be written:
-    outputs then say UNVERIFIED, never more than was found)."""
-    positions: dict[int, set[str]] = {}
-    general = []
-    for p in report.problems:
-        if p.position is None:
-            general.append(f"{p.reason}: {p.detail}")
-        else:
-            positions.setdefault(p.position, set()).add(p.reason)
-    found = VerificationRecord(
-        head=Head(report.count, report.root.hex()),
-        ok=report.ok,
-        problems=len(report.problems),
-        verified_at=datetime.now(UTC).replace(microsecond=0),
-        by=by,
-        root_key_id=report.root_key_id,
-        root_key_source=report.root_key_source,
-        index=index_head(ledger),
-        since=report.since,
-        checkpoint=None if checkpoint is None else str(checkpoint),
-        positions={p: tuple(sorted(r)) for p, r in positions.items()},
-        general=tuple(general),
-    )
-    path = records_path(ledger, read_model)
-    try:
-        verification_store.add(path, found)
-    except Exception as e:  # sqlite3 or OS errors: the verification itself stands
-        err_console.print(f"Warning: cannot record the verification in {path}: {e}", markup=False)
+    """Keep what ``report`` found beside the read model (the library's
+    :func:`offerledger.verifying.record_verification`); a record that cannot be written is a
+    warning on stderr: outputs then say UNVERIFIED, never more than was found."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        found = record_verification(
+            ledger, report, by=by, checkpoint=checkpoint, read_model=read_model
+        )
+    for warning in caught:
+        err_console.print(f"Warning: {warning.message}", markup=False)
     return found
 
 
