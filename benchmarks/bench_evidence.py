@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import cProfile
 import hashlib
 import importlib.util
@@ -70,9 +69,9 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 
 import orjson
+from bench_ledger import Target  # one way to make and drop a fresh database per run
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification, Recording, StoredEvent
 from eventsourcing.utils import Environment
@@ -180,43 +179,6 @@ class Workload:
 
 
 # --- databases ---------------------------------------------------------------------------------
-
-
-class Target:
-    """Where each fresh database lives: a SQLite file, or a PostgreSQL schema made and dropped."""
-
-    def __init__(self, workdir: str, postgres: str | None = None) -> None:
-        self.workdir = workdir
-        self.postgres = postgres
-        self.kind = "postgres" if postgres else "sqlite"
-        self.n = 0
-
-    @contextlib.contextmanager
-    def fresh(self) -> Iterator[str]:
-        self.n += 1
-        if self.postgres is None:
-            path = os.path.join(self.workdir, f"bench-{self.n}.db")
-            try:
-                yield path
-            finally:
-                for suffix in ("", "-wal", "-shm", "-journal"):
-                    with contextlib.suppress(FileNotFoundError):
-                        os.unlink(path + suffix)
-            return
-        import psycopg
-
-        schema = f"bench_evidence_{uuid.uuid4().hex[:12]}"
-        parts = urlparse(self.postgres)
-        base = urlunparse(parts._replace(query=""))
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            query = dict(parse_qsl(parts.query))
-            query["schema"] = schema
-            yield urlunparse(parts._replace(query=urlencode(query)))
-        finally:
-            with psycopg.connect(base, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 class FixedClock:
