@@ -14,6 +14,7 @@ hash of the previous envelope in the stream), the payload is every other field.
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
@@ -180,6 +181,7 @@ __all__ = [
     "TermsChanged",
     "TextOperation",
     "TimeNotOnFile",
+    "corrected_value",
     "deadline_exclusive",
     "employee_stream_name",
     "end_of_day_eastern",
@@ -582,6 +584,25 @@ class CorrectionRecorded(LedgerEvent):
     supersedes_topic: str
     reason: str
     corrected: dict[str, str] = Field(default_factory=dict)
+
+
+def corrected_value(name: str, text: str) -> object:
+    """How the stored text of a correction's field ``name`` reads: the one decoder of the write
+    side's check and of every reader. ``effective`` (as old corrections may hold it) is a date
+    when the text is an ISO date, else an instant; a text that starts with ``[`` or ``{`` and
+    parses as JSON is that JSON; any other text is itself. The value is for the superseded
+    event's model to validate (``model_validate`` of the merged fields)."""
+    if name == "effective":
+        try:
+            return {"kind": "date", "on": date.fromisoformat(text).isoformat()}
+        except ValueError:
+            return {"kind": "instant", "at": text}
+    if text[:1] in ("[", "{"):
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text
 
 
 # --- who may record what: plain data, read by domain/ and integrity/ -----------------------------
