@@ -10,7 +10,6 @@ are listed. The notices an employee was sent come from the offer's ``NoticeDispa
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
@@ -18,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from offerledger.events import corrected_value
 from offerledger.projections.catalog import offer_changes
 from offerledger.projections.core import NOW, Moment, Stamp, eastern, superseding
 from offerledger.projections.disclosed import NOTICES, recipients
@@ -70,21 +70,26 @@ class EmployeeStatus:
 
 
 def _corrected_act(act: Act, fields: tuple[tuple[str, str], ...]) -> Act | None:
-    """An act with a correction's fields, or None when the correction drops it."""
+    """An act with a correction's fields (read by :func:`offerledger.events.corrected_value`),
+    or None when the correction drops it or its values do not make an act."""
     if not fields:
         return None
     changes: dict[str, Any] = {}
-    for name, value in fields:
-        if name == "received_at":
-            changes[name] = datetime.fromisoformat(value)
-        elif name in ("channel", "form_id", "acted_by"):
-            changes[name] = value
-        elif name == "choices":
-            changes[name] = tuple((c["grant_id"], c["choice"]) for c in json.loads(value))
-        elif name == "grant_ids":
-            changes[name] = tuple(json.loads(value))
-        else:
-            return None
+    try:
+        for name, text in fields:
+            value = corrected_value(name, text)
+            if name == "received_at":
+                changes[name] = datetime.fromisoformat(str(value))
+            elif name in ("channel", "form_id", "acted_by") and isinstance(value, str):
+                changes[name] = value
+            elif name == "choices" and isinstance(value, list):
+                changes[name] = tuple((c["grant_id"], c["choice"]) for c in value)
+            elif name == "grant_ids" and isinstance(value, list):
+                changes[name] = tuple(value)
+            else:
+                return None
+    except (KeyError, TypeError, ValueError):
+        return None
     return replace(act, **changes)
 
 

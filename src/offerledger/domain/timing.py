@@ -21,7 +21,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
-from offerledger.events import EASTERN, ExpirationExtended, OfferCommenced, deadline_exclusive
+from offerledger.events import (
+    EASTERN,
+    ExpirationExtended,
+    OfferCommenced,
+    corrected_value,
+    deadline_exclusive,
+)
 
 EXTENSION_TOPIC = ExpirationExtended.TOPIC
 COMMENCEMENT_TOPIC = OfferCommenced.TOPIC
@@ -178,7 +184,8 @@ def _corrected(item: Announcement, fields: Mapping[str, str], name: str) -> Anno
         return None
     name = name or "new_expiration"
     new = item
-    for key, value in fields.items():
+    for key, text in fields.items():
+        value = corrected_value(key, text)  # the one reading of a correction's field
         if key == name:
             at = _instant(value)
             if at is None:
@@ -194,7 +201,9 @@ def _corrected(item: Announcement, fields: Mapping[str, str], name: str) -> Anno
     return new
 
 
-def _instant(value: str) -> datetime | None:
+def _instant(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
     try:
         at = datetime.fromisoformat(value)
     except ValueError:
@@ -202,12 +211,15 @@ def _instant(value: str) -> datetime | None:
     return at if at.tzinfo is not None else None
 
 
-def _effective(value: str) -> tuple[datetime, bool] | None:
-    try:
-        return datetime.combine(date.fromisoformat(value), time(0, 0), tzinfo=EASTERN), True
-    except ValueError:
-        at = _instant(value)
-        return None if at is None else (at, False)
+def _effective(value: object) -> tuple[datetime, bool] | None:
+    """A corrected ``effective`` as :func:`offerledger.events.corrected_value` reads it."""
+    if not isinstance(value, dict):
+        return None
+    if value.get("kind") == "date":
+        day = date.fromisoformat(value["on"])
+        return datetime.combine(day, time(0, 0), tzinfo=EASTERN), True
+    at = _instant(value.get("at"))
+    return None if at is None else (at, False)
 
 
 # --- which day an expiration belongs to ----------------------------------------------------------
