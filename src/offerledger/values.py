@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 EASTERN = ZoneInfo("America/New_York")
+
+NOT_IN_TEMPLATE: dict[str, Any] = {"template": False}
+"""``json_schema_extra`` of an optional field ``record ACTION --template`` leaves out of its
+example (derived, or true of some filings only); see :mod:`offerledger.templates`."""
 
 
 class Value(BaseModel):
@@ -90,7 +94,10 @@ class NotOnFile(Value):
     """Text the filings on hand do not give: shown as such, never invented."""
 
     kind: Literal["not_on_file"] = "not_on_file"
-    note: str
+    note: str = Field(
+        description="What is not on file and why",
+        examples=["the rest of this paragraph: the filings on hand do not give it"],
+    )
 
 
 Sentence = Annotated[str | NotOnFile, Field(union_mode="left_to_right")]
@@ -100,17 +107,47 @@ class Paragraph(Value):
     """A paragraph with a stable id; its sentences may be partly not on file."""
 
     kind: Literal["paragraph"] = "paragraph"
-    id: str = Field(min_length=1)
-    style: Literal["body", "bullet", "heading"] = "body"
-    sentences: tuple[Sentence, ...] = Field(min_length=1)
+    id: str = Field(
+        min_length=1,
+        description="The paragraph's stable id: <section id>-p<k>, k counting the section's "
+        "blocks from 1",
+        examples=["s7-p1"],
+    )
+    style: Literal["body", "bullet", "heading"] = Field(
+        default="body", description="body, bullet or heading", examples=["body"]
+    )
+    sentences: tuple[Sentence, ...] = Field(
+        min_length=1,
+        description='The paragraph\'s sentences, each a string or {"kind": "not_on_file", '
+        '"note": ...}',
+        examples=[
+            [
+                "Notwithstanding any other provision of the offer, we will not be required to "
+                "accept any options tendered for exchange if any of the following events has "
+                "occurred.",
+            ]
+        ],
+    )
+    page: int | None = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="The printed page the paragraph starts on, when the file numbers its "
+        "pages; left out of the stored body when absent, so paragraphs without it store as "
+        "before",
+        examples=[21],
+        json_schema_extra=NOT_IN_TEMPLATE,
+    )
 
 
 class Gap(Value):
     """A run of paragraphs (count unknown) the filings on hand do not give, at its position."""
 
     kind: Literal["gap"] = "gap"
-    id: str = Field(min_length=1)
-    note: str
+    id: str = Field(min_length=1, description="The gap's stable id", examples=["s7-gap-1"])
+    note: str = Field(
+        description="What the filings on hand do not give",
+        examples=["the paragraphs after clause (c): not in the filings on hand"],
+    )
 
 
 Block = Annotated[Paragraph | Gap, Field(discriminator="kind")]
@@ -120,19 +157,36 @@ class Section(Value):
     """A numbered section of the offer document ("Section 7. Conditions of the Offer")."""
 
     kind: Literal["section"] = "section"
-    id: str = Field(min_length=1)
-    number: str
-    title: str
-    page: int | None = None
-    blocks: tuple[Block, ...]
+    id: str = Field(
+        min_length=1,
+        description="The section's stable id: s<number> for a numbered section, the heading's "
+        "slug for an unnumbered part (summary-term-sheet)",
+        examples=["s7"],
+    )
+    number: str = Field(
+        description='The section\'s number as printed; "" for an unnumbered part',
+        examples=["7"],
+    )
+    title: str = Field(
+        description="The section's heading as written", examples=["Conditions of the Offer"]
+    )
+    page: int | None = Field(
+        default=None, description="The printed page the heading stands on", examples=[21]
+    )
+    blocks: tuple[Block, ...] = Field(
+        description="The section's paragraphs (and gaps) in order",
+    )
 
 
 class SectionGap(Value):
     """Sections the filings on hand do not give (their number and text not on file)."""
 
     kind: Literal["section_gap"] = "section_gap"
-    id: str = Field(min_length=1)
-    note: str
+    id: str = Field(min_length=1, description="The gap's stable id", examples=["s9-not-on-file"])
+    note: str = Field(
+        description="Which sections are missing and why",
+        examples=["Section 9 (Information Concerning Halvorsen): not in the filings on hand"],
+    )
 
 
 Part = Annotated[Section | SectionGap, Field(discriminator="kind")]
@@ -141,11 +195,21 @@ Part = Annotated[Section | SectionGap, Field(discriminator="kind")]
 class Document(Value):
     """An offer document (Offer to Exchange, election form) as sections → paragraphs → sentences."""
 
-    id: str = Field(min_length=1)
-    title: str
-    exhibit: str | None = None
-    dated: date | None = None
-    parts: tuple[Part, ...]
+    id: str = Field(
+        min_length=1,
+        description="The document's id (its title's slug); amendments name it",
+        examples=["offer-to-exchange"],
+    )
+    title: str = Field(description="The document's title", examples=["Offer to Exchange"])
+    exhibit: str | None = Field(
+        default=None, description="The exhibit it was filed as", examples=["(a)(1)"]
+    )
+    dated: date | None = Field(
+        default=None, description="The date it bears, YYYY-MM-DD", examples=["2001-10-01"]
+    )
+    parts: tuple[Part, ...] = Field(
+        description="The document's sections (and section gaps) in order",
+    )
 
 
 # --- text operations, version 1 ---------------------------------------------------------------
@@ -154,15 +218,26 @@ class Document(Value):
 class Op(Value):
     """Common fields: the locator as the filing wrote it, and the instruction's letter or number."""
 
-    locator: str
-    label: str | None = None
+    locator: str = Field(
+        description="Where the filing says the change goes, in its words",
+        examples=['the first paragraph of Section 7 ("Conditions of the Offer")'],
+    )
+    label: str | None = Field(
+        default=None, description="The instruction's letter or number in the filing", examples=["A"]
+    )
+
+
+_SECTION_ID = Field(description="The id of the section changed", examples=["s7"])
+_PARAGRAPH_ID = Field(description="The id of the paragraph changed", examples=["s7-p1"])
 
 
 class ReplaceParagraph(Op):
+    """A paragraph replaced by new text (the new paragraph keeps the old one's id)."""
+
     op: Literal["replace_paragraph"] = "replace_paragraph"
-    section_id: str
-    paragraph_id: str
-    new: Paragraph
+    section_id: str = _SECTION_ID
+    paragraph_id: str = _PARAGRAPH_ID
+    new: Paragraph = Field(description="The paragraph as amended")
 
 
 class InsertParagraphAfter(Op):
@@ -276,27 +351,51 @@ class Exhibit(Value):
     filing's ``source_sha256``, and a notice's text as sent is ``NoticeDispatched.content_sha256``.
     """
 
-    exhibit_id: str
-    title: str
-    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    exhibit_id: str = Field(description="The exhibit's id as filed", examples=["(a)(1)"])
+    title: str = Field(
+        description="The exhibit's title as the exhibit index gives it",
+        examples=["Offer to Exchange, dated October 1, 2001"],
+    )
+    sha256: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="SHA-256 of the exhibit's normalized text; none when its text is not on file",
+        json_schema_extra=NOT_IN_TEMPLATE,
+    )
 
 
 class Signer(Value):
     """Who signed a filing in the world (not the ledger key that recorded it)."""
 
-    name: str
-    title: str
-    signed_on: date | None = None
+    name: str = Field(description="The signer's name as signed", examples=["Karin M. Halvorsen"])
+    title: str = Field(
+        description="The signer's title as signed", examples=["Chief Financial Officer"]
+    )
+    signed_on: date | None = Field(
+        default=None,
+        description="The date beside the signature, YYYY-MM-DD",
+        examples=["2001-10-01"],
+    )
 
 
 class Grant(Value):
     """An eligible option grant."""
 
-    grant_id: str = Field(min_length=1)
-    plan: str = Field(min_length=1)
-    grant_date: date
-    exercise_price: Decimal = Field(ge=0)
-    options_outstanding: int = Field(gt=0)
+    grant_id: str = Field(
+        min_length=1, description="The grant's id in the issuer's records", examples=["G-0001"]
+    )
+    plan: str = Field(
+        min_length=1, description="The plan it was granted under", examples=["1998 Plan"]
+    )
+    grant_date: date = Field(description="The grant date, YYYY-MM-DD", examples=["2000-03-15"])
+    exercise_price: Decimal = Field(
+        ge=0,
+        description="Exercise price per share in dollars, a decimal string",
+        examples=["42.50"],
+    )
+    options_outstanding: int = Field(
+        gt=0, description="Options of the grant outstanding", examples=[1000]
+    )
 
 
 Choice = Literal["exchange", "keep"]
@@ -305,8 +404,8 @@ Choice = Literal["exchange", "keep"]
 class GrantChoice(Value):
     """The choice an election form makes for one grant."""
 
-    grant_id: str = Field(min_length=1)
-    choice: Choice
+    grant_id: str = Field(min_length=1, description="The grant's id", examples=["G-0001"])
+    choice: Choice = Field(description="exchange (tender the grant) or keep", examples=["exchange"])
 
 
 class AcceptedGrant(Value):
@@ -354,10 +453,14 @@ class CommittedList(Value):
     ``count`` the number of entries, ``document_sha256`` the SHA-256 of the document's bytes.
     """
 
-    kind: ListKind
-    root: str = Field(pattern=r"^[0-9a-f]{64}$")
-    count: int = Field(ge=0)
-    document_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    kind: ListKind = Field(
+        description="Which list: notice-recipients, accepted-grants or new-grants"
+    )
+    root: str = Field(pattern=r"^[0-9a-f]{64}$", description="The RFC 9162 Merkle root")
+    count: int = Field(ge=0, description="The number of entries")
+    document_sha256: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the list document's bytes"
+    )
 
 
 class PlanTotals(Value):
