@@ -193,3 +193,10 @@ class StorageError(OfferLedgerError):
 
 class EnvelopeUndecodable(StorageError):
     """Stored bytes that are not an offerledger envelope (``verify`` names the row)."""
+
+
+class WeakKeyFileWarning(UserWarning):
+    """A key file opened under a weak key derivation (an old PBKDF2 file): run keys rewrap.
+
+    Defined here, not in :mod:`offerledger.signing.keystore` (which re-exports it), so that the
+    command line can show it without importing the crypto libraries first."""

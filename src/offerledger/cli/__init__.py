@@ -9,31 +9,10 @@ traceback.
 
 from __future__ import annotations
 
-import importlib
-
 from offerledger.cli.common import cli
 
-# Command modules register themselves on ``cli`` when imported.
-for _module in (
-    "admin",
-    "keys_cmds",
-    "record",
-    "read",
-    "batch",
-    "ingest_cmds",
-    "parse_cmd",
-    "proofs",
-    "documents",
-    "evidence",
-    "report_cmd",
-    "db_cmds",
-):
-    try:
-        importlib.import_module(f"offerledger.cli.{_module}")
-    except ModuleNotFoundError as _e:  # a module not written yet
-        if _e.name != f"offerledger.cli.{_module}":
-            raise
-
+# Commands load on first use (offerledger.cli.lazy): the modules that define them register
+# themselves on ``cli`` when get_command imports them.
 
 INTERNAL_ERROR = 70  # sysexits' EX_SOFTWARE: a bug, never 1 ("verification found problems")
 

@@ -4,25 +4,38 @@ from __future__ import annotations
 
 import functools
 import json
-import sqlite3
 import sys
-import traceback
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar, cast
 
 import click
-from eventsourcing.persistence import PersistenceError
-from rich.console import Console
 
-from offerledger.errors import OfferLedgerError, StorageError
+from offerledger.cli.lazy import COMMANDS, LazyGroup
+from offerledger.errors import OfferLedgerError, StorageError, WeakKeyFileWarning
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from offerledger.ledger import Ledger
 
-err_console = Console(stderr=True, soft_wrap=True)
+
+class _StderrConsole:
+    """rich's stderr console, made on first use (``--help`` imports no rich)."""
+
+    _console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=True, soft_wrap=True)
+        return getattr(self._console, name)
+
+
+err_console = cast("Console", _StderrConsole())
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -34,16 +47,25 @@ class Settings:
     demo_keys_ok: bool = False  # write into a ledger whose keys are public (the demo's)
 
 
-class LedgerGroup(click.Group):
+def _storage_error(e: BaseException) -> bool:
+    """A storage error (locked, not a database, …) from eventsourcing or sqlite3; a module not
+    imported yet raised nothing (so ``--help`` imports neither)."""
+    persistence = sys.modules.get("eventsourcing.persistence")
+    sqlite3 = sys.modules.get("sqlite3")
+    return (persistence is not None and isinstance(e, persistence.PersistenceError)) or (
+        sqlite3 is not None and isinstance(e, sqlite3.Error)
+    )
+
+
+class LedgerGroup(LazyGroup):
     """Catches :class:`OfferLedgerError` once: one ``Error: …`` line, the error's exit code.
 
     ``--debug`` adds the traceback on stderr and keeps the exit code. Warnings offerledger
-    issues (:class:`~offerledger.signing.keys.WeakKeyFileWarning`) print as ``Warning: …``.
+    issues (:class:`~offerledger.errors.WeakKeyFileWarning`) print as ``Warning: …``. Its
+    commands load on first use (:mod:`offerledger.cli.lazy`).
     """
 
     def invoke(self, ctx: click.Context) -> Any:
-        from offerledger.signing.keys import WeakKeyFileWarning
-
         with warnings.catch_warnings():
             warnings.simplefilter("always", WeakKeyFileWarning)
             warnings.showwarning = _show_warning
@@ -51,17 +73,21 @@ class LedgerGroup(click.Group):
                 return super().invoke(ctx)
             except OfferLedgerError as e:
                 _fail(ctx, f"Error: {e.diagnostics()}", e.exit_code)
-            except (PersistenceError, sqlite3.Error) as e:  # storage: locked, not a database, …
-                _fail(ctx, f"Error: storage: {e}", StorageError.exit_code)
             except OSError as e:  # a path given on the command line that cannot be used
                 where = f"{e.filename}: " if e.filename else ""
                 _fail(ctx, f"Error: {where}{e.strerror or e}", 2)
+            except Exception as e:
+                if not _storage_error(e):
+                    raise
+                _fail(ctx, f"Error: storage: {e}", StorageError.exit_code)
 
 
 def _fail(ctx: click.Context, line: str, code: int) -> NoReturn:
     """Print the error line (after the traceback, with ``--debug``) and exit with ``code``."""
     settings = ctx.find_object(Settings)
     if settings is not None and settings.debug:
+        import traceback
+
         err_console.print(traceback.format_exc(), end="", markup=False, highlight=False)
     err_console.print(line, markup=False, highlight=False)
     ctx.exit(code)
@@ -84,7 +110,7 @@ def _show_warning(
         _default_showwarning(message, category, filename, lineno, file, line)
 
 
-@click.group(cls=LedgerGroup)
+@click.group(cls=LedgerGroup, lazy_subcommands=COMMANDS)
 @click.option(
     "--db",
     envvar="OFFERLEDGER_DB",
