@@ -82,18 +82,15 @@ def _employee(row: tuple[str, str | None, str, bytes]) -> EmployeeState:
     )
 
 
-def default_path(backend_kind: str, location: str) -> Path:
-    """Beside a SQLite ledger (``<db>.projections.sqlite``); for PostgreSQL in the working
-    folder, named after the database and schema (never the password)."""
+def default_path(backend_kind: str, location: str, *, home: Path | None = None) -> Path:
+    """Beside a SQLite ledger (``<db>.projections.sqlite``); for PostgreSQL
+    ``ledger.projections.sqlite`` in the ledger's per-user folder ``home``
+    (:func:`offerledger.pgurl.ledger_home`), the same whatever the working folder."""
     if backend_kind == "sqlite":
         return Path(f"{location}.projections.sqlite")
-    from urllib.parse import parse_qs, urlparse
-
-    url = urlparse(location)
-    schema = parse_qs(url.query).get("schema", ["public"])[0]
-    name = f"{url.hostname}-{url.port or 5432}-{url.path.strip('/')}-{schema}"
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
-    return Path(f"offerledger-{safe}.projections.sqlite")
+    if home is None:
+        raise ValueError("a PostgreSQL ledger's read model lives in its per-user folder")
+    return home / "ledger.projections.sqlite"
 
 
 class ReadModel:

@@ -65,13 +65,15 @@ class LogEntry:
 
 
 def keystore_folder(backend: Backend) -> Path:
-    """``OFFERLEDGER_KEYS``, else ``keys/`` beside the SQLite file (or in the working folder)."""
+    """``OFFERLEDGER_KEYS``, else ``keys/`` beside the SQLite file, or for a PostgreSQL ledger
+    ``keys/`` in its per-user folder (:func:`offerledger.pgurl.ledger_home`): never the working
+    folder, so every command finds the same keys wherever it is run."""
     env = os.environ.get("OFFERLEDGER_KEYS")
     if env:
         return Path(env)
-    if backend.kind == "sqlite":
-        return backend.sqlite_path.resolve().parent / "keys"
-    return Path("keys").resolve()
+    if backend.home is not None:
+        return backend.home / "keys"
+    return backend.sqlite_path.resolve().parent / "keys"
 
 
 class Ledger:

@@ -63,11 +63,15 @@ READ_MODEL_ENV = "OFFERLEDGER_READ_MODEL"
 
 
 def read_model_path(ledger: Ledger, given: Path | None = None) -> Path:
-    """``given``, else ``OFFERLEDGER_READ_MODEL``, else the default beside the ledger."""
+    """``given``, else ``OFFERLEDGER_READ_MODEL``, else the default: beside a SQLite ledger,
+    in a PostgreSQL ledger's per-user folder (made, mode 0700, when missing) for a URL."""
     env = os.environ.get(READ_MODEL_ENV)
-    return given or (
-        Path(env) if env else default_path(ledger.backend.kind, ledger.backend.location)
-    )
+    if given or env:
+        return given or Path(str(env))
+    home = ledger.backend.home
+    if home is not None:
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return default_path(ledger.backend.kind, ledger.backend.location, home=home)
 
 
 def log_source(ledger: Ledger) -> RecorderSource:
