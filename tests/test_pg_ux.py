@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from conftest import PASSPHRASE, PG_BASE, REQUIRE_PG, pg_problem
 from offerledger import pgurl
 from offerledger.cli import cli
-from offerledger.errors import InputError, StorageError
+from offerledger.errors import StorageError
 from offerledger.ledger import Ledger, keystore_folder
 from offerledger.reading import read_model_path
 from offerledger.store import resolve_backend
@@ -110,17 +110,17 @@ def test_url_options_are_kept_and_unknown_ones_refused_by_name() -> None:
     kwargs = pgurl.connect_kwargs(target)
     assert kwargs["sslmode"] == "verify-full" and kwargs["application_name"] == "offerledger-ops"
 
-    with pytest.raises(InputError, match="URL option 'sslmod' in .* is not a PostgreSQL"):
+    with pytest.raises(StorageError, match="URL option 'sslmod' in .* is not a PostgreSQL"):
         pgurl.parse("postgresql://u@h/db?sslmod=require")
-    with pytest.raises(InputError, match="URL option 'dbname' .* DBNAME part"):
+    with pytest.raises(StorageError, match="URL option 'dbname' .* DBNAME part"):
         pgurl.parse("postgresql://u@h/db?dbname=other")
-    with pytest.raises(InputError, match="'connect_timeout' .* not a whole number"):
+    with pytest.raises(StorageError, match="'connect_timeout' .* not a whole number"):
         pgurl.parse("postgresql://u@h/db?connect_timeout=soon")
-    with pytest.raises(InputError, match="given twice"):
+    with pytest.raises(StorageError, match="given twice"):
         pgurl.parse("postgresql://u@h/db?sslmode=require&sslmode=disable")
-    with pytest.raises(InputError, match="not a PostgreSQL schema name"):
+    with pytest.raises(StorageError, match="not a PostgreSQL schema name"):
         pgurl.parse("postgresql://u@h/db?schema=a;drop")
-    with pytest.raises(InputError, match="names no database"):
+    with pytest.raises(StorageError, match="names no database"):
         pgurl.parse("postgresql://u@h/")
 
 
@@ -242,11 +242,11 @@ def test_url_options_reach_every_connection(pg_schema: str) -> None:
             (),
         )
     assert rows == [("olt-ux-app", "12345ms")]
-    # a value libpq refuses is refused by its name, exit 2
+    # a value libpq refuses is refused by its name (exit 3: configuration, docs/errors.md)
     code, _, err = invoke("--db", f"{pg_schema}&sslmode=sometimes", "verify")
-    assert code == 2 and "sslmode" in err, err
+    assert code == 3 and 'invalid sslmode value: "sometimes"' in err, err
     code, _, err = invoke("--db", f"{pg_schema}&frobnicate=1", "verify")
-    assert code == 2 and "'frobnicate'" in err, err
+    assert code == 3 and "URL option 'frobnicate'" in err, err
     # sslmode is handed over: the test server has no SSL, so requiring it fails, in words
     code, _, err = invoke("--db", f"{pg_schema}&sslmode=require", "verify")
     assert code == 3 and "SSL" in err and "127.0.0.1:5432" in err, err

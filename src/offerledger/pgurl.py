@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
-from offerledger.errors import InputError, OfferLedgerError, StorageError
+from offerledger.errors import OfferLedgerError, StorageError
 
 SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 URL_FORM = "postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME[?schema=NAME&sslmode=…]"
@@ -105,19 +105,20 @@ def scrub(text: str, target: PgTarget | None) -> str:
 
 
 def parse(url: str) -> PgTarget:
-    """Read a ledger URL; a part or option that cannot be used is an :class:`InputError`."""
+    """Read a ledger URL; a part or option that cannot be used is a :class:`StorageError`
+    (exit 3, configuration) naming it."""
     shown = redact(url)
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as e:
-        raise InputError(
+        raise StorageError(
             f"cannot read the PostgreSQL URL {shown!r}: {scrub(str(e), None)}",
             hint=f"use {URL_FORM}",
         ) from None
     dbname = unquote(parts.path.strip("/"))
     if not parts.hostname or not dbname:
-        raise InputError(
+        raise StorageError(
             f"cannot read the PostgreSQL URL {shown!r}: it names no "
             + ("host" if not parts.hostname else "database"),
             hint=f"use {URL_FORM}",
@@ -128,9 +129,9 @@ def parse(url: str) -> PgTarget:
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
         if key == "schema":
             if schema is not None:
-                raise InputError(f"the URL {shown!r} gives schema twice")
+                raise StorageError(f"the URL {shown!r} gives schema twice")
             if not SCHEMA_NAME.fullmatch(value):
-                raise InputError(
+                raise StorageError(
                     f"{value!r} (schema in {shown!r}) is not a PostgreSQL schema name this "
                     "tool accepts",
                     hint="letters, digits and underscores, starting with a letter or underscore",
@@ -138,21 +139,21 @@ def parse(url: str) -> PgTarget:
             schema = value
             continue
         if key in IN_THE_URL:
-            raise InputError(
+            raise StorageError(
                 f"URL option {key!r} in {shown!r} is refused: the URL's {IN_THE_URL[key]} part "
                 "says it",
                 hint=f"use {URL_FORM}",
             )
         if key not in known:
-            raise InputError(
+            raise StorageError(
                 f"URL option {key!r} in {shown!r} is not a PostgreSQL connection option",
                 hint="schema, or a libpq option: sslmode, sslrootcert, connect_timeout, "
                 "application_name, options, target_session_attrs, … (see docs/operations.md)",
             )
         if key in options:
-            raise InputError(f"URL option {key!r} is given twice in {shown!r}")
+            raise StorageError(f"URL option {key!r} is given twice in {shown!r}")
         if key == "connect_timeout" and not re.fullmatch(r"\s*-?\d+\s*", value):
-            raise InputError(
+            raise StorageError(
                 f"URL option 'connect_timeout' in {shown!r} is {value!r}, not a whole number "
                 "of seconds"
             )
@@ -218,8 +219,8 @@ def probe(target: PgTarget, *, create_schema: bool) -> None:
 
     Raises :class:`StorageError` saying what is wrong in words: the database does not exist
     on HOST:PORT, the server cannot be reached, the login is refused, the schema is missing
-    (or cannot be created, and how an administrator creates it); :class:`InputError` when a
-    URL option's value is refused. No message holds the password.
+    (or cannot be created, and how an administrator creates it), a URL option's value is
+    refused by libpq (named). No message holds the password.
     """
     import psycopg
     from psycopg import errors as pg_errors
@@ -288,7 +289,7 @@ def _connect_error(target: PgTarget, e: Exception) -> OfferLedgerError:
         return StorageError(f"user {target.user} does not exist on {where}")
     invalid = re.search(r"(invalid [^\n]*)|(bad value for [^\n]*)", text)
     if invalid:
-        return InputError(
+        return StorageError(
             f"a URL option is refused: {invalid.group(0).strip()}", hint=f"URL {target.shown}"
         )
     return StorageError(f"cannot connect to PostgreSQL at {where}: {detail}")
