@@ -388,7 +388,8 @@ def test_nightly_writes_outputs_and_a_manifest(
     assert {name: (out / name).read_text().split("\n", 1)[1] for name in first} == {
         name: rest for name, (_, rest) in first.items()
     }
-    assert all(line.lstrip("# ").startswith("verified: 580 events") for line, _ in first.values())
+    verified = "NOT EVIDENCE (keys public: a demo ledger): signatures verified: 580 events"
+    assert all(line.lstrip("# ").startswith(verified) for line, _ in first.values())
     assert again["read_model"] == {"mode": "current", "applied": 0}
     assert again["verification"]["new_events_since_last_run"] == 0
 
@@ -428,3 +429,27 @@ def test_elections_on_a_terminal_draw_a_rich_table(
     assert first.startswith("UNVERIFIED: 580 events") and blank == ""
     assert table.startswith("┏")  # a rich table, not the plain text
     assert out.rstrip().splitlines()[-1].startswith("all plans")
+
+
+def test_amendment_one_may_have_been_filed_on_amendment_twos_day(demo_db: str) -> None:
+    """Amendment No. 1 is known only from Amendment No. 2 (September 13, 2001): its bounds run
+    from the Schedule TO-I to the end of that day, which they include."""
+    from datetime import date
+
+    from offerledger.values import EASTERN, TimeNotOnFile
+
+    ledger = Ledger.open(demo_db)
+    try:
+        (one,) = [
+            f
+            for f in ledger.filings(ledger.resolve_offer(None))
+            if f.amendment_number == 1 and f.form == "SC TO-I/A"
+        ]
+    finally:
+        ledger.close()
+    assert isinstance(one.effective, TimeNotOnFile)
+    assert one.effective.earliest() == datetime(2001, 8, 27, tzinfo=EASTERN)
+    assert one.effective.latest() == datetime(2001, 9, 14, tzinfo=EASTERN)  # end of 9/13
+    noon_on_the_13th = datetime(2001, 9, 13, 12, tzinfo=EASTERN)
+    assert one.effective.earliest() <= noon_on_the_13th < one.effective.latest()
+    assert one.effective.latest().astimezone(EASTERN).date() > date(2001, 9, 13)

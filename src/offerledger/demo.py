@@ -389,7 +389,8 @@ def _amendments(
             "effective": {
                 "kind": "not_on_file",
                 "after": commenced.isoformat(),
-                "before": _day(date(2001, 9, 13)).isoformat(),
+                # the end of September 13, 2001: No. 1 may have been filed on No. 2's day
+                "before": _day(date(2001, 9, 14)).isoformat(),
                 "note": "filed between the Schedule TO-I and Amendment No. 2",
             },
             "form": "SC TO-I/A",

@@ -96,11 +96,20 @@ def index_head(ledger: Ledger) -> Head | None:
 
 
 def verification_of(ledger: Ledger, built: Head, read_model: Path | None = None) -> Standing:
-    """What the recorded verifications say about the rows ``built`` describes."""
+    """What the recorded verifications say about the rows ``built`` describes, and whether
+    the ledger says its keys are public (a demo ledger: then no line says plain verified)."""
+    from offerledger.key_admin import keys_public
+
     path = records.verifications_path(read_model_path(ledger, read_model))
     index = index_head(ledger)
     heads = [built] if index is None else [built, index]
-    return standing(built, index, records.records_for(path, *heads), records.last(path))
+    return standing(
+        built,
+        index,
+        records.records_for(path, *heads),
+        records.last(path),
+        keys_public=keys_public(ledger),
+    )
 
 
 # --- the view ------------------------------------------------------------------------------

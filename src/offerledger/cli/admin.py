@@ -261,6 +261,9 @@ def checkpoint(out: Path | None, append: Path | None, as_json: bool, ledger: Led
 def demo(employees: int) -> None:
     """Build the reference case (Mpower, 2001) on a fresh ledger, verify it, summarize.
 
+    What the verification found is recorded as 'offerledger verify' records it, so the read
+    commands' first line states it (for this ledger: NOT EVIDENCE, its keys being public).
+
     The roster and elections are synthetic (fixed seed). Keys are derived from a public demo
     seed and encrypted with OFFERLEDGER_KEY_PASSPHRASE (default "demo"), with a cheap scrypt
     (n=2^10: the keys are public anyway). The ledger records that its keys are public: verify
@@ -270,6 +273,7 @@ def demo(employees: int) -> None:
     """
     import os
 
+    from offerledger.cli.verification import record
     from offerledger.demo import run_demo
     from offerledger.integrity.service import verify_ledger
 
@@ -284,6 +288,8 @@ def demo(employees: int) -> None:
     ledger = Ledger.open(settings().db, keys=settings().keys)
     try:
         report = verify_ledger(ledger)
+        # kept as verify keeps it, so read commands state what this verification found
+        record(ledger, report, by="demo")
     finally:
         ledger.close()
     click.echo(

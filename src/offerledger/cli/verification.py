@@ -18,8 +18,8 @@ from offerledger.integrity.problems import VerifyReport
 from offerledger.ledger import Ledger, LogEntry
 from offerledger.projections import verification_store
 from offerledger.projections.tracker import Frontier, leaf_hash
-from offerledger.projections.verification import Head, Standing, VerificationRecord, standing
-from offerledger.reading import index_head, read_model_path
+from offerledger.projections.verification import Head, Standing, VerificationRecord
+from offerledger.reading import index_head, read_model_path, verification_of
 from offerledger.verifying import record_verification
 
 
@@ -49,13 +49,9 @@ def record(
 
 
 def standing_of(ledger: Ledger, built: Head, read_model: Path | None = None) -> Standing:
-    """What the records say about the state ``built`` (the rows a read command folded)."""
-    path = records_path(ledger, read_model)
-    index = index_head(ledger)
-    heads = [built] if index is None else [built, index]
-    return standing(
-        built, index, verification_store.records_for(path, *heads), verification_store.last(path)
-    )
+    """What the records say about the state ``built`` (the rows a read command folded): the
+    library's :func:`offerledger.reading.verification_of`, keys made public included."""
+    return verification_of(ledger, built, read_model)
 
 
 def hashed(entries: Iterator[LogEntry], frontier: Frontier) -> Iterator[LogEntry]:
@@ -67,7 +63,7 @@ def hashed(entries: Iterator[LogEntry], frontier: Frontier) -> Iterator[LogEntry
 
 def warn(verification: Standing) -> None:
     """On stderr too, for outputs written to files (letters)."""
-    if verification.state != "verified":
+    if verification.state != "verified" or verification.keys_public:
         err_console.print(f"Warning: {verification.first_line()}", markup=False)
 
 
