@@ -100,21 +100,41 @@ def action_classes() -> dict[str, type[LedgerEvent]]:
 
 
 def wrap_validation(
-    e: ValidationError, *, file: str | None = None, text: str | None = None
+    e: ValidationError,
+    *,
+    cls: type[LedgerEvent],
+    file: str | None = None,
+    text: str | None = None,
 ) -> InputError:
-    """The first pydantic error as an InputError naming the field (and its line in ``text``)."""
-    first = e.errors()[0]
-    path = ".".join(str(p) for p in first["loc"])
-    line = None
-    if text is not None and first["loc"]:
-        key = str(first["loc"][0])
-        for i, raw in enumerate(text.splitlines(), start=1):
+    """Every problem of a validation error in one InputError, each with its field path
+    (``document.parts[0].blocks[1].id``), what was expected and, for a file, the line of the
+    top-level field it stands under."""
+    from offerledger.recording import validation_problems
+
+    lines = text.splitlines() if text is not None else []
+
+    def line_of(path: str) -> int | None:
+        key = path.split(".", 1)[0].split("[", 1)[0]
+        for i, raw in enumerate(lines, start=1):
             if f'"{key}"' in raw:
-                line = i
-                break
-    count = len(e.errors())
-    more = f" (and {count - 1} more problem(s))" if count > 1 else ""
-    return InputError(f"{first['msg']}{more}", file=file, line=line, field=path or None)
+                return i
+        return None
+
+    problems = validation_problems(cls, e)
+    if len(problems) == 1:
+        path, message = problems[0]
+        return InputError(message, file=file, line=line_of(path), field=path or None)
+    out = []
+    for path, message in problems:
+        where = []
+        line = line_of(path)
+        if line is not None:
+            where.append(f"line {line}")
+        if path:
+            where.append(f"field '{path}'")
+        out.append(f"  {', '.join(where)}: {message}" if where else f"  {message}")
+    head = f"{len(problems)} problems; nothing was recorded:"
+    return InputError("\n".join([head, *out]), file=file)
 
 
 def _offer_header(ledger: Ledger, offer_id: uuid.UUID) -> tuple[uuid.UUID, int]:
@@ -170,10 +190,10 @@ def build(
                 ) from None
             fields["effective"] = {"kind": "instant", "at": received}
     if name == "OfferCommenced":
-        try:
-            sname = offer_stream_name(cik=str(data["cik"]), file_number=str(data["file_number"]))
-        except KeyError as e:
-            raise InputError("is required", file=source, field=str(e.args[0])) from None
+        # a missing cik or file number is reported with every other problem of the input
+        sname = offer_stream_name(
+            cik=str(data.get("cik", "")), file_number=str(data.get("file_number", ""))
+        )
         fields["offer_name"] = sname  # derived, never chosen: streams hang off this name
         fields.update(originator_id=stream_id(sname), originator_version=1)
     else:
@@ -191,11 +211,12 @@ def build(
         elif name in EMPLOYEE_ACTIONS:
             fields["offer_id"] = offer_id
             employee = data.get("employee_id")
-            if not employee:
-                raise InputError("is required", file=source, field="employee_id")
-            sid = ledger.employee_stream(offer_id, str(employee))
-            current = ledger.app.recorder.select_events(sid, desc=True, limit=1)
-            version = current[0].originator_version + 1 if current else 1
+            if employee:
+                sid = ledger.employee_stream(offer_id, str(employee))
+                current = ledger.app.recorder.select_events(sid, desc=True, limit=1)
+                version = current[0].originator_version + 1 if current else 1
+            else:  # reported with every other problem of the input when the model validates
+                sid, version = offer_id, 1
             fields.update(originator_id=sid, originator_version=version)
         elif name == "CorrectionRecorded":
             target = data.get("stream")
@@ -214,7 +235,7 @@ def build(
     try:
         event = cls.model_validate(fields)
     except ValidationError as e:
-        raise wrap_validation(e, file=source, text=text) from None
+        raise wrap_validation(e, cls=cls, file=source, text=text) from None
     check_documents(ledger, event, documents, listed, source=source)
     check(ledger, event, signer=signer, entries=entries)
     return event, [*documents, *listed]

@@ -375,6 +375,7 @@ class FilingRecorded(LedgerEvent):
         description="The EDGAR accession number, from the submission's SEC header "
         "(0000999999-01-000101); left out of the stored body when absent, so filings without "
         "it store as before",
+        examples=["0000999999-01-000101"],
     )
 
 

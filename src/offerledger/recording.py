@@ -1,0 +1,325 @@
+"""What a person recording an action by hand needs from the event models.
+
+* :func:`example` and :func:`model_example`: an example value of a field or a whole value model,
+  built from the fields' own ``examples`` (``Field(examples=[...])``) and their types, so the
+  help of ``record ACTION`` and its ``--template`` cannot drift from the schema.
+* :func:`template`: the complete ``--file`` JSON of one action, in one consistent story (the
+  Halvorsen Optical Networks option exchange of October 2001, a constructed example: the test
+  filings in ``tests/fixtures/filings`` tell the same story). Recorded in :data:`STORY_ORDER`
+  on a fresh ledger, every template is accepted (``docs/recording.md`` shows them; its test
+  records them all).
+* :func:`field_path` and :func:`validation_problems`: a pydantic error's location as a person
+  reads it (``document.parts[0].blocks[1].id``, never the union tags pydantic adds), with what
+  was expected, every problem of an input at once.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import types
+import typing
+from collections.abc import Sequence
+from typing import Any, Literal, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+
+from offerledger.eventbase import HEADER_FIELDS, LedgerEvent, offer_stream_name, stream_id
+
+__all__ = [
+    "AUTO_FIELDS",
+    "OFFER",
+    "STORY_ORDER",
+    "example",
+    "field_path",
+    "help_for",
+    "is_json_field",
+    "model_example",
+    "payload_fields",
+    "template",
+    "validation_problems",
+]
+
+AUTO_FIELDS = frozenset({"offer_id", "offer_name"})
+"""Payload fields the ledger fills in (the offer's stream id and name), never given."""
+
+OFFER = {"cik": "0000999101", "file_number": "005-99101"}
+OFFER_NAME = offer_stream_name(**OFFER)
+# a filing recorded without its file is named by offer, form and amendment number
+SCHEDULE_TO = stream_id(f"filing:{OFFER_NAME}:SC TO-I:0")
+AMENDMENT_1 = stream_id(f"filing:{OFFER_NAME}:SC TO-I/A:1")
+
+
+def _on(day: str) -> dict[str, str]:
+    return {"kind": "date", "on": day}
+
+
+def _at(instant: str) -> dict[str, str]:
+    return {"kind": "instant", "at": instant}
+
+
+# Per action: its effective time in the story and the values that tie it to the rest of the
+# story (ids of earlier events, the form an election is); everything else comes from the models.
+STORY: dict[str, dict[str, Any]] = {
+    "offer-commenced": {"effective": _on("2001-10-01")},
+    "filing-recorded": {"effective": _on("2001-10-01")},
+    "offer-document-registered": {"effective": _on("2001-10-01"), "filing_id": str(SCHEDULE_TO)},
+    "eligible-grants-registered": {"effective": _on("2001-10-01")},
+    "election-submitted": {"form_id": "F-0001", "received_at": "2001-10-10T09:30:00-04:00"},
+    "election-receipt-confirmed": {"effective": _at("2001-10-10T14:00:00-04:00")},
+    "condition-asserted": {"effective": _on("2001-10-12")},
+    "correction-recorded": {"effective": _on("2001-10-13"), "stream": OFFER_NAME},
+    "document-amended": {
+        "effective": _on("2001-10-15"),
+        "filing_id": str(AMENDMENT_1),
+        "operations": [
+            {
+                "op": "replace_paragraph",
+                "label": "A",
+                "locator": 'the first paragraph of Section 7 ("Conditions of the Offer")',
+                "section_id": "s7",
+                "paragraph_id": "s7-p1",
+                "new": {
+                    "kind": "paragraph",
+                    "id": "s7-p1",
+                    "sentences": [
+                        "Notwithstanding any other provision of the offer, we will not be "
+                        "required to accept any options tendered for exchange if, at any time "
+                        "before the expiration date, any of the following events has occurred.",
+                    ],
+                },
+            }
+        ],
+    },
+    "terms-changed": {"effective": _on("2001-10-15")},
+    "notice-dispatched": {"effective": _on("2001-10-15")},
+    "election-withdrawn": {"form_id": "F-0002", "received_at": "2001-10-17T11:00:00-04:00"},
+    "condition-waived": {"effective": _on("2001-10-19")},
+    "expiration-extended": {"effective": _on("2001-10-22")},
+    "election-changed": {"form_id": "F-0003", "received_at": "2001-10-24T16:45:00-04:00"},
+    "offer-expired": {"effective": _at("2001-11-07T00:01:00-05:00")},
+    "election-refused": {"form_id": "F-0004", "received_at": "2001-11-07T10:15:00-05:00"},
+    "tendered-options-accepted": {"effective": _on("2001-11-08")},
+    "new-options-granted": {"effective": _on("2002-05-09")},
+    "offer-terminated": {"effective": _on("2001-10-22")},
+}
+STORY_ORDER = tuple(STORY)
+"""The order the templates are recorded in on one ledger (``offer-terminated`` applies to a
+second offer: ``docs/recording.md``)."""
+
+# the version of the condition-asserted event in the offer's stream when recorded in order:
+# offer-commenced 1, offer-document-registered 2, condition-asserted 3 (filings and employees
+# have streams of their own)
+STORY["correction-recorded"]["supersedes_version"] = 3
+
+
+def _unwrap(tp: Any) -> Any:
+    while get_origin(tp) is typing.Annotated:
+        tp = get_args(tp)[0]
+    return tp
+
+
+def _members(tp: Any) -> list[Any]:
+    """The members of a union (None dropped); a non-union is its own one member."""
+    tp = _unwrap(tp)
+    if get_origin(tp) in (typing.Union, types.UnionType):
+        return [_unwrap(a) for a in get_args(tp) if a is not type(None)]
+    return [tp]
+
+
+def _is_model(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, BaseModel)
+
+
+def is_json_field(info: FieldInfo) -> bool:
+    """Whether a field's value is a list or an object (given as JSON on the command line)."""
+    for member in _members(info.annotation):
+        if _is_model(member) or get_origin(member) in (tuple, list, dict):
+            return True
+    return False
+
+
+def example(annotation: Any, info: FieldInfo | None = None) -> Any:
+    """An example value of a field: its own first example, else one built from its type."""
+    if info is not None and info.examples:
+        return copy.deepcopy(info.examples[0])
+    member = _members(annotation)[0]
+    origin = get_origin(member)
+    if _is_model(member):
+        return model_example(member)
+    if origin in (tuple, list):
+        return [example(get_args(member)[0])]
+    if origin is Literal:
+        return get_args(member)[0]
+    if origin is dict:
+        return {}
+    raise TypeError(f"no example for {annotation!r}: give the field examples=[...]")
+
+
+def _in_template(info: FieldInfo) -> bool:
+    extra = info.json_schema_extra
+    if isinstance(extra, dict) and extra.get("template") is False:
+        return False
+    if info.is_required():
+        return True
+    if get_origin(_unwrap(info.annotation)) is Literal:
+        return True  # a union's tag ("kind", "op"): JSON must carry it
+    default = info.get_default(call_default_factory=True)
+    if default not in (None, (), [], {}):
+        return False  # a default that holds for most (false, "body"): left to the default
+    return (
+        bool(info.examples)
+        or any(_is_model(m) for m in _members(info.annotation))
+        or any(
+            get_origin(m) in (tuple, list) and _is_model(_unwrap(get_args(m)[0]))
+            for m in _members(info.annotation)
+        )
+    )
+
+
+def model_example(cls: type[BaseModel], *, skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """An example of a whole model: every required field, and the optional ones worth showing."""
+    out: dict[str, Any] = {}
+    for name, info in cls.model_fields.items():
+        if name in skip or not _in_template(info):
+            continue
+        out[name] = example(info.annotation, info)
+    return out
+
+
+def payload_fields(cls: type[LedgerEvent]) -> list[str]:
+    """The fields a person gives for an action (header and ledger-filled fields left out)."""
+    return [f for f in cls.model_fields if f not in HEADER_FIELDS and f not in AUTO_FIELDS]
+
+
+def template(action: str, cls: type[LedgerEvent], *, citing: str | None = None) -> dict[str, Any]:
+    """The complete ``--file`` JSON of ``action`` in the story: its effective time first, every
+    required field, and the values that tie it to the story's other events. ``citing`` (the
+    field a ``--document FILE`` fills) is left out."""
+    story = dict(STORY.get(action, {}))
+    out: dict[str, Any] = {}
+    if "effective" in story:
+        out["effective"] = story.pop("effective")
+    skip = frozenset({*HEADER_FIELDS, *AUTO_FIELDS, *([citing] if citing else [])})
+    out.update(model_example(cls, skip=skip))
+    if "stream" in story:
+        out = {"effective": out.pop("effective"), "stream": story.pop("stream"), **out}
+    out.update(story)
+    return out
+
+
+def _kind(info: FieldInfo) -> str:
+    for member in _members(info.annotation):
+        if get_origin(member) in (tuple, list):
+            return "list"
+    ex = info.examples[0] if info.examples else None
+    return "list" if isinstance(ex, list) else "object"
+
+
+def help_for(info: FieldInfo, name: str) -> str:
+    """An option's help: the field's description, its format and an example."""
+    text = (info.description or "").rstrip(".")
+    if not text:
+        raise TypeError(f"field {name!r} has no description: give it Field(description=...)")
+    ex = example(info.annotation, info)
+    if is_json_field(info):
+        shown = json.dumps(ex, separators=(",", ":"), ensure_ascii=False)
+        return f"{text}. JSON {_kind(info)}, e.g. '{shown}'."
+    members = _members(info.annotation)
+    if members[0] is bool:
+        return f"{text}. true or false, e.g. {json.dumps(ex)}."
+    shown = json.dumps(ex, ensure_ascii=False) if isinstance(ex, str) and " " in ex else ex
+    return f"{text}. E.g. {shown}."
+
+
+# --- problems as a person reads them ---------------------------------------------------------
+
+
+def _tag(member: Any) -> str | None:
+    """The tag pydantic puts in an error's location for a union member: the discriminator's
+    value (``section``), else the member's name (``NotOnFile``, ``str``)."""
+    if _is_model(member):
+        for key in ("kind", "op"):
+            info = member.model_fields.get(key)
+            if info is not None and isinstance(info.default, str):
+                return info.default
+        return str(member.__name__)
+    return getattr(member, "__name__", None)
+
+
+def field_path(cls: type[BaseModel], loc: Sequence[int | str]) -> str:
+    """``('document', 'parts', 0, 'section', 'blocks', 1, 'paragraph', 'id')`` as
+    ``document.parts[0].blocks[1].id``: union tags dropped, indexes in brackets."""
+    out = ""
+    tp: Any = cls
+    for step in loc:
+        members = _members(tp)
+        if len(members) > 1 and isinstance(step, str):
+            chosen = next((m for m in members if _tag(m) == step), None)
+            if chosen is not None:
+                tp = chosen
+                continue
+        tp = members[0] if len(members) == 1 else tp
+        if isinstance(step, int):
+            out += f"[{step}]"
+            origin = get_origin(tp)
+            tp = get_args(tp)[0] if origin in (tuple, list) and get_args(tp) else Any
+            continue
+        out += f".{step}" if out else str(step)
+        if _is_model(tp) and step in tp.model_fields:
+            tp = tp.model_fields[step].annotation
+        elif get_origin(tp) is dict:
+            tp = get_args(tp)[1]
+        else:
+            tp = Any
+    return out
+
+
+def _info_at(cls: type[BaseModel], loc: Sequence[int | str]) -> FieldInfo | None:
+    """The field an error's location ends on (for its description)."""
+    tp: Any = cls
+    info = None
+    for step in loc:
+        members = _members(tp)
+        if len(members) > 1 and isinstance(step, str):
+            chosen = next((m for m in members if _tag(m) == step), None)
+            if chosen is not None:
+                tp = chosen
+                continue
+        tp = members[0]
+        if isinstance(step, int):
+            tp = get_args(tp)[0] if get_origin(tp) in (tuple, list) and get_args(tp) else Any
+            continue
+        if _is_model(tp) and step in tp.model_fields:
+            info = tp.model_fields[step]
+            tp = info.annotation
+        else:
+            return None
+    return info
+
+
+def validation_problems(cls: type[BaseModel], error: ValidationError) -> list[tuple[str, str]]:
+    """Every problem of a validation error as (field path, what was expected)."""
+    out: list[tuple[str, str]] = []
+    for e in error.errors():
+        loc = e["loc"]
+        path = field_path(cls, loc) if loc else ""
+        message = str(e["msg"])
+        if e["type"] == "missing" or e["type"].endswith("_type") or e["type"] == "literal_error":
+            info = _info_at(cls, loc)
+            if info is not None and info.description:
+                ex = example(info.annotation, info) if info.examples else None
+                shown = f", e.g. {json.dumps(ex, ensure_ascii=False)}" if ex is not None else ""
+                message += f" ({info.description}{shown})"
+        if path == "effective" and e["type"] == "missing":
+            message += (
+                ' (when it happened: --effective, or "effective" in the file, e.g. '
+                '{"kind": "date", "on": "2001-10-01"})'
+            )
+        elif e["type"] == "value_error" and message.startswith("Value error, "):
+            message = message.removeprefix("Value error, ")
+        entry = (path, message)
+        if entry not in out:
+            out.append(entry)
+    return out
