@@ -78,6 +78,7 @@ class BlockView:
     note: str | None
     introduced: Origin
     changed: Origin | None
+    page: int | None = None  # the printed page the paragraph starts on, when on record
 
     @property
     def text(self) -> str:
@@ -106,6 +107,8 @@ class PartView:
     def heading(self) -> str:
         if self.kind == "section_gap":
             return not_on_file(self.note or "")
+        if not self.number:  # an unnumbered part (Cover page, Summary Term Sheet): its title
+            return self.title or ""
         return f"Section {self.number}. {self.title}"
 
 
@@ -271,6 +274,7 @@ def _view(
                     note=None if isinstance(b, Paragraph) else b.note,
                     introduced=introduced[b.id],
                     changed=changed.get(b.id),
+                    page=b.page if isinstance(b, Paragraph) else None,
                 )
                 for b in part.blocks
             )

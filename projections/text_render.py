@@ -141,6 +141,7 @@ def view_as_dict(view: DocumentView, *, provenance: bool = True) -> dict[str, An
                     "style": b.style,
                     "text": b.text,
                     "sentences": [_sentence_json(s) for s in b.sentences],
+                    **({"page": b.page} if b.page is not None else {}),
                     **(
                         {"introduced": origin(b.introduced), "last_changed": origin(b.changed)}
                         if provenance

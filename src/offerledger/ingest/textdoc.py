@@ -26,16 +26,19 @@ from offerledger.ingest.source_types import Line
 
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(?P<text>.*?)\s*#*\s*$")
 _EXHIBIT = re.compile(r"^Exhibit\s+(?P<id>(?:\(\s*[a-zA-Z0-9]{1,4}\s*\)\s*){1,4})$", re.I)
+_MD_ITEM = re.compile(r"^\s{0,3}[-*\u2022]\s+\S")
 _EMPHASIS = re.compile(r"(\*\*|__)(?P<text>.+?)\1")
 
 
 def _lines(text: str) -> list[Line]:
-    """The file's lines, Markdown headings as paragraphs of their own (marks and bold
-    dropped), numbered as in the file."""
+    """The file's lines, Markdown headings and list items as paragraphs of their own (marks
+    and bold dropped), numbered as in the file."""
     out: list[Line] = []
     for no, raw in enumerate(text.split("\n"), start=1):
         m = _MD_HEADING.match(raw)
         if m is None:
+            if _MD_ITEM.match(raw) and out and out[-1].text.strip():
+                out.append(Line(no, ""))  # each list item a paragraph (a bullet) of its own
             out.append(Line(no, raw))
             continue
         if out and out[-1].text.strip():
