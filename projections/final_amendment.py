@@ -12,6 +12,7 @@ not part of the filing.
 
 from __future__ import annotations
 
+import functools
 import textwrap
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -128,7 +129,10 @@ def center(text: str) -> str:
     return text.center(WIDTH).rstrip()
 
 
+@functools.cache
 def template_environment() -> jinja2.Environment:
+    """One environment per process: it caches the compiled templates (compiling the letter's
+    template again for each of a few hundred letters took most of ``letters`` and ``report``)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=False,

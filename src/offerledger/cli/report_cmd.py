@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import click
@@ -11,6 +14,7 @@ from offerledger.cli.common import cli, err_console, offer_option, with_ledger
 from offerledger.cli.moments import moment_of, moment_options
 from offerledger.cli.read import projection_state, read_options, translate_errors
 from offerledger.cli.verification import warn
+from offerledger.errors import InputError, OfferLedgerError
 from offerledger.ledger import Ledger
 from offerledger.projections.catalog import commenced
 from offerledger.projections.core import eastern
@@ -32,6 +36,13 @@ from offerledger.projections.core import eastern
     metavar="DATE",
     help="Start of the redline: what --as-of takes (default: the day the offer commenced).",
 )
+@click.option(
+    "--pdf",
+    "pdf",
+    is_flag=True,
+    help="Also print every page, in one document, to DIR/report.pdf with headless Chromium "
+    "(chromium on PATH, or OFFERLEDGER_CHROMIUM); without Chromium: exit 2, nothing written.",
+)
 @moment_options
 @read_options
 @with_ledger
@@ -40,6 +51,7 @@ def report_cmd(
     offer: str | None,
     out: Path,
     from_date: str | None,
+    pdf: bool,
     as_of: str | None,
     as_recorded: str | None,
     from_log: bool,
@@ -51,9 +63,15 @@ def report_cmd(
     timeline against the rule deadlines and the findings. Every page begins with the
     verification line; pages resting on synthetic events say SYNTHETIC. No network, no script.
 
-    Example: offerledger report --out report/ --from 2001-09-12 --as-of 2001-09-13
+    Each employee has a page (employees/ID.html, linked from the dashboard): grants and their
+    standing, every form received with its time and channel, receipts, notices and the results
+    letter. Prints each file written, one a line; --pdf adds report.pdf.
+
+    Example: offerledger report --out report/ --from 2001-09-12 --as-of 2001-09-13 --pdf
     """
-    from offerledger.projections.report import build_report
+    from offerledger.projections.report import PRINT_PAGE, build_report
+
+    browser = chromium() if pdf else None  # before anything is read or written
 
     after = moment_of(as_of, as_recorded)
     offer_id = ledger.resolve_offer(offer)
@@ -62,13 +80,82 @@ def report_cmd(
     if from_date is None:
         from_date = eastern(commenced(state, offer_id, after).effective.earliest())[:10]
     before = moment_of(from_date, as_recorded, field="--from")
-    pages = build_report(state, offer_id, rows, verified, before=before, after=after)
+    pages = build_report(
+        state, offer_id, rows, verified, before=before, after=after, combined=browser is not None
+    )
     warn(verified)
     out.mkdir(parents=True, exist_ok=True)
+    stale = set((out / "employees").glob("*.html")) - {out / name for name in pages}
+    for path in sorted(stale):  # an employee no longer shown keeps no page from an older run
+        path.unlink()
     for name, html in pages.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
         (out / name).write_bytes(html.encode("utf-8"))
         click.echo(str(out / name))
-    err_console.print(f"{len(pages)} pages written to {out}", markup=False)
+    employees = sum(1 for name in pages if name.startswith("employees/"))
+    if browser is not None:
+        target = out / "report.pdf"
+        print_pdf(browser, out / PRINT_PAGE, target)
+        click.echo(str(target))
+    err_console.print(
+        f"{len(pages)} pages written to {out} ({employees} employee pages in "
+        f"{out / 'employees'})" + ("; report.pdf printed by Chromium" if browser else ""),
+        markup=False,
+    )
 
 
-__all__ = ["report_cmd"]
+CHROMIUM_ENV = "OFFERLEDGER_CHROMIUM"
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def chromium() -> str:
+    """The Chromium to print with: ``OFFERLEDGER_CHROMIUM``, else the first of
+    :data:`CHROMIUM_NAMES` on PATH; none is an input error (exit 2) naming what is missing."""
+    given = os.environ.get(CHROMIUM_ENV)
+    if given:
+        found = shutil.which(given)
+        if found is None:
+            raise InputError(
+                f"{CHROMIUM_ENV}={given} is not an executable; report --pdf needs Chromium",
+                field="--pdf",
+            )
+        return found
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found is not None:
+            return found
+    raise InputError(
+        "report --pdf needs Chromium, and none is installed: no "
+        + ", ".join(CHROMIUM_NAMES)
+        + f" on PATH and {CHROMIUM_ENV} not set; nothing was written",
+        field="--pdf",
+        hint="install it (Debian/Ubuntu: apt-get install chromium), or leave out --pdf and "
+        "print the pages from a browser",
+    )
+
+
+def print_pdf(browser: str, page: Path, target: Path) -> None:
+    """Print ``page`` to ``target`` with headless Chromium; a failure says what Chromium said."""
+    partial = target.with_name(target.name + ".part")
+    partial.unlink(missing_ok=True)
+    command = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-pdf-header-footer",
+        f"--print-to-pdf={partial.resolve()}",
+        page.resolve().as_uri(),
+    ]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise OfferLedgerError(f"Chromium ({browser}) could not print {page}: {e}") from e
+    if done.returncode != 0 or not partial.exists() or not partial.read_bytes()[:5] == b"%PDF-":
+        said = " ".join(done.stderr.strip().splitlines()[-3:]) or f"exit {done.returncode}"
+        partial.unlink(missing_ok=True)
+        raise OfferLedgerError(f"Chromium ({browser}) did not print {page} to PDF: {said}")
+    partial.replace(target)
+
+
+__all__ = ["chromium", "print_pdf", "report_cmd"]
