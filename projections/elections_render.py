@@ -175,35 +175,11 @@ def render_json(statuses: list[EmployeeStatus], summary: ElectionSummary) -> str
     return dumps(statuses_as_dict(statuses, summary))
 
 
-def rich_table(statuses: list[EmployeeStatus]) -> Any:
-    """A rich Table for terminals (the plain renderer is used everywhere else)."""
-    from rich.table import Table
-
-    table = Table(
-        "employee", "name", "grant", "plan", "options", "standing", "last act", "notices", "refused"
-    )
-    for s in statuses:
-        for g in s.grants:
-            table.add_row(
-                s.employee_id,
-                s.name,
-                g.grant.grant_id,
-                g.grant.plan,
-                f"{g.grant.options:,}",
-                _standing(g.standing),
-                act_text(g.last_act),
-                str(len(s.notices)),
-                str(len(s.refused)),
-            )
-    return table
-
-
 __all__ = [
     "CSV_COLUMNS",
     "render_csv",
     "render_json",
     "render_summary",
     "render_table",
-    "rich_table",
     "statuses_as_dict",
 ]

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import fields, is_dataclass, replace
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from offerledger.projections import elections_render, text_render
@@ -146,22 +147,6 @@ def _with_moment(data: dict[str, Any], moment: Moment) -> dict[str, Any]:
     return data if moment == NOW else {**data, "moment": moment.as_dict()}
 
 
-def elections_terminal(
-    state: LedgerState,
-    offer_id: uuid.UUID,
-    *,
-    employee: str | None,
-    status: str | None,
-    moment: Moment = NOW,
-) -> tuple[Any, str]:
-    """A rich table of the chosen grants (for terminals only) and the plain summary."""
-    chosen = filter_statuses(
-        election_statuses(state, offer_id, moment), employee=employee, status=status
-    )
-    summary = elections_render.render_summary(summarize(chosen))
-    return elections_render.rich_table(chosen), _moment_lines(summary, moment)
-
-
 def final_amendment_output(
     state: LedgerState,
     offer_id: uuid.UUID,
@@ -177,6 +162,46 @@ def final_amendment_output(
     results = offer_results(state, offer_id, on=on, moment=moment)
     require_final(results, draft=draft)
     return headed(render_final_amendment(results, fmt=fmt, draft=draft), verification)
+
+
+def final_amendment_json(
+    state: LedgerState,
+    offer_id: uuid.UUID,
+    *,
+    draft: bool = False,
+    fmt: str = "text",
+    on: date | None = None,
+    verification: Standing | None = None,
+    moment: Moment = NOW,
+) -> str:
+    """The final amendment as JSON: every figure it rests on (``results``), its ``text`` as
+    :func:`final_amendment_output` renders it in ``fmt`` (with the verification line), and the
+    ``verification`` and ``moment`` fields every JSON output has."""
+    results = offer_results(state, offer_id, on=on, moment=moment)
+    require_final(results, draft=draft)
+    figures = _jsonable(results)
+    figures["final"] = results.final
+    percent = results.accepted_percent
+    figures["accepted_percent"] = None if percent is None else str(percent)
+    text = headed(render_final_amendment(results, fmt=fmt, draft=draft), verification)
+    data = {"draft": draft, "format": fmt, "results": figures, "text": text}
+    return text_render.dumps(_with_field(_with_moment(data, moment), verification))
+
+
+def _jsonable(value: Any) -> Any:
+    """A projection value as JSON: its own ``as_dict`` where it has one, a dataclass field by
+    field, decimals as strings (never floats), dates and instants in ISO 8601."""
+    if hasattr(value, "as_dict"):
+        return value.as_dict()
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, date):  # a datetime too
+        return value.isoformat()
+    return value
 
 
 def letters_output(
@@ -265,7 +290,7 @@ def timeline_output(
 __all__ = [
     "diff_output",
     "elections_output",
-    "elections_terminal",
+    "final_amendment_json",
     "final_amendment_output",
     "letters_output",
     "notice_positions",

@@ -418,17 +418,17 @@ def test_every_read_command_documents_an_example() -> None:
         assert re.search(r"Example: offerledger ", help_text), name
 
 
-def test_elections_on_a_terminal_draw_a_rich_table(
+def test_elections_on_a_terminal_say_what_a_pipe_says_in_colour(
     demo_db: str, read_model: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import offerledger.cli.read as read
+    import offerledger.cli.output as output
 
-    monkeypatch.setattr(read, "is_terminal", lambda: True)
-    out = ok(demo_db, "elections", "--employee", "E0004")
-    first, blank, table = out.split("\n", 2)
-    assert first.startswith("UNVERIFIED: 580 events") and blank == ""
-    assert table.startswith("┏")  # a rich table, not the plain text
-    assert out.rstrip().splitlines()[-1].startswith("all plans")
+    piped = ok(demo_db, "elections", "--employee", "E0004")
+    monkeypatch.setattr(output, "is_terminal", lambda: True)  # rich then forces a terminal
+    shown = ok(demo_db, "elections", "--employee", "E0004")
+    assert "\x1b[" in shown  # styled
+    assert output.plain(shown) == piped  # the same content: notices, summary, every column
+    assert " events, root " in piped.splitlines()[0] and "notice: (a)(11)" in piped
 
 
 def test_amendment_one_may_have_been_filed_on_amendment_twos_day(demo_db: str) -> None:

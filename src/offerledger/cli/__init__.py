@@ -20,10 +20,18 @@ INTERNAL_ERROR = 70  # sysexits' EX_SOFTWARE: a bug, never 1 ("verification foun
 def main() -> None:
     """Console entry point. An exception no command expected (a bug) exits with
     :data:`INTERNAL_ERROR` and one ``Error:`` line (the traceback too with ``--debug``)."""
+    import sys
+
+    from offerledger.cli.common import output_closed
+
     try:
-        cli(prog_name="offerledger")
+        try:
+            cli(prog_name="offerledger")
+        finally:
+            sys.stdout.flush()  # a reader gone before the last buffered bytes is a closed pipe
+    except BrokenPipeError:
+        output_closed()
     except Exception as e:
-        import sys
         import traceback
 
         if "--debug" in sys.argv[1:]:

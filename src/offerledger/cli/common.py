@@ -73,6 +73,8 @@ class LedgerGroup(LazyGroup):
                 return super().invoke(ctx)
             except OfferLedgerError as e:
                 _fail(ctx, f"Error: {e.diagnostics()}", e.exit_code)
+            except BrokenPipeError:  # the reader of stdout went away (`… | head`)
+                output_closed(ctx)
             except OSError as e:  # a path given on the command line that cannot be used
                 where = f"{e.filename}: " if e.filename else ""
                 _fail(ctx, f"Error: {where}{e.strerror or e}", 2)
@@ -91,6 +93,26 @@ def _fail(ctx: click.Context, line: str, code: int) -> NoReturn:
         err_console.print(traceback.format_exc(), end="", markup=False, highlight=False)
     err_console.print(line, markup=False, highlight=False)
     ctx.exit(code)
+
+
+def output_closed(ctx: click.Context | None = None, what: str = "") -> NoReturn:
+    """Standard output was closed before everything was written: one line on stderr, exit
+    141 (128 + SIGPIPE), never a silent half-done exit. ``what`` says what was done anyway."""
+    import os
+
+    from offerledger.cli.output import BROKEN_PIPE
+
+    try:  # nothing more reaches the closed pipe (Python would complain when it exits)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (a test runner's stdout)
+        pass
+    line = "Error: the output was closed before everything was written (broken pipe)"
+    sys.stderr.write(f"{line}{'; ' + what if what else ''}\n")
+    sys.stderr.flush()
+    if ctx is not None:
+        ctx.exit(BROKEN_PIPE)
+    sys.exit(BROKEN_PIPE)
 
 
 _default_showwarning = warnings.showwarning
@@ -208,6 +230,7 @@ __all__ = [
     "json_option",
     "offer_option",
     "open_ledger",
+    "output_closed",
     "settings",
     "with_ledger",
 ]
