@@ -7,6 +7,7 @@ and exits with the error's ``exit_code``::
 
     OfferLedgerError                      exit 2 unless stated
     ├── InputError                        bad input: file, line, field
+    │   ├── InputTooLarge                 a file over an input limit (offerledger.limits)
     │   ├── NonCanonicalValue             a value RFC 8785 cannot encode (floats)
     │   └── PublicKeyRejected             small-order or non-canonical public key
     ├── RuleViolation                     a refused action (rule named)
@@ -73,6 +74,26 @@ class InputError(OfferLedgerError):
         self.line = line
         self.column = column
         self.field = field
+
+
+class InputTooLarge(InputError):
+    """A file (or a part of one) over an input limit (:mod:`offerledger.limits`); refused before
+    it is read whole, nothing written. ``limit`` and ``actual`` are in the limit's unit."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path,
+        limit: int,
+        actual: int | str,
+        line: int | None = None,
+        field: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, file=file, line=line, field=field, hint=hint)
+        self.limit = limit
+        self.actual = actual
 
 
 class NonCanonicalValue(InputError):

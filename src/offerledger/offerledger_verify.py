@@ -15,6 +15,7 @@ import contextlib
 import functools
 import hashlib
 import json
+import os
 import re
 import sys
 import uuid
@@ -76,6 +77,7 @@ ACTS = frozenset(f"{_FORMS} ElectionRefused".split())  # election forms received
 EMPLOYEE_ACTIONS = ACTS | {"EligibleGrantsRegistered", "ElectionReceiptConfirmed"}
 STANDING = {"exchange": "exchange", "keep": "not_tendered"}  # a form's choice for a grant
 CORRECTABLE = {"received_at", "channel", "form_id", "acted_by", "choices", "grant_ids"}
+LIMITS = {"max_bytes": 1 << 30, "max_events": 1_000_000}  # --max-bytes (on disk and unpacked), …
 
 
 class Unusable(Exception):
@@ -161,16 +163,19 @@ class Event:
 class Verifier:
     """Reads the bundle in memory (nothing is extracted); :meth:`run` does every check."""
 
-    def __init__(self, path: str, trust: str | None, witnesses: tuple[str, ...]) -> None:
+    def __init__(self, path: str, trust: str | None, witnesses: tuple[str, ...], **limits: int):
+        self.limits = {**LIMITS, **limits}  # each checked before what it bounds is read
         if trust is not None and not HEX64.fullmatch(trust):
             raise Unusable("--trust takes the root key id: 64 lower-case hex digits")
         self.trust, self.witnesses = trust, [parse_vkey(w) for w in witnesses]
         try:
+            self.within("bytes", os.stat(path).st_size, "max_bytes")
             with zipfile.ZipFile(path) as z:
                 infos = [i for i in z.infolist() if not i.is_dir()]
-                assert sum(i.file_size for i in infos) <= 1 << 30, "it unpacks to over 1 GiB"
+                self.within("bytes unpacked", sum(i.file_size for i in infos), "max_bytes")
                 self.files = {i.filename: z.read(i) for i in infos}
             self.index = json.loads(self.files["index.json"])
+            self.within("events", len(self.index.get("events") or ()), "max_events")
             self.manifest = json.loads(self.files["manifest.json"])["files"]
             assert self.index["format"] == FORMAT and isinstance(self.manifest, dict)
             assert len(self.files) == len(infos) and "checkpoint" in self.files
@@ -182,6 +187,10 @@ class Verifier:
         self.keys: dict[str, tuple[str, str, datetime, datetime | None]] = {}  # holder, role, …
         self.pubs: dict[str, bytes] = {}  # every public key a registration names, by key id
         self.root_key_id: str | None = None
+
+    def within(self, unit: str, n: int, limit: str) -> None:
+        if n > self.limits[limit]:
+            raise Unusable(f"{n:,} {unit}, over the limit --max-{limit[4:]} {self.limits[limit]:,}")
 
     def flag(self, where: str | Event, reason: str, detail: str) -> None:
         assert reason in REASONS, reason
@@ -468,9 +477,9 @@ def parse_vkey(vkey: str) -> tuple[str, bytes, str]:
     return name, raw[1:], vkey
 
 
-def verify_bundle(path: str, trust: str | None = None, witnesses: tuple[str, ...] = ()) -> Any:
-    """Run every check (a :class:`Verifier`); raises Unusable for input that is no bundle."""
-    return Verifier(path, trust, witnesses).run()
+def verify_bundle(path: str, trust: str | None = None, witnesses: Any = (), **limits: int) -> Any:
+    """Every check (a :class:`Verifier`; ``limits``: max_bytes, max_events); raises Unusable."""
+    return Verifier(path, trust, tuple(witnesses), **limits).run()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -479,9 +488,12 @@ def main(argv: list[str] | None = None) -> int:
     add("bundle", help="the evidence bundle (.zip)")
     add("--trust", metavar="ROOT_KEY_ID", help="the root key id you trust")
     add("--witness", metavar="VKEY", action="append", default=[], help="a C2SP vkey that must sign")
+    for name, n in LIMITS.items():
+        add(f"--max-{name[4:]}", type=int, default=n, metavar="N", help=f"(default {n:,})")
     args = parser.parse_args(argv)
+    limits = {name: getattr(args, name) for name in LIMITS}
     try:
-        v = verify_bundle(args.bundle, args.trust, tuple(args.witness))
+        v = verify_bundle(args.bundle, args.trust, args.witness, **limits)
     except Exception as e:  # Unusable, or input that no check foresaw: never accepted
         why = e if isinstance(e, Unusable) else f"it cannot be checked ({e!r})"
         print(f"{args.bundle}: unusable: {why}", file=sys.stderr)

@@ -80,8 +80,29 @@ def export_evidence(
 @click.option(
     "--witness", multiple=True, metavar="VKEY", help="A C2SP verifier key that must co-sign."
 )
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(min=1),
+    default=1 << 30,
+    show_default=True,
+    help="Refuse a bundle larger, on disk or unpacked, before reading its files.",
+)
+@click.option(
+    "--max-events",
+    type=click.IntRange(min=1),
+    default=1_000_000,
+    show_default=True,
+    help="Refuse a bundle whose index lists more events, before checking any.",
+)
 @json_option
-def verify_bundle(bundle: Path, trust: str | None, witness: tuple[str, ...], as_json: bool) -> None:
+def verify_bundle(
+    bundle: Path,
+    trust: str | None,
+    witness: tuple[str, ...],
+    max_bytes: int,
+    max_events: int,
+    as_json: bool,
+) -> None:
     """Check an evidence bundle as offerledger_verify.py does, and rebuild every projection
     from its events. Exit 0 clean, 1 problems found, 2 not a bundle.
 
@@ -89,7 +110,9 @@ def verify_bundle(bundle: Path, trust: str | None, witness: tuple[str, ...], as_
     """
     from offerledger.evidence import check_bundle
 
-    result = check_bundle(bundle, trust=trust, witnesses=witness)
+    result = check_bundle(
+        bundle, trust=trust, witnesses=witness, max_bytes=max_bytes, max_events=max_events
+    )
     if as_json:
         emit_json(
             {

@@ -21,7 +21,7 @@ from offerledger.cli.common import (
 from offerledger.cli.moments import moment_of, moment_options
 from offerledger.events import LedgerEvent
 from offerledger.ingest.csvingest import CsvIngest, plan_elections, plan_roster
-from offerledger.ingest.filing import parse_filing
+from offerledger.ingest.filing import parse_filing, read_filing
 from offerledger.ingest.report import describe_event
 from offerledger.ingest.service import FilingIngest, plan_filing, save_plan
 from offerledger.ingest.signers import default_key, dry_run_key
@@ -102,7 +102,7 @@ def ingest_filing(
 
     Example: offerledger ingest filing mpower-schedule-to-amendment-2-2001-09-13.txt --dry-run
     """
-    raw = file.read_bytes()
+    raw = read_filing(file)  # (refused over the size or line limit before it is read whole)
     parsed = parse_filing(raw, name=str(file))
     if dry_run:  # no key, no passphrase: unsigned where no key can be chosen
         officer, note = dry_run_key(ledger, role="issuer_officer", who=key)
@@ -204,12 +204,19 @@ def _csv(
     role: str,
     ledger: Ledger,
     effective: date | None = None,
+    late_recorded_reason: str | None = None,
 ) -> None:
     info = default_key(ledger, role=role, who=key)
     if kind == "roster":
         result = plan_roster(ledger, file, key_id=info.key_id, offer=offer, effective=effective)
     else:
-        result = plan_elections(ledger, file, key_id=info.key_id, offer=offer)
+        result = plan_elections(
+            ledger,
+            file,
+            key_id=info.key_id,
+            offer=offer,
+            late_recorded_reason=late_recorded_reason,
+        )
     if not dry_run and result.events:
         signer = ledger.signer(info.key_id, passphrase_from_env_or_prompt(prompt=True))
         result.save(ledger, signer=signer)
@@ -296,17 +303,41 @@ def ingest_roster(
     metavar="WHO",
     help="Clerk's key recording the forms (default: the only one registered).",
 )
+@click.option(
+    "--late-recorded-reason",
+    default=None,
+    metavar="TEXT",
+    help="Why the file's forms received before the deadline are recorded only after the "
+    "offer's expiration was on record (required then; each such form is a finding).",
+)
 @with_ledger
 def ingest_elections(
-    file: Path, dry_run: bool, as_json: bool, offer: str | None, key: str | None, ledger: Ledger
+    file: Path,
+    dry_run: bool,
+    as_json: bool,
+    offer: str | None,
+    key: str | None,
+    late_recorded_reason: str | None,
+    ledger: Ledger,
 ) -> None:
     """Ingest election forms from CSV: employee_id, grant_id, choice (exchange, keep, withdraw),
     received_at (with its time zone), form_id, channel (optional: acted_by, synthetic). Late
-    forms are recorded as refused.
+    forms are recorded as refused. Once the offer's expiration is on record, forms claiming
+    receipt before the deadline need --late-recorded-reason.
 
     Example: offerledger ingest elections elections.csv --json
     """
-    _csv("elections", file, dry_run, as_json, offer, key, "clerk", ledger)
+    _csv(
+        "elections",
+        file,
+        dry_run,
+        as_json,
+        offer,
+        key,
+        "clerk",
+        ledger,
+        late_recorded_reason=late_recorded_reason,
+    )
 
 
 @cli.command("findings")

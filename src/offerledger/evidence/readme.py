@@ -51,7 +51,7 @@ def render_readme(f: ReadmeFacts) -> str:
         _para(
             "You need Python 3.11 or later and the 'cryptography' package (pip install "
             "cryptography). Unzip offerledger_verify.py (or better, use a copy you obtained "
-            "and read yourself: one file of under 500 lines, standard library and cryptography "
+            "and read yourself: one file of under 520 lines, standard library and cryptography "
             "only) and run:",
         ),
         "    python offerledger_verify.py THIS_BUNDLE.zip --trust ROOT_KEY_ID",

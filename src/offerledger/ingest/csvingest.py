@@ -543,8 +543,9 @@ def _plan_elections(
                 acceptance_position=accepted_at,
             )
         except RuleViolation as e:
-            if e.rule not in REFUSED_RULES:
-                problems.append(CsvProblem(row.line, None, e.message))
+            if e.rule not in REFUSED_RULES:  # (a late-recorded receipt's hint names the option)
+                hint = f"; {e.hint}" if e.rule == "late-recorded" and e.hint else ""
+                problems.append(CsvProblem(row.line, None, e.message + hint))
                 continue
             event = build(
                 ElectionRefused,
