@@ -151,7 +151,8 @@ def _show_warning(
     default=None,
     metavar="DIR",
     help="The keystore folder of whoever runs this command (default: keys/ beside the SQLite "
-    "file). Env: OFFERLEDGER_KEYS.",
+    "file; for a postgresql:// ledger keys/ in ~/.local/share/offerledger/HOST-PORT-DB-SCHEMA/, "
+    "whatever the working folder). Env: OFFERLEDGER_KEYS.",
 )
 @click.option(
     "--demo-keys-ok",

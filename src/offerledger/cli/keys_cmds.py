@@ -47,7 +47,8 @@ def _when(value: str | None, field: str) -> datetime | None:
 
 
 def _keystore() -> Keystore:
-    """The keystore of ``--keys`` (or OFFERLEDGER_KEYS, or keys/ beside the SQLite file)."""
+    """The keystore of ``--keys`` (or OFFERLEDGER_KEYS, or the default of
+    :func:`offerledger.ledger.keystore_folder`)."""
     from offerledger.ledger import keystore_folder
     from offerledger.store import resolve_backend
 

@@ -72,7 +72,9 @@ def read_options(f: F) -> F:
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
         envvar="OFFERLEDGER_READ_MODEL",
-        help="Read-model file (default: <db>.projections.sqlite beside a SQLite ledger).",
+        help="Read-model file (default: <db>.projections.sqlite beside a SQLite ledger; for "
+        "PostgreSQL ledger.projections.sqlite in the ledger's folder under "
+        "~/.local/share/offerledger/). Env: OFFERLEDGER_READ_MODEL.",
     )(f)
 
 
