@@ -268,7 +268,7 @@ def test_wrong_database_is_said_fast_and_unreachable_names_host_port(pg: None) -
 
 
 def test_no_password_in_any_message(
-    pg_schema: str, fresh_schema: str, caplog: pytest.LogCaptureFixture
+    pg_schema: str, fresh_schema: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Several failures, with and without --debug: the password is in none of their output."""
     caplog.set_level(logging.DEBUG)
@@ -294,9 +294,25 @@ def test_no_password_in_any_message(
                 code, out, err = invoke(*debug, "--db", url, *command)
                 codes.append(code)
                 outputs.append(out + err)
+    # db migrate and db harden show the URL too
+    small = str(tmp_path / "small.db")
+    Ledger.init(small, passphrase=PASSPHRASE.encode())[0].close()
+    missing = base_with(query=f"schema={fresh_schema}")
+    for args in (
+        ["db", "migrate", small, good],  # the target holds a ledger
+        ["db", "migrate", good, good],  # the same database
+        ["db", "migrate", missing, small],  # no such schema
+        ["db", "harden", "--role", "olt_nobody"],
+    ):
+        for debug in ([], ["--debug"]):
+            target = ["--db", missing] if args[0:2] == ["db", "harden"] else []
+            code, out, err = invoke(*debug, *target, *args)
+            codes.append(code)
+            outputs.append(out + err)
     everything = "\n".join(outputs) + caplog.text
     assert PASSWORD not in everything
     assert "***" in everything  # the URL is shown, redacted
-    assert sum(1 for c in codes if c != 0) >= 60  # they did fail (good: init twice, …)
+    assert sum(1 for c in codes if c != 0) >= 68  # they did fail (good: init twice, …)
+    assert "already holds a ledger (or events)" in everything
     assert "database olt_no_such_database does not exist" in everything
     assert "cannot reach the PostgreSQL server" in everything

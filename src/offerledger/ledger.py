@@ -16,6 +16,7 @@ from typing import Self
 
 from eventsourcing.persistence import PersistenceError
 
+from offerledger import pgurl
 from offerledger.documents import SourceDocument
 from offerledger.domain.election import Employee, project_employee
 from offerledger.domain.keys import KeyInfo, KeyRegistry, authorize, fold_keys
@@ -117,7 +118,8 @@ class Ledger:
         except PersistenceError as e:
             ledger.close()
             raise StorageError(
-                f"{ledger.backend.location} is not an offerledger ledger ({e})",
+                f"{ledger.backend.location} is not an offerledger ledger "
+                f"({pgurl.scrub(str(e), ledger.backend.pg)})",
                 hint="run 'offerledger init' or pass the right --db",
             ) from None
         if not first:
