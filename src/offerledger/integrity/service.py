@@ -13,7 +13,7 @@ checkpoint that does not verify against the trusted root key (:mod:`.trust`) is 
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +94,7 @@ def verify_ledger(
     parallel_threshold: int = PARALLEL_THRESHOLD,
     since: bool = False,
     witnesses: Sequence[str] = (),
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> VerifyReport:
     """Verify every event; with a checkpoint, also what it vouches for.
 
@@ -101,6 +102,8 @@ def verify_ledger(
     ``since``, only the events after the checkpoint are examined, once the persisted log shows
     (a consistency proof) that the ledger extends it; if it cannot, everything is verified.
     ``witnesses`` are verifier keys (``name+id+key``) whose signatures the checkpoint must carry.
+    ``progress(examined, total)`` is told how far the examination has come, every 1,000 rows
+    (``total`` None when only the events after a checkpoint are examined).
     """
     scan = _scan(ledger)
     trust = resolve_trust(root_key=root_key, keystore=ledger.keystore.folder, scan=scan)
@@ -127,6 +130,7 @@ def verify_ledger(
             workers=workers,
             parallel_threshold=parallel_threshold,
             slices=_slices(ledger),
+            progress=None if progress is None else (lambda n: progress(n, None)),
         )
         if resumed is not None:
             resumed.root_key_source = source
@@ -154,7 +158,8 @@ def verify_ledger(
         revoked_keys=scan.revoked,
         parallel_threshold=parallel_threshold,
         slices=_slices(ledger),
-        row_count=ledger.app.count(),
+        row_count=(total := ledger.app.count()),
+        progress=None if progress is None else (lambda n: progress(n, total)),
     )
     report.root_key_source = source
     report.problems.extend(problems)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
@@ -202,6 +202,7 @@ def verify_rows(
     slices: SqliteSlices | None = None,
     row_count: int | None = None,
     resume: Resume | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[VerifyReport, bytes | None]:
     """Verify rows in log order; returns the report and the Merkle root at ``checkpoint_size``.
 
@@ -210,6 +211,7 @@ def verify_rows(
     scanned first. From ``parallel_threshold`` rows on, ``workers`` processes examine ``chunk``
     rows at a time. With ``resume`` the rows start at ``resume.start`` (verify --since): the
     tree and the judge come in already holding what the log before it established.
+    ``progress`` is told how many rows have been examined, every 1,000 rows and at the end.
     """
     if public_keys is None:
         rows = list(rows)
@@ -252,6 +254,10 @@ def verify_rows(
         judge.judge(examined)
         for sha in examined.cites:
             report_cites.setdefault(sha, examined.position)
+        if progress is not None and tree.size % 1000 == 0:
+            progress(tree.size - (resume.start if resume else 0))
+    if progress is not None:
+        progress(tree.size - (resume.start if resume else 0))
     if checkpoint_size is not None and tree.size == checkpoint_size:
         root_at_size = tree.root()
     judge.finish()
