@@ -16,6 +16,7 @@ it; the original stays in the log).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -125,10 +126,54 @@ def effective_order(announcements: Sequence[Announcement]) -> list[int]:
     return sorted(range(1, len(announcements)), key=lambda i: (announcements[i].announced, i))
 
 
+class Window:
+    """The election window one sequence of announcements makes, worked out once: the
+    announcements in effective order (ties by log order) and each one's exclusive deadline, so
+    that the expiration in force at a moment is a binary search (:func:`in_force_index` gives
+    the same index; an ingest asks for every form of a file).
+    """
+
+    __slots__ = ("announced", "deadlines", "indexes", "source")
+
+    def __init__(self, announcements: Sequence[Stated]) -> None:
+        if not announcements:
+            raise ValueError("an offer states its expiration when it commences")
+        order = sorted(range(1, len(announcements)), key=lambda i: (announcements[i][0], i))
+        self.source = announcements
+        self.announced = [announcements[i][0] for i in order]
+        self.indexes = [0, *order]  # in force once the first k of ``announced`` were made
+        self.deadlines = [deadline_exclusive(announcements[i][1]) for i in self.indexes]
+
+    def index(self, at: datetime) -> int:
+        """:func:`in_force_index` at ``at``."""
+        return self.indexes[bisect_right(self.announced, at)]
+
+    def deadline(self, at: datetime) -> datetime:
+        return self.deadlines[bisect_right(self.announced, at)]
+
+
+class _LastWindow:
+    """The window of the last announcements asked about (a tuple: an offer's state keeps its
+    own while it does not change): a one-slot cache of a pure function."""
+
+    window: Window | None = None
+
+
+def window_of(announcements: Sequence[Stated]) -> Window:
+    """The :class:`Window` of ``announcements`` (the same tuple is worked out once)."""
+    last = _LastWindow.window
+    if last is not None and last.source is announcements:
+        return last
+    window = Window(announcements)
+    if type(announcements) is tuple:
+        _LastWindow.window = window
+    return window
+
+
 def deadline(announcements: Sequence[Stated], at: datetime) -> datetime:
     """Exclusive bound of the election window for an act received at ``at``: the whole stated
     minute counts ("11:59 p.m." admits 23:59:59.999)."""
-    return deadline_exclusive(expiration_in_force(announcements, at))
+    return window_of(announcements).deadline(at)
 
 
 def outside_window(
@@ -144,8 +189,9 @@ def outside_window(
         return f"the offer commenced at {commenced.isoformat()}"
     if terminated is not None and at >= terminated:
         return f"the offer was terminated at {terminated.isoformat()}"
-    if at >= deadline(announcements, at):
-        stated = expiration_in_force(announcements, at)
+    window = window_of(announcements)
+    if at >= window.deadline(at):
+        stated = announcements[window.index(at)][1]
         return f"the offer expired at {stated.isoformat()} (the whole stated minute counts)"
     return None
 
@@ -412,6 +458,7 @@ __all__ = [
     "OfferFacts",
     "Ref",
     "Stated",
+    "Window",
     "clock",
     "correct_announcements",
     "deadline",
@@ -422,4 +469,5 @@ __all__ = [
     "last_day_counted",
     "outside_window",
     "stated_day",
+    "window_of",
 ]
