@@ -518,7 +518,8 @@ class ConditionAsserted(LedgerEvent):
     condition_id: str = _CONDITION_ID
     condition_kind: Literal["governmental_approval", "other"] = _CONDITION_KIND
     reason: str = Field(
-        description="Why the condition is asserted, in words",
+        description="Why the condition is asserted: the event or circumstance the issuer "
+        "relies on, in words",
         examples=["a suit challenging the offer was filed in Delaware Chancery Court"],
     )
 
@@ -579,7 +580,7 @@ class TermsChanged(LedgerEvent):
 
 
 class TenderedOptionsAccepted(LedgerEvent):
-    """Tendered options accepted for exchange and cancelled.
+    """After the offer expires, the issuer accepts the tendered options and cancels them.
 
     ``grants`` commits to the grants accepted (``accepted-grants``: employee, grant, options,
     plan); the offer's own figures are in the event: distinct ``employees``, total ``options``,
@@ -692,7 +693,9 @@ class NewOptionsGranted(LedgerEvent):
         examples=["4.25"],
     )
     plan: str = Field(
-        description="The plan the new options are granted under", examples=["1998 Plan"]
+        description="The option plan the new options are granted under, named as the "
+        "eligible grants name it",
+        examples=["1998 Plan"],
     )
     synthetic: bool = Field(
         default=False,
@@ -875,7 +878,8 @@ class ElectionReceiptConfirmed(LedgerEvent):
         examples=["E0001"],
     )
     form_id: str = Field(
-        description="The id of the form whose receipt is confirmed", examples=["F-0001"]
+        description="The id of the election form whose receipt is confirmed, as recorded with it",
+        examples=["F-0001"],
     )
     channel: Channel = Field(
         description="How the confirmation was sent: email, mail, hand_delivery, fax, web or paper",

@@ -236,16 +236,17 @@ def help_for(info: FieldInfo, name: str) -> str:
 # --- problems as a person reads them ---------------------------------------------------------
 
 
-def _tag(member: Any) -> str | None:
-    """The tag pydantic puts in an error's location for a union member: the discriminator's
-    value (``section``), else the member's name (``NotOnFile``, ``str``)."""
+def _tags(member: Any) -> set[str]:
+    """The tags pydantic may put in an error's location for a union member: the
+    discriminator's value (``section``) in a tagged union, else the member's name
+    (``NotOnFile``, ``str``)."""
+    out = {str(getattr(member, "__name__", ""))}
     if _is_model(member):
         for key in ("kind", "op"):
             info = member.model_fields.get(key)
             if info is not None and isinstance(info.default, str):
-                return info.default
-        return str(member.__name__)
-    return getattr(member, "__name__", None)
+                out.add(info.default)
+    return out
 
 
 def field_path(cls: type[BaseModel], loc: Sequence[int | str]) -> str:
@@ -256,7 +257,7 @@ def field_path(cls: type[BaseModel], loc: Sequence[int | str]) -> str:
     for step in loc:
         members = _members(tp)
         if len(members) > 1 and isinstance(step, str):
-            chosen = next((m for m in members if _tag(m) == step), None)
+            chosen = next((m for m in members if step in _tags(m)), None)
             if chosen is not None:
                 tp = chosen
                 continue
@@ -283,7 +284,7 @@ def _info_at(cls: type[BaseModel], loc: Sequence[int | str]) -> FieldInfo | None
     for step in loc:
         members = _members(tp)
         if len(members) > 1 and isinstance(step, str):
-            chosen = next((m for m in members if _tag(m) == step), None)
+            chosen = next((m for m in members if step in _tags(m)), None)
             if chosen is not None:
                 tp = chosen
                 continue
@@ -306,7 +307,7 @@ def validation_problems(cls: type[BaseModel], error: ValidationError) -> list[tu
         loc = e["loc"]
         path = field_path(cls, loc) if loc else ""
         message = str(e["msg"])
-        if e["type"] == "missing" or e["type"].endswith("_type") or e["type"] == "literal_error":
+        if e["type"] != "value_error":  # a model's own rule says what it expects itself
             info = _info_at(cls, loc)
             if info is not None and info.description:
                 ex = example(info.annotation, info) if info.examples else None
