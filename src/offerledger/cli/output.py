@@ -145,6 +145,13 @@ class Progress:
         if self._bar is not None:
             self._bar.update(self._task, description=label)
 
+    def note(self, line: str) -> None:
+        """A line on stderr (above the bar while it shows)."""
+        if self._bar is not None:
+            self._bar.console.print(line, markup=False, highlight=False)
+        else:
+            sys.stderr.write(f"{line}\n")
+
 
 # --- pager ----------------------------------------------------------------------------------
 
