@@ -307,3 +307,28 @@ def test_a_text_document_without_headings_is_refused(ledger_db: str, tmp_path: P
     )
     assert result.exit_code == 2
     assert "is not the document's title" in result.stderr
+
+
+def test_every_bad_entry_of_a_list_at_once(ledger_db: str, tmp_path: Path) -> None:
+    runner = _fresh(ledger_db)
+    offer = tmp_path / "o.json"
+    offer.write_text(runner.invoke(cli, ["record", "offer-commenced", "--template"]).stdout)
+    args = ["--db", ledger_db, "record", "offer-commenced", "--key", "Officer"]
+    assert runner.invoke(cli, [*args, "--file", str(offer)]).exit_code == 0
+    before = _events(runner, ledger_db)
+    grants = [
+        {"employee_id": "E0001", "grant_id": "G-0001", "options": -5},
+        {"grant_id": "G-0002", "options": 3, "plan": "1998 Plan"},
+    ]
+    args = ["--db", ledger_db, "record", "tendered-options-accepted", "--key", "Officer"]
+    result = runner.invoke(
+        cli,
+        [*args, "--effective", "2001-11-08", "--cancelled-on", "2001-11-08"]
+        + ["--grants", json.dumps(grants)],
+    )
+    assert result.exit_code == 2
+    assert "3 problems; nothing was recorded" in result.stderr
+    assert "field 'grants[0].options': Input should be greater than 0 (How many" in result.stderr
+    assert "field 'grants[0].plan': Field required (The plan" in result.stderr
+    assert "field 'grants[1].employee_id': Field required" in result.stderr
+    assert _events(runner, ledger_db) == before

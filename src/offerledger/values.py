@@ -411,25 +411,39 @@ class GrantChoice(Value):
 class AcceptedGrant(Value):
     """One grant accepted and cancelled: an entry of the ``accepted-grants`` list."""
 
-    employee_id: str = Field(min_length=1)
-    grant_id: str = Field(min_length=1)
-    options: int = Field(gt=0)
-    plan: str = Field(min_length=1)
+    employee_id: str = Field(
+        min_length=1, description="The employee's id in the roster", examples=["E0001"]
+    )
+    grant_id: str = Field(min_length=1, description="The tendered grant's id", examples=["G-0001"])
+    options: int = Field(
+        gt=0, description="How many of its options were accepted and cancelled", examples=[1000]
+    )
+    plan: str = Field(
+        min_length=1, description="The plan the grant was made under", examples=["1998 Plan"]
+    )
 
 
 class NewGrant(Value):
     """One new option grant: an entry of the ``new-grants`` list."""
 
-    employee_id: str = Field(min_length=1)
-    grant_id: str = Field(min_length=1)
-    options: int = Field(gt=0)
-    replaces: tuple[str, ...] = ()
+    employee_id: str = Field(
+        min_length=1, description="The employee's id in the roster", examples=["E0001"]
+    )
+    grant_id: str = Field(min_length=1, description="The new grant's id", examples=["N-0001"])
+    options: int = Field(gt=0, description="How many new options it grants", examples=[1000])
+    replaces: tuple[str, ...] = Field(
+        default=(),
+        description="The ids of the accepted grants it replaces",
+        examples=[["G-0001"]],
+    )
 
 
 class NoticeRecipient(Value):
     """One employee a notice was sent to: an entry of the ``notice-recipients`` list."""
 
-    employee_id: str = Field(min_length=1)
+    employee_id: str = Field(
+        min_length=1, description="The employee's id in the roster", examples=["E0001"]
+    )
 
 
 # --- lists that name many employees: committed to, never carried in the event ---------------
