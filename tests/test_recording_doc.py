@@ -46,7 +46,10 @@ def _commands(body: str) -> list[str]:
     return out
 
 
-def test_every_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_example_runs(
+    ledger_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite and PostgreSQL: the page's ``--db ledger.db`` is the test's database."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("OFFERLEDGER_KEY_PASSPHRASE", "recording-doc")
     text = DOC.read_text(encoding="utf-8")
@@ -68,7 +71,7 @@ def test_every_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         if kind != "sh":
             continue
         for command in _commands(body):
-            args = shlex.split(command)[1:]
+            args = [ledger_db if a == "ledger.db" else a for a in shlex.split(command)[1:]]
             target = None
             if ">" in args:
                 at = args.index(">")
@@ -78,13 +81,11 @@ def test_every_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
             if target is not None:
                 (tmp_path / target).write_text(result.stdout, encoding="utf-8")
             ran += 1
-    log = runner.invoke(cli, ["--db", "ledger.db", "log", "--json"])
+    log = runner.invoke(cli, ["--db", ledger_db, "log", "--json"])
     recorded = {row["topic"].split(".")[1] for row in json.loads(log.stdout)}
     missing = {a for a, cls in action_classes().items() if cls.TOPIC.split(".")[1] not in recorded}
     assert not missing, f"docs/recording.md records no {sorted(missing)}"
     assert ran > 30
-    shown = runner.invoke(
-        cli, ["--db", "ledger.db", "text", "--offer", "offer:0000999101:005-99103"]
-    )
+    shown = runner.invoke(cli, ["--db", ledger_db, "text", "--offer", "offer:0000999101:005-99103"])
     assert "Section 2. Conditions of the Offer" in shown.stdout
     assert "Section ." not in shown.stdout and "\nSummary Term Sheet\n" in shown.stdout
