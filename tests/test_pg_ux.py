@@ -133,11 +133,20 @@ def test_redact_hides_password_and_secret_options() -> None:
     assert PASSWORD not in pgurl.scrub(text, None)
 
 
-def test_sqlite_keys_and_read_model_stay_beside_the_file(tmp_path: Path) -> None:
-    os.environ.pop("OFFERLEDGER_KEYS")  # conftest's; monkeypatch restores it
-    backend = resolve_backend(str(tmp_path / "x.db"))
+def test_sqlite_keys_and_read_model_stay_beside_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OFFERLEDGER_KEYS")
+    monkeypatch.delenv("OFFERLEDGER_READ_MODEL", raising=False)
+    db = tmp_path / "x.db"
+    backend = resolve_backend(str(db))
     assert backend.home is None
     assert keystore_folder(backend) == tmp_path.resolve() / "keys"
+    ledger, _ = Ledger.init(str(db), passphrase=PASSPHRASE.encode())
+    with ledger:
+        assert read_model_path(ledger) == Path(f"{db}.projections.sqlite")
+    assert len(list((tmp_path / "keys").glob("*.pem"))) == 1
+    assert not (tmp_path / "xdg").exists()  # nothing in the per-user folder
 
 
 # --- a real server ---------------------------------------------------------------------------
