@@ -3,12 +3,14 @@
 Files the page shows (a JSON block under `` `NAME.json` ``, a text block under `` `NAME` ``) are
 written first, as a reader would save them; each ``ACTION.json`` must be exactly what
 ``record ACTION --template`` prints; every action ``record`` takes has its section and is
-recorded; the ledger verifies at the end.
+recorded; the ledger verifies at the end. ``OFFERLEDGER_UPDATE_GOLDEN=1`` rewrites the page's
+``ACTION.json`` blocks from ``--template`` (then read the diff).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 from pathlib import Path
@@ -46,6 +48,23 @@ def _commands(body: str) -> list[str]:
     return out
 
 
+def _update_templates(text: str) -> str:
+    """The page with each ``ACTION.json`` block replaced by what ``--template`` prints
+    (``OFFERLEDGER_UPDATE_GOLDEN=1``)."""
+    runner = CliRunner()
+
+    def fresh(m: re.Match[str]) -> str:
+        before = text[: m.start()].rstrip("\n").splitlines()
+        named = NAMED.search(before[-1]) if before else None
+        stem = named.group(1).removesuffix(".json") if named else ""
+        if m.group(1) != "json" or stem not in action_classes():
+            return m.group(0)
+        shown = runner.invoke(cli, ["record", stem, "--template"]).stdout
+        return f"```json\n{shown}```"
+
+    return FENCE.sub(fresh, text)
+
+
 def test_every_example_runs(
     ledger_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -53,6 +72,9 @@ def test_every_example_runs(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("OFFERLEDGER_KEY_PASSPHRASE", "recording-doc")
     text = DOC.read_text(encoding="utf-8")
+    if os.environ.get("OFFERLEDGER_UPDATE_GOLDEN"):
+        text = _update_templates(text)
+        DOC.write_text(text, encoding="utf-8")
     runner = CliRunner()
     sections = set(re.findall(r"^### ([a-z-]+)$", text, re.M))
     assert sections == set(action_classes()), "docs/recording.md: one section per action"

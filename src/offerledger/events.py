@@ -380,7 +380,8 @@ class FilingRecorded(LedgerEvent):
 
 
 class OfferDocumentRegistered(LedgerEvent):
-    """An offer document registered as sections, paragraphs and sentences."""
+    """The offer's document (the Offer to Exchange) registered as sections, paragraphs and
+    sentences with stable ids."""
 
     TOPIC = "offerledger.OfferDocumentRegistered.v1"
     filing_id: uuid.UUID = Field(
@@ -395,7 +396,8 @@ class OfferDocumentRegistered(LedgerEvent):
 
 
 class DocumentAmended(LedgerEvent):
-    """A filing's text operations on an offer document, in the filing's order."""
+    """An amendment's changes to the offer document's text (sections, paragraphs, sentences
+    replaced, inserted or deleted), in the filing's order."""
 
     TOPIC = "offerledger.DocumentAmended.v1"
     filing_id: uuid.UUID = Field(
@@ -649,7 +651,7 @@ class TenderedOptionsAcceptedV1(LedgerEvent):
 
 
 class NewOptionsGranted(LedgerEvent):
-    """New options granted under the offer's terms.
+    """The new options granted under the offer's terms for the options accepted and cancelled.
 
     ``grants`` commits to the new grants (``new-grants``: employee, grant, options, grants
     replaced); the offer's own figures are in the event: distinct ``employees`` and total
@@ -895,7 +897,8 @@ class ElectionReceiptConfirmed(LedgerEvent):
 
 
 class CorrectionRecorded(LedgerEvent):
-    """Supersedes an earlier event of the same stream; the original stays."""
+    """A correction supersedes an earlier event of the same stream; the original stays on
+    record."""
 
     TOPIC = "offerledger.CorrectionRecorded.v1"
     supersedes_version: int = Field(

@@ -77,7 +77,7 @@ STORY: dict[str, dict[str, Any]] = {
             {
                 "op": "replace_paragraph",
                 "label": "A",
-                "locator": 'the first paragraph of Section 7 ("Conditions of the Offer")',
+                "locator": "the first paragraph of Section 7",
                 "section_id": "s7",
                 "paragraph_id": "s7-p1",
                 "new": {
@@ -181,7 +181,9 @@ def _in_template(info: FieldInfo) -> bool:
 def model_example(cls: type[BaseModel], *, skip: frozenset[str] = frozenset()) -> dict[str, Any]:
     """An example of a whole model: every required field, and the optional ones worth showing."""
     out: dict[str, Any] = {}
-    for name, info in cls.model_fields.items():
+    tags = [n for n in ("kind", "op") if n in cls.model_fields]  # a union's tag first
+    for name in [*tags, *(n for n in cls.model_fields if n not in tags)]:
+        info = cls.model_fields[name]
         if name in skip or not _in_template(info):
             continue
         out[name] = example(info.annotation, info)

@@ -220,7 +220,7 @@ class Op(Value):
 
     locator: str = Field(
         description="Where the filing says the change goes, in its words",
-        examples=['the first paragraph of Section 7 ("Conditions of the Offer")'],
+        examples=["the first paragraph of Section 7"],
     )
     label: str | None = Field(
         default=None, description="The instruction's letter or number in the filing", examples=["A"]
