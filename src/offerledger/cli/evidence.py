@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,8 +15,10 @@ from offerledger.cli.common import (
     offer_option,
     with_ledger,
 )
-from offerledger.ledger import Ledger
-from offerledger.signing.keys import passphrase_from_env_or_prompt
+from offerledger.cli.output import plural
+
+if TYPE_CHECKING:  # imported when a command runs, not for --help
+    from offerledger.ledger import Ledger
 
 
 @cli.group("export")
@@ -35,9 +38,15 @@ def export() -> None:
 @click.option(
     "--as-of", default=None, metavar="DATE", help="The offer text as of this date (end of day, ET)."
 )
+@json_option
 @with_ledger
 def export_evidence(
-    out: Path, employee: str | None, offer: str | None, as_of: str | None, ledger: Ledger
+    out: Path,
+    employee: str | None,
+    offer: str | None,
+    as_of: str | None,
+    as_json: bool,
+    ledger: Ledger,
 ) -> None:
     """Write an evidence bundle: events as stored, their keys, proofs against a fresh
     checkpoint signed by the root key, source documents, projections and the standalone
@@ -48,6 +57,7 @@ def export_evidence(
     """
     from offerledger.cli.read import parse_day
     from offerledger.evidence import export_bundle
+    from offerledger.signing.keys import passphrase_from_env_or_prompt
 
     day = parse_day(as_of, "--as-of")
     passphrase = passphrase_from_env_or_prompt(prompt=True)
@@ -55,14 +65,29 @@ def export_evidence(
     summary = export_bundle(
         ledger, out=out, employee=employee, offer=offer, as_of=day, checkpoint_key=root
     )
-    click.echo(
-        f"{summary.out}: {summary.events} events, {summary.documents} documents "
-        f"({summary.withheld} withheld), {summary.entries} entries; checkpoint of "
-        f"{summary.tree_size} events signed by root key {summary.root_key_id}"
-    )
+    if as_json:
+        emit_json(
+            {
+                "out": str(summary.out),
+                "events": summary.events,
+                "documents": summary.documents,
+                "withheld": summary.withheld,
+                "entries": summary.entries,
+                "checkpoint_size": summary.tree_size,
+                "root_key_id": summary.root_key_id,
+                "key_findings": summary.findings,
+            }
+        )
+    else:
+        click.echo(
+            f"{summary.out}: {plural(summary.events, 'event')}, "
+            f"{plural(summary.documents, 'document')} ({summary.withheld} withheld), "
+            f"{plural(summary.entries, 'entry', 'entries')}; checkpoint of "
+            f"{plural(summary.tree_size, 'event')} signed by root key {summary.root_key_id}"
+        )
     if summary.findings:
         err_console.print(
-            f"Warning: verify found {summary.findings} key finding(s) (revoked-key, "
+            f"Warning: verify found {plural(summary.findings, 'key finding')} (revoked-key, "
             "recorded-outside-key-validity); the bundle's verifier reports those in it",
             markup=False,
             highlight=False,

@@ -529,7 +529,8 @@ def letters_cmd(
     except BrokenPipeError:
         output_closed(
             click.get_current_context(),
-            what=f"all {count} were written to {out}; only the list of their paths was cut short",
+            what=f"every letter was written to {out} ({count}); only the list of their paths "
+            "was cut short",
         )
     err_console.print(f"{count} written to {out}", markup=False, highlight=False)
 

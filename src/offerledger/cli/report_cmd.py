@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from offerledger.cli.batch import timeline_rows
-from offerledger.cli.common import cli, err_console, offer_option, with_ledger
+from offerledger.cli.common import (
+    cli,
+    emit_json,
+    err_console,
+    json_option,
+    offer_option,
+    output_closed,
+    with_ledger,
+)
 from offerledger.cli.moments import moment_of, moment_options
+from offerledger.cli.output import plural
 from offerledger.cli.read import projection_state, read_options, translate_errors
-from offerledger.cli.verification import warn
 from offerledger.errors import InputError, OfferLedgerError
-from offerledger.ledger import Ledger
-from offerledger.projections.catalog import commenced
-from offerledger.projections.core import eastern
+
+if TYPE_CHECKING:  # imported when the command runs, not for --help
+    from offerledger.ledger import Ledger
 
 
 @cli.command("report")
@@ -44,6 +54,7 @@ from offerledger.projections.core import eastern
     "(chromium on PATH, or OFFERLEDGER_CHROMIUM); without Chromium: exit 2, nothing written.",
 )
 @moment_options
+@json_option
 @read_options
 @with_ledger
 @translate_errors
@@ -54,6 +65,7 @@ def report_cmd(
     pdf: bool,
     as_of: str | None,
     as_recorded: str | None,
+    as_json: bool,
     from_log: bool,
     read_model: Path | None,
     ledger: Ledger,
@@ -65,10 +77,14 @@ def report_cmd(
 
     Each employee has a page (employees/ID.html, linked from the dashboard): grants and their
     standing, every form received with its time and channel, receipts, notices and the results
-    letter. Prints each file written, one a line; --pdf adds report.pdf.
+    letter. Every file is written before any is listed: each file written, one a line (with
+    --json: each file's path and SHA-256); --pdf adds report.pdf.
 
     Example: offerledger report --out report/ --from 2001-09-12 --as-of 2001-09-13 --pdf
     """
+    from offerledger.cli.verification import warn
+    from offerledger.projections.catalog import commenced
+    from offerledger.projections.core import eastern
     from offerledger.projections.report import PRINT_PAGE, build_report
 
     browser = chromium() if pdf else None  # before anything is read or written
@@ -88,18 +104,39 @@ def report_cmd(
     stale = set((out / "employees").glob("*.html")) - {out / name for name in pages}
     for path in sorted(stale):  # an employee no longer shown keeps no page from an older run
         path.unlink()
+    written: list[tuple[Path, str]] = []
     for name, html in pages.items():
         (out / name).parent.mkdir(parents=True, exist_ok=True)
-        (out / name).write_bytes(html.encode("utf-8"))
-        click.echo(str(out / name))
+        data = html.encode("utf-8")
+        (out / name).write_bytes(data)
+        written.append((out / name, hashlib.sha256(data).hexdigest()))
     employees = sum(1 for name in pages if name.startswith("employees/"))
     if browser is not None:
         target = out / "report.pdf"
         print_pdf(browser, out / PRINT_PAGE, target)
-        click.echo(str(target))
+        written.append((target, hashlib.sha256(target.read_bytes()).hexdigest()))
+    try:
+        if as_json:
+            emit_json(
+                {
+                    "out": str(out),
+                    "files": [{"path": str(p), "sha256": digest} for p, digest in written],
+                    "verification": verified.as_dict(),
+                }
+            )
+        else:
+            for path, _ in written:
+                click.echo(str(path))
+    except BrokenPipeError:
+        output_closed(
+            click.get_current_context(),
+            what=f"every file was written to {out} ({plural(len(written), 'file')}); only the "
+            "list of their paths was cut short",
+        )
     err_console.print(
-        f"{len(pages)} pages written to {out} ({employees} employee pages in "
-        f"{out / 'employees'})" + ("; report.pdf printed by Chromium" if browser else ""),
+        f"{plural(len(pages), 'page')} written to {out} "
+        f"({plural(employees, 'employee page')} in {out / 'employees'})"
+        + ("; report.pdf printed by Chromium" if browser else ""),
         markup=False,
     )
 
