@@ -20,6 +20,7 @@ from offerledger.disclosure import entry_fields, open_document, verify_entry
 from offerledger.errors import DisclosureInvalid
 from offerledger.events import (
     LIST_ENTRIES,
+    UPCASTERS,
     CommittedList,
     LedgerEvent,
     event_class_for_topic,
@@ -115,14 +116,22 @@ def open_lists(state: LedgerState, read: DocumentBytes) -> LedgerState:
     return replace(state, lists=OpenedLists(known, read, state.lists), sources=read)
 
 
+_CLASSES: dict[str, type[LedgerEvent]] = {}
+
+
 def decode(topic: str, state: bytes) -> LedgerEvent | None:
     """A stored envelope's event (decoded and upcast, not verified); None when it does not
     decode (verify reports such a row as ``undecodable``)."""
     try:
         body = orjson.loads(orjson.loads(state)["body"])
         header = body["header"]
-        _, payload = upcast_payload(header["topic"], dict(body["payload"]))
-        return event_class_for_topic(topic).model_validate(model_fields(header, payload))
+        payload = body["payload"]
+        if type(payload) is not dict or header["topic"] in UPCASTERS:
+            _, payload = upcast_payload(header["topic"], dict(payload))
+        cls = _CLASSES.get(topic)
+        if cls is None:
+            cls = _CLASSES[topic] = event_class_for_topic(topic)
+        return cls.model_validate(model_fields(header, payload))
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
         return None
 
