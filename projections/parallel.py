@@ -27,7 +27,7 @@ from offerledger.events import LedgerEvent
 from offerledger.projections.core import Entry
 from offerledger.projections.readmodel import ReadModel
 from offerledger.projections.state import StreamState, fold_into
-from offerledger.projections.timeline import TimelineRow, timeline_row
+from offerledger.projections.timeline import TimelineValues, timeline_values
 
 SHARE = 13  # of 20 stream-id residues go to the helper (the runner also reads and hashes)
 MIN_ROWS = 50_000  # smaller logs (by last notification id) are built in one process
@@ -68,7 +68,7 @@ Folded = tuple[dict[uuid.UUID, StreamState], set[uuid.UUID]]
 
 
 def decoded(
-    rows: list[tuple[int, int, str, bytes]], decode: Decoder, pending: list[TimelineRow]
+    rows: list[tuple[int, int, str, bytes]], decode: Decoder, pending: list[TimelineValues]
 ) -> Iterator[Entry]:
     """Entries of undecoded rows (position, :func:`stream_key`, topic, envelope), each timeline
     row added to ``pending`` as it goes."""
@@ -79,7 +79,7 @@ def decoded(
         if event.originator_id.int != key:
             raise Misrouted(position)
         entry = (position, event)
-        pending.append(timeline_row(entry))
+        pending.append(timeline_values(entry))
         yield entry
 
 
@@ -91,12 +91,12 @@ def _helper(conn: Connection, decode: Decoder, path: str) -> None:
         model.begin()
         deltas = Deltas(known=lambda stream: False)
         streams: dict[uuid.UUID, StreamState] = {}
-        pending: list[TimelineRow] = []
+        pending: list[TimelineValues] = []
         while True:
             message = conn.recv()
             if message[0] == "rows":
                 fold_into(streams, deltas, decoded(message[1], decode, pending))
-                model.put_timeline(pending)
+                model.put_timeline_values(pending)
                 pending.clear()
             elif message[0] == "flush":
                 deltas.flush(model)

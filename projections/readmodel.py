@@ -22,7 +22,7 @@ import os
 import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +30,10 @@ from offerledger.projections import codec
 from offerledger.projections.core import Stamp
 from offerledger.projections.employee import EmployeeState
 from offerledger.projections.state import StreamState
-from offerledger.projections.timeline import TimelineRow
+from offerledger.projections.timeline import TimelineRow, TimelineValues, effective_us, values_of
 from offerledger.projections.tracker import Tracker
 
 SCHEMA_VERSION = "5"  # 5: a stamp says whether its event is synthetic
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -65,11 +64,6 @@ def _dt(value: str) -> datetime:
 
 def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def effective_us(at: datetime) -> int:
-    """Microseconds since the epoch: the timeline's sort key (exact for every instant)."""
-    return (at - _EPOCH) // timedelta(microseconds=1)
 
 
 def _employee(row: tuple[str, str | None, str, bytes]) -> EmployeeState:
@@ -240,29 +234,14 @@ class ReadModel:
         )
 
     def put_timeline(self, rows: Iterable[TimelineRow]) -> None:
+        self.put_timeline_values(values_of(r) for r in rows)
+
+    def put_timeline_values(self, rows: Iterable[TimelineValues]) -> None:
+        """Timeline rows as the table stores them (:func:`~offerledger.projections.timeline.
+        timeline_values`)."""
         self.conn.executemany(
             "INSERT OR REPLACE INTO timeline VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                (
-                    r.position,
-                    effective_us(s.effective_at),
-                    s.effective_at.isoformat(),
-                    s.effective_note,
-                    s.version,
-                    s.action,
-                    s.recorded.isoformat(),
-                    s.actor,
-                    s.key_id,
-                    str(r.stream),
-                    r.summary,
-                    r.employee_id,
-                    None if r.filing_id is None else str(r.filing_id),
-                    r.supersedes,
-                    s.synthetic,
-                )
-                for r in rows
-                for s in (r.stamp,)
-            ),
+            rows,
         )
 
     def put_paragraphs(

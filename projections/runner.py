@@ -25,7 +25,12 @@ from offerledger.projections.employee import EmployeeState, delta_for
 from offerledger.projections.readmodel import ReadModel, switch_in
 from offerledger.projections.state import LedgerState, StreamState, fold_into
 from offerledger.projections.text import document_at
-from offerledger.projections.timeline import TimelineRow, timeline_row
+from offerledger.projections.timeline import (
+    TimelineRow,
+    TimelineValues,
+    timeline_row,
+    timeline_values,
+)
 from offerledger.projections.tracker import Frontier, Tracker, leaf_hash
 from offerledger.projections.verification import Head
 
@@ -198,7 +203,7 @@ class _Walk:
     progress: Progress | None
     last: StoredRow | None = None
     applied: int = 0
-    pending: list[TimelineRow] = field(default_factory=list)
+    pending: list[TimelineValues] = field(default_factory=list)
 
     def entries(self, rows: Iterator[StoredRow]) -> Iterator[Entry]:
         for row in rows:
@@ -207,7 +212,7 @@ class _Walk:
             self.applied += 1
             if row.event is not None:
                 entry = (row.position, row.event)
-                self.pending.append(timeline_row(entry))
+                self.pending.append(timeline_values(entry))
                 yield entry
             if self.applied % BATCH == 0:
                 self.flush(deltas=self.applied % DELTAS == 0)
@@ -249,7 +254,7 @@ class _Walk:
         self.flush(deltas=True)
 
     def flush(self, *, deltas: bool) -> None:
-        self.model.put_timeline(self.pending)
+        self.model.put_timeline_values(self.pending)
         self.pending.clear()
         if deltas:
             self.deltas.flush(self.model)
