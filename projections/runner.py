@@ -368,7 +368,7 @@ def _build_full(
             both = {**streams, **theirs}
             order = sorted(both, key=lambda k: parallel.first_position(both[k]))
             streams = {k: both[k] for k in order}
-            parallel.copy_in(model, helper_file)
+            model = parallel.copy_in(model, helper_file)
         model.put_streams(streams.values())
         _paragraphs(model, streams, _offers(streams, None))
         tracker = _tracker(source.ledger_id, walk.frontier, walk.last, None)
@@ -376,7 +376,7 @@ def _build_full(
         model.create_indexes()
         model.commit()
         model.close()
-        switch_in(tmp, path)
+        switch_in(model.path, path)
     except BaseException:
         model.close()
         tmp.unlink(missing_ok=True)

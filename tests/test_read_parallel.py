@@ -45,9 +45,9 @@ def split_always(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     copied: list[Path] = []
     copy_in = parallel.copy_in
 
-    def spy(model: object, helper_file: Path) -> None:
+    def spy(model: object, helper_file: Path) -> object:
         copied.append(helper_file)
-        copy_in(model, helper_file)  # type: ignore[arg-type]
+        return copy_in(model, helper_file)  # type: ignore[arg-type]
 
     monkeypatch.setattr(parallel, "copy_in", spy)
     return copied
