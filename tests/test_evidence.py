@@ -175,7 +175,8 @@ def test_the_verifier_needs_only_cryptography(bundle: Path, tmp_path: Path) -> N
     # the demo's keys are public: the verifier says so, on stderr, before anything else
     warning = "WARNING: its keys are public (a demo ledger): no evidence\n"
     assert (result.returncode, result.stderr) == (0, warning), result.stdout + result.stderr
-    assert "18 events: verified" in result.stdout
+    # (the offer stream includes the two cross-checks recorded with Amendment No. 2)
+    assert "20 events: verified" in result.stdout
 
 
 def test_nothing_in_the_bundle_names_another_employee(files: Files) -> None:

@@ -37,6 +37,8 @@ def test_dry_run_shows_the_changes_and_writes_nothing(ledger: str, tmp_path: Pat
         "DocumentAmended",
         "NoticeDispatched",
         "NoticeDispatched",
+        "CrossCheckRecorded",
+        "CrossCheckRecorded",
     ]
     ops = data["events"][1]["payload"]["operations"]
     assert [(o["label"], o["op"]) for o in ops] == [
@@ -45,7 +47,7 @@ def test_dry_run_shows_the_changes_and_writes_nothing(ledger: str, tmp_path: Pat
         ("C", "insert_paragraph_after"),
         ("D", "incorporate_exhibit"),
     ]
-    notices = [e["payload"] for e in data["events"][2:]]
+    notices = [e["payload"] for e in data["events"][2:4]]
     assert [(n["channel"], n["recipient_class"], n["exhibit"]) for n in notices] == [
         ("email", "Mpower Employees", "(a)(11)"),
         ("paper", "Mpower Employees", "(a)(11)"),
@@ -60,7 +62,7 @@ def test_ingest_records_once_and_findings_follow(ledger: str, tmp_path: Path) ->
     path = str(tmp_path / "amendment-2.txt")
     code, _, err = run(ledger, "ingest", "filing", path)
     assert code == 0, err
-    assert "4 events recorded" in err
+    assert "6 events recorded" in err  # with its two cross-checks
     after_first = stored(ledger)
     code, _, err = run(ledger, "ingest", "filing", path)
     assert code == 0 and "is already recorded" in err

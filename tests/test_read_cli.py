@@ -216,7 +216,7 @@ def test_elections_summary_agrees_with_the_acceptance(demo_db: str, read_model: 
     assert refused and all(a["rule"] for e in refused for a in e["refused"])
     assert all(e["notices"] for e in data["employees"])
     csv = ok(demo_db, "elections", "--status", "withdrawn", "--format", "csv").splitlines()
-    assert csv[0].startswith("# UNVERIFIED: 580 events, root ")  # documented: docs/projections.md
+    assert csv[0].startswith("# UNVERIFIED: 582 events, root ")  # documented: docs/projections.md
     assert csv[1].startswith("employee_id,name,grant_id,plan")
     assert len(csv) > 2 and all(",withdrawn," in line for line in csv[2:])
 
@@ -332,7 +332,7 @@ def test_timeline_in_effective_order_with_verification_status(
     assert {r["status"] for r in employee} == {"not verified"}  # timeline does not verify
     ok(demo_db, "verify")
     rows = json.loads(ok(demo_db, "timeline", "--json"))["events"]
-    assert len(rows) == 580
+    assert len(rows) == 582
     assert {r["status"] for r in rows} == {"verified"}  # what verify recorded
     order = [(r["effective_sort_key"], r["position"]) for r in rows]
     assert order == sorted(order)
@@ -378,7 +378,7 @@ def test_nightly_writes_outputs_and_a_manifest(
     for name, digest in manifest["outputs"].items():
         assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
         assert (out / name).read_text() == ok(demo_db, *_command_for(name), "--from-log")
-    assert manifest["ledger"]["events"] == 580
+    assert manifest["ledger"]["events"] == 582
     assert manifest["ledger"]["tree_root"] == manifest["verification"]["tree_root"]
     assert manifest["verification"]["ok"] is True
     assert manifest["outputs_verification"]["state"] == "verified"
@@ -388,7 +388,7 @@ def test_nightly_writes_outputs_and_a_manifest(
     assert {name: (out / name).read_text().split("\n", 1)[1] for name in first} == {
         name: rest for name, (_, rest) in first.items()
     }
-    verified = "NOT EVIDENCE (keys public: a demo ledger): signatures verified: 580 events"
+    verified = "NOT EVIDENCE (keys public: a demo ledger): signatures verified: 582 events"
     assert all(line.lstrip("# ").startswith(verified) for line, _ in first.values())
     assert again["read_model"] == {"mode": "current", "applied": 0}
     assert again["verification"]["new_events_since_last_run"] == 0

@@ -32,6 +32,7 @@ from offerledger.events import (
     ConditionAsserted,
     ConditionWaived,
     CorrectionRecorded,
+    CrossCheckRecorded,
     DocumentAmended,
     ElectionChanged,
     ElectionReceiptConfirmed,
@@ -291,6 +292,9 @@ def check(
         if not ledger.app.recorder.select_events(event.filing_id, limit=1):
             raise UnknownEntity(f"no filing {event.filing_id} is recorded; record the filing first")
         offer_rules.check_amendment(state, event)
+    elif isinstance(event, CrossCheckRecorded):
+        if not ledger.app.recorder.select_events(event.filing_id, limit=1):
+            raise UnknownEntity(f"no filing {event.filing_id} is recorded; record the filing first")
     elif isinstance(event, ConditionAsserted):
         offer_rules.check_condition_assertion(
             state, kind=event.condition_kind, at=at, condition_id=event.condition_id

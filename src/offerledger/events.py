@@ -145,6 +145,7 @@ __all__ = [
     "ConditionAsserted",
     "ConditionWaived",
     "CorrectionRecorded",
+    "CrossCheckRecorded",
     "Document",
     "DocumentAmended",
     "EffectiveTime",
@@ -377,6 +378,31 @@ class FilingRecorded(LedgerEvent):
         "it store as before",
         examples=["0000999999-01-000101"],
     )
+
+
+class CrossCheckRecorded(LedgerEvent):
+    """What one cross-check made at ingest found, saved with the filing it was made on.
+
+    Ingesting a filing compares what it states with the ledger or with itself: the deadline a
+    notice states against the offer's expiration in force on the notice's date
+    (``notice-deadline``), the amendments a notice repeats against those the filing makes
+    (``notice-repeats-amendments``), whether a notice says how it was sent
+    (``notice-channels``), a Schedule TO-I's stated expiration against the offer's
+    (``commencement-expiration``). The result is recorded, never acted on. ``compared`` says
+    what was compared with what; ``values`` the values compared, by name; ``outcome`` agree,
+    disagree, or not_checked (nothing to compare with); ``source_sha256`` the filing file and
+    ``source_lines`` the lines of it the statement was read from (first, last).
+    """
+
+    TOPIC = "offerledger.CrossCheckRecorded.v1"
+    filing_id: uuid.UUID
+    check: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    compared: str = Field(min_length=1)
+    outcome: Literal["agree", "disagree", "not_checked"]
+    values: dict[str, str] = Field(default_factory=dict)
+    detail: str = Field(min_length=1)
+    source_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    source_lines: tuple[int, int] | None = None
 
 
 class OfferDocumentRegistered(LedgerEvent):
@@ -954,6 +980,7 @@ _OFFICER = frozenset(
         "OfferExpired",
         "OfferTerminated",
         "TermsChanged",
+        "CrossCheckRecorded",
         "TenderedOptionsAccepted",
         "NewOptionsGranted",
         "EligibleGrantsRegistered",
@@ -966,7 +993,7 @@ _ELECTION = frozenset({"ElectionSubmitted", "ElectionChanged", "ElectionWithdraw
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "root": frozenset({"KeyRegistered", "KeyRevoked", "RootKeyRotated"}),
     "issuer_officer": _OFFICER,
-    "filing_agent": frozenset({"FilingRecorded", "CorrectionRecorded"}),
+    "filing_agent": frozenset({"FilingRecorded", "CrossCheckRecorded", "CorrectionRecorded"}),
     "communications": frozenset(
         {"NoticeDispatched", "ElectionReceiptConfirmed", "ElectionRefused", "CorrectionRecorded"}
     ),

@@ -66,8 +66,8 @@ _ROLES = {  # who may record what: offerledger.events.ROLE_ACTIONS (a test keeps
     "issuer_officer": "OfferCommenced FilingRecorded OfferDocumentRegistered DocumentAmended "
     "ConditionAsserted ConditionWaived ExpirationExtended OfferExpired OfferTerminated "
     "TermsChanged TenderedOptionsAccepted NewOptionsGranted EligibleGrantsRegistered "
-    f"ElectionRefused {_FIX}",
-    "filing_agent": f"FilingRecorded {_FIX}",
+    f"ElectionRefused CrossCheckRecorded {_FIX}",
+    "filing_agent": f"FilingRecorded CrossCheckRecorded {_FIX}",
     "communications": f"NoticeDispatched ElectionReceiptConfirmed ElectionRefused {_FIX}",
     "employee": f"{_FORMS} {_FIX}",
     "clerk": f"{_FORMS} ElectionRefused {_FIX}",

@@ -301,13 +301,36 @@ def clock(at: datetime) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Citation:
-    """The rule's words (a short quote) and where they are."""
+    """The rule's words and where they are. ``url``: where the words were checked; a citation
+    with one is ``verbatim`` (the source's own words, shortened only with "..."), one without
+    is a paraphrase and is never printed as a quote (no quotation marks; labelled)."""
 
     quote: str
     source: str
+    url: str = ""
 
-    def as_json(self) -> dict[str, str]:
-        return {"quote": self.quote, "source": self.source}
+    @property
+    def verbatim(self) -> bool:
+        return bool(self.url)
+
+    @property
+    def label(self) -> str:
+        """How an output introduces the words: a quote with where it was checked, or a
+        paraphrase said to be one."""
+        if self.verbatim:
+            return f'"{self.quote}" ({self.source}; verbatim, as at {self.url})'
+        return f"[paraphrase, not the rule's words] {self.quote} ({self.source})"
+
+    def as_json(self) -> dict[str, str | bool | None]:
+        """``quote`` holds the words only when verbatim; a paraphrase is under ``paraphrase``."""
+        return {
+            "quote": self.quote if self.verbatim else None,
+            "paraphrase": None if self.verbatim else self.quote,
+            "source": self.source,
+            "verbatim": self.verbatim,
+            "url": self.url,
+            "label": self.label,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from offerledger.events import (
+    CrossCheckRecorded,
     DocumentAmended,
     FilingRecorded,
     LedgerEvent,
@@ -280,6 +281,13 @@ def describe_event(event: LedgerEvent) -> list[str]:
         return [
             f"notice {event.notice_id} ({event.notice_kind}) by {event.channel} to "
             f"{event.recipient_class}; content sha256 {event.content_sha256}"
+        ]
+    if isinstance(event, CrossCheckRecorded):
+        span = event.source_lines
+        where = f", lines {span[0]}-{span[1]}" if span else ""
+        return [
+            f"cross-check {event.check}: {event.outcome.upper()}; compared {event.compared}{where}",
+            *(f"  {name}: {value}" for name, value in sorted(event.values.items())),
         ]
     return [", ".join(f"{k}={v}" for k, v in list(event.payload().items())[:6])]
 
