@@ -363,9 +363,11 @@ def ingest_elections(
 def findings_cmd(
     as_json: bool, offer: str | None, as_of: str | None, as_recorded: str | None, ledger: Ledger
 ) -> None:
-    """Timing findings: Rules 14e-1(a)-(d) and 13e-4(c), (e)(3) and (f), each quoted, with the
-    events it rests on (SYNTHETIC where it rests on synthetic ones); business days per Rule
-    14d-1(g)(3). With --as-of or --as-recorded, judged on what the ledger showed then.
+    """Timing findings: Rules 14e-1(a)-(d) and 13e-4(c), (e)(3) and (f), each cited (quoted
+    where checked word for word, else a labelled paraphrase), with the events it rests on
+    (SYNTHETIC where it rests on synthetic ones); business days per Rule 14d-1(g)(3); then the
+    cross-checks recorded at ingest. With --as-of or --as-recorded, judged on what the ledger
+    showed then.
 
     Example: offerledger findings --json --as-recorded 2001-09-28
     """

@@ -52,10 +52,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "findings": (
         "ingest_cmds",
         (
-            "Timing findings: Rules 14e-1(a)-(d) and 13e-4(c), (e)(3) and (f), each quoted, "
-            "with the events it rests on (SYNTHETIC where it rests on synthetic ones); "
-            "business days per Rule 14d-1(g)(3). With --as-of or --as-recorded, judged on "
-            "what the ledger showed then."
+            "Timing findings: Rules 14e-1(a)-(d) and 13e-4(c), (e)(3) and (f), each cited "
+            "(quoted where checked word for word, else a labelled paraphrase), with the "
+            "events it rests on (SYNTHETIC where it rests on synthetic ones); business days "
+            "per Rule 14d-1(g)(3); then the cross-checks recorded at ingest. With --as-of or "
+            "--as-recorded, judged on what the ledger showed then."
         ),
     ),
     "ingest": (
