@@ -18,6 +18,7 @@ from offerledger.events import (
     ConditionAsserted,
     ConditionWaived,
     CorrectionRecorded,
+    CrossCheckRecorded,
     DocumentAmended,
     ElectionChanged,
     ElectionReceiptConfirmed,
@@ -106,6 +107,8 @@ def _summary(event: LedgerEvent) -> str:
     if isinstance(e, DocumentAmended):
         ops = ", ".join(op.op.replace("_", " ") for op in e.operations)
         return f"{e.document_id} amended: {ops}"
+    if isinstance(e, CrossCheckRecorded):
+        return f"ingest cross-check {e.check}: {e.outcome.replace('_', ' ')} ({e.compared})"
     if isinstance(e, NoticeDispatched | NoticeDispatchedV1):
         listed = (
             len(e.recipients)

@@ -128,3 +128,8 @@ def test_the_demo_records_the_check_of_its_notice(tmp_path: Path) -> None:
     shown = [f for f in json.loads(out)["findings"] if f["cross_check"]]
     assert {f["cross_check"]["check"] for f in shown} == {c.check for c in checks}
     assert all(f["synthetic"] and f["status"] == "met" for f in shown)
+    rows = json.loads(run(db, "timeline", "--json")[1])["events"]
+    summaries = [r["summary"] for r in rows if r["action"] == "CrossCheckRecorded"]
+    assert "ingest cross-check notice-deadline: agree (the deadline Exhibit (a)(11) states" in (
+        " ".join(summaries)
+    )
