@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from offerledger.cli import output
 from offerledger.cli.common import (
     cli,
     emit_json,
@@ -17,7 +18,7 @@ from offerledger.cli.common import (
     settings,
     with_ledger,
 )
-from offerledger.cli.output import Progress, is_terminal, paged, plural, stderr_is_terminal
+from offerledger.cli.output import Progress, paged, plural
 from offerledger.errors import InputError
 
 if TYPE_CHECKING:  # the rest is imported when a command runs, not for --help
@@ -127,10 +128,10 @@ def log(
                 return
 
     lines = _json_lines if as_json else _text_lines
-    if is_terminal():  # the pager, or the rows on the screen, show how far it has come
+    if output.is_terminal():  # the pager, or the rows on the screen, show how far it has come
         paged(lines(rows(None)), pager=not no_pager)
         return
-    total = ledger.count() if stderr_is_terminal() else None
+    total = ledger.count() if output.stderr_is_terminal() else None
     with Progress("log", total=total, unit="events") as bar:
         paged(lines(rows(bar)), pager=False)
 

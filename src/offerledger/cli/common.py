@@ -195,7 +195,10 @@ def emit_json(data: Any) -> None:
 
 
 def is_terminal() -> bool:
-    return sys.stdout.isatty()
+    """Is stdout a terminal? (:func:`offerledger.cli.output.is_terminal`, which tests patch.)"""
+    from offerledger.cli import output
+
+    return output.is_terminal()
 
 
 def open_ledger() -> Ledger:

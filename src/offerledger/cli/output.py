@@ -160,7 +160,7 @@ def paged(lines: Iterator[str], *, pager: bool) -> None:
     """Write ``lines`` (each ending with a newline) as they come: through the pager on a
     terminal (``$PAGER``, else ``less``), straight to standard output otherwise."""
     if pager and is_terminal():
-        click.echo_via_pager(lines)
+        click.echo_via_pager(lines)  # click starts the pager only if stdin and stdout are ttys
         return
     for line in lines:
         click.echo(line, nl=False)
