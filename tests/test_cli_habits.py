@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -377,3 +378,12 @@ def test_counts_say_one_in_the_singular() -> None:
 def test_verify_counts_events_and_signatures(demo_db: str) -> None:
     out = ok("--db", demo_db, "verify")
     assert "(s)" not in out and " events, " in out and " signatures: verified" in out
+
+
+def test_the_final_amendment_says_one_in_the_singular(tmp_path: Path) -> None:
+    """The synthetic demo of 3 employees (fixed seed) has one employee tendering."""
+    db = str(tmp_path / "three.db")
+    ok("--db", db, "demo", "--employees", "3")
+    text = " ".join(ok("--db", db, "final-amendment").split())
+    assert "tendered by 1 employee," in text
+    assert not re.search(r"(?<![\d,])1 (employees|option grants|shares)\b", text)
