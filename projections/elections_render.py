@@ -80,7 +80,8 @@ def render_table(statuses: list[EmployeeStatus], summary: ElectionSummary) -> st
         for g in s.grants:
             last = act_text(g.last_act) or "no election"
             out.append(
-                f"  {g.grant.grant_id}  {g.grant.plan}  {g.grant.options:,} options  "
+                f"  {g.grant.grant_id}  {g.grant.plan}  {g.grant.options:,} "
+                f"{'option' if g.grant.options == 1 else 'options'}  "
                 f"{_standing(g.standing)}  (last act: {last})"
             )
         for n in s.notices:

@@ -33,7 +33,8 @@ from offerledger.projections.state import StreamState
 from offerledger.projections.timeline import TimelineRow, TimelineValues, effective_us, values_of
 from offerledger.projections.tracker import Tracker
 
-SCHEMA_VERSION = "5"  # 5: a stamp says whether its event is synthetic
+SCHEMA_VERSION = "6"  # 5: a stamp says whether its event is synthetic; 6: timeline summaries
+# count in the singular and plural ("1 eligible grant"), so a version-5 model is rebuilt
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

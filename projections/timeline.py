@@ -76,12 +76,20 @@ def _grant_figures(
     return len(e.grants), sum(g.options for g in e.grants)
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 eligible grant``, ``2 eligible grants``, ``1,200 options``."""
+    return f"{n:,} {noun if n == 1 else noun + 's'}"
+
+
 def _summary(event: LedgerEvent) -> str:
     e = event
     # The actions a large ledger has most of come first.
     if isinstance(e, EligibleGrantsRegistered):
         options = sum(g.options_outstanding for g in e.grants)
-        return f"{e.employee_id}: {len(e.grants)} eligible grants ({options:,} options) registered"
+        return (
+            f"{e.employee_id}: {_count(len(e.grants), 'eligible grant')} "
+            f"({_count(options, 'option')}) registered"
+        )
     if isinstance(e, ElectionSubmitted | ElectionChanged):
         verb = "submitted" if isinstance(e, ElectionSubmitted) else "changed"
         return f"{e.employee_id} {verb} form {e.form_id} by {e.channel}: {_choices(e.choices)}"
@@ -132,13 +140,13 @@ def _summary(event: LedgerEvent) -> str:
     if isinstance(e, TenderedOptionsAccepted | TenderedOptionsAcceptedV1):
         count, options = _grant_figures(e)
         return (
-            f"{count} tendered grants ({options:,} options) accepted and cancelled "
-            f"on {e.cancelled_on.isoformat()}"
+            f"{_count(count, 'tendered grant')} ({_count(options, 'option')}) accepted and "
+            f"cancelled on {e.cancelled_on.isoformat()}"
         )
     if isinstance(e, NewOptionsGranted | NewOptionsGrantedV1):
         count, options = _grant_figures(e)
         return (
-            f"{count} new grants ({options:,} options) under the {e.plan} on "
+            f"{_count(count, 'new grant')} ({_count(options, 'option')}) under the {e.plan} on "
             f"{e.grant_date.isoformat()}"
         )
     if isinstance(e, CorrectionRecorded):

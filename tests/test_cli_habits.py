@@ -387,3 +387,20 @@ def test_the_final_amendment_says_one_in_the_singular(tmp_path: Path) -> None:
     text = " ".join(ok("--db", db, "final-amendment").split())
     assert "tendered by 1 employee," in text
     assert not re.search(r"(?<![\d,])1 (employees|option grants|shares)\b", text)
+
+
+def test_the_timeline_says_one_grant_in_the_singular(demo_db: str) -> None:
+    from offerledger.events import EligibleGrantsRegistered
+    from offerledger.ledger import Ledger
+    from offerledger.projections.timeline import _summary
+
+    with Ledger.open(demo_db) as ledger:
+        registered = next(
+            e.event for e in ledger.log() if isinstance(e.event, EligibleGrantsRegistered)
+        )
+    one = registered.model_copy(update={"grants": registered.grants[:1]})
+    options = registered.grants[0].options_outstanding
+    assert _summary(one) == (
+        f"{one.employee_id}: 1 eligible grant ({options:,} option{'s' * (options != 1)}) registered"
+    )
+    assert f"{len(registered.grants)} eligible grants (" in _summary(registered)
