@@ -395,14 +395,57 @@ class CrossCheckRecorded(LedgerEvent):
     """
 
     TOPIC = "offerledger.CrossCheckRecorded.v1"
-    filing_id: uuid.UUID
-    check: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9-]*$")
-    compared: str = Field(min_length=1)
-    outcome: Literal["agree", "disagree", "not_checked"]
-    values: dict[str, str] = Field(default_factory=dict)
-    detail: str = Field(min_length=1)
-    source_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
-    source_lines: tuple[int, int] | None = None
+    filing_id: uuid.UUID = Field(
+        description="The stream id of the filing the check was made on (offerledger log --type "
+        "FilingRecorded --json shows it)",
+        examples=["1b4e28ba-2fa1-11d2-883f-0016d3cca427"],
+    )
+    check: str = Field(
+        min_length=1,
+        pattern=r"^[a-z0-9][a-z0-9-]*$",
+        description="Which check, in lower case with hyphens: notice-deadline, "
+        "notice-repeats-amendments, notice-channels or commencement-expiration",
+        examples=["commencement-expiration"],
+    )
+    compared: str = Field(
+        min_length=1,
+        description="What was compared with what, in words",
+        examples=[
+            "the expiration this Schedule TO-I states against the one the offer on record "
+            "commenced with"
+        ],
+    )
+    outcome: Literal["agree", "disagree", "not_checked"] = Field(
+        description="agree, disagree, or not_checked (nothing to compare with)",
+        examples=["agree"],
+    )
+    values: dict[str, str] = Field(
+        default_factory=dict,
+        description="The values compared, by name, each as text",
+        examples=[{"stated": "2001-10-31T00:00:00-05:00", "ledger": "2001-10-31T00:00:00-05:00"}],
+    )
+    detail: str = Field(
+        min_length=1,
+        description="What the check found, in a sentence",
+        examples=[
+            "the filing states the expiration 2001-10-31T00:00:00-05:00; the offer on record "
+            "commenced with 2001-10-31T00:00:00-05:00"
+        ],
+    )
+    source_sha256: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="SHA-256 (64 hex digits) of the filing file the statement was read from, a "
+        "source document already stored with the filing",
+        examples=["3f0c6a1d9e2b4c5a8f7e6d5c4b3a29180716253443526170819a0b1c2d3e4f50"],
+        json_schema_extra=NOT_IN_TEMPLATE,
+    )
+    source_lines: tuple[int, int] | None = Field(
+        default=None,
+        description="The first and last line of that file the statement stands on",
+        examples=[[212, 213]],
+        json_schema_extra=NOT_IN_TEMPLATE,
+    )
 
 
 class OfferDocumentRegistered(LedgerEvent):

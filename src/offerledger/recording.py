@@ -65,6 +65,7 @@ STORY: dict[str, dict[str, Any]] = {
     "offer-commenced": {"effective": _on("2001-10-01")},
     "filing-recorded": {"effective": _on("2001-10-01")},
     "offer-document-registered": {"effective": _on("2001-10-01"), "filing_id": str(SCHEDULE_TO)},
+    "cross-check-recorded": {"effective": _on("2001-10-01"), "filing_id": str(SCHEDULE_TO)},
     "eligible-grants-registered": {"effective": _on("2001-10-01")},
     "election-submitted": {"form_id": "F-0001", "received_at": "2001-10-10T09:30:00-04:00"},
     "election-receipt-confirmed": {"effective": _at("2001-10-10T14:00:00-04:00")},
@@ -108,10 +109,29 @@ STORY_ORDER = tuple(STORY)
 """The order the templates are recorded in on one ledger (``offer-terminated`` applies to a
 second offer: ``docs/recording.md``)."""
 
-# the version of the condition-asserted event in the offer's stream when recorded in order:
-# offer-commenced 1, offer-document-registered 2, condition-asserted 3 (filings and employees
-# have streams of their own)
-STORY["correction-recorded"]["supersedes_version"] = 3
+# Actions recorded in a stream of their own (a filing's, an employee's, the corrected event's):
+# every other action after offer-commenced (version 1) is the next version of the offer's stream.
+_OTHER_STREAMS = frozenset(
+    {
+        "filing-recorded",
+        "eligible-grants-registered",
+        "election-submitted",
+        "election-changed",
+        "election-withdrawn",
+        "election-refused",
+        "election-receipt-confirmed",
+        "correction-recorded",
+    }
+)
+
+
+def _offer_version(action: str) -> int:
+    """The version ``action`` takes in the offer's stream when the story is recorded in order."""
+    before = STORY_ORDER[: STORY_ORDER.index(action)]
+    return 2 + sum(1 for a in before if a != "offer-commenced" and a not in _OTHER_STREAMS)
+
+
+STORY["correction-recorded"]["supersedes_version"] = _offer_version("condition-asserted")
 
 
 def _unwrap(tp: Any) -> Any:
