@@ -404,3 +404,15 @@ def test_the_timeline_says_one_grant_in_the_singular(demo_db: str) -> None:
         f"{one.employee_id}: 1 eligible grant ({options:,} option{'s' * (options != 1)}) registered"
     )
     assert f"{len(registered.grants)} eligible grants (" in _summary(registered)
+
+
+def test_a_closed_stdout_does_nothing_and_says_so(demo_db: str, tmp_path: Path) -> None:
+    import shlex
+
+    out = tmp_path / "letters"
+    line = f"{shlex.quote(sys.executable)} -m offerledger --db {shlex.quote(demo_db)} letters "
+    done = subprocess.run(f"{line} --out {shlex.quote(str(out))} >&-", shell=True, text=True,
+                          capture_output=False, stderr=subprocess.PIPE)  # fmt: skip
+    assert done.returncode == 141
+    assert done.stderr.strip() == "Error: standard output is closed; nothing was done"
+    assert not out.exists()

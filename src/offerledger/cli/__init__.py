@@ -23,7 +23,12 @@ def main() -> None:
     import sys
 
     from offerledger.cli.common import output_closed
+    from offerledger.cli.output import BROKEN_PIPE
 
+    if sys.stdout is None:  # started with stdout closed (>&-): nothing it prints could be read
+        if sys.stderr is not None:
+            print("Error: standard output is closed; nothing was done", file=sys.stderr)
+        sys.exit(BROKEN_PIPE)
     try:
         try:
             cli(prog_name="offerledger")
