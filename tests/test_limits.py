@@ -332,3 +332,16 @@ def test_verify_bundle_refuses_a_bundle_over_its_limits(bundle: Path) -> None:
     )
     result = CliRunner().invoke(cli, ["verify-bundle", str(bundle), "--max-events", "3"])
     assert result.exit_code == 2 and "events, over the limit --max-events 3" in result.stderr
+
+
+def test_the_bundle_readme_and_verify_bundle_state_the_verifiers_limits(bundle: Path) -> None:
+    import zipfile
+
+    from offerledger import offerledger_verify
+
+    readme = " ".join(zipfile.ZipFile(bundle).read("README.txt").decode().split())
+    assert offerledger_verify.LIMITS == {"max_bytes": 1 << 30, "max_events": 1_000_000}
+    assert "over a limit (1 GiB on disk or unpacked, 1,000,000 events: --max-bytes N" in readme
+    shown = " ".join(CliRunner().invoke(cli, ["verify-bundle", "--help"]).stdout.split())
+    assert "--max-bytes N Refuse a bundle larger" in shown and f"[default: {1 << 30};" in shown
+    assert "--max-events N Refuse a bundle" in shown and "[default: 1000000;" in shown

@@ -108,13 +108,15 @@ def export_evidence(
 @click.option(
     "--max-bytes",
     type=click.IntRange(min=1),
-    default=1 << 30,
+    metavar="N",
+    default=1 << 30,  # offerledger_verify.LIMITS (not imported for --help; a test compares)
     show_default=True,
     help="Refuse a bundle larger, on disk or unpacked, before reading its files.",
 )
 @click.option(
     "--max-events",
     type=click.IntRange(min=1),
+    metavar="N",
     default=1_000_000,
     show_default=True,
     help="Refuse a bundle whose index lists more events, before checking any.",
