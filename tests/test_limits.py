@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from offerledger.cli import cli
 from offerledger.ledger import Ledger
@@ -345,3 +347,34 @@ def test_the_bundle_readme_and_verify_bundle_state_the_verifiers_limits(bundle: 
     shown = " ".join(CliRunner().invoke(cli, ["verify-bundle", "--help"]).stdout.split())
     assert "--max-bytes N Refuse a bundle larger" in shown and f"[default: {1 << 30};" in shown
     assert "--max-events N Refuse a bundle" in shown and "[default: 1000000;" in shown
+
+
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\\\ax,:', max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner),
+    max_leaves=20,
+)
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    return 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_VALUES, indent=st.sampled_from([None, 1]), ascii_only=st.booleans())
+def test_json_depth_is_the_nesting_json_loads_would_recurse_into(
+    value: object, indent: int | None, ascii_only: bool
+) -> None:
+    """Brackets, quotes and backslashes inside strings never count (the scan agrees with the
+    parsed value on any JSON text)."""
+    assert json_depth(json.dumps(value, indent=indent, ensure_ascii=ascii_only)) == _depth(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet='[]{}"\\\\a ', max_size=60))
+def test_json_depth_takes_any_text(text: str) -> None:
+    assert 0 <= json_depth(text) <= text.count("[") + text.count("{")
