@@ -332,3 +332,17 @@ def test_every_bad_entry_of_a_list_at_once(ledger_db: str, tmp_path: Path) -> No
     assert "field 'grants[0].plan': Field required (The plan" in result.stderr
     assert "field 'grants[1].employee_id': Field required" in result.stderr
     assert _events(runner, ledger_db) == before
+
+
+def test_bad_input_is_reported_before_the_passphrase_is_asked(
+    ledger_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = _fresh(ledger_db)
+    monkeypatch.delenv("OFFERLEDGER_KEY_PASSPHRASE", raising=False)
+    path = tmp_path / "o.json"
+    path.write_text('{"issuer": "Halvorsen Optical Networks, Inc."}')
+    args = ["--db", ledger_db, "record", "offer-commenced", "--key", "Officer"]
+    result = runner.invoke(cli, [*args, "--file", str(path)], input="")
+    assert result.exit_code == 2
+    assert "5 problems; nothing was recorded" in result.stderr  # all but the issuer
+    assert "passphrase" not in result.output + result.stderr

@@ -16,7 +16,7 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -58,6 +58,16 @@ from offerledger.events import (
 )
 from offerledger.ledger import Ledger
 from offerledger.signing.keys import SigningKey
+
+
+class KeyRef(Protocol):
+    """What building and checking an event needs of its signer: the key id (a loaded
+    :class:`~offerledger.signing.keys.SigningKey`, or only the id before the key is loaded, so
+    input is checked before anyone is asked for a passphrase)."""
+
+    @property
+    def key_id(self) -> str: ...
+
 
 EMPLOYEE_ACTIONS = {
     "EligibleGrantsRegistered",
@@ -147,7 +157,7 @@ def build(
     action: str,
     data: Mapping[str, Any],
     *,
-    signer: SigningKey,
+    signer: KeyRef,
     offer: str | None = None,
     recorded: datetime | None = None,
     source: str | None = None,
@@ -250,7 +260,7 @@ def _stream_ref(text: str) -> uuid.UUID:
 
 
 def check(
-    ledger: Ledger, event: LedgerEvent, *, signer: SigningKey, entries: Sequence[Any] = ()
+    ledger: Ledger, event: LedgerEvent, *, signer: KeyRef, entries: Sequence[Any] = ()
 ) -> None:
     """The offer's rules for one event (the key's role and validity are checked on save);
     ``entries`` are the values of the list the event commits to."""
@@ -343,7 +353,7 @@ def _check_election_act(
     event: ElectionSubmitted | ElectionChanged | ElectionWithdrawn,
     state: offer_rules.Offer,
     *,
-    signer: SigningKey,
+    signer: KeyRef,
 ) -> None:
     emp = ledger.employee_state(state.id, event.employee_id)
     key = ledger.registry().keys.get(signer.key_id)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from offerledger.domain import offer as offer_rules
 from offerledger.domain.correction import merge_correction
@@ -27,7 +27,9 @@ from offerledger.events import (
     LedgerEvent,
 )
 from offerledger.ledger import Ledger
-from offerledger.signing.keys import SigningKey
+
+if TYPE_CHECKING:
+    from offerledger.actions import KeyRef
 
 
 def acceptance_position(ledger: Ledger, state: offer_rules.Offer) -> int | None:
@@ -63,7 +65,7 @@ def corrected_texts(ledger: Ledger, sid: uuid.UUID, fields: Mapping[str, Any]) -
     return merge_correction(original, corrected)[1]
 
 
-def check_correction(ledger: Ledger, event: CorrectionRecorded, *, signer: SigningKey) -> None:
+def check_correction(ledger: Ledger, event: CorrectionRecorded, *, signer: KeyRef) -> None:
     """The superseded event exists in the stream, the role is its role, the corrected event
     validates (as stored: the read side reads exactly that) and follows its own rules."""
     original = superseded(

@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from offerledger.actions import action_classes, record
+from offerledger.actions import action_classes, build, record
 from offerledger.cli.common import cli, emit_json, json_option, offer_option, open_ledger
 from offerledger.document_check import CITING_FIELD
 from offerledger.documents import SourceDocument
@@ -171,6 +171,17 @@ def _make_command(name: str, cls: type[LedgerEvent]) -> click.Command:
             raise InputError(f"{len(problems)} problems; nothing was recorded:\n{lines}")
         ledger = open_ledger()
         try:
+            # the input and the offer's rules are checked before anyone types a passphrase
+            build(
+                ledger,
+                name,
+                data,
+                signer=ledger.find_key(key),
+                offer=offer,
+                source=str(source) if source else None,
+                text=text,
+                documents=documents,
+            )
             signer = ledger.signer(key, passphrase_from_env_or_prompt(prompt=True))
             event = record(
                 ledger,
