@@ -49,11 +49,15 @@ def stdout_console() -> Console:
     )
 
 
+STYLED_MAX = 128 * 1024  # colouring costs about 2 us a byte: longer text is printed plain
+
+
 def show(text: str) -> None:
-    """Print ``text`` (which ends with its own newline) as is; on a terminal, with colour."""
+    """Print ``text`` (which ends with its own newline) as is; on a terminal, with colour
+    (up to :data:`STYLED_MAX` characters; the content is the same either way)."""
     if not text:
         return
-    if is_terminal():
+    if is_terminal() and len(text) <= STYLED_MAX:
         stdout_console().print(text, end="")
     else:
         click.echo(text, nl=False)
