@@ -176,7 +176,13 @@ def test_a_nested_problem_names_its_path(ledger_db: str, tmp_path: Path) -> None
     assert result.exit_code == 2
     assert "3 problems; nothing was recorded" in result.stderr
     assert "field 'document.parts[0].title': Field required" in result.stderr
-    assert "field 'document.parts[1].blocks[0].id': Field required" in result.stderr
+    # a missing field: the line of the object it is missing from (blocks[0] opens two lines
+    # above its empty sentences)
+    lines = [line.strip() for line in path.read_text().splitlines()]
+    opens = lines.index('"sentences": []') - 1
+    assert f"line {opens}, field 'document.parts[1].blocks[0].id': Field required" in (
+        result.stderr
+    )
     assert "field 'document.parts[1].blocks[0].sentences': Tuple should have at least 1" in (
         result.stderr
     )

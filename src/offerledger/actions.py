@@ -120,16 +120,15 @@ def wrap_validation(
     """Every problem of a validation error in one InputError, each with its field path
     (``document.parts[0].blocks[1].id``), what was expected and, for a file, the line of the
     top-level field it stands under."""
-    from offerledger.recording import validation_problems
+    from offerledger.recording import json_lines
+    from offerledger.recording import line_of as line_in
 
-    lines = text.splitlines() if text is not None else []
+    lines = json_lines(text) if text is not None else {}
 
     def line_of(path: str) -> int | None:
-        key = path.split(".", 1)[0].split("[", 1)[0]
-        for i, raw in enumerate(lines, start=1):
-            if f'"{key}"' in raw:
-                return i
-        return None
+        return line_in(lines, path) if path else None
+
+    from offerledger.recording import validation_problems
 
     problems = validation_problems(cls, e)
     if len(problems) == 1:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import types
 import typing
 from collections.abc import Sequence
@@ -35,6 +36,8 @@ __all__ = [
     "field_path",
     "help_for",
     "is_json_field",
+    "json_lines",
+    "line_of",
     "model_example",
     "payload_fields",
     "template",
@@ -346,3 +349,65 @@ def validation_problems(cls: type[BaseModel], error: ValidationError) -> list[tu
         if entry not in out:
             out.append(entry)
     return out
+
+
+# --- where a field stands in a JSON file ---------------------------------------------------------
+
+_SPACE = " \t\r\n"
+
+
+def json_lines(text: str) -> dict[tuple[str | int, ...], int]:
+    """The line (from 1) each value of a JSON text starts on, by its path (``("document",
+    "parts", 2)``); an object member's line is its key's. Empty when the text is not JSON."""
+    decoder = json.JSONDecoder()
+    out: dict[tuple[str | int, ...], int] = {}
+
+    def line(at: int) -> int:
+        return text.count("\n", 0, at) + 1
+
+    def skip(at: int) -> int:
+        while at < len(text) and text[at] in _SPACE:
+            at += 1
+        return at
+
+    def value(at: int, path: tuple[str | int, ...]) -> int:
+        at = skip(at)
+        out.setdefault(path, line(at))
+        if text[at] == "{":
+            at = skip(at + 1)
+            while text[at] != "}":
+                key, end = json.decoder.scanstring(text, at + 1)  # type: ignore[attr-defined]
+                out[(*path, key)] = line(at)
+                at = value(skip(end) + 1, (*path, key))
+                at = skip(at)
+                at = skip(at + 1) if text[at] == "," else at
+            return at + 1
+        if text[at] == "[":
+            at, i = skip(at + 1), 0
+            while text[at] != "]":
+                at = skip(value(at, (*path, i)))
+                at = skip(at + 1) if text[at] == "," else at
+                i += 1
+            return at + 1
+        return decoder.raw_decode(text, at)[1]
+
+    try:
+        value(0, ())
+    except (ValueError, IndexError):
+        return {}
+    return out
+
+
+def line_of(lines: dict[tuple[str | int, ...], int], path: str) -> int | None:
+    """The line of a field path (``document.parts[2].title``), or of the nearest enclosing
+    value the file holds (a missing field: the object it is missing from)."""
+    steps: list[str | int] = [
+        int(m.group(1)) if m.group(1) else m.group(2)
+        for m in re.finditer(r"\[(\d+)\]|([^.\[\]]+)", path)
+    ]
+    while steps:
+        found = lines.get(tuple(steps))
+        if found is not None:
+            return found
+        steps.pop()
+    return None
