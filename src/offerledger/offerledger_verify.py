@@ -76,7 +76,11 @@ ROLE_ACTIONS = {role: frozenset(actions.split()) for role, actions in _ROLES.ite
 ACTS = frozenset(f"{_FORMS} ElectionRefused".split())  # election forms received
 EMPLOYEE_ACTIONS = ACTS | {"EligibleGrantsRegistered", "ElectionReceiptConfirmed"}
 STANDING = {"exchange": "exchange", "keep": "not_tendered"}  # a form's choice for a grant
-CORRECTABLE = {"received_at", "channel", "form_id", "acted_by", "choices", "grant_ids"}
+# a form's fields a correction may change (the rest of a form is not a form's to correct)
+CORRECTABLE = set(
+    "received_at channel form_id acted_by choices grant_ids attempted rule reason synthetic "
+    "source_sha256 late_recorded_reason".split()
+)
 LIMITS = {"max_bytes": 1 << 30, "max_events": 1_000_000}  # --max-bytes (on disk and unpacked), …
 
 
