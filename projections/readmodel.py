@@ -33,8 +33,9 @@ from offerledger.projections.state import StreamState
 from offerledger.projections.timeline import TimelineRow, TimelineValues, effective_us, values_of
 from offerledger.projections.tracker import Tracker
 
-SCHEMA_VERSION = "6"  # 5: a stamp says whether its event is synthetic; 6: timeline summaries
-# count in the singular and plural ("1 eligible grant"), so a version-5 model is rebuilt
+SCHEMA_VERSION = "7"  # 5: a stamp says whether its event is synthetic; 6: timeline summaries
+# count in the singular and plural ("1 eligible grant"), so a version-5 model is rebuilt; 7: a
+# correction of a form's other fields (synthetic, a refusal's reason...) keeps the form
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
