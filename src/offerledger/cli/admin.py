@@ -338,7 +338,12 @@ def checkpoint(out: Path | None, append: Path | None, as_json: bool, ledger: Led
 
 @cli.command()
 @click.option(
-    "--employees", type=int, default=300, show_default=True, help="Size of the synthetic roster."
+    "--employees",
+    type=click.IntRange(min=3),
+    default=300,
+    show_default=True,
+    help="Size of the synthetic roster (at least 3: the story's three forms at the deadline"
+    " boundary, 23:59:59 accepted, 00:00:00 and 09:12 refused, need three employees).",
 )
 @json_option
 def demo(employees: int, as_json: bool) -> None:
