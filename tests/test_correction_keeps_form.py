@@ -101,3 +101,38 @@ def test_correcting_a_field_outside_the_standing_keeps_the_form(tmp_path: Path) 
     assert folded["last_act"] == submitted["position"]
     assert folded["refused"] == [refusal["position"]]
     assert [g[2] for g in folded["grants"]] == ["exchange"]
+
+
+def test_a_correction_naming_an_unstored_document_gets_a_hint_it_can_follow(
+    tmp_path: Path,
+) -> None:
+    """The hint said "give the document's file with --document FILE", an option that
+    correction-recorded does not have."""
+    db = str(tmp_path / "l.db")
+    run(db, "init")
+    run(db, "keys", "create", "--holder", "Officer", "--role", "issuer_officer")
+    record(db, tmp_path, "offer-commenced", "Officer", template(db, "offer-commenced"))
+    grants = template(db, "eligible-grants-registered")
+    record(db, tmp_path, "eligible-grants-registered", "Officer", grants)
+    row = log(db)[-1]
+    fix = tmp_path / "fix.json"
+    fix.write_text(
+        json.dumps(
+            {
+                "effective": {"kind": "date", "on": "2001-10-12"},
+                "stream": row["stream"],
+                "supersedes_version": row["version"],
+                "supersedes_topic": row["topic"],
+                "reason": "the roster came from another file",
+                "corrected": {"source_sha256": "a" * 64},
+            }
+        )
+    )
+    args = ["--db", db, "record", "correction-recorded", "--key", "Officer", "--file", str(fix)]
+    refused = CliRunner().invoke(cli, args)
+    assert refused.exit_code == 2
+    assert "field 'corrected.source_sha256'" in refused.output
+    assert "--document FILE" not in refused.output
+    assert "correction-recorded takes no --document" in refused.output
+    no_option = CliRunner().invoke(cli, [*args, "--document", str(fix)])
+    assert no_option.exit_code == 2 and "No such option" in no_option.output
