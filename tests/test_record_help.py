@@ -352,3 +352,20 @@ def test_bad_input_is_reported_before_the_passphrase_is_asked(
     assert result.exit_code == 2
     assert "5 problems; nothing was recorded" in result.stderr  # all but the issuer
     assert "passphrase" not in result.output + result.stderr
+
+
+def test_a_bad_option_is_named_as_the_option_not_a_line_of_the_file(
+    ledger_db: str, tmp_path: Path
+) -> None:
+    runner = _fresh(ledger_db)
+    path = tmp_path / "o.json"
+    path.write_text(runner.invoke(cli, ["record", "offer-commenced", "--template"]).stdout)
+    args = ["--db", ledger_db, "record", "offer-commenced", "--key", "Officer"]
+    result = runner.invoke(
+        cli, [*args, "--file", str(path), "--expiration", "tomorrow", "--plans", '["a", 3]']
+    )
+    assert result.exit_code == 2
+    assert "field '--expiration': Input should be a valid datetime" in result.stderr
+    assert "field '--plans[1]': Input should be a valid string" in result.stderr
+    assert "line " not in result.stderr
+    assert _events(runner, ledger_db) == 2

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -116,33 +116,34 @@ def wrap_validation(
     cls: type[LedgerEvent],
     file: str | None = None,
     text: str | None = None,
+    options: Collection[str] = (),
 ) -> InputError:
     """Every problem of a validation error in one InputError, each with its field path
-    (``document.parts[0].blocks[1].id``), what was expected and, for a file, the line of the
-    top-level field it stands under."""
-    from offerledger.recording import json_lines
-    from offerledger.recording import line_of as line_in
+    (``document.parts[0].blocks[1].id``), what was expected and, for a file, the line it stands
+    on. A field in ``options`` was given as an option (it overrides the file): its problems name
+    the option (``--cik``), not a line of the file."""
+    from offerledger.recording import json_lines, line_of, validation_problems
 
     lines = json_lines(text) if text is not None else {}
 
-    def line_of(path: str) -> int | None:
-        return line_in(lines, path) if path else None
-
-    from offerledger.recording import validation_problems
+    def where(path: str) -> tuple[int | None, str]:
+        top = path.split(".", 1)[0].split("[", 1)[0]
+        if top in options:  # the option's value: "--plans[1]", "--document.parts[0].id"
+            return None, "--" + top.replace("_", "-") + path[len(top) :]
+        return (line_of(lines, path) if path else None), path
 
     problems = validation_problems(cls, e)
     if len(problems) == 1:
-        path, message = problems[0]
-        return InputError(message, file=file, line=line_of(path), field=path or None)
+        line, field = where(problems[0][0])
+        named = None if field.startswith("--") else file
+        return InputError(problems[0][1], file=named, line=line, field=field or None)
     out = []
     for path, message in problems:
-        where = []
-        line = line_of(path)
-        if line is not None:
-            where.append(f"line {line}")
-        if path:
-            where.append(f"field '{path}'")
-        out.append(f"  {', '.join(where)}: {message}" if where else f"  {message}")
+        line, field = where(path)
+        at = ([f"line {line}"] if line is not None else []) + (
+            [f"field '{field}'"] if field else []
+        )
+        out.append(f"  {', '.join(at)}: {message}" if at else f"  {message}")
     head = f"{len(problems)} problems; nothing was recorded:"
     return InputError("\n".join([head, *out]), file=file)
 
@@ -162,10 +163,12 @@ def build(
     source: str | None = None,
     text: str | None = None,
     documents: Sequence[SourceDocument] = (),
+    options: Collection[str] = (),
 ) -> tuple[LedgerEvent, list[SourceDocument]]:
     """The event ``action`` would record, validated and checked against the rules, and the
     source documents to store with it (``documents`` it cites, and the full list behind a
-    committed list)."""
+    committed list). ``text`` is the file ``data`` was read from (its problems name lines of
+    it), ``options`` the fields given as command-line options instead."""
     classes = action_classes()
     if action not in classes:
         raise InputError(
@@ -245,7 +248,7 @@ def build(
     try:
         event = cls.model_validate(fields)
     except ValidationError as e:
-        raise wrap_validation(e, cls=cls, file=source, text=text) from None
+        raise wrap_validation(e, cls=cls, file=source, text=text, options=options) from None
     check_documents(ledger, event, documents, listed, source=source)
     check(ledger, event, signer=signer, entries=entries)
     return event, [*documents, *listed]
@@ -385,6 +388,7 @@ def record(
     source: str | None = None,
     text: str | None = None,
     documents: Sequence[SourceDocument] = (),
+    options: Collection[str] = (),
 ) -> LedgerEvent:
     """Build, check, sign and save one action with the source ``documents`` it cites; returns
     the stored event."""
@@ -397,6 +401,7 @@ def record(
         source=source,
         text=text,
         documents=documents,
+        options=options,
     )
     ledger.save([event], signer=signer, documents=documents)
     return event

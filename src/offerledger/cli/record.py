@@ -159,7 +159,9 @@ def _make_command(name: str, cls: type[LedgerEvent]) -> click.Command:
             else:
                 option = f"--{field.replace('_', '-')}"
                 data[field] = _value(raw, option=option, problems=problems)
+        given = {f for f, raw in kwargs.items() if raw is not None}
         if effective is not None:
+            given.add("effective")
             try:
                 data["effective"] = parse_effective(effective)
             except InputError as e:
@@ -181,6 +183,7 @@ def _make_command(name: str, cls: type[LedgerEvent]) -> click.Command:
                 source=str(source) if source else None,
                 text=text,
                 documents=documents,
+                options=given,
             )
             signer = ledger.signer(key, passphrase_from_env_or_prompt(prompt=True))
             event = record(
@@ -192,6 +195,7 @@ def _make_command(name: str, cls: type[LedgerEvent]) -> click.Command:
                 source=str(source) if source else None,
                 text=text,
                 documents=documents,
+                options=given,
             )
         finally:
             ledger.close()
