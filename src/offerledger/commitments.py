@@ -39,7 +39,7 @@ def _entries(kind: ListKind, raw: Any, *, field: str, source: str | None) -> lis
         )
     if not isinstance(raw, list | tuple):
         raise InputError("must be a JSON list", file=source, field=field)
-    from offerledger.recording import validation_problems
+    from offerledger.input_problems import validation_problems
 
     model = LIST_ENTRIES[kind]
     out: list[BaseModel] = []
