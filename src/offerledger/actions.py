@@ -56,6 +56,7 @@ from offerledger.events import (
     offer_stream_name,
     stream_id,
 )
+from offerledger.input_problems import json_lines, line_of, validation_problems
 from offerledger.ledger import Ledger
 from offerledger.signing.keys import SigningKey
 
@@ -122,8 +123,6 @@ def wrap_validation(
     (``document.parts[0].blocks[1].id``), what was expected and, for a file, the line it stands
     on. A field in ``options`` was given as an option (it overrides the file): its problems name
     the option (``--cik``), not a line of the file."""
-    from offerledger.input_problems import json_lines, line_of, validation_problems
-
     lines = json_lines(text) if text is not None else {}
 
     def where(path: str) -> tuple[int | None, str]:

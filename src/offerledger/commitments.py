@@ -19,6 +19,7 @@ from offerledger.disclosure import commit_entries, open_document
 from offerledger.documents import SourceDocument
 from offerledger.errors import DisclosureInvalid, InputError
 from offerledger.events import LIST_ENTRIES, CommittedList, ListKind
+from offerledger.input_problems import validation_problems
 
 # action -> (payload field holding the list, kind of list)
 LIST_FIELDS: dict[str, tuple[str, ListKind]] = {
@@ -39,8 +40,6 @@ def _entries(kind: ListKind, raw: Any, *, field: str, source: str | None) -> lis
         )
     if not isinstance(raw, list | tuple):
         raise InputError("must be a JSON list", file=source, field=field)
-    from offerledger.input_problems import validation_problems
-
     model = LIST_ENTRIES[kind]
     out: list[BaseModel] = []
     problems: list[tuple[str, str]] = []  # every entry's problems, reported at once
