@@ -101,13 +101,11 @@ def _offer_document(raw: str, *, problems: list[str]) -> Any:
     if path.suffix.lower() == ".json" or data.lstrip()[:1] == b"{":
         try:
             return json.loads(data)
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            where = (
-                f"line {e.lineno}, column {e.colno}: "
-                if isinstance(e, json.JSONDecodeError)
-                else ""
-            )
-            problems.append(f"{raw}, {where}invalid JSON ({e})")
+        except json.JSONDecodeError as e:
+            problems.append(f"{raw}, line {e.lineno}, column {e.colno}: invalid JSON: {e.msg}")
+            return None
+        except UnicodeDecodeError as e:
+            problems.append(f"{raw}: not UTF-8 text ({e.reason} at byte {e.start})")
             return None
     from offerledger.ingest.textdoc import document_from_text
 
