@@ -108,8 +108,11 @@ def output_closed(ctx: click.Context | None = None, what: str = "") -> NoReturn:
     except (OSError, ValueError):  # no real file descriptor (a test runner's stdout)
         pass
     line = "Error: the output was closed before everything was written (broken pipe)"
-    sys.stderr.write(f"{line}{'; ' + what if what else ''}\n")
-    sys.stderr.flush()
+    try:  # stderr may be the same closed pipe (`… 2>&1 | head`): the exit code still says it
+        sys.stderr.write(f"{line}{'; ' + what if what else ''}\n")
+        sys.stderr.flush()
+    except OSError:
+        pass
     if ctx is not None:
         ctx.exit(BROKEN_PIPE)
     sys.exit(BROKEN_PIPE)
@@ -191,7 +194,9 @@ def offer_option(f: F) -> F:
 
 def emit_json(data: Any) -> None:
     """Stable JSON on stdout: sorted keys, two-space indent."""
-    click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str))
+    from offerledger.cli.output import write_stdout
+
+    write_stdout(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n")
 
 
 def is_terminal() -> bool:

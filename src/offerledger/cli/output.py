@@ -60,7 +60,32 @@ def show(text: str) -> None:
     if is_terminal() and len(text) <= STYLED_MAX:
         stdout_console().print(text, end="")
     else:
+        write_stdout(text)
+
+
+WRITE_CHUNK = 64 * 1024
+
+
+def write_stdout(text: str) -> None:
+    """Write ``text`` to standard output whole, or raise :class:`BrokenPipeError`.
+
+    One large write to a pipe whose reader goes away part way returns a short count and no
+    error, and Python's buffered stdout then reports success with the rest lost (``elections
+    --json | head -1`` exited 0, silently half-done). Written to the file descriptor a chunk at
+    a time, every short count is followed by a write that fails. A stdout with no descriptor
+    (a test runner's) is written as click does."""
+    import os
+
+    stream = sys.stdout
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
         click.echo(text, nl=False)
+        return
+    stream.flush()
+    data = memoryview(text.encode(stream.encoding or "utf-8", stream.errors or "strict"))
+    while data:
+        data = data[os.write(fd, data[:WRITE_CHUNK]) :]
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
