@@ -66,3 +66,26 @@ def test_a_reader_gone_part_way_is_a_broken_pipe(demo_db: str, args: list[str]) 
 def test_a_broken_pipe_that_also_carries_stderr_still_exits_141(demo_db: str) -> None:
     code, _ = read_a_line_and_leave(demo_db, ["elections", "--json"], merged=True)
     assert code == 141
+
+
+def test_a_line_to_a_closed_stderr_is_a_broken_pipe_not_exit_1(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """rich's console exits 1 when its stream is a closed pipe (``ingest filing --dry-run 2>&1 |
+    head -1`` exited 1); the stderr console raises a broken pipe instead, which every command
+    turns into exit 141 and the one line."""
+    from offerledger.cli.common import _StderrConsole
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    with os.fdopen(write_end, "w") as closed:
+        monkeypatch.setattr(sys, "stderr", closed)
+        console = _StderrConsole()
+        with pytest.raises(BrokenPipeError):
+            console.print("a note", markup=False, highlight=False)
+        console.print("and nothing more is tried")  # quiet from then on
+        monkeypatch.undo()
+        try:
+            closed.close()
+        except BrokenPipeError:
+            pass

@@ -32,7 +32,15 @@ class _StderrConsole:
             from rich.console import Console
 
             self._console = Console(stderr=True, soft_wrap=True)
+            self._console.on_broken_pipe = self._closed  # type: ignore[method-assign]
         return getattr(self._console, name)
+
+    def _closed(self) -> None:
+        """stderr is a closed pipe (``… 2>&1 | head``): rich's own handler exits 1; raised on
+        as a broken pipe, the command exits 141 like any other (docs/errors.md)."""
+        if self._console is not None:
+            self._console.quiet = True
+        raise BrokenPipeError(32, "Broken pipe")
 
 
 err_console = cast("Console", _StderrConsole())
