@@ -134,6 +134,18 @@ def load_document(path: Path) -> SourceDocument:
     return SourceDocument(content, media, path.name)
 
 
+# what --document is for each action that cites a source document, with an example
+_CITED = {
+    "FilingRecorded": "the filing's file as EDGAR serves it, e.g. 0000999999-01-000101.txt",
+    "NoticeDispatched": "the notice's text as sent, e.g. notice.txt",
+    "EligibleGrantsRegistered": "the roster CSV the grants come from, e.g. grants.csv",
+    **dict.fromkeys(
+        ("ElectionSubmitted", "ElectionChanged", "ElectionWithdrawn", "ElectionRefused"),
+        "the elections CSV the form comes from, e.g. elections.csv",
+    ),
+}
+
+
 def _make_command(name: str, cls: type[LedgerEvent]) -> click.Command:
     payload = payload_fields(cls)
     citing = CITING_FIELD.get(cls.TOPIC.split(".")[1])
@@ -247,8 +259,8 @@ def _make_command(name: str, cls: type[LedgerEvent]) -> click.Command:
                 ["--document", "documents"],
                 type=click.Path(path_type=Path, dir_okay=False),
                 multiple=True,
-                help=f"Source document the event cites, stored with it (fills --"
-                f"{citing.replace('_', '-')} when left out). E.g. notice.txt.",
+                help=f"Source document the event cites ({_CITED.get(cls.TOPIC.split('.')[1], 'the file it cites')}), "
+                f"stored with it (fills --{citing.replace('_', '-')} when left out).",
             )
         )
     if cls.TOPIC.startswith("offerledger.CorrectionRecorded."):
@@ -290,7 +302,13 @@ def _make_command(name: str, cls: type[LedgerEvent]) -> click.Command:
         help=f"{sentence}\n\n"
         f"Example: offerledger record {name} --template > {name}.json; edit it, then "
         f'offerledger record {name} --key "Russell I. Zuckerman" --file {name}.json'
-        + (f" --document FILE (its SHA-256 fills {citing})" if citing else "")
+        + (
+            ""
+            if not citing
+            else f" --document FILE (its SHA-256 fills {citing})"
+            if cls.model_fields[citing].is_required()
+            else f" [--document FILE: its SHA-256 fills {citing}]"
+        )
         + ". Worked examples: docs/recording.md.",
     )
     json_option(offer_option(command))
