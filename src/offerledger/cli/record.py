@@ -254,13 +254,14 @@ def _make_command(name: str, cls: type[LedgerEvent]) -> click.Command:
         ),
     ]
     if citing:
+        cited = _CITED.get(cls.TOPIC.split(".")[1], "the file it cites")
         params.append(
             click.Option(
                 ["--document", "documents"],
                 type=click.Path(path_type=Path, dir_okay=False),
                 multiple=True,
-                help=f"Source document the event cites ({_CITED.get(cls.TOPIC.split('.')[1], 'the file it cites')}), "
-                f"stored with it (fills --{citing.replace('_', '-')} when left out).",
+                help=f"Source document the event cites ({cited}), stored with it (fills "
+                f"--{citing.replace('_', '-')} when left out).",
             )
         )
     if cls.TOPIC.startswith("offerledger.CorrectionRecorded."):
