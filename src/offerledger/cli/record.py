@@ -138,7 +138,7 @@ def load_document(path: Path) -> SourceDocument:
 _CITED = {
     "FilingRecorded": "the filing's file as EDGAR serves it, e.g. 0000999999-01-000101.txt",
     "NoticeDispatched": "the notice's text as sent, e.g. notice.txt",
-    "EligibleGrantsRegistered": "the roster CSV the grants come from, e.g. grants.csv",
+    "EligibleGrantsRegistered": "the roster CSV the grants come from, e.g. roster.csv",
     **dict.fromkeys(
         ("ElectionSubmitted", "ElectionChanged", "ElectionWithdrawn", "ElectionRefused"),
         "the elections CSV the form comes from, e.g. elections.csv",
