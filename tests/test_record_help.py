@@ -292,6 +292,8 @@ def test_the_document_from_markdown(ledger_db: str, tmp_path: Path) -> None:
     assert "page" not in s1[0]
     text = runner.invoke(cli, ["--db", ledger_db, "text"]).stdout
     assert "\nCover page\n" in text and "Section ." not in text
+    cited = runner.invoke(cli, ["--db", ledger_db, "text", "--provenance", "--section", "7"])
+    assert "    page 2 of the document as registered" in cited.stdout
 
 
 def test_a_text_document_without_headings_is_refused(ledger_db: str, tmp_path: Path) -> None:
