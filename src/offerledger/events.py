@@ -78,6 +78,7 @@ from offerledger.values import (
     NoticeRecipient,
     NotOnFile,
     OnDate,
+    OneLine,
     Paragraph,
     Part,
     PlanTotals,
@@ -205,7 +206,7 @@ class KeyRegistered(LedgerEvent):
     TOPIC = "offerledger.KeyRegistered.v1"
     registered_key_id: str = Field(pattern=r"^[0-9a-f]{64}$")
     public_key: str = Field(pattern=r"^[0-9a-f]{64}$")
-    holder: str = Field(min_length=1)
+    holder: OneLine = Field(min_length=1)
     role: Role
     valid_from: AwareDatetime
     valid_until: AwareDatetime | None = None
@@ -823,8 +824,8 @@ class EligibleGrantsRegistered(LedgerEvent):
 
     TOPIC = "offerledger.EligibleGrantsRegistered.v1"
     offer_id: uuid.UUID
-    employee_id: str = _EMPLOYEE_ID
-    employee_name: str = Field(
+    employee_id: OneLine = _EMPLOYEE_ID
+    employee_name: OneLine = Field(
         description="The employee's name as the roster gives it", examples=["Ann Example"]
     )
     email: bool = Field(
@@ -851,8 +852,8 @@ class _ElectionAct(LedgerEvent):
     """
 
     offer_id: uuid.UUID
-    employee_id: str = _EMPLOYEE_ID
-    form_id: str = Field(
+    employee_id: OneLine = _EMPLOYEE_ID
+    form_id: OneLine = Field(
         min_length=1,
         description="The form's id, unique for the employee (the clerk's log number)",
         examples=["F-0001"],
@@ -866,7 +867,7 @@ class _ElectionAct(LedgerEvent):
         description="How the form arrived: email, mail, hand_delivery, fax, web or paper",
         examples=["paper"],
     )
-    acted_by: str = Field(
+    acted_by: OneLine = Field(
         description="Who submitted the form: the employee's id, or the name of whoever acted "
         "for them",
         examples=["E0001"],
@@ -944,11 +945,11 @@ class ElectionReceiptConfirmed(LedgerEvent):
 
     TOPIC = "offerledger.ElectionReceiptConfirmed.v1"
     offer_id: uuid.UUID
-    employee_id: str = Field(
+    employee_id: OneLine = Field(
         description="The employee's id in the issuer's records (the roster's employee_id)",
         examples=["E0001"],
     )
-    form_id: str = Field(
+    form_id: OneLine = Field(
         description="The id of the election form whose receipt is confirmed, as recorded with it",
         examples=["F-0001"],
     )
@@ -1087,7 +1088,7 @@ class RootKeyRotated(LedgerEvent):
     TOPIC = "offerledger.RootKeyRotated.v1"
     new_root_key_id: str = Field(pattern=r"^[0-9a-f]{64}$")
     public_key: str = Field(pattern=r"^[0-9a-f]{64}$")
-    holder: str = Field(min_length=1)
+    holder: OneLine = Field(min_length=1)
     valid_from: AwareDatetime
     new_root_signature: str = Field(pattern=r"^[0-9a-f]{128}$")
 

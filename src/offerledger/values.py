@@ -6,12 +6,13 @@ side; import them from there.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 EASTERN = ZoneInfo("America/New_York")
 
@@ -378,13 +379,37 @@ class Signer(Value):
     )
 
 
+# Line breaks, other control characters, and the bidirectional overrides and isolates that
+# reorder what a reader sees (U+202A-U+202E, U+2066-U+2069).
+_NOT_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def one_line(text: str) -> str:
+    """A name or id is one line of plain text: every report prints it as given, so a line
+    break in an employee's name forged a line of ``elections`` ("verified: ...") and a
+    terminal escape can hide lines on screen."""
+    if text.isprintable():
+        return text
+    found = _NOT_ONE_LINE.search(text)
+    if found is not None:
+        raise ValueError(
+            f"contains a control character ({found.group()!r} at character {found.start() + 1}): "
+            "a name or id is one line of plain text"
+        )
+    return text
+
+
+OneLine = Annotated[str, AfterValidator(one_line)]
+"""A name or id printed as given by every report: no line break or control character."""
+
+
 class Grant(Value):
     """An eligible option grant."""
 
-    grant_id: str = Field(
+    grant_id: OneLine = Field(
         min_length=1, description="The grant's id in the issuer's records", examples=["G-0001"]
     )
-    plan: str = Field(
+    plan: OneLine = Field(
         min_length=1, description="The plan it was granted under", examples=["1998 Plan"]
     )
     grant_date: date = Field(description="The grant date, YYYY-MM-DD", examples=["2000-03-15"])
@@ -404,21 +429,23 @@ Choice = Literal["exchange", "keep"]
 class GrantChoice(Value):
     """The choice an election form makes for one grant."""
 
-    grant_id: str = Field(min_length=1, description="The grant's id", examples=["G-0001"])
+    grant_id: OneLine = Field(min_length=1, description="The grant's id", examples=["G-0001"])
     choice: Choice = Field(description="exchange (tender the grant) or keep", examples=["exchange"])
 
 
 class AcceptedGrant(Value):
     """One grant accepted and cancelled: an entry of the ``accepted-grants`` list."""
 
-    employee_id: str = Field(
+    employee_id: OneLine = Field(
         min_length=1, description="The employee's id in the roster", examples=["E0001"]
     )
-    grant_id: str = Field(min_length=1, description="The tendered grant's id", examples=["G-0001"])
+    grant_id: OneLine = Field(
+        min_length=1, description="The tendered grant's id", examples=["G-0001"]
+    )
     options: int = Field(
         gt=0, description="How many of its options were accepted and cancelled", examples=[1000]
     )
-    plan: str = Field(
+    plan: OneLine = Field(
         min_length=1, description="The plan the grant was made under", examples=["1998 Plan"]
     )
 
@@ -426,10 +453,10 @@ class AcceptedGrant(Value):
 class NewGrant(Value):
     """One new option grant: an entry of the ``new-grants`` list."""
 
-    employee_id: str = Field(
+    employee_id: OneLine = Field(
         min_length=1, description="The employee's id in the roster", examples=["E0001"]
     )
-    grant_id: str = Field(min_length=1, description="The new grant's id", examples=["N-0001"])
+    grant_id: OneLine = Field(min_length=1, description="The new grant's id", examples=["N-0001"])
     options: int = Field(gt=0, description="How many new options it grants", examples=[1000])
     replaces: tuple[str, ...] = Field(
         default=(),
@@ -441,7 +468,7 @@ class NewGrant(Value):
 class NoticeRecipient(Value):
     """One employee a notice was sent to: an entry of the ``notice-recipients`` list."""
 
-    employee_id: str = Field(
+    employee_id: OneLine = Field(
         min_length=1, description="The employee's id in the roster", examples=["E0001"]
     )
 
@@ -480,7 +507,7 @@ class CommittedList(Value):
 class PlanTotals(Value):
     """The offer's own figures for one plan: employees, grants and options."""
 
-    plan: str = Field(min_length=1)
+    plan: OneLine = Field(min_length=1)
     employees: int = Field(ge=0)
     grants: int = Field(ge=0)
     options: int = Field(ge=0)

@@ -64,8 +64,20 @@ def keys() -> None:
     """
 
 
+def _holder(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A holder's name is one line of plain text (every report prints it as given)."""
+    if value is None:
+        return None
+    from offerledger.values import one_line
+
+    try:
+        return one_line(value)
+    except ValueError as e:
+        raise InputError(str(e), field="--holder") from None
+
+
 @keys.command("create")
-@click.option("--holder", required=True, help="The actor the key belongs to.")
+@click.option("--holder", required=True, callback=_holder, help="The actor the key belongs to.")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option(
     "--public-key",
@@ -301,7 +313,12 @@ def keys_rewrap(key_ids: tuple[str, ...], force: bool, as_json: bool) -> None:
     help="The new root key in this keystore (key id or 8+ hex digits, from 'keys new'); "
     "default: make one here.",
 )
-@click.option("--holder", default=None, help="Who holds the new root key (default: the same).")
+@click.option(
+    "--holder",
+    default=None,
+    callback=_holder,
+    help="Who holds the new root key (default: the same).",
+)
 @json_option
 @with_ledger
 def keys_rotate_root(

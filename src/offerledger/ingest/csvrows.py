@@ -25,6 +25,7 @@ from pydantic import (
 
 from offerledger.ingest.errors import CsvInvalid, CsvProblem
 from offerledger.limits import CSV_BYTES, CSV_FIELD, CSV_ROWS, read_bounded
+from offerledger.values import OneLine
 
 _ZONES = {
     "EDT": "America/New_York",
@@ -55,10 +56,10 @@ class Row(BaseModel):
 
 
 class RosterRow(Row):
-    employee_id: str = Field(min_length=1)
-    name: str = Field(min_length=1)
-    grant_id: str = Field(min_length=1)
-    plan: str = Field(min_length=1)
+    employee_id: OneLine = Field(min_length=1)
+    name: OneLine = Field(min_length=1)
+    grant_id: OneLine = Field(min_length=1)
+    plan: OneLine = Field(min_length=1)
     grant_date: date
     exercise_price: Decimal = Field(ge=0, max_digits=18, decimal_places=6)
     options_outstanding: int = Field(gt=0, lt=10**15)
@@ -77,13 +78,13 @@ class RosterRow(Row):
 
 
 class ElectionRow(Row):
-    employee_id: str = Field(min_length=1)
-    grant_id: str = Field(min_length=1)
+    employee_id: OneLine = Field(min_length=1)
+    grant_id: OneLine = Field(min_length=1)
     choice: Literal["exchange", "keep", "withdraw"]
     received_at: AwareDatetime
-    form_id: str = Field(min_length=1)
+    form_id: OneLine = Field(min_length=1)
     channel: Literal["email", "mail", "hand_delivery", "fax", "web", "paper"]
-    acted_by: str | None = None
+    acted_by: OneLine | None = None
     synthetic: bool = False
 
     @field_validator("choice", "channel", mode="before")
