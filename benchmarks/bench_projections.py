@@ -229,9 +229,16 @@ class Generator:
                 grants=grants,
                 synthetic=True,
             )
+        from offerledger.documents import SourceDocument
+
         everyone = tuple(self.eid(i) for i in range(self.n))
+        notice = SourceDocument(  # stored with the notice that cites it: verify checks that
+            content=b"SYNTHETIC notice of amendment (bench_projections)\n",
+            media_type="text/plain",
+            name="notice-1.txt",
+        )
         for channel in ("email", "mail"):
-            yield self.make(
+            event, key = self.make(
                 ev.NoticeDispatched,
                 self.offer,
                 "comms",
@@ -242,9 +249,11 @@ class Generator:
                 channel=channel,
                 recipient_class="synthetic employees",
                 recipients=everyone,
-                content_sha256="0" * 64,
+                content_sha256=notice.sha256,
                 synthetic_recipients=True,
             )
+            self.documents.setdefault(id(event), []).append(notice)
+            yield event, key
 
     def act(self, i: int, at: datetime | None = None) -> tuple[Any, str]:
         from offerledger import events as ev

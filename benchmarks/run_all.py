@@ -18,6 +18,13 @@ Reuses the benchmark modules' own functions (nothing here measures anything itse
   goal < 2 s for 10,000 new events on a 1M-event ledger. At other sizes the figure is scaled to
   10,000 new events (seconds x 10,000 / new events) and ``at_goal_size`` is false.
 
+* ``scale_peak_rss_mb`` / ``scale_storage_vs_body`` — ``bench_scale.measure``: a SYNTHETIC
+  ledger built, checkpointed, rebuilt, grown by 10,000, verified (full and ``--since``), rebuilt
+  incrementally and proved from, each step in its own process: the largest step's peak RSS
+  (goal < 1,024 MB; each step's beside it) and bytes on disk per event over the mean canonical
+  body (goal <= 2). On PostgreSQL when it answers (else SQLite, said so); the 5M-event run is
+  ``bench_scale.py``'s own (hours), not this one's.
+
 * ``cli_help_s`` / ``cli_version_s`` — ``bench_cli_startup._run``: ``offerledger --help`` and
   ``--version`` as fresh processes, the median of ``cli_repeats`` runs; goal < 0.3 s (issue 12).
 
@@ -50,9 +57,10 @@ import bench_evidence
 import bench_ingest
 import bench_ledger
 import bench_projections
+import bench_scale
 
 DEFAULT_PG = bench_evidence.DEFAULT_PG
-NAMES = ("append", "verify", "rebuild", "ingest", "since", "cli")
+NAMES = ("append", "verify", "rebuild", "ingest", "since", "scale", "cli")
 
 QUICK = {
     "append_batch_events": 3_000,
@@ -67,6 +75,7 @@ QUICK = {
     "since_base_events": 10_000,
     "since_new_events": 2_000,
     "since_repeats": 3,
+    "scale_events": 20_000,
     "cli_repeats": 5,
 }
 FULL = {
@@ -82,6 +91,7 @@ FULL = {
     "since_base_events": 1_000_000,
     "since_new_events": 10_000,
     "since_repeats": 3,
+    "scale_events": 1_000_000,
     "cli_repeats": 10,
 }
 
@@ -92,6 +102,8 @@ def goal(value: float | None, op: str, target: float, **extra: Any) -> dict[str,
         met = None
     elif op == ">=":
         met = value >= target
+    elif op == "<=":
+        met = value <= target
     else:
         met = value < target
     return {"value": None if value is None else round(value, 3), "goal": f"{op} {target}",
@@ -259,6 +271,41 @@ def run_since(sizes: dict[str, int], workdir: str, log: Callable[[str], None]) -
     }
 
 
+def run_scale(
+    sizes: dict[str, int], workdir: str, pg_url: str | None, log: Callable[[str], None]
+) -> dict[str, Any]:
+    why = "not asked (--no-postgres)" if pg_url is None else postgres_reachable(pg_url)
+    target = bench_ledger.Target(workdir, postgres=None if why else pg_url)
+    folder = Path(workdir) / "scale"
+    folder.mkdir()
+    f = bench_scale.measure(
+        target, events=sizes["scale_events"], proofs=50, workdir=folder, log=log
+    )
+    where = {"backend": f["backend"], "events": f["events"], "synthetic": True}
+    if why:
+        where["note"] = f"PostgreSQL {why}: measured on SQLite"
+    at_goal = f["backend"] == "postgres" and f["base_events"] >= 5_000_000
+    return {
+        "scale_peak_rss_mb": goal(
+            f["peak_rss_mb"]["value"],
+            "<",
+            bench_scale.RSS_GOAL_MB,
+            steps={name: s["peak_rss_mb"] for name, s in f["steps"].items()},
+            at_goal_size=at_goal,
+            **where,
+        ),
+        "scale_storage_vs_body": goal(
+            f["storage_vs_body"]["value"],
+            "<=",
+            bench_scale.STORAGE_GOAL,
+            bytes_per_event=f["bytes_per_event"],
+            mean_body_bytes=f["mean_body_bytes"],
+            at_goal_size=at_goal,
+            **where,
+        ),
+    }
+
+
 def run_cli(sizes: dict[str, int], log: Callable[[str], None]) -> dict[str, Any]:
     env = dict(os.environ)
     bench_cli_startup._run(["--version"], env)  # warm the file cache and the bytecode, as it does
@@ -299,6 +346,10 @@ def main(argv: list[str] | None = None) -> int:
             ("rebuild", lambda: run_rebuild(sizes, workdir, log)),
             ("ingest", lambda: run_ingest(sizes, log)),
             ("since", lambda: run_since(sizes, workdir, log)),
+            (
+                "scale",
+                lambda: run_scale(sizes, workdir, None if args.no_postgres else args.pg_url, log),
+            ),
             ("cli", lambda: run_cli(sizes, log)),
         ]
         for name, step in steps:
