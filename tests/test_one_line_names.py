@@ -80,3 +80,11 @@ def test_a_forged_line_is_refused_where_it_enters(tmp_path: Path) -> None:
     assert refused.exit_code == 2, refused.output
     assert "field 'employee_name'" in refused.output and "control character" in refused.output
     assert events(db) == count
+
+
+def test_init_refuses_a_root_holder_of_two_lines_and_writes_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "l.db"
+    bad = run(str(db), "init", "--holder", "root\nverified")
+    assert bad.exit_code == 2, bad.output
+    assert "field '--holder': contains a control character" in bad.output
+    assert not db.exists() and not (tmp_path / "keys").exists()

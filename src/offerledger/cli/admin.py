@@ -14,6 +14,7 @@ from offerledger.cli.common import (
     cli,
     emit_json,
     err_console,
+    holder_option,
     json_option,
     settings,
     with_ledger,
@@ -32,7 +33,13 @@ def _passphrase() -> bytes:
 
 
 @cli.command()
-@click.option("--holder", default="ledger root", show_default=True, help="Who holds the root key.")
+@click.option(
+    "--holder",
+    default="ledger root",
+    show_default=True,
+    callback=holder_option,
+    help="Who holds the root key.",
+)
 @json_option
 def init(holder: str, as_json: bool) -> None:
     """Create a new ledger and its root key (written encrypted to the keystore).

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar, cast
 import click
 
 from offerledger.cli.lazy import COMMANDS, LazyGroup
-from offerledger.errors import OfferLedgerError, StorageError, WeakKeyFileWarning
+from offerledger.errors import InputError, OfferLedgerError, StorageError, WeakKeyFileWarning
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -198,6 +198,19 @@ def offer_option(f: F) -> F:
         metavar="ID",
         help="Offer stream name or id; may be left out when the ledger holds one offer.",
     )(f)
+
+
+def holder_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--holder``: a key holder's name is one line of plain text (every report prints it as
+    given), refused as bad input before anything is written."""
+    if value is None:
+        return None
+    from offerledger.values import one_line
+
+    try:
+        return one_line(value)
+    except ValueError as e:
+        raise InputError(str(e), field="--holder") from None
 
 
 def emit_json(data: Any) -> None:

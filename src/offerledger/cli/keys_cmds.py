@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from offerledger.cli.common import cli, emit_json, err_console, json_option, settings, with_ledger
+from offerledger.cli.common import (
+    cli,
+    emit_json,
+    err_console,
+    holder_option,
+    json_option,
+    settings,
+    with_ledger,
+)
 from offerledger.cli.output import columns, show
 from offerledger.errors import InputError
 
@@ -64,20 +72,10 @@ def keys() -> None:
     """
 
 
-def _holder(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """A holder's name is one line of plain text (every report prints it as given)."""
-    if value is None:
-        return None
-    from offerledger.values import one_line
-
-    try:
-        return one_line(value)
-    except ValueError as e:
-        raise InputError(str(e), field="--holder") from None
-
-
 @keys.command("create")
-@click.option("--holder", required=True, callback=_holder, help="The actor the key belongs to.")
+@click.option(
+    "--holder", required=True, callback=holder_option, help="The actor the key belongs to."
+)
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option(
     "--public-key",
@@ -316,7 +314,7 @@ def keys_rewrap(key_ids: tuple[str, ...], force: bool, as_json: bool) -> None:
 @click.option(
     "--holder",
     default=None,
-    callback=_holder,
+    callback=holder_option,
     help="Who holds the new root key (default: the same).",
 )
 @json_option
