@@ -329,15 +329,42 @@ class Generator:
             )
 
 
-def _saves(ledger: Any, pairs: Iterator[tuple[Any, str]], cited: dict[int, list[Any]]) -> int:
+def _saves(
+    ledger: Any,
+    pairs: Iterator[tuple[Any, str]],
+    cited: dict[int, list[Any]],
+    per_transaction: int = 0,
+) -> int:
     """Save events in batches of one signer each (the store signs a batch once), with the
-    documents their committed lists name (``cited``, by ``id(event)``)."""
+    documents their committed lists name (``cited``, by ``id(event)``).
+
+    ``per_transaction`` > 0: consecutive batches are stored together through
+    ``Ledger.save_groups`` (each still signed by its own key) until they hold that many events,
+    one transaction (one commit) for them all; elections interleave the employees' and the
+    communications key's events, so most batches hold a handful of events."""
     keys = {name: _key(name) for name, _ in ROLES}
     batch: list[Any] = []
     signer = None
     count = 0
+    groups: list[tuple[list[Any], Any]] = []
+    pending = 0
+
+    def flush() -> None:
+        nonlocal pending
+        if groups:
+            documents = [d for events, _ in groups for e in events for d in cited.pop(id(e), [])]
+            ledger.save_groups(groups, documents=documents)
+            groups.clear()
+            pending = 0
 
     def save() -> None:
+        nonlocal pending
+        if per_transaction > 0:
+            groups.append((batch, keys[signer]))
+            pending += len(batch)
+            if pending >= per_transaction:
+                flush()
+            return
         documents = [d for e in batch for d in cited.pop(id(e), [])]
         ledger.save(batch, signer=keys[signer], documents=documents)
 
@@ -350,10 +377,11 @@ def _saves(ledger: Any, pairs: Iterator[tuple[Any, str]], cited: dict[int, list[
         count += 1
     if batch:
         save()
+    flush()
     return count
 
 
-def generate(db: str, events: int, state_file: Path) -> dict[str, Any]:
+def generate(db: str, events: int, state_file: Path, per_transaction: int = 0) -> dict[str, Any]:
     import pickle
 
     from offerledger.ledger import Ledger
@@ -374,11 +402,12 @@ def generate(db: str, events: int, state_file: Path) -> dict[str, Any]:
         )
     gen = Generator(max(10, events // 10))
     count = len(ROLES) + 1
-    count += _saves(ledger, gen.offer_events(), gen.documents)
-    count += _saves(ledger, gen.roster(), gen.documents)
+    per = per_transaction
+    count += _saves(ledger, gen.offer_events(), gen.documents, per)
+    count += _saves(ledger, gen.roster(), gen.documents, per)
     results = 1 + len(range(0, gen.n, 1000))  # the expiration, one acceptance per 1,000
-    count += _saves(ledger, gen.elections(max(0, events - count - results)), gen.documents)
-    count += _saves(ledger, gen.results(), gen.documents)  # made after: recorded after them
+    count += _saves(ledger, gen.elections(max(0, events - count - results)), gen.documents, per)
+    count += _saves(ledger, gen.results(), gen.documents, per)  # made after: recorded after
     ledger.close()
     state_file.write_bytes(
         pickle.dumps((gen.n, gen.rng.getstate(), gen.versions, gen.forms, gen.clock))
@@ -386,7 +415,7 @@ def generate(db: str, events: int, state_file: Path) -> dict[str, Any]:
     return {"events": count, "employees": gen.n, "generate_s": time.perf_counter() - started}
 
 
-def append_incremental(db: str, state_file: Path, count: int) -> float:
+def append_incremental(db: str, state_file: Path, count: int, per_transaction: int = 0) -> float:
     import pickle
 
     from offerledger.ledger import Ledger
@@ -397,7 +426,7 @@ def append_incremental(db: str, state_file: Path, count: int) -> float:
     gen.versions, gen.forms, gen.clock = versions, forms, clock
     started = time.perf_counter()
     ledger = Ledger.open(db)
-    _saves(ledger, gen.elections(count), gen.documents)
+    _saves(ledger, gen.elections(count), gen.documents, per_transaction)
     ledger.close()
     seconds = time.perf_counter() - started
     state_file.write_bytes(

@@ -7,7 +7,11 @@ notices, acceptance; saves of up to 500 events of one signer through ``Ledger.sa
 rebuild folds a real read model. Steps, in this order, each a fresh interpreter:
 
 1. ``append``: ``bench_projections.generate`` builds N events (events made and saved; the
-   rate includes making the event objects, as a caller's append does);
+   rate includes making the event objects, as a caller's append does). Its elections
+   interleave two signers (employees, the communications key), so a save of one signer holds
+   a handful of events; ``--per-transaction N`` (default 500) stores consecutive saves together
+   through ``Ledger.save_groups`` (the ingest path: each save signed by its own key, one commit
+   for N events), 0 one ``Ledger.save`` (one commit) each;
 2. ``checkpoint``: ``offerledger checkpoint --out FILE`` (the root key from the keystore);
 3. ``rebuild_full``: ``offerledger rebuild --full`` of the N events into a fresh read model;
 4. ``append_10k``: ``bench_projections.append_incremental`` saves 10,000 more (election changes);
@@ -70,13 +74,13 @@ RUSAGE_ENV = "BENCH_SCALE_RUSAGE"
 # --- steps (each run in a child process: ``bench_scale.py --step NAME ...``) ------------------
 
 
-def step_append(db: str, events: str, state: str) -> dict[str, Any]:
-    made = bench_projections.generate(db, int(events), Path(state))
+def step_append(db: str, events: str, state: str, per_transaction: str) -> dict[str, Any]:
+    made = bench_projections.generate(db, int(events), Path(state), int(per_transaction))
     return {"events": made["events"], "employees": made["employees"]}
 
 
-def step_append_more(db: str, state: str, count: str) -> dict[str, Any]:
-    bench_projections.append_incremental(db, Path(state), int(count))
+def step_append_more(db: str, state: str, count: str, per_transaction: str) -> dict[str, Any]:
+    bench_projections.append_incremental(db, Path(state), int(count), int(per_transaction))
     return {"events": int(count)}
 
 
@@ -143,7 +147,8 @@ def step_profile_save(db: str, events: str, frames: str) -> dict[str, Any]:
         # transaction (the store's 300 s). This process only: a longer limit.
         import offerledger.ledger
 
-        resolve = offerledger.ledger.resolve_backend
+        module = vars(offerledger.ledger)
+        resolve = module["resolve_backend"]
 
         def patient(db: str | None) -> Any:
             backend = resolve(db)
@@ -151,7 +156,7 @@ def step_profile_save(db: str, events: str, frames: str) -> dict[str, Any]:
                 backend.env["POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT"] = "7200"
             return backend
 
-        offerledger.ledger.resolve_backend = patient  # type: ignore[assignment]
+        module["resolve_backend"] = patient
         tracemalloc.start(int(frames))
     ledger = bench_ledger.new_ledger(db)
     made = bench_ledger.make_saves(int(events), tag="profile", per_stream=1)
@@ -351,6 +356,7 @@ def measure(
     proofs: int,
     workdir: Path,
     log: Callable[[str], None],
+    per_transaction: int = bench_projections.SAVE,
 ) -> dict[str, Any]:
     """Every step on one fresh database of ``events`` (+10,000); the figures."""
     step = Step(workdir, log)
@@ -360,7 +366,7 @@ def measure(
     state = workdir / "gen.pickle"
     with target.fresh() as db:
         log(f"append {events:,} events ({target.kind})")
-        steps["append"], _ = step.run("append", db, str(events), str(state))
+        steps["append"], _ = step.run("append", db, str(events), str(state), str(per_transaction))
         base = steps["append"]["events"]
         steps["append"]["events_per_s"] = round(base / steps["append"]["seconds"])
         disk_base = disk_bytes(db, target.kind)
@@ -373,7 +379,9 @@ def measure(
         )
         steps["rebuild_full"] = {**r, **rebuilt(out)}
         steps["rebuild_full"]["events_per_s"] = round(base / r["seconds"])
-        steps["append_10k"], _ = step.run("append_more", db, str(state), str(NEW_EVENTS))
+        steps["append_10k"], _ = step.run(
+            "append_more", db, str(state), str(NEW_EVENTS), str(per_transaction)
+        )
         total = base + NEW_EVENTS
         log("verify (full)")
         r, out = step.run("cli", "--db", db, "verify", "--json")
@@ -410,6 +418,7 @@ def measure(
         "events": total,
         "base_events": base,
         "new_events": NEW_EVENTS,
+        "append_per_transaction": per_transaction,
         "append_events_per_s": steps["append"]["events_per_s"],
         "verify_full_s": steps["verify_full"]["seconds"],
         "verify_since_10k_s": steps["verify_since"]["seconds"],
@@ -488,6 +497,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_EVENTS:,} events")
     parser.add_argument("--backend", choices=("postgresql", "sqlite"), default="postgresql")
     parser.add_argument("--pg-url", default=bench_evidence.DEFAULT_PG)
+    parser.add_argument(
+        "--per-transaction",
+        type=int,
+        default=bench_projections.SAVE,
+        metavar="N",
+        help="append: signers' saves stored together (Ledger.save_groups) up to N events a "
+        f"transaction (default {bench_projections.SAVE}; 0: one Ledger.save, one commit, each)",
+    )
     parser.add_argument("--proofs", type=int, default=200, help="inclusion proofs timed")
     parser.add_argument(
         "--profile-save",
@@ -518,7 +535,14 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["OFFERLEDGER_KEYS"] = str(workdir / "keys")
     target = Target(str(workdir), postgres=args.pg_url if args.backend == "postgresql" else None)
     try:
-        result = measure(target, events=events, proofs=args.proofs, workdir=workdir, log=log)
+        result = measure(
+            target,
+            events=events,
+            proofs=args.proofs,
+            workdir=workdir,
+            log=log,
+            per_transaction=args.per_transaction,
+        )
     finally:
         if args.keep:
             shutil.copytree(workdir, args.keep, dirs_exist_ok=True)
