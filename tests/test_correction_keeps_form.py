@@ -12,6 +12,8 @@ wrong answer. Both now keep the form; a correction can add the SYNTHETIC label, 
 from __future__ import annotations
 
 import json
+import os
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +138,48 @@ def test_a_correction_naming_an_unstored_document_gets_a_hint_it_can_follow(
     assert "correction-recorded takes no --document" in refused.output
     no_option = CliRunner().invoke(cli, [*args, "--document", str(fix)])
     assert no_option.exit_code == 2 and "No such option" in no_option.output
+
+
+def test_verify_reports_a_stored_correction_the_reports_cannot_apply(tmp_path: Path) -> None:
+    """A signed correction saved past the write side's check (an older version stored such
+    ones; an insider can use the library) whose fields make no valid form: elections cannot
+    apply it and drops the form, so verify must say so, and every output then says
+    VERIFICATION FAILED instead of showing the employee as not tendering over "verified"."""
+    from offerledger.events import CorrectionRecorded
+    from offerledger.ledger import Ledger
+
+    db = str(tmp_path / "l.db")
+    run(db, "init")
+    run(db, "keys", "create", "--holder", "Officer", "--role", "issuer_officer")
+    run(db, "keys", "create", "--holder", "Clerk", "--role", "clerk")
+    record(db, tmp_path, "offer-commenced", "Officer", template(db, "offer-commenced"))
+    grants = template(db, "eligible-grants-registered")
+    record(db, tmp_path, "eligible-grants-registered", "Officer", grants)
+    record(db, tmp_path, "election-submitted", "Clerk", template(db, "election-submitted"))
+    form = log(db)[-1]
+    assert json.loads(run(db, "verify", "--json").stdout)["ok"] is True
+
+    with Ledger.open(db) as ledger:
+        signer = ledger.signer("Clerk", os.environ["OFFERLEDGER_KEY_PASSPHRASE"].encode())
+        bad = CorrectionRecorded(
+            originator_id=uuid.UUID(form["stream"]),
+            originator_version=form["version"] + 1,
+            effective={"kind": "date", "on": "2001-10-12"},
+            recorded=ledger.clock(),
+            actor="Clerk",
+            key_id=signer.key_id,
+            supersedes_version=form["version"],
+            supersedes_topic=form["topic"],
+            reason="the choice was misread",
+            corrected={"choices": "keep"},  # a string where the form holds a list
+        )
+        ledger.save([bad], signer=signer)
+    position = log(db)[-1]["position"]
+
+    found = CliRunner().invoke(cli, ["--db", db, "verify", "--json"])
+    assert found.exit_code == 1, found.output
+    (problem,) = json.loads(found.stdout)["problems"]
+    assert (problem["reason"], problem["position"]) == ("correction-invalid", position)
+    assert "corrected.choices" in problem["detail"]
+    shown = CliRunner().invoke(cli, ["--db", db, "elections"]).stdout
+    assert shown.startswith("VERIFICATION FAILED")

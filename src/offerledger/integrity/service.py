@@ -13,6 +13,7 @@ checkpoint that does not verify against the trusted root key (:mod:`.trust`) is 
 from __future__ import annotations
 
 import base64
+import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 from offerledger.errors import (
     CheckpointError,
     InputError,
+    OfferLedgerError,
     ProofInvalid,
     SignatureInvalid,
     StorageError,
@@ -137,6 +139,7 @@ def verify_ledger(
             resumed.problems.extend(problems)
             _check_index(ledger, resumed)
             _check_documents(ledger, resumed, complete=False)
+            _check_corrections(ledger, resumed)
             if note.origin != _origin(ledger):
                 resumed.problems.append(
                     _general("checkpoint-mismatch", f"the checkpoint is for {note.origin}")
@@ -165,6 +168,7 @@ def verify_ledger(
     report.problems.extend(problems)
     _check_index(ledger, report)
     _check_documents(ledger, report, complete=True)
+    _check_corrections(ledger, report)
     if note is not None and checkpoint is not None and key is not None:
         _check_note(_origin(ledger), report, note, root_at, checkpoint, key)
     return report
@@ -253,6 +257,37 @@ def _check_documents(ledger: Ledger, report: VerifyReport, *, complete: bool) ->
             report.problems.append(
                 _general("document-mismatch", f"stored document {name} is cited by no event")
             )
+
+
+def _check_corrections(ledger: Ledger, report: VerifyReport) -> None:
+    """Each correction examined makes a valid event of the one it supersedes (its own model, as
+    the write side checks it): the read side applies only such corrections, so a signed one that
+    does not (stored by an older version, or saved past the write side's check) would otherwise
+    drop the corrected event from every report with nothing said. An empty correction (a
+    retraction, as older versions stored them) and a superseded event that cannot be read
+    (reported as such) are left alone."""
+    from offerledger.correction_check import superseded
+    from offerledger.domain.correction import merge_correction
+
+    for position, stream, version, target, topic, fields in report.corrections:
+        if not fields or stream is None:
+            continue
+        try:
+            original = superseded(ledger, uuid.UUID(stream), target, topic)
+        except OfferLedgerError as e:
+            detail = f"it supersedes version {target} ({topic}), which is not there: {e}"
+        except Exception:  # an unreadable superseded row is reported as undecodable
+            continue
+        else:
+            try:
+                merge_correction(original, dict(fields))
+                continue
+            except OfferLedgerError as e:
+                detail = (
+                    f"its fields do not make a valid {topic} of version {target}: "
+                    f"{e.message}; the reports cannot apply it"
+                )
+        report.problems.append(Problem(position, stream, version, "correction-invalid", detail))
 
 
 def _last_note(path: Path) -> str:

@@ -224,6 +224,8 @@ def verify_rows(
     root_at_size: bytes | None = None
     counter = [0]
     report_cites: dict[str, int] = {}
+    corrections: list[tuple[int, str | None, int | None, int, str, tuple[tuple[str, str], ...]]]
+    corrections = []
     cores = workers or os.cpu_count() or 1
     if slices is not None and cores > 1 and (row_count or 0) >= max(1, parallel_threshold):
         stream = _examined_slices(
@@ -254,6 +256,9 @@ def verify_rows(
         judge.judge(examined)
         for sha in examined.cites:
             report_cites.setdefault(sha, examined.position)
+        if examined.correction is not None:
+            corrections.append((examined.position, examined.stream, examined.version,
+                                *examined.correction))  # fmt: skip
         if progress is not None and tree.size % 1000 == 0:
             progress(tree.size - (resume.start if resume else 0))
     if progress is not None:
@@ -265,6 +270,7 @@ def verify_rows(
     report = VerifyReport(count=tree.size, root=tree.root(), root_key_id=judge.root_key_id)
     report.examined = tree.size - (resume.start if resume else 0)
     report.cited = report_cites
+    report.corrections = corrections
     report.index_digest = None if resume else index.value
     report.signatures_checked = counter[0]
     report.heads = dict(judge.heads)
