@@ -6,7 +6,7 @@ model. A full build writes a new file and switches it in atomically; an incremen
 applies only the rows after the tracked position, in one transaction, after checking that the
 row at the tracked position still has the leaf hash it had.
 
-``step`` (given by the command line: ``offerledger.recorders.fault``, the crash tests' hook) is
+``step`` (given by the command line: ``Ledger.fault``, the crash tests' hook) is
 told each step a rebuild reaches: ``rebuild-begun`` (the new file, or the transaction, is open),
 ``rebuild-folded`` (every row folded, nothing committed), ``rebuild-written`` (a full build's new
 file committed, not yet switched in) and ``rebuild-done`` (switched in, or committed).

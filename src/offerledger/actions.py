@@ -225,8 +225,8 @@ def build(
             employee = data.get("employee_id")
             if employee:
                 sid = ledger.employee_stream(offer_id, str(employee))
-                current = ledger.app.recorder.select_events(sid, desc=True, limit=1)
-                version = current[0].originator_version + 1 if current else 1
+                last = ledger.last_row(sid)
+                version = last.version + 1 if last else 1
             else:  # reported with every other problem of the input when the model validates
                 sid, version = offer_id, 1
             fields.update(originator_id=sid, originator_version=version)
@@ -236,10 +236,10 @@ def build(
                 raise InputError("is required (the stream of the event corrected)", field="stream")
             sid = _stream_ref(str(target))
             fields.pop("stream", None)
-            current = ledger.app.recorder.select_events(sid, desc=True, limit=1)
-            if not current:
+            last = ledger.last_row(sid)
+            if last is None:
                 raise UnknownEntity(f"no stream {target!r} in this ledger")
-            fields.update(originator_id=sid, originator_version=current[0].originator_version + 1)
+            fields.update(originator_id=sid, originator_version=last.version + 1)
             fields["corrected"] = corrected_texts(ledger, sid, fields)
         else:
             fields["originator_id"], fields["originator_version"] = _offer_header(ledger, offer_id)
@@ -266,11 +266,11 @@ def check(
     """The offer's rules for one event (the key's role and validity are checked on save);
     ``entries`` are the values of the list the event commits to."""
     if isinstance(event, OfferCommenced):
-        if ledger.app.recorder.select_events(event.originator_id, limit=1):
+        if ledger.stream_exists(event.originator_id):
             raise RuleViolation(f"offer {event.offer_name} is already recorded", rule="unique")
         return
     if isinstance(event, FilingRecorded):
-        if ledger.app.recorder.select_events(event.originator_id, limit=1):
+        if ledger.stream_exists(event.originator_id):
             raise RuleViolation("this filing is already recorded", rule="unique")
         return
     if isinstance(event, (KeyRegistered, KeyRevoked)):
@@ -300,11 +300,11 @@ def check(
     if isinstance(event, OfferDocumentRegistered):
         offer_rules.check_document_registration(state, event)
     elif isinstance(event, DocumentAmended):
-        if not ledger.app.recorder.select_events(event.filing_id, limit=1):
+        if not ledger.stream_exists(event.filing_id):
             raise UnknownEntity(f"no filing {event.filing_id} is recorded; record the filing first")
         offer_rules.check_amendment(state, event)
     elif isinstance(event, CrossCheckRecorded):
-        if not ledger.app.recorder.select_events(event.filing_id, limit=1):
+        if not ledger.stream_exists(event.filing_id):
             raise UnknownEntity(f"no filing {event.filing_id} is recorded; record the filing first")
     elif isinstance(event, ConditionAsserted):
         offer_rules.check_condition_assertion(

@@ -36,7 +36,7 @@ def acceptance_position(ledger: Ledger, state: offer_rules.Offer) -> int | None:
     """The log position of the offer's acceptance, when it is on record (refusals name it)."""
     if state.accepted_version is None:
         return None
-    return ledger.app.position_of(state.id, state.accepted_version)
+    return ledger.position_of(state.id, state.accepted_version)
 
 
 def superseded(ledger: Ledger, sid: uuid.UUID, version: Any, topic: Any) -> LedgerEvent:
@@ -45,12 +45,10 @@ def superseded(ledger: Ledger, sid: uuid.UUID, version: Any, topic: Any) -> Ledg
         wanted = int(version)
     except (TypeError, ValueError):
         raise InputError("must be a version number", field="supersedes_version") from None
-    rows = ledger.app.recorder.select_events(sid, gt=wanted - 1, lte=wanted) if wanted > 0 else []
+    rows = ledger.rows(sid, gt=wanted - 1, lte=wanted) if wanted > 0 else []
     if not rows or rows[0].topic != topic:
         raise UnknownEntity(f"no event {topic} at version {wanted} in that stream")
-    from offerledger.store import decode_stored
-
-    return decode_stored(rows[0].topic, rows[0].state)
+    return rows[0].event()
 
 
 def corrected_texts(ledger: Ledger, sid: uuid.UUID, fields: Mapping[str, Any]) -> Any:

@@ -136,7 +136,7 @@ def citations_of(ledger: Ledger, sha256: str) -> list[Citation]:
 
 def stored_document_hashes(ledger: Ledger) -> list[str]:
     """The names (SHA-256 hex) of every stored source document, sorted."""
-    return ledger.app.document_hashes()
+    return ledger.document_hashes()
 
 
 def documents_problems(ledger: Ledger) -> list[str]:

@@ -51,7 +51,7 @@ from offerledger.projections.elections import (
 )
 from offerledger.projections.findings import Finding, findings
 from offerledger.projections.readmodel import default_path
-from offerledger.projections.source import RecorderSource
+from offerledger.projections.source import LedgerSource
 from offerledger.projections.text import DocumentView, document_at, select_section
 from offerledger.projections.tracker import Frontier, leaf_hash
 from offerledger.projections.verification import VERIFIED, Head, Standing, standing
@@ -74,22 +74,20 @@ def read_model_path(ledger: Ledger, given: Path | None = None) -> Path:
     return default_path(ledger.backend.kind, ledger.backend.location, home=home)
 
 
-def log_source(ledger: Ledger) -> RecorderSource:
+def log_source(ledger: Ledger) -> LedgerSource:
     """The ledger as the read side's log source, with its stored source documents."""
 
     def document(sha256: str) -> bytes | None:
         found = ledger.document(sha256)
         return None if found is None else found.content
 
-    return RecorderSource(
-        ledger.app.recorder, ledger_id=str(ledger.app.ledger_id()), documents=document
-    )
+    return LedgerSource(ledger, ledger_id=str(ledger.ledger_id()), documents=document)
 
 
 def index_head(ledger: Ledger) -> Head | None:
     """The log index's head (cheap, not verified); None when it cannot be read."""
     try:
-        head = ledger.app.tree_head()
+        head = ledger.tree_head()
     except Exception:  # a damaged or dropped index arrives as a driver error: verify says more
         return None
     return Head(head.size, head.root.hex())

@@ -53,7 +53,7 @@ def init(holder: str, as_json: bool) -> None:
     )
     try:
         made = {
-            "ledger_id": str(ledger.app.ledger_id()),
+            "ledger_id": str(ledger.ledger_id()),
             "location": str(ledger.backend.location),
             "root_key_id": root.key_id,
             "holder": holder,
@@ -119,7 +119,7 @@ def log(
             want = uuid.UUID(stream)
         except ValueError:
             want = stream_id(stream)
-        if not ledger.app.recorder.select_events(want, limit=1):
+        if not ledger.stream_exists(want):
             raise InputError(f"no stream {stream!r} in this ledger", field="--stream")
 
     def rows(bar: Progress | None) -> Iterator[dict[str, Any]]:

@@ -168,13 +168,12 @@ def rebuild_cmd(full: bool, read_model: Path | None, as_json: bool, ledger: Ledg
     """
     from offerledger.cli.verification import read_model_path
     from offerledger.projections import runner
-    from offerledger.recorders import fault  # the crash tests' hook (tests/test_crash.py)
 
     path = read_model_path(ledger, read_model)
     total = ledger.count() if full and _bar() else None  # incremental: the new events only
     with Progress("rebuild", total=total, unit="events") as bar:
         result = runner.build(
-            ledger_source(ledger), path, full=full, progress=bar.update, step=fault
+            ledger_source(ledger), path, full=full, progress=bar.update, step=ledger.fault
         )
     report = {
         "mode": result.mode,

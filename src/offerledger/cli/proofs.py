@@ -34,7 +34,7 @@ def _event(ledger: Ledger, spec: str) -> int:
         raise InputError(
             f"{spec!r} is neither a log position nor STREAM:VERSION", field="EVENT"
         ) from None
-    position = ledger.app.position_of(sid, number)
+    position = ledger.position_of(sid, number)
     if position is None:
         raise InputError(f"no event {spec} in this ledger", field="EVENT")
     return position

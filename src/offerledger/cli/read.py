@@ -35,7 +35,7 @@ from offerledger.errors import DisclosureInvalid, InputError, OfferLedgerError
 if TYPE_CHECKING:  # the rest is imported when a command runs, not for --help
     from offerledger.ledger import Ledger
     from offerledger.projections import LedgerState
-    from offerledger.projections.source import RecorderSource
+    from offerledger.projections.source import LedgerSource
     from offerledger.projections.verification import Head, Standing
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -47,17 +47,12 @@ class ReadModelStale(OfferLedgerError):
     exit_code = 1
 
 
-def ledger_source(ledger: Ledger) -> RecorderSource:
-    """The ledger as the runner's log source (with its stored source documents)."""
-    from offerledger.projections.source import RecorderSource
+def ledger_source(ledger: Ledger) -> LedgerSource:
+    """The ledger as the runner's log source (with its stored source documents): the
+    library's :func:`offerledger.reading.log_source`."""
+    from offerledger.reading import log_source
 
-    def document(sha256: str) -> bytes | None:
-        found = ledger.document(sha256)
-        return None if found is None else found.content
-
-    return RecorderSource(
-        ledger.app.recorder, ledger_id=str(ledger.app.ledger_id()), documents=document
-    )
+    return log_source(ledger)
 
 
 # --- shared options and helpers ----------------------------------------------------------

@@ -150,7 +150,7 @@ def collector_paused() -> Iterator[None]:
 
 
 def _employee(ledger: Ledger, sid: uuid.UUID) -> Employee | None:
-    return project_employee(ledger.app.stream(sid))
+    return project_employee(ledger.stream_events(sid))
 
 
 _EMPLOYEE_TOPICS = [
@@ -170,20 +170,10 @@ def load_employees(ledger: Ledger, sids: set[uuid.UUID]) -> dict[uuid.UUID, Empl
     """The named employees' states: stream by stream for a few, one scan of the log for many."""
     if len(sids) < BULK_FROM:
         return {sid: _employee(ledger, sid) for sid in sids}
-    from offerledger.store import decode_stored
-
     found: dict[uuid.UUID, Employee | None] = dict.fromkeys(sids)
-    recorder: Any = ledger.app.recorder
-    start = 1
-    while True:
-        rows = recorder.select_notifications(start, 5000, topics=_EMPLOYEE_TOPICS)
-        if not rows:
-            return found
-        for n in rows:
-            sid = n.originator_id
-            if sid in found:
-                found[sid] = fold_employee(found[sid], decode_stored(n.topic, n.state))
-        start = rows[-1].id + 1
+    for event in ledger.events(*_EMPLOYEE_TOPICS, streams=found):
+        found[event.originator_id] = fold_employee(found[event.originator_id], event)
+    return found
 
 
 def plan_roster(

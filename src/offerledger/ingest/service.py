@@ -196,7 +196,7 @@ def _plan_filing(
     file_number: str | None,
 ) -> FilingIngest:
     sid = stream_id(parsed.stream_name)
-    if ledger.app.recorder.select_events(sid, limit=1):
+    if ledger.stream_exists(sid):
         out = FilingIngest(parsed, already_recorded=True)
         out.notes.append(
             f"this filing (SHA-256 {parsed.sha256[:16]}…) is already recorded in "
