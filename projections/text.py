@@ -236,6 +236,13 @@ def document_at(
             changes.append(origin)
     if doc is None:
         which = f" {document_id!r}" if document_id else ""
+        if not document_id and moment.as_of is None and moment.as_recorded is None:
+            # no moment was asked for: naming --as-of would point at an option never given
+            raise QueryError(
+                "no offer document is registered for this offer",
+                hint="record offer-document-registered (docs/recording.md), or ingest the "
+                "offer's SC TO-I with its Offer to Exchange",
+            )
         raise QueryError(
             f"no offer document{which} was registered at the moment asked for",
             field="document"
