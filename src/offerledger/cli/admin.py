@@ -245,9 +245,9 @@ def verify(
 
     Example: offerledger verify --since checkpoints --root-key root.pub
     """
-    from offerledger.cli.verification import record
-    from offerledger.integrity.service import verify_ledger
+    from offerledger.cli.verification import warnings_on_stderr
     from offerledger.key_admin import KEYS_PUBLIC_NOTICE, keys_public
+    from offerledger.verifying import verify as verify_and_record
 
     if checkpoint is not None and since is not None:
         raise InputError("give --checkpoint or --since, not both", field="--since")
@@ -258,8 +258,9 @@ def verify(
         raise InputError(
             "a witness cosigns a checkpoint: give --checkpoint or --since", field="--witness"
         )
-    with Progress("verify", unit="events") as bar:
-        report = verify_ledger(
+    # what it found is recorded: read commands' first line states it
+    with warnings_on_stderr(), Progress("verify", unit="events") as bar:
+        report = verify_and_record(
             ledger,
             root_key=root_key,
             checkpoint=given,
@@ -267,7 +268,6 @@ def verify(
             witnesses=witnesses,
             progress=bar.update if bar.on else None,
         )
-    record(ledger, report, by="verify", checkpoint=given)  # read commands' first line states it
     public = keys_public(ledger)
     if as_json:
         emit_json({**report.as_dict(), "keys_public": public})
@@ -368,11 +368,9 @@ def demo(employees: int, as_json: bool) -> None:
     """
     import os
 
-    from offerledger.cli.verification import record
-    from offerledger.demo import run_demo
-    from offerledger.integrity.service import verify_ledger
+    from offerledger.cli.verification import warnings_on_stderr
+    from offerledger.demo import run_demo, verify_demo
     from offerledger.key_admin import KEYS_PUBLIC_NOTICE
-    from offerledger.ledger import Ledger
 
     passphrase = os.environ.get("OFFERLEDGER_KEY_PASSPHRASE", "demo").encode()
     summary = run_demo(
@@ -382,28 +380,12 @@ def demo(employees: int, as_json: bool) -> None:
         employees=employees,
         keys=settings().keys,
     )
-    ledger = Ledger.open(settings().db, keys=settings().keys)
-    try:
-        with Progress("verify", unit="events") as bar:
-            report = verify_ledger(ledger, progress=bar.update if bar.on else None)
-        # kept as verify keeps it, so read commands state what this verification found
-        record(ledger, report, by="demo")
-    finally:
-        ledger.close()
-    if as_json:
-        emit_json(
-            {
-                "db": summary.db,
-                "events": summary.events,
-                "employees": summary.employees,
-                "synthetic": True,
-                "eligible_grants": summary.grants,
-                "election_forms_accepted": summary.elections_accepted,
-                "election_forms_refused_as_late": summary.elections_refused,
-                "grants_tendered_and_accepted": summary.tendered_grants,
-                "verification": {**report.as_dict(), "keys_public": True},
-            }
+    with warnings_on_stderr(), Progress("verify", unit="events") as bar:
+        report = verify_demo(
+            settings().db, keys=settings().keys, progress=bar.update if bar.on else None
         )
+    if as_json:
+        emit_json({**summary.as_dict(), "verification": {**report.as_dict(), "keys_public": True}})
     else:
         click.echo(
             f"Mpower Holding Corporation option exchange (Schedule TO, Rule 13e-4) "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from offerledger.cli.common import err_console
@@ -38,14 +39,21 @@ def record(
     """Keep what ``report`` found beside the read model (the library's
     :func:`offerledger.verifying.record_verification`); a record that cannot be written is a
     warning on stderr: outputs then say UNVERIFIED, never more than was found."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", RuntimeWarning)
-        found = record_verification(
+    with warnings_on_stderr():
+        return record_verification(
             ledger, report, by=by, checkpoint=checkpoint, read_model=read_model
         )
+
+
+@contextmanager
+def warnings_on_stderr() -> Iterator[None]:
+    """The library's ``RuntimeWarning`` (a verification record that cannot be written) as a
+    ``Warning:`` line on stderr, once the block is done."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        yield
     for warning in caught:
         err_console.print(f"Warning: {warning.message}", markup=False)
-    return found
 
 
 def standing_of(ledger: Ledger, built: Head, read_model: Path | None = None) -> Standing:
@@ -75,4 +83,5 @@ __all__ = [
     "records_path",
     "standing_of",
     "warn",
+    "warnings_on_stderr",
 ]
