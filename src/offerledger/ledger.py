@@ -439,10 +439,13 @@ class Ledger:
     ) -> Iterator[Sequence[Notification]]:
         """The stored rows in log (notification) order from notification id ``start``, a page
         of at most ``batch`` rows at a time, only those of ``topics`` when given: the one
-        paging helper, so that no reader stops at its first page."""
+        paging helper, so that no reader stops at its first page. A short page is the last
+        (the database had no more rows when it was read): no query is spent finding nothing."""
         after = start
         while rows := self.app.recorder.select_notifications(after, batch, topics=topics):
             yield rows
+            if len(rows) < batch:
+                return
             after = rows[-1].id + 1
 
     def events(
