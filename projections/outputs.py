@@ -209,9 +209,11 @@ def diff_output(
     fmt: str = "text",
     document: str | None = None,
     verification: Standing | None = None,
+    named_by: tuple[str | None, str | None] = (None, None),
 ) -> str:
-    old = document_at(state, offer_id, before, document)
-    new = document_at(state, offer_id, after, document)
+    """``named_by``: what set ``before`` and ``after`` (see :func:`document_at`)."""
+    old = document_at(state, offer_id, before, document, named_by=named_by[0])
+    new = document_at(state, offer_id, after, document, named_by=named_by[1])
     added = exhibits_added(filings(state, offer_id, before), filings(state, offer_id, after))
     diff = replace(diff_documents(old, new), exhibits=tuple(added))
     rests_on = _stamps(old, new, origins=(e.origin for e in diff.entries))

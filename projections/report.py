@@ -357,13 +357,15 @@ def build_report(
     before: Moment,
     after: Moment = NOW,
     combined: bool = False,
+    named_by: tuple[str | None, str | None] = (None, None),
 ) -> dict[str, str]:
     """The report's pages, ``{file name: HTML}``: the redline from ``before`` to ``after``;
     elections, timeline, findings and each employee's page (``employees/<id>.html``) as of
     ``after``. ``combined``: also :data:`PRINT_PAGE`, every page's body in one document (one
-    banner, a page break between them) to print to a single PDF."""
-    old = document_at(state, offer_id, before)
-    new = document_at(state, offer_id, after)
+    banner, a page break between them) to print to a single PDF. ``named_by``: what set
+    ``before`` and ``after`` (see :func:`document_at`)."""
+    old = document_at(state, offer_id, before, named_by=named_by[0])
+    new = document_at(state, offer_id, after, named_by=named_by[1])
     items = findings(state, after, offer_id=offer_id)
     elections = elections_data(state, offer_id, after)
     timeline = timeline_data(rows, after, items)

@@ -86,9 +86,9 @@ def translate_errors(f: F) -> F:
         try:
             return f(*args, **kwargs)
         except QueryError as e:
-            raise InputError(
-                e.message, field=f"--{e.field}" if e.field else None, hint=e.hint
-            ) from None
+            # an option is named bare (as-of); a positional argument in capitals (FROM) as is
+            field = e.field if not e.field or e.field.isupper() else f"--{e.field}"
+            raise InputError(e.message, field=field, hint=e.hint) from None
         except runner.ReadModelDiverged as e:
             raise ReadModelStale(
                 str(e), hint="run 'offerledger verify', then 'offerledger rebuild --full'"
@@ -106,17 +106,12 @@ def log_state(ledger: Ledger) -> LedgerState:
 
 
 def log_read(ledger: Ledger) -> tuple[LedgerState, Head]:
-    """The log folded, and the size and root of the rows folded."""
-    from offerledger.cli.verification import hashed
-    from offerledger.projections import EMPTY, fold_all, runner
-    from offerledger.projections.runner import head_of
-    from offerledger.projections.tracker import Frontier
+    """The log folded, and the size and root of the rows folded (the library's
+    :func:`offerledger.reading.fold_log`)."""
+    from offerledger.reading import fold_log
 
-    frontier = Frontier()
-    with runner.paused_gc():
-        log = hashed(ledger.log(), frontier)
-        state = fold_all(EMPTY, ((e.position, e.event) for e in log if e.event is not None))
-    return ledger_source(ledger).open_lists(state), head_of(frontier)
+    state, head, _ = fold_log(ledger)
+    return state, head
 
 
 def projection_state(
@@ -303,7 +298,14 @@ def diff_cmd(
     )
     emit(
         outputs.diff_output(
-            state, offer_id, before, after, fmt=fmt, document=document, verification=verified
+            state,
+            offer_id,
+            before,
+            after,
+            fmt=fmt,
+            document=document,
+            verification=verified,
+            named_by=("FROM", "TO" if to_date is not None else None),
         )
     )
 

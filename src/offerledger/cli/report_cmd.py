@@ -93,11 +93,20 @@ def report_cmd(
     offer_id = ledger.resolve_offer(offer)
     state, verified = projection_state(ledger, from_log=from_log, read_model=read_model)
     rows, _ = timeline_rows(ledger, from_log=from_log, read_model=read_model)
+    from_given = from_date is not None
     if from_date is None:
         from_date = eastern(commenced(state, offer_id, after).effective.earliest())[:10]
     before = moment_of(from_date, as_recorded, field="--from")
     pages = build_report(
-        state, offer_id, rows, verified, before=before, after=after, combined=browser is not None
+        state,
+        offer_id,
+        rows,
+        verified,
+        before=before,
+        after=after,
+        combined=browser is not None,
+        # an option is named only when given: --from defaults to the commencement
+        named_by=("from" if from_given else "", None),
     )
     warn(verified)
     out.mkdir(parents=True, exist_ok=True)
