@@ -62,6 +62,7 @@ STATUS_TEXT = {
     "overdue": "OVERDUE",
     "not_applicable": "NOT APPLICABLE",
     "not_on_file": "NOT ON FILE",
+    "not_checked": "NOT CHECKED",
 }
 
 
@@ -324,7 +325,16 @@ def findings(
 
 # --- cross-checks made at ingest, as recorded with their filings --------------------------------
 
-CROSS_CHECK_STATUS = {"agree": "met", "disagree": "not_met", "not_checked": "not_on_file"}
+# outcome -> status; ingest prints its checks with the same words (cross_check_text)
+CROSS_CHECK_STATUS = {"agree": "met", "disagree": "not_met", "not_checked": "not_checked"}
+
+
+def cross_check_text(outcome: str) -> str:
+    """How a cross-check's outcome (agree, disagree, not_checked) is shown, wherever it is:
+    MET, NOT MET, NOT CHECKED."""
+    return STATUS_TEXT[CROSS_CHECK_STATUS[outcome]]
+
+
 CROSS_CHECK_CITATION = Citation(
     quote="what a filing states is compared at ingest with the ledger and with the filing "
     "itself (a notice's stated deadline with the expiration in force, the amendments a notice "
@@ -337,7 +347,7 @@ def cross_check_findings(
     state: LedgerState, offer_id: uuid.UUID, name: str, moment: Moment = NOW
 ) -> list[Finding]:
     """One finding per cross-check recorded at ingest (CrossCheckRecorded) the moment sees, in
-    log order: agree is MET, disagree NOT MET, nothing to compare with NOT ON FILE."""
+    log order: agree is MET, disagree NOT MET, nothing to compare with NOT CHECKED."""
     out = []
     for stamp, event in offer_changes(state, offer_id, moment):
         if not isinstance(event, CrossCheckRecorded):

@@ -133,3 +133,26 @@ def test_the_demo_records_the_check_of_its_notice(tmp_path: Path) -> None:
     assert "ingest cross-check notice-deadline: agree (the deadline Exhibit (a)(11) states" in (
         " ".join(summaries)
     )
+
+
+def test_a_check_with_nothing_to_compare_reads_the_same_in_ingest_and_findings(
+    ledger: str, tmp_path: Path
+) -> None:
+    """ingest printed [NOT_CHECKED] and findings [NOT ON FILE] for the same check: both now
+    show the outcome through CROSS_CHECK_STATUS, NOT CHECKED."""
+    unstated = reference_bytes().replace(DEADLINE, b"the date the offer expires.")
+    assert unstated != reference_bytes()
+    (tmp_path / "amendment-2.txt").write_bytes(unstated)
+    code, printed, err = run(ledger, "ingest", "filing", str(tmp_path / "amendment-2.txt"))
+    assert code == 0, err
+    assert "[NOT CHECKED] notice-deadline: Exhibit (a)(11) states no deadline" in printed
+    assert "[MET] notice-repeats-amendments" in printed
+    assert "NOT_CHECKED" not in printed
+    code, text, _ = run(ledger, "findings")
+    assert code == 0
+    assert "[NOT CHECKED] ingest cross-check notice-deadline" in text
+    assert "NOT ON FILE] ingest cross-check" not in text
+    code, out, _ = run(ledger, "findings", "--json")
+    found = {f["cross_check"]["check"]: f for f in json.loads(out)["findings"] if f["cross_check"]}
+    deadline = found["notice-deadline"]
+    assert deadline["status"] == deadline["cross_check"]["outcome"] == "not_checked"

@@ -159,6 +159,8 @@ def _render_filing(result: FilingIngest, dry_run: bool) -> None:
     """The events, checks and unresolved instructions: the same text on a terminal and in a
     pipe (a terminal adds colour only)."""
     from offerledger.ingest.report import describe_event
+    from offerledger.ingest.service import OUTCOMES
+    from offerledger.projections.findings import cross_check_text
 
     events = result.events
     lines: list[str] = []
@@ -168,7 +170,9 @@ def _render_filing(result: FilingIngest, dry_run: bool) -> None:
             f"effective {_when(e)} signed by {e.actor}\n"
         )
         lines.extend(f"  {line}\n" for line in describe_event(e))
-    lines.extend(f"[{c.status.upper()}] {c.check}: {c.detail}\n" for c in result.checks)
+    lines.extend(
+        f"[{cross_check_text(OUTCOMES[c.status])}] {c.check}: {c.detail}\n" for c in result.checks
+    )
     lines.extend(f"[UNRESOLVED] {u.describe()}\n" for u in result.unresolved)
     show("".join(lines))
     if result.already_recorded:
