@@ -407,6 +407,27 @@ def test_nightly_without_the_passphrase_writes_an_unsigned_manifest(
     assert json.loads((out / "manifest.json").read_text())["signature"] is None
 
 
+def test_nightly_with_a_wrong_passphrase_writes_the_outputs_then_exits_3(
+    demo: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A passphrase that does not open the root key is a key file error (exit 3), not two
+    warnings and exit 0: a scheduled job would never see its manifests go unsigned."""
+    monkeypatch.setenv("OFFERLEDGER_KEY_PASSPHRASE", "wrong")
+    out = tmp_path / "nightly"
+    code, stdout, err = invoke(
+        demo, "nightly", "--out", str(out), "--checkpoints", str(tmp_path / "cps")
+    )
+    assert code == 3, err
+    assert "Warning: nightly: manifest not signed:" in err
+    assert "Error: nightly: the root key could not be loaded with OFFERLEDGER_KEY_PASSPHRASE" in err
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["signature"] is None
+    assert set(manifest["outputs"]) <= {p.name for p in out.iterdir()}
+    assert "elections.csv" in manifest["outputs"]
+    assert "written to" in stdout
+    assert not (tmp_path / "cps").exists()
+
+
 def test_a_nightly_since_its_checkpoint_does_not_clear_what_verify_found(
     demo: str, tmp_path: Path
 ) -> None:

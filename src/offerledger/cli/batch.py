@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +26,7 @@ from offerledger.cli.read import (
     read_options,
     translate_errors,
 )
-from offerledger.errors import InputError, UnknownEntity
+from offerledger.errors import InputError, OfferLedgerError, UnknownEntity
 
 if TYPE_CHECKING:  # the rest is imported when a command runs, not for --help
     from offerledger.ledger import Ledger
@@ -52,10 +53,9 @@ def verify_and_record(
 def timeline_rows(
     ledger: Ledger, *, from_log: bool, read_model: Path | None
 ) -> tuple[list[TimelineRow], Head]:
-    from offerledger.cli.verification import hashed, read_model_path
+    from offerledger.cli.verification import read_model_path
     from offerledger.projections import runner
-    from offerledger.projections.timeline import timeline_row
-    from offerledger.projections.tracker import Frontier
+    from offerledger.reading import log_timeline
 
     if not from_log:
         path = read_model_path(ledger, read_model)
@@ -67,10 +67,7 @@ def timeline_rows(
         if found is not None:
             return found
         err_console.print(f"Note: no read model at {path}; reading the log", markup=False)
-    frontier = Frontier()
-    log = hashed(ledger.log(), frontier)
-    rows = [timeline_row((e.position, e.event)) for e in log if e.event is not None]
-    return rows, runner.head_of(frontier)
+    return log_timeline(ledger)
 
 
 @cli.command("timeline")
@@ -223,15 +220,19 @@ def nightly_cmd(
     Verify checks the events after the last checkpoint in the checkpoints file (after a
     consistency proof), so the work grows with the new events; what it found is recorded, and
     each output's first line states it. The manifest and the new checkpoint are signed with
-    the root key (passphrase from OFFERLEDGER_KEY_PASSPHRASE). Exit 1 when verification found
+    the root key (passphrase from OFFERLEDGER_KEY_PASSPHRASE; without one, the manifest is
+    unsigned, no checkpoint is appended and a warning says so). Exit 1 when verification found
     problems, or an earlier full verify of this state did (the outputs and manifest are still
-    written; no checkpoint is appended).
+    written; no checkpoint is appended); else exit 3 when a passphrase was given but the root
+    key could not be loaded with it (wrong passphrase, key file unreadable), after the outputs
+    and the unsigned manifest are written.
 
     Example: offerledger nightly --out reports/ --checkpoints /mnt/evidence/checkpoints
     """
     from offerledger.cli.verification import read_model_path, standing_of
     from offerledger.integrity.manifest import sign_manifest
     from offerledger.projections.nightly import run_nightly
+    from offerledger.signing.keystore import PASSPHRASE_ENV
 
     cps = checkpoints or _default_checkpoints(ledger)
     since = cps if cps is not None and cps.is_file() and cps.stat().st_size else None
@@ -247,12 +248,14 @@ def nightly_cmd(
             offers=offer_ids,
             verify=lambda: verify_and_record(ledger, since=since, read_model=read_model),
             standing=lambda built: standing_of(ledger, built, read_model),
-            sign=lambda m: None if isinstance(root, str) else sign_manifest(manifest=m, root=root),
+            sign=lambda m: (
+                None if isinstance(root, OfferLedgerError) else sign_manifest(manifest=m, root=root)
+            ),
             progress=bar.update,
             step=lambda s: bar.note(f"nightly: {s}"),
         )
-    if isinstance(root, str):
-        err_console.print(f"Warning: nightly: manifest not signed: {root}", markup=False)
+    if isinstance(root, OfferLedgerError):
+        err_console.print(f"Warning: nightly: manifest not signed: {root.message}", markup=False)
     stated = manifest["outputs_verification"]
     ok = manifest["verification"]["ok"] and stated["state"] != "failed"
     checkpoint = None
@@ -271,6 +274,16 @@ def nightly_cmd(
             click.echo(f"checkpoint of {plural(checkpoint['size'], 'event')} in {cps}")
     if not ok:
         err_console.print(f"Error: {stated['line']}; see manifest.json", markup=False)
+    if isinstance(root, OfferLedgerError) and os.environ.get(PASSPHRASE_ENV):
+        # a passphrase was given and did not open the root key: a scheduled job must notice
+        err_console.print(
+            f"Error: nightly: the root key could not be loaded with {PASSPHRASE_ENV}: "
+            f"{root.message}; the outputs and an unsigned manifest were written to {out}",
+            markup=False,
+        )
+        if ok:
+            raise SystemExit(root.exit_code)  # 3: KeyFileError, KeyNotFound
+    if not ok:
         raise SystemExit(1)
 
 
@@ -287,9 +300,8 @@ def _default_checkpoints(ledger: Ledger) -> Path | None:
     return None
 
 
-def _root_key(ledger: Ledger) -> SigningKey | str:
+def _root_key(ledger: Ledger) -> SigningKey | OfferLedgerError:
     """The root key (to sign the manifest and the checkpoint), or why it cannot be loaded."""
-    from offerledger.errors import OfferLedgerError
     from offerledger.signing.keys import passphrase_from_env_or_prompt
 
     try:
@@ -298,20 +310,19 @@ def _root_key(ledger: Ledger) -> SigningKey | str:
             passphrase=passphrase_from_env_or_prompt(prompt=False),
         )
     except OfferLedgerError as e:
-        return e.message
+        return e
 
 
 def _nightly_checkpoint(
-    ledger: Ledger, path: Path | None, root: SigningKey | str
+    ledger: Ledger, path: Path | None, root: SigningKey | OfferLedgerError
 ) -> dict[str, Any]:
     """Append the night's checkpoint; a reason on stderr (and in the JSON) when it cannot."""
-    from offerledger.errors import OfferLedgerError
     from offerledger.integrity.service import append_checkpoint
 
     if path is None:
         why = "no checkpoints file: give --checkpoints or OFFERLEDGER_CHECKPOINTS"
-    elif isinstance(root, str):
-        why = root
+    elif isinstance(root, OfferLedgerError):
+        why = root.message
     else:
         try:
             return append_checkpoint(ledger, path=path, root=root)
