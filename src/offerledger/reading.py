@@ -53,6 +53,7 @@ from offerledger.projections.findings import Finding, findings
 from offerledger.projections.readmodel import default_path
 from offerledger.projections.source import LedgerSource
 from offerledger.projections.text import DocumentView, document_at, select_section
+from offerledger.projections.timeline import TimelineRow, timeline_row
 from offerledger.projections.tracker import Frontier, leaf_hash
 from offerledger.projections.verification import VERIFIED, Head, Standing, standing
 
@@ -250,12 +251,14 @@ def read(ledger: Ledger, *, read_model: Path | None = None, from_log: bool = Fal
                 f"the read model's state is {verified.state}: folded the log, so that no row "
                 "is skipped unseen (run 'offerledger verify')"
             )
-    state, head, undecodable = _fold_log(ledger)
+    state, head, undecodable = fold_log(ledger)
     verified = verification_of(ledger, head, read_model)
     return LedgerView(ledger, state, verified, "log", undecodable, tuple(notes))
 
 
-def _fold_log(ledger: Ledger) -> tuple[LedgerState, Head, tuple[Undecodable, ...]]:
+def fold_log(ledger: Ledger) -> tuple[LedgerState, Head, tuple[Undecodable, ...]]:
+    """The log itself folded (no read model), the size and root of the rows folded, and the
+    rows left out because they do not decode."""
     frontier = Frontier()
     skipped: list[Undecodable] = []
 
@@ -272,6 +275,19 @@ def _fold_log(ledger: Ledger) -> tuple[LedgerState, Head, tuple[Undecodable, ...
     with runner.paused_gc():
         state = fold_all(EMPTY, decoded())
     return log_source(ledger).open_lists(state), runner.head_of(frontier), tuple(skipped)
+
+
+def log_timeline(ledger: Ledger) -> tuple[list[TimelineRow], Head]:
+    """The timeline's rows read from the log itself (no read model), and the size and root of
+    the rows read; a row that does not decode has no timeline row (``log`` lists it, ``verify``
+    reports it)."""
+    frontier = Frontier()
+    rows = []
+    for entry in ledger.log():
+        frontier.append(leaf_hash(entry.state))
+        if entry.event is not None:
+            rows.append(timeline_row((entry.position, entry.event)))
+    return rows, runner.head_of(frontier)
 
 
 # --- arguments and errors --------------------------------------------------------------------
@@ -313,8 +329,10 @@ __all__ = [
     "READ_MODEL_ENV",
     "LedgerView",
     "Undecodable",
+    "fold_log",
     "index_head",
     "log_source",
+    "log_timeline",
     "read",
     "read_model_path",
     "verification_of",

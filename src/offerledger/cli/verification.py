@@ -16,9 +16,8 @@ from pathlib import Path
 
 from offerledger.cli.common import err_console
 from offerledger.integrity.problems import VerifyReport
-from offerledger.ledger import Ledger, LogEntry
+from offerledger.ledger import Ledger
 from offerledger.projections import verification_store
-from offerledger.projections.tracker import Frontier, leaf_hash
 from offerledger.projections.verification import Head, Standing, VerificationRecord
 from offerledger.reading import index_head, read_model_path, verification_of
 from offerledger.verifying import record_verification
@@ -62,13 +61,6 @@ def standing_of(ledger: Ledger, built: Head, read_model: Path | None = None) -> 
     return verification_of(ledger, built, read_model)
 
 
-def hashed(entries: Iterator[LogEntry], frontier: Frontier) -> Iterator[LogEntry]:
-    """Log entries, each one's leaf hash appended to ``frontier`` as it passes."""
-    for entry in entries:
-        frontier.append(leaf_hash(entry.state))
-        yield entry
-
-
 def warn(verification: Standing) -> None:
     """On stderr too, for outputs written to files (letters)."""
     if verification.state != "verified" or verification.keys_public:
@@ -76,7 +68,6 @@ def warn(verification: Standing) -> None:
 
 
 __all__ = [
-    "hashed",
     "index_head",
     "read_model_path",
     "record",
