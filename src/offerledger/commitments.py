@@ -20,6 +20,7 @@ from offerledger.documents import SourceDocument
 from offerledger.errors import DisclosureInvalid, InputError
 from offerledger.events import LIST_ENTRIES, CommittedList, ListKind
 from offerledger.input_problems import validation_problems
+from offerledger.values import ENTERING
 
 # action -> (payload field holding the list, kind of list)
 LIST_FIELDS: dict[str, tuple[str, ListKind]] = {
@@ -47,7 +48,7 @@ def _entries(kind: ListKind, raw: Any, *, field: str, source: str | None) -> lis
         if kind == "notice-recipients" and isinstance(item, str):
             item = {"employee_id": item}
         try:
-            out.append(model.model_validate(item))
+            out.append(model.model_validate(item, context={ENTERING: True}))
         except ValidationError as e:
             for path, message in validation_problems(model, e):
                 where = f"{field}[{i}]" + (f".{path}" if path else "")

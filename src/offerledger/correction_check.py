@@ -27,6 +27,7 @@ from offerledger.events import (
     LedgerEvent,
 )
 from offerledger.ledger import Ledger
+from offerledger.values import name_fields, not_a_formula
 
 if TYPE_CHECKING:
     from offerledger.actions import KeyRef
@@ -60,7 +61,13 @@ def corrected_texts(ledger: Ledger, sid: uuid.UUID, fields: Mapping[str, Any]) -
     original = superseded(
         ledger, sid, fields.get("supersedes_version"), fields.get("supersedes_topic")
     )
-    return merge_correction(original, corrected)[1]
+    stored = merge_correction(original, corrected)[1]
+    for name in sorted(name_fields(type(original)) & set(corrected)):
+        try:  # a name or id corrected is entered now, like one recorded
+            not_a_formula(stored[name])
+        except ValueError as e:
+            raise InputError(str(e), field=f"corrected.{name}") from None
+    return stored
 
 
 def check_correction(ledger: Ledger, event: CorrectionRecorded, *, signer: KeyRef) -> None:

@@ -12,7 +12,14 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+)
 
 EASTERN = ZoneInfo("America/New_York")
 
@@ -399,8 +406,51 @@ def one_line(text: str) -> str:
     return text
 
 
-OneLine = Annotated[str, AfterValidator(one_line)]
-"""A name or id printed as given by every report: no line break or control character."""
+# What a spreadsheet opening a CSV reads as the start of a formula (OWASP, CSV injection); tab
+# and carriage return, the list's others, are control characters one_line refuses already.
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+ENTERING = "entering"
+"""Validation context key: ``{ENTERING: True}`` when a model is validated from input the ledger
+is about to record (record --file, a list document), so a name or id that begins like a
+formula is refused there; events already stored decode as they were recorded."""
+
+
+def not_a_formula(text: str) -> str:
+    """A name or id entered may not begin like a spreadsheet formula (=, +, - or @): the CSVs
+    the ledger writes carry it, and ``=HYPERLINK(...)`` in a roster name ran in whoever opened
+    ``elections.csv``."""
+    if text.startswith(FORMULA_STARTS):
+        raise ValueError(
+            f"begins with {text[0]!r}, which a spreadsheet reads as a formula: a name or id "
+            "cannot begin with =, +, - or @"
+        )
+    return text
+
+
+def _when_entering(text: str, info: ValidationInfo) -> str:
+    if isinstance(info.context, dict) and info.context.get(ENTERING):
+        return not_a_formula(text)
+    return text
+
+
+OneLine = Annotated[str, AfterValidator(one_line), AfterValidator(_when_entering)]
+"""A name or id printed as given by every report: no line break or control character; when
+entered (:data:`ENTERING`), not beginning like a formula either."""
+
+
+def name_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The fields of ``model`` that hold a name or id (:data:`OneLine`)."""
+    return frozenset(
+        name
+        for name, info in model.model_fields.items()
+        if any(getattr(m, "func", None) is _when_entering for m in info.metadata)
+    )
+
+
+EnteredName = Annotated[str, AfterValidator(one_line), AfterValidator(not_a_formula)]
+"""A name or id read from an input file (a roster or elections CSV): :data:`OneLine`, and never
+beginning like a formula."""
 
 
 class Grant(Value):

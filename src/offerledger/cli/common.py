@@ -205,10 +205,10 @@ def holder_option(ctx: click.Context, param: click.Parameter, value: str | None)
     given), refused as bad input before anything is written."""
     if value is None:
         return None
-    from offerledger.values import one_line
+    from offerledger.values import not_a_formula, one_line
 
     try:
-        return one_line(value)
+        return not_a_formula(one_line(value))
     except ValueError as e:
         raise InputError(str(e), field="--holder") from None
 

@@ -25,7 +25,7 @@ from pydantic import (
 
 from offerledger.ingest.errors import CsvInvalid, CsvProblem
 from offerledger.limits import CSV_BYTES, CSV_FIELD, CSV_ROWS, read_bounded
-from offerledger.values import OneLine
+from offerledger.values import EnteredName
 
 _ZONES = {
     "EDT": "America/New_York",
@@ -56,10 +56,10 @@ class Row(BaseModel):
 
 
 class RosterRow(Row):
-    employee_id: OneLine = Field(min_length=1)
-    name: OneLine = Field(min_length=1)
-    grant_id: OneLine = Field(min_length=1)
-    plan: OneLine = Field(min_length=1)
+    employee_id: EnteredName = Field(min_length=1)
+    name: EnteredName = Field(min_length=1)
+    grant_id: EnteredName = Field(min_length=1)
+    plan: EnteredName = Field(min_length=1)
     grant_date: date
     exercise_price: Decimal = Field(ge=0, max_digits=18, decimal_places=6)
     options_outstanding: int = Field(gt=0, lt=10**15)
@@ -78,13 +78,13 @@ class RosterRow(Row):
 
 
 class ElectionRow(Row):
-    employee_id: OneLine = Field(min_length=1)
-    grant_id: OneLine = Field(min_length=1)
+    employee_id: EnteredName = Field(min_length=1)
+    grant_id: EnteredName = Field(min_length=1)
     choice: Literal["exchange", "keep", "withdraw"]
     received_at: AwareDatetime
-    form_id: OneLine = Field(min_length=1)
+    form_id: EnteredName = Field(min_length=1)
     channel: Literal["email", "mail", "hand_delivery", "fax", "web", "paper"]
-    acted_by: OneLine | None = None
+    acted_by: EnteredName | None = None
     synthetic: bool = False
 
     @field_validator("choice", "channel", mode="before")
