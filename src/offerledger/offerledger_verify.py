@@ -59,6 +59,7 @@ REASONS = {
     "projection-mismatch": "re-folding the included events does not give the projection",
     "recorded-before-effective": "recorded before its effective time, received_at or sent_at",
     "recorded-out-of-order": "recorded before the included event before it in log order",
+    "correction-invalid": "a correction supersedes no event there, or makes a form no form",
 }
 _FORMS, _FIX = "ElectionSubmitted ElectionChanged ElectionWithdrawn", "CorrectionRecorded"
 _ROLES = {  # who may record what: offerledger.events.ROLE_ACTIONS (a test keeps them equal)
@@ -81,6 +82,13 @@ CORRECTABLE = set(
     "received_at channel form_id acted_by choices grant_ids attempted rule reason synthetic "
     "source_sha256 late_recorded_reason".split()
 )
+SHAPES: dict[str, Any] = {  # a corrected form field as the reports read it (the models)
+    "received_at": lambda v: when(v) is not None,
+    "channel": lambda v: v in {"email", "mail", "hand_delivery", "fax", "web", "paper"},
+    "choices": lambda v: type(v) is list and v and all(STANDING.get(c["choice"]) for c in v),
+    "grant_ids": lambda v: type(v) is list and all(type(g) is str for g in v),
+    "form_id": bool,
+}
 LIMITS = {"max_bytes": 1 << 30, "max_events": 1_000_000}  # --max-bytes (on disk and unpacked), …
 
 
@@ -215,6 +223,8 @@ class Verifier:
         self.events.sort(key=lambda e: e.position)
         self.check_signatures()
         self.judge()
+        for e in (x for x in self.events if x.action == _FIX):
+            self.check(e.file, self.check_correction, e)
         size, root = self.check_checkpoint_and_manifest()
         for e in self.events:
             self.check(PROOF_FILE.format(e.position), self.check_inclusion, e, size, root)
@@ -335,6 +345,14 @@ class Verifier:
         if at and then and at < then and before.position < e.position:
             self.flag(e, "recorded-out-of-order", f"at {at}, before {then}")
 
+    def check_correction(self, e: Event) -> None:
+        """It supersedes an event of its stream (carried whole); a form, with a form's fields."""
+        v, topic, fix = map(e.payload.get, ("supersedes_version", "supersedes_topic", "corrected"))
+        old = [x for x in self.events if (x.stream, x.version, x.topic) == (e.stream, v, topic)]
+        need(old or not fix, "correction-invalid", f"it supersedes {topic} v{v}: not there")
+        if fix and old[0].action in ACTS:  # (an empty correction is a retraction)
+            form_of(old[0].payload, fix, f"it makes no valid {topic} of v{v}")
+
     def check_checkpoint_and_manifest(self) -> tuple[int, bytes]:
         """The checkpoint's tree size and root; Unusable if it is no C2SP checkpoint note."""
         try:
@@ -440,11 +458,11 @@ def fold_elections(events: list[Event]) -> dict[str, dict[str, Any]]:
             employee = employee or p.get("employee_id", "")
             if e.action == "EligibleGrantsRegistered":
                 grants.update({g["grant_id"]: g for g in p["grants"]})
-            if e.action not in ACTS or (e.version in fixes and (not fix or set(fix) - CORRECTABLE)):
-                continue  # not a form, or one a correction drops
-            for k, v in fix.items():
-                p[k] = json.loads(v) if k in ("choices", "grant_ids") else v
-            acts.append((datetime.fromisoformat(p["received_at"]), e.position, e.action, p))
+            if e.action not in ACTS or (e.version in fixes and not fix):
+                continue  # not a form, or one a correction retracts
+            with contextlib.suppress(Bad):  # a correction the reports cannot apply drops it
+                p = form_of(p, fix)
+                acts.append((datetime.fromisoformat(p["received_at"]), e.position, e.action, p))
         standing, last, refused, last_act = dict.fromkeys(grants, "not_tendered"), {}, [], None
         for _, position, action, p in sorted(acts, key=lambda a: a[:2]):
             if action == "ElectionRefused":
@@ -460,6 +478,18 @@ def fold_elections(events: list[Event]) -> dict[str, dict[str, Any]]:
         if grants or acts:
             out[employee] = {"grants": sorted(rows), "last_act": last_act, "refused": refused}
     return out
+
+
+def form_of(p: dict[str, Any], fix: dict[str, Any], why: str = "") -> dict[str, Any]:
+    """A form with a correction's fields, as the reports read it: Bad when they make none."""
+    p = dict(p)
+    for k, v in sorted(fix.items()):
+        with contextlib.suppress(*MALFORMED):  # not JSON, or not its shape: Bad below
+            p[k] = json.loads(v) if k in ("choices", "grant_ids") else v
+            if k in CORRECTABLE and type(v) is str and (k not in SHAPES or SHAPES[k](p[k])):
+                continue
+        raise Bad("correction-invalid", f"{why}: corrected.{k} is {v!r:.60}")
+    return p
 
 
 def note_key_id(name: str, public: bytes) -> bytes:
