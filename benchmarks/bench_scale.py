@@ -485,6 +485,19 @@ def profile_save(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
     return 0
 
 
+def _unreachable(url: str) -> str | None:
+    """None when PostgreSQL at ``url`` answers; else why not (one line)."""
+    import psycopg
+    from bench_ledger import _pg_base
+
+    try:
+        with psycopg.connect(_pg_base(url), connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as e:
+        return (str(e).strip().splitlines() or [type(e).__name__])[0]
+    return None
+
+
 def bench_ledger_save_size() -> int:
     import bench_ledger
 
@@ -522,10 +535,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.events is not None and args.quick:
         parser.error("give --events or --quick, not both")
     events = QUICK_EVENTS if args.quick else args.events or DEFAULT_EVENTS
-    if args.profile_save:
-        return profile_save(args, parser)
     if events < 1000:
         parser.error(f"--events {events}: at least 1,000")
+    if args.proofs < 1 or args.per_transaction < 0:
+        parser.error("--proofs is at least 1 and --per-transaction at least 0")
+    if args.backend == "postgresql":
+        why = _unreachable(args.pg_url)
+        if why:
+            parser.exit(3, f"bench_scale.py: error: --pg-url: PostgreSQL does not answer: {why}\n")
+    if args.profile_save:
+        return profile_save(args, parser)
     started = time.perf_counter()
 
     def log(msg: str) -> None:
