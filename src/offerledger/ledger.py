@@ -32,7 +32,7 @@ from offerledger.events import (
     employee_stream_name,
     stream_id,
 )
-from offerledger.signing.envelope import parse_envelope, verify_envelope
+from offerledger.signing.envelope import verify_envelope
 from offerledger.signing.keys import Keystore, SigningKey, check_public_key, generate_signing_key
 from offerledger.store import (
     KEYS_STREAM,
@@ -197,7 +197,7 @@ class Ledger:
             where = f"the keys stream at version {stored.originator_version}"
             try:
                 event = decode_stored(stored.topic, stored.state)
-                envelope = parse_envelope(stored.state)
+                (envelope,) = self.app.envelopes([stored.state])
                 root = reg.keys[reg.root_key_id] if reg.root_key_id else None
                 public_key = (
                     root.public_key if root else bytes.fromhex(getattr(event, "public_key", ""))

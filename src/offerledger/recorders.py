@@ -1,8 +1,10 @@
 """The recorders: eventsourcing's SQLite and PostgreSQL application recorders, plus the log.
 
-Besides the events table, a ledger database holds four tables, written in the same transaction
+Besides the events table, a ledger database holds five tables, written in the same transaction
 as the events (docs/format.md gives their columns):
 
+* ``offerledger_saves``: one row per save, by its number: what its events share (the log head
+  it extends, its size, key id, signature and save leaves; format version 3);
 * ``offerledger_head``: one row, the log's size and RFC 9162 root after the last save;
 * ``offerledger_leaves``: per log position, the event's stream, version and leaf hash;
 * ``offerledger_nodes``: every complete perfect subtree root above the leaves, by (level, index);
@@ -38,6 +40,7 @@ from offerledger.documents import SourceDocument
 from offerledger.errors import StorageError
 from offerledger.integrity.logtree import Node, TreeHead
 from offerledger.integrity.merkle import EMPTY_ROOT, MerkleAccumulator, frontier_nodes
+from offerledger.signing.envelope import SaveRecord
 
 __all__ = [
     "CHUNK",
@@ -81,19 +84,22 @@ def fault(step: str) -> None:
 
 @dataclass(frozen=True)
 class Sealed:
-    """What a seal returns: the signed rows in log order and the documents they cite."""
+    """What a seal returns: the signed rows in log order, their saves' rows and the documents
+    they cite."""
 
     events: list[StoredEvent]
+    saves: Sequence[SaveRecord] = ()
     documents: Sequence[SourceDocument] = ()
 
 
 LastState = Callable[[], bytes | None]
-"""Reads, inside the save's transaction, the stored envelope of the log's last event (None: the
+"""Reads, inside the save's transaction, the stored state of the log's last event (None: the
 log is empty)."""
 
-Seal = Callable[[MerkleAccumulator, LastState], Sealed]
-"""Signs a save given the log's accumulator at the current head (and a reader of the event at
-that head: recorded time is monotone in log order); appends its leaves to the accumulator."""
+Seal = Callable[[MerkleAccumulator, LastState, int], Sealed]
+"""Signs a save given the log's accumulator at the current head, a reader of the event at
+that head (recorded time is monotone in log order) and the number its first save takes (the
+saves stored so far); appends its leaves to the accumulator."""
 
 
 def hex_id(originator_id: UUID | str) -> str:
@@ -113,6 +119,10 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             "CREATE TABLE IF NOT EXISTS offerledger_head ("
             "id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL, root BLOB NOT NULL)",
             f"INSERT OR IGNORE INTO offerledger_head VALUES (1, 0, x'{EMPTY_ROOT.hex()}')",
+            "CREATE TABLE IF NOT EXISTS offerledger_saves ("
+            "save INTEGER PRIMARY KEY, log_size INTEGER NOT NULL, size INTEGER NOT NULL, "
+            "log_root BLOB NOT NULL, key_id BLOB NOT NULL, signature BLOB NOT NULL, "
+            "leaves BLOB NOT NULL)",
             "CREATE TABLE IF NOT EXISTS offerledger_leaves ("
             "position INTEGER PRIMARY KEY, originator_id TEXT NOT NULL, "
             "originator_version INTEGER NOT NULL, hash BLOB NOT NULL)",
@@ -138,7 +148,9 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
                     frontier=frontier_of(self.read_nodes_in(c, frontier_nodes(size)), size),
                     record_nodes=True,
                 )
-                sealed = seal(acc, lambda: self._last_state(c))
+                c.execute("SELECT COALESCE(MAX(save) + 1, 0) FROM offerledger_saves")
+                (next_save,) = c.fetchone()
+                sealed = seal(acc, lambda: self._last_state(c), int(next_save))
                 fault("sealed")
                 ids: list[int] = []
                 for s in sealed.events:
@@ -163,6 +175,10 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
     def _write_log(self, c: Any, sealed: Sealed, acc: MerkleAccumulator, size: int) -> None:
         completed = acc.completed or []
         leaves = [n for n in completed if n[0] == 0]
+        c.executemany(
+            "INSERT INTO offerledger_saves VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [save.row() for save in sealed.saves],
+        )
         c.executemany(
             "INSERT INTO offerledger_leaves VALUES (?, ?, ?, ?)",
             [
@@ -210,6 +226,22 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
     def read_nodes(self, nodes: Iterable[Node]) -> dict[Node, bytes]:
         with self.datastore.transaction(commit=False) as c:
             return self.read_nodes_in(c, nodes)
+
+    def read_saves(self, numbers: Iterable[int]) -> dict[int, tuple[Any, ...]]:
+        """The stored rows of the saves with these numbers, as the driver returns them (parse
+        them with :func:`offerledger.signing.envelope.parse_save`)."""
+        wanted = sorted(set(numbers))
+        found: dict[int, tuple[Any, ...]] = {}
+        with self.datastore.transaction(commit=False) as c:
+            for i in range(0, len(wanted), 500):
+                part = wanted[i : i + 500]
+                c.execute(
+                    "SELECT save, log_size, size, log_root, key_id, signature, leaves "
+                    f"FROM offerledger_saves WHERE save IN ({','.join('?' * len(part))})",
+                    part,
+                )
+                found.update({int(r[0]): tuple(r) for r in c.fetchall()})
+        return found
 
     def tree_head(self) -> TreeHead:
         with self.datastore.transaction(commit=False) as c:

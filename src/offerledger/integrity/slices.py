@@ -3,16 +3,17 @@
 The main process lists the notification ids in order (cheap integers) and hands each worker a
 range of them with the log position of its first row; the worker reads those rows through its
 own read-only connection, converted as ``LedgerApplication.raw_rows`` converts them, and
-examines them.
+examines them, with the rows of the saves they name.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from offerledger.integrity.examine import Examined, StoredRow, examine_chunk
+from offerledger.integrity.examine import Examined, StoredRow, examine_chunk, with_saves
 from offerledger.store import sqlite_value
 
 _COLUMNS = ("originator_id", "originator_version", "topic", "state")
@@ -66,4 +67,19 @@ def examine_slice(
         )
         for i, row in enumerate(rows)
     ]
-    return examine_chunk(stored)
+    return examine_chunk(with_saves(stored, lambda numbers: read_saves(conn, numbers)))
+
+
+def read_saves(conn: sqlite3.Connection, numbers: Iterable[int]) -> dict[int, tuple[Any, ...]]:
+    """The raw rows of the saves with these numbers (as the recorder's ``read_saves``)."""
+    wanted = sorted(set(numbers))
+    found: dict[int, tuple[Any, ...]] = {}
+    for i in range(0, len(wanted), 500):
+        part = wanted[i : i + 500]
+        rows = conn.execute(
+            "SELECT save, log_size, size, log_root, key_id, signature, leaves "
+            f"FROM offerledger_saves WHERE save IN ({','.join('?' * len(part))})",
+            part,
+        ).fetchall()
+        found.update({int(r[0]): tuple(r) for r in rows})
+    return found
