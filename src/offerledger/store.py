@@ -400,6 +400,15 @@ def sqlite_value(storage_class: str, raw: bytes | None) -> Any:
     return bytes(raw)
 
 
+def sqlite_state(storage_class: str, raw: bytes | None) -> Any:
+    """The state column read as (typeof, CAST AS BLOB): a state stored as TEXT comes back as a
+    ``str`` even when its bytes are not UTF-8 (surrogate escapes keep them), so verify can say
+    the column holds text; everything else as :func:`sqlite_value`."""
+    if raw is not None and storage_class == "text":
+        return bytes(raw).decode("utf-8", "surrogateescape")
+    return sqlite_value(storage_class, raw)
+
+
 def _uuid(value: uuid.UUID | str) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
@@ -475,8 +484,9 @@ class LedgerApplication(Application[uuid.UUID]):
                 return
             for row in rows:
                 if sqlite:
-                    values = [sqlite_value(row[i], row[i + 1]) for i in range(1, 9, 2)]
-                    yield (row[0], values[0], values[1], values[2], values[3])
+                    values = [sqlite_value(row[i], row[i + 1]) for i in range(1, 7, 2)]
+                    state = sqlite_state(row[7], row[8])
+                    yield (row[0], values[0], values[1], values[2], state)
                 else:
                     yield (row[0], row[1], row[2], row[3], row[4])
             after = rows[-1][0]

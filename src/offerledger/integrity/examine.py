@@ -413,7 +413,11 @@ def _state_bytes(value: Any) -> tuple[bytes, str | None]:
     if isinstance(value, bytearray | memoryview):
         return bytes(value), None
     if isinstance(value, str):
-        return value.encode("utf-8", "surrogatepass"), "the state column holds text, not bytes"
+        try:  # the bytes as stored (a SQLite TEXT value that is not UTF-8 is surrogate-escaped)
+            raw = value.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            raw = value.encode("utf-8", "surrogatepass")
+        return raw, "the state column holds text, not bytes"
     if value is None:
         return b"", "the state column is NULL"
     return repr(value).encode(), f"the state column holds {type(value).__name__}, not bytes"

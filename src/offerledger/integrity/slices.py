@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from offerledger.integrity.examine import Examined, StoredRow, examine_chunk, with_saves
-from offerledger.store import sqlite_value
+from offerledger.store import sqlite_state, sqlite_value
 
 _COLUMNS = ("originator_id", "originator_version", "topic", "state")
 _SELECT = ", ".join(f"typeof({c}), CAST({c} AS BLOB)" for c in _COLUMNS)
@@ -63,7 +63,10 @@ def examine_slice(
     stored = [
         StoredRow(
             first_position + i,
-            *(sqlite_value(row[k], row[k + 1]) for k in range(1, 9, 2)),
+            sqlite_value(row[1], row[2]),
+            sqlite_value(row[3], row[4]),
+            sqlite_value(row[5], row[6]),
+            sqlite_state(row[7], row[8]),
         )
         for i, row in enumerate(rows)
     ]

@@ -61,7 +61,7 @@ class SaveRecord:
     leaves: tuple[bytes, ...] = field(repr=False)  # the n save leaves, in index order
 
     @cached_property
-    def paths(self) -> list[list[bytes]]:
+    def paths(self) -> Sequence[Sequence[bytes]]:
         """The RFC 9162 audit path of every index in the save (computed once per record)."""
         return audit_paths(list(self.leaves)) if self.size > 1 else [[]]
 
