@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from offerledger.integrity.merkle import MerkleAccumulator, leaf_hash
+from offerledger.recorders import NODE_LEVEL_FROM
 from offerledger.signing.envelope import SaveRecord
 from offerledger.store import resolve_backend
 
@@ -126,7 +127,7 @@ class DbEdit:
                     "INSERT INTO offerledger_leaves VALUES (?, ?, ?, ?)",
                     (idx, self.sid(stream), version, digest),
                 )
-            else:
+            elif level >= NODE_LEVEL_FROM:  # the lower levels are computed when read
                 self.exec("INSERT INTO offerledger_nodes VALUES (?, ?, ?)", (level, idx, digest))
         self.exec("UPDATE offerledger_head SET size = ?, root = ?", (acc.size, acc.root()))
 

@@ -7,7 +7,9 @@ as the events (docs/format.md gives their columns):
   it extends, its size, key id, signature and save leaves; format version 3);
 * ``offerledger_head``: one row, the log's size and RFC 9162 root after the last save;
 * ``offerledger_leaves``: per log position, the event's stream, version and leaf hash;
-* ``offerledger_nodes``: every complete perfect subtree root above the leaves, by (level, index);
+* ``offerledger_nodes``: every complete perfect subtree root from level :data:`NODE_LEVEL_FROM`
+  up, by (level, index); a node below that level is computed, when read, from the at most
+  2**(NODE_LEVEL_FROM - 1) leaf hashes under it (:func:`read_log_nodes`);
 * ``offerledger_documents``: source documents by the SHA-256 of their bytes.
 
 :meth:`append_sealed` is the one write path. It takes the lock that orders the log (SQLite's
@@ -39,12 +41,13 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from offerledger.documents import SourceDocument
 from offerledger.errors import StorageError
 from offerledger.integrity.logtree import Node, TreeHead
-from offerledger.integrity.merkle import EMPTY_ROOT, MerkleAccumulator, frontier_nodes
+from offerledger.integrity.merkle import EMPTY_ROOT, MerkleAccumulator, frontier_nodes, merkle_root
 from offerledger.signing.envelope import SaveRecord
 
 __all__ = [
     "CHUNK",
     "FAULTS",
+    "NODE_LEVEL_FROM",
     "LastState",
     "LedgerSQLiteRecorder",
     "Seal",
@@ -54,6 +57,40 @@ __all__ = [
 ]
 
 CHUNK = 1000
+NODE_LEVEL_FROM = 4
+"""Interior nodes are stored from this level up; the levels between the leaves and it hold
+nearly 7/8 of all interior nodes and cost at most 7 leaf reads each to recompute."""
+
+
+def read_log_nodes(
+    wanted: Iterable[Node],
+    read_leaves: Callable[[list[int]], dict[int, bytes]],
+    read_stored: Callable[[list[Node]], dict[Node, bytes]],
+) -> dict[Node, bytes]:
+    """The log's nodes by (level, index): leaves and stored nodes read in one batch each, the
+    nodes below :data:`NODE_LEVEL_FROM` computed from their leaves; a node that cannot be
+    read or computed is absent from the answer (the caller reports a damaged index)."""
+    wanted = list(dict.fromkeys(wanted))
+    low = [(level, idx) for level, idx in wanted if 0 < level < NODE_LEVEL_FROM]
+    positions = {idx for level, idx in wanted if level == 0}
+    for level, idx in low:
+        positions.update(range(idx << level, (idx + 1) << level))
+    leaves = read_leaves(sorted(positions)) if positions else {}
+    stored = [node for node in wanted if node[0] >= NODE_LEVEL_FROM]
+    found = read_stored(stored) if stored else {}
+    for level, idx in wanted:
+        if level == 0 and idx in leaves:
+            found[(0, idx)] = leaves[idx]
+    for level, idx in low:
+        under = [leaves.get(p) for p in range(idx << level, (idx + 1) << level)]
+        if all(h is not None for h in under):
+            found[(level, idx)] = merkle_root([h for h in under if h is not None])
+    return found
+
+
+def stored_nodes(completed: Iterable[tuple[int, int, bytes]]) -> list[tuple[int, int, bytes]]:
+    """The completed interior nodes a save writes to ``offerledger_nodes``."""
+    return [n for n in completed if n[0] >= NODE_LEVEL_FROM]
 
 
 def _kill_at(spec: str) -> Callable[[str], None]:
@@ -186,10 +223,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
                 for (_, idx, h), s in zip(leaves, sealed.events, strict=True)
             ],
         )
-        c.executemany(
-            "INSERT INTO offerledger_nodes VALUES (?, ?, ?)",
-            [n for n in completed if n[0] > 0],
-        )
+        c.executemany("INSERT INTO offerledger_nodes VALUES (?, ?, ?)", stored_nodes(completed))
         c.executemany(
             "INSERT OR IGNORE INTO offerledger_documents VALUES (?, ?, ?, ?)",
             [(d.sha256, d.media_type, d.name, d.content) for d in sealed.documents],
@@ -201,27 +235,31 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
 
     @staticmethod
     def read_nodes_in(c: Any, nodes: Iterable[Node]) -> dict[Node, bytes]:
-        wanted = list(nodes)
-        found: dict[Node, bytes] = {}
-        leaves = [idx for level, idx in wanted if level == 0]
-        inner = [(level, idx) for level, idx in wanted if level > 0]
-        for i in range(0, len(leaves), 500):
-            part = leaves[i : i + 500]
-            c.execute(
-                "SELECT 0, position, hash FROM offerledger_leaves WHERE position IN "
-                f"({','.join('?' * len(part))})",
-                part,
-            )
-            found.update(_nodes_from(c.fetchall()))
-        for i in range(0, len(inner), 400):
-            pairs = inner[i : i + 400]
-            where = " OR ".join("(level = ? AND idx = ?)" for _ in pairs)
-            c.execute(
-                f"SELECT level, idx, hash FROM offerledger_nodes WHERE {where}",
-                [v for node in pairs for v in node],
-            )
-            found.update(_nodes_from(c.fetchall()))
-        return found
+        def leaves(positions: list[int]) -> dict[int, bytes]:
+            found: dict[int, bytes] = {}
+            for i in range(0, len(positions), 500):
+                part = positions[i : i + 500]
+                c.execute(
+                    "SELECT position, hash FROM offerledger_leaves WHERE position IN "
+                    f"({','.join('?' * len(part))})",
+                    part,
+                )
+                found.update({int(r[0]): bytes(r[1]) for r in c.fetchall()})
+            return found
+
+        def stored(inner: list[Node]) -> dict[Node, bytes]:
+            found: dict[Node, bytes] = {}
+            for i in range(0, len(inner), 400):
+                pairs = inner[i : i + 400]
+                where = " OR ".join("(level = ? AND idx = ?)" for _ in pairs)
+                c.execute(
+                    f"SELECT level, idx, hash FROM offerledger_nodes WHERE {where}",
+                    [v for node in pairs for v in node],
+                )
+                found.update(_nodes_from(c.fetchall()))
+            return found
+
+        return read_log_nodes(nodes, leaves, stored)
 
     def read_nodes(self, nodes: Iterable[Node]) -> dict[Node, bytes]:
         with self.datastore.transaction(commit=False) as c:

@@ -21,7 +21,16 @@ from offerledger.documents import SourceDocument
 from offerledger.errors import StorageError
 from offerledger.integrity.logtree import Node, TreeHead
 from offerledger.integrity.merkle import EMPTY_ROOT, MerkleAccumulator, frontier_nodes
-from offerledger.recorders import CHUNK, Seal, Sealed, fault, frontier_of, hex_id
+from offerledger.recorders import (
+    CHUNK,
+    Seal,
+    Sealed,
+    fault,
+    frontier_of,
+    hex_id,
+    read_log_nodes,
+    stored_nodes,
+)
 
 __all__ = ["LedgerPostgresRecorder"]
 
@@ -136,7 +145,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         t = self._t
         completed = acc.completed or []
         leaves = [n for n in completed if n[0] == 0]
-        inner = [n for n in completed if n[0] > 0]
+        inner = stored_nodes(completed)
         for i in range(0, len(sealed.saves), CHUNK):
             rows = [save.row() for save in sealed.saves[i : i + CHUNK]]
             curs.execute(
@@ -185,19 +194,16 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         )
 
     def read_nodes_in(self, curs: Any, nodes: Iterable[Node]) -> dict[Node, bytes]:
-        wanted = list(nodes)
-        found: dict[Node, bytes] = {}
-        leaves = [idx for level, idx in wanted if level == 0]
-        inner = [(level, idx) for level, idx in wanted if level > 0]
-        if leaves:
+        def leaves(positions: list[int]) -> dict[int, bytes]:
             curs.execute(
                 SQL("SELECT position, hash FROM {0} WHERE position = ANY(%s)").format(
                     self._t["leaves"]
                 ),
-                (leaves,),
+                (positions,),
             )
-            found.update({(0, int(r["position"])): bytes(r["hash"]) for r in curs.fetchall()})
-        if inner:
+            return {int(r["position"]): bytes(r["hash"]) for r in curs.fetchall()}
+
+        def stored(inner: list[Node]) -> dict[Node, bytes]:
             curs.execute(
                 SQL(
                     "SELECT n.level, n.idx, n.hash FROM {0} n JOIN unnest(%s::integer[], "
@@ -205,10 +211,9 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
                 ).format(self._t["nodes"]),
                 ([n[0] for n in inner], [n[1] for n in inner]),
             )
-            found.update(
-                {(int(r["level"]), int(r["idx"])): bytes(r["hash"]) for r in curs.fetchall()}
-            )
-        return found
+            return {(int(r["level"]), int(r["idx"])): bytes(r["hash"]) for r in curs.fetchall()}
+
+        return read_log_nodes(nodes, leaves, stored)
 
     def read_nodes(self, nodes: Iterable[Node]) -> dict[Node, bytes]:
         with self.datastore.transaction(commit=False) as curs:

@@ -41,6 +41,7 @@ from offerledger.integrity.merkle import MerkleAccumulator
 from offerledger.integrity.problems import REASONS, Problem, VerifyReport
 from offerledger.integrity.saves import SaveChecker
 from offerledger.integrity.slices import SqliteSlices, examine_slice
+from offerledger.recorders import NODE_LEVEL_FROM
 from offerledger.signing.envelope import body_of, decode_body
 from offerledger.signing.keys import key_id_for
 
@@ -282,7 +283,7 @@ def _fold_index(index: IndexDigest, completed: list[tuple[int, int, bytes]], e: 
         if level == 0:
             stream = uuid.UUID(e.stream).bytes if e.stream is not None else bytes(16)
             index.leaf(idx, stream, e.version if e.version is not None else -1, digest)
-        else:
+        elif level >= NODE_LEVEL_FROM:  # the levels below are computed, not stored
             index.node(level, idx, digest)
     completed.clear()
 
