@@ -69,7 +69,13 @@ from eventsourcing.utils import Environment, resolve_topic
 from offerledger.events import ElectionChanged, ElectionSubmitted, Instant, LedgerEvent, stream_id
 from offerledger.integrity.service import verify_ledger
 from offerledger.ledger import Ledger
-from offerledger.signing.envelope import SAVE_PREFIX, body_of, save_message, save_of
+from offerledger.signing.envelope import (
+    SAVE_PREFIX,
+    body_of,
+    parse_state,
+    save_leaf,
+    save_message,
+)
 from offerledger.signing.keys import SigningKey
 from offerledger.store import resolve_backend
 
@@ -455,21 +461,25 @@ def _tasks_of(db: str) -> tuple[list[tuple[bytes, bytes, bytes]], int]:
     ledger = Ledger.open(db)
     try:
         keys = {k.key_id: k.public_key for k in ledger.registry().keys.values()}
-        numbers: dict[int, None] = {}
+        firsts: dict[int, tuple[str, bytes]] = {}  # save -> (key id, leaf) of its first event
         count = 0
         for n in ledger.app.notifications():
-            number = save_of(bytes(n.state))
-            assert number is not None
-            numbers[number] = None
+            own = parse_state(bytes(n.state))
+            if own.save not in firsts:
+                key_id = orjson.loads(own.body)["header"]["key_id"]
+                firsts[own.save] = (key_id, save_leaf(salt=own.salt, body=own.body))
             count += 1
         seen: dict[tuple[bytes, bytes, bytes], None] = {}
-        found = ledger.app.saves(numbers)
-        for number in numbers:
+        found = ledger.app.saves(firsts)
+        for number, (key_id, leaf) in firsts.items():
             save = found[number]
             msg = save_message(
-                log_size=save.log_size, log_root=save.log_root, size=save.size, save_root=save.root
+                log_size=save.log_size,
+                log_root=save.log_root,
+                size=save.size,
+                save_root=save.root(leaf),
             )
-            seen[(keys[save.key_id], msg, save.signature)] = None
+            seen[(keys[key_id], msg, save.signature)] = None
         return list(seen), count
     finally:
         ledger.close()

@@ -70,7 +70,7 @@ class DbEdit:
     def put_save(self, save: SaveRecord) -> None:
         """Store (or overwrite) a save's row, as a writer with database access would."""
         self.exec("DELETE FROM offerledger_saves WHERE save = ?", (save.number,))
-        self.exec("INSERT INTO offerledger_saves VALUES (?, ?, ?, ?, ?, ?, ?)", save.row())
+        self.exec("INSERT INTO offerledger_saves VALUES (?, ?, ?, ?, ?, ?)", save.row())
 
     def next_save(self) -> int:
         """The number a new save row takes (the writer's rule: one more than the last)."""
@@ -79,7 +79,7 @@ class DbEdit:
 
     def save_row(self, number: int) -> tuple[Any, ...]:
         (row,) = self.exec(
-            "SELECT save, log_size, size, log_root, key_id, signature, leaves "
+            "SELECT save, log_size, size, log_root, signature, leaves "
             "FROM offerledger_saves WHERE save = ?",
             (number,),
         )

@@ -482,6 +482,12 @@ def _last_save(edit: DbEdit) -> tuple[object, bytes, int]:
     return key, state, int.from_bytes(state[1:9], "big")
 
 
+def _last_batch_save(edit: DbEdit) -> int:
+    """The number of the last save of more than one event (only those store their leaves)."""
+    ((number,),) = edit.exec("SELECT max(save) FROM offerledger_saves WHERE size > 1")
+    return int(number)
+
+
 @pytest.mark.parametrize(
     ("case", "reason"),
     [
@@ -489,18 +495,23 @@ def _last_save(edit: DbEdit) -> tuple[object, bytes, int]:
         ("state-cut-short", "undecodable"),  # fewer bytes than the fixed fields
         ("body-trailing-space", "non-canonical"),  # the body must re-canonicalize to itself
         ("save-leaves-one-byte-more", "undecodable"),  # 32 bytes per event, no more
-        ("save-key-id-as-hex", "undecodable"),  # the key id is its 32 raw bytes
+        ("save-of-one-with-a-leaf", "undecodable"),  # a save of one stores no leaf
         ("save-signature-cut", "undecodable"),  # 64 bytes
+        ("save-log-root-cut", "undecodable"),  # 32 bytes
     ],
 )
 def test_stored_row_not_in_its_one_form(demo_db: str, case: str, reason: str) -> None:
     edit = DbEdit(demo_db)
     key, state, number = _last_save(edit)
-    _, _, _, log_root, key_id, signature, leaves = edit.save_row(number)
+    _, _, size, log_root, signature, _ = edit.save_row(number)
+    assert size == 1
+    batch = _last_batch_save(edit)
+    leaves = edit.save_row(batch)[5]
     update = {
-        "save-leaves-one-byte-more": ("leaves", bytes(leaves) + b"\x00"),
-        "save-key-id-as-hex": ("key_id", bytes(key_id).hex().encode()),
-        "save-signature-cut": ("signature", bytes(signature)[:63]),
+        "save-leaves-one-byte-more": ("leaves", bytes(leaves) + b"\x00", batch),
+        "save-of-one-with-a-leaf": ("leaves", bytes(32), number),
+        "save-signature-cut": ("signature", bytes(signature)[:63], number),
+        "save-log-root-cut": ("log_root", bytes(log_root)[:31], number),
     }
     if case == "state-version-2":
         edit.set_state(key, b"\x02" + state[1:])
@@ -509,8 +520,8 @@ def test_stored_row_not_in_its_one_form(demo_db: str, case: str, reason: str) ->
     elif case == "body-trailing-space":
         edit.set_state(key, state + b" ")
     else:
-        column, value = update[case]
-        edit.exec(f"UPDATE offerledger_saves SET {column} = ? WHERE save = ?", (value, number))
+        column, value, at = update[case]
+        edit.exec(f"UPDATE offerledger_saves SET {column} = ? WHERE save = ?", (value, at))
     edit.rebuild_index()
     edit.close()
     assert reason in reasons(demo_db)
@@ -518,26 +529,34 @@ def test_stored_row_not_in_its_one_form(demo_db: str, case: str, reason: str) ->
 
 @pytest.mark.parametrize(
     "case",
-    ["signature", "log_root", "leaf", "salt", "index", "save", "key_id", "save-deleted"],
+    ["signature", "log_root", "leaf", "salt", "index", "save", "save-deleted", "header-key"],
 )
 def test_save_row_salt_or_reference_edited(demo_db: str, case: str) -> None:
     """Every field of a save's row and of an event's own fixed fields is covered: editing
-    any of them in the last save (no later save signs a head over it) is found."""
+    any of them in the last save (no later save signs a head over it; for a leaf, the last
+    save of several events) is found."""
     edit = DbEdit(demo_db)
     key, state, number = _last_save(edit)
-    _, _, _, log_root, key_id, signature, leaves = edit.save_row(number)
+    _, _, _, log_root, signature, _ = edit.save_row(number)
     flip = lambda b: bytes([b[0] ^ 1]) + bytes(b)[1:]  # noqa: E731
-    if case in ("signature", "log_root", "key_id"):
-        value = {"signature": signature, "log_root": log_root, "key_id": key_id}[case]
+    if case in ("signature", "log_root"):
+        value = {"signature": signature, "log_root": log_root}[case]
         edit.exec(f"UPDATE offerledger_saves SET {case} = ? WHERE save = ?", (flip(value), number))
     elif case == "leaf":
-        edit.exec("UPDATE offerledger_saves SET leaves = ? WHERE save = ?", (flip(leaves), number))
+        batch = _last_batch_save(edit)
+        leaves = edit.save_row(batch)[5]
+        edit.exec("UPDATE offerledger_saves SET leaves = ? WHERE save = ?", (flip(leaves), batch))
     elif case == "salt":
         edit.set_state(key, state[:17] + flip(state[17:33]) + state[33:])
     elif case == "index":
         edit.set_state(key, state[:9] + (1).to_bytes(8, "big") + state[17:])
     elif case == "save":  # name the save before it
         edit.set_state(key, state[:1] + (number - 1).to_bytes(8, "big") + state[9:])
+    elif case == "header-key":  # the key id the body names (which the save's key is)
+        other = generate_signing_key().key_id
+        body = orjson.loads(state[33:])
+        body["header"]["key_id"] = other
+        edit.set_state(key, state[:33] + canonical_json(body))
     else:
         edit.exec("DELETE FROM offerledger_saves WHERE save = ?", (number,))
     edit.rebuild_index()
@@ -550,7 +569,7 @@ def test_save_row_salt_or_reference_edited(demo_db: str, case: str) -> None:
         "salt": {"bad-signature"},
         "index": {"undecodable"},
         "save": {"bad-signature", "batch-incomplete"},
-        "key_id": {"bad-signature", "unknown-key"},
         "save-deleted": {"undecodable"},
+        "header-key": {"bad-signature", "unknown-key", "wrong-role"},
     }[case]
     assert found & expected, found

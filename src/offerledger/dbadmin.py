@@ -142,9 +142,8 @@ def _copy(src: _Tables, dst: _Tables) -> Migrated:
             lambda r: (_uuid(r[0], dst.pg), int(r[1]), str(r[2]), _bytes(r[3])),
         ),
         (
-            "SELECT save, log_size, size, log_root, key_id, signature, leaves FROM {saves} "
-            "ORDER BY save",
-            "INSERT INTO {saves} VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "SELECT save, log_size, size, log_root, signature, leaves FROM {saves} ORDER BY save",
+            "INSERT INTO {saves} VALUES (?, ?, ?, ?, ?, ?)",
             lambda r: (*(int(v) for v in r[:3]), *(_bytes(v) for v in r[3:])),
         ),
         (

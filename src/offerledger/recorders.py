@@ -4,7 +4,7 @@ Besides the events table, a ledger database holds five tables, written in the sa
 as the events (docs/format.md gives their columns):
 
 * ``offerledger_saves``: one row per save, by its number: what its events share (the log head
-  it extends, its size, key id, signature and save leaves; format version 3);
+  it extends, its size, signature and save leaves; format version 3);
 * ``offerledger_head``: one row, the log's size and RFC 9162 root after the last save;
 * ``offerledger_leaves``: per log position, the event's stream, version and leaf hash;
 * ``offerledger_nodes``: every complete perfect subtree root from level :data:`NODE_LEVEL_FROM`
@@ -158,8 +158,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             f"INSERT OR IGNORE INTO offerledger_head VALUES (1, 0, x'{EMPTY_ROOT.hex()}')",
             "CREATE TABLE IF NOT EXISTS offerledger_saves ("
             "save INTEGER PRIMARY KEY, log_size INTEGER NOT NULL, size INTEGER NOT NULL, "
-            "log_root BLOB NOT NULL, key_id BLOB NOT NULL, signature BLOB NOT NULL, "
-            "leaves BLOB NOT NULL)",
+            "log_root BLOB NOT NULL, signature BLOB NOT NULL, leaves BLOB NOT NULL)",
             "CREATE TABLE IF NOT EXISTS offerledger_leaves ("
             "position INTEGER PRIMARY KEY, originator_id TEXT NOT NULL, "
             "originator_version INTEGER NOT NULL, hash BLOB NOT NULL)",
@@ -213,7 +212,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         completed = acc.completed or []
         leaves = [n for n in completed if n[0] == 0]
         c.executemany(
-            "INSERT INTO offerledger_saves VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO offerledger_saves VALUES (?, ?, ?, ?, ?, ?)",
             [save.row() for save in sealed.saves],
         )
         c.executemany(
@@ -274,7 +273,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             for i in range(0, len(wanted), 500):
                 part = wanted[i : i + 500]
                 c.execute(
-                    "SELECT save, log_size, size, log_root, key_id, signature, leaves "
+                    "SELECT save, log_size, size, log_root, signature, leaves "
                     f"FROM offerledger_saves WHERE save IN ({','.join('?' * len(part))})",
                     part,
                 )

@@ -63,7 +63,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
                 SQL(
                     "CREATE TABLE IF NOT EXISTS {0} (save bigint PRIMARY KEY, "
                     "log_size bigint NOT NULL, size bigint NOT NULL, log_root bytea NOT NULL, "
-                    "key_id bytea NOT NULL, signature bytea NOT NULL, leaves bytea NOT NULL)"
+                    "signature bytea NOT NULL, leaves bytea NOT NULL)"
                 ).format(t["saves"]),
                 SQL(
                     "CREATE TABLE IF NOT EXISTS {0} (position bigint PRIMARY KEY, "
@@ -151,9 +151,9 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             curs.execute(
                 SQL(
                     "INSERT INTO {0} SELECT * FROM unnest(%s::bigint[], %s::bigint[], "
-                    "%s::bigint[], %s::bytea[], %s::bytea[], %s::bytea[], %s::bytea[])"
+                    "%s::bigint[], %s::bytea[], %s::bytea[], %s::bytea[])"
                 ).format(t["saves"]),
-                tuple([r[k] for r in rows] for k in range(7)),
+                tuple([r[k] for r in rows] for k in range(6)),
             )
         for i in range(0, len(leaves), CHUNK):
             part = list(zip(leaves[i : i + CHUNK], sealed.events[i : i + CHUNK], strict=True))
@@ -227,7 +227,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(
                 SQL(
-                    "SELECT save, log_size, size, log_root, key_id, signature, leaves FROM {0} "
+                    "SELECT save, log_size, size, log_root, signature, leaves FROM {0} "
                     "WHERE save = ANY(%s)"
                 ).format(self._t["saves"]),
                 (wanted,),
@@ -235,8 +235,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             rows = curs.fetchall()
         return {
             int(r["save"]): (
-                r["save"], r["log_size"], r["size"], r["log_root"], r["key_id"], r["signature"],
-                r["leaves"],
+                r["save"], r["log_size"], r["size"], r["log_root"], r["signature"], r["leaves"],
             )
             for r in rows
         }  # fmt: skip

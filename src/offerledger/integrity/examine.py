@@ -240,9 +240,8 @@ def _examine_envelope(
             f"body names stream {_show(h_stream)} version {_show(h_version)} topic "
             f"{_show(topic)}; the row is {_show(stream)} v{_show(version)} {_show(row.topic)}",
         )
-    key_id = save.key_id
-    if header.get("key_id") != key_id:
-        found.add("bad-signature", "the save's key id differs from the body's")
+    raw_key_id = header.get("key_id")  # the save's key: named, and signed, in every header
+    key_id = raw_key_id if isinstance(raw_key_id, str) else f"<{_show(raw_key_id)}>"
     action = topic.split(".")[1] if isinstance(topic, str) and topic.count(".") >= 2 else ""
     key_fact = None
     if action in ("KeyRegistered", "KeyRevoked", "RootKeyRotated") and stream == _KEYS:
@@ -252,7 +251,7 @@ def _examine_envelope(
         raw_prev = header.get("prev")
         prev = raw_prev if raw_prev is None or isinstance(raw_prev, str) else _NOT_A_HASH
     actor = header.get("actor")
-    signature = _check_signature(own, save, found, verified)
+    signature = _check_signature(own, save, key_id, found, verified)
     facts = SaveFacts(save.log_size, save.log_root, own.index, save.size, save.signature)
     return Examined(
         row.position,
@@ -297,22 +296,27 @@ def _save(number: int, raw: Any, saves: dict[int, SaveRecord | str]) -> SaveReco
 def _check_signature(
     own: StoredState,
     save: SaveRecord,
+    key_id: str,
     found: _Found,
     verified: dict[tuple[str, bytes, bytes], bool],
 ) -> str:
-    """The save's signature over its stored leaves (checked once per save), and this event's
-    salted body hash against its leaf there."""
-    public_key = _PUBLIC_KEYS.get(save.key_id)
+    """The save's signature over its stored leaves (checked once per save and key), and this
+    event's salted body hash against its leaf there."""
+    public_key = _PUBLIC_KEYS.get(key_id)
     if public_key is None:
         return "no-key"  # the judge reports unknown-key
+    leaf = save_leaf(salt=own.salt, body=own.body)
     try:
         message = save_message(
-            log_size=save.log_size, log_root=save.log_root, size=save.size, save_root=save.root
+            log_size=save.log_size,
+            log_root=save.log_root,
+            size=save.size,
+            save_root=save.root(leaf),
         )
     except OfferLedgerError as e:
         found.add("bad-signature", str(e))
         return "bad"
-    task = (save.key_id, message, save.signature)
+    task = (key_id, message, save.signature)
     ok = verified.get(task)
     if ok is None:
         try:
@@ -322,9 +326,9 @@ def _check_signature(
             ok = False
         verified[task] = ok
     if not ok:
-        found.add("bad-signature", "the save's signature does not verify over its leaves")
+        found.add("bad-signature", "the save's signature does not verify over its stored events")
         return "bad"
-    if save_leaf(salt=own.salt, body=own.body) != save.leaves[own.index]:
+    if not save.leaf_fits(own.index, leaf):
         found.add(
             "bad-signature",
             f"the stored salt and body do not hash to leaf {own.index} of the signed save",

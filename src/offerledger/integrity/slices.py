@@ -80,7 +80,7 @@ def read_saves(conn: sqlite3.Connection, numbers: Iterable[int]) -> dict[int, tu
     for i in range(0, len(wanted), 500):
         part = wanted[i : i + 500]
         rows = conn.execute(
-            "SELECT save, log_size, size, log_root, key_id, signature, leaves "
+            "SELECT save, log_size, size, log_root, signature, leaves "
             f"FROM offerledger_saves WHERE save IN ({','.join('?' * len(part))})",
             part,
         ).fetchall()

@@ -9,8 +9,10 @@ layout (docs/format.md, "The stored state")::
 ``salt`` 16 random bytes of its own and ``body`` the canonical JSON of header and payload (the
 bytes that are signed). What every event of a save shares is stored once, in the save's row of
 ``offerledger_saves`` (:class:`SaveRecord`): the log head it extends (``L`` events, root
-``log_root``), its size ``n``, the key id, the signature and the ``n`` save leaves, so an event
-verifies with its own row and its save's, and its audit path in the save comes from that row.
+``log_root``), its size ``n``, the signature and, when ``n`` > 1, the ``n`` save leaves, so an
+event verifies with its own row and its save's, and its audit path in the save comes from that
+row. The signing key is the one every body's header names (``key_id``: signed, so not stored
+again); a save of one event stores no leaf (its root is its one event's leaf).
 
 Every signature covers one *save* (one signer's events stored together): the RFC 9162 Merkle
 root of its ``n`` salted body hashes (leaf ``SHA-256(0x00 ‖ SHA-256(salt ‖ body))``, the salt
@@ -56,30 +58,35 @@ class SaveRecord:
     log_size: int  # L: the events in the log before the save (its first position)
     size: int  # n
     log_root: bytes  # RFC 9162 root of those L events
-    key_id: str  # hex SHA-256 of the signing key (stored as its 32 raw bytes)
     signature: bytes  # Ed25519, over save_message(L, log_root, n, MTH(leaves))
-    leaves: tuple[bytes, ...] = field(repr=False)  # the n save leaves, in index order
+    leaves: tuple[bytes, ...] = field(repr=False)  # the n save leaves in index order (n > 1)
 
     @cached_property
     def paths(self) -> Sequence[Sequence[bytes]]:
         """The RFC 9162 audit path of every index in the save (computed once per record)."""
         return audit_paths(list(self.leaves)) if self.size > 1 else [[]]
 
+    def root(self, own_leaf: bytes) -> bytes:
+        """The save root: MTH of the stored leaves, or for a save of one its one leaf."""
+        return self._root if self.size > 1 else own_leaf
+
     @cached_property
-    def root(self) -> bytes:
+    def _root(self) -> bytes:
         return merkle_root(list(self.leaves))
 
-    def row(self) -> tuple[int, int, int, bytes, bytes, bytes, bytes]:
-        """The column values as stored: (save, log_size, size, log_root, key_id, signature,
-        leaves)."""
+    def leaf_fits(self, index: int, own_leaf: bytes) -> bool:
+        """Whether ``own_leaf`` is the stored leaf ``index`` (a save of one stores none)."""
+        return self.size == 1 or self.leaves[index] == own_leaf
+
+    def row(self) -> tuple[int, int, int, bytes, bytes, bytes]:
+        """The column values as stored: (save, log_size, size, log_root, signature, leaves)."""
         return (
             self.number,
             self.log_size,
             self.size,
             self.log_root,
-            bytes.fromhex(self.key_id),
             self.signature,
-            b"".join(self.leaves),
+            b"".join(self.leaves) if self.size > 1 else b"",
         )
 
 
@@ -116,8 +123,9 @@ class SaveProof:
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
-    """An event with everything that verifies it: its body, its save's key id and signature
-    and its proof in the save (built from its state and its save's row: :func:`open_envelope`)."""
+    """An event with everything that verifies it: its body, the key id its header names, its
+    save's signature and its proof in the save (built from its state and its save's row:
+    :func:`open_envelope`)."""
 
     body: bytes
     key_id: str
@@ -220,9 +228,8 @@ def sign_bodies(
         log_size=log_size,
         size=len(leaves),
         log_root=log_root,
-        key_id=signer.key_id,
         signature=signer.sign(message=message),
-        leaves=tuple(leaves),
+        leaves=tuple(leaves) if len(leaves) > 1 else (),
     )
     head = _VERSION_BYTE + number.to_bytes(8, "big")
     states = [
@@ -293,27 +300,27 @@ def _show(value: Any) -> str:
 
 
 def parse_save(row: Sequence[Any]) -> SaveRecord:
-    """A stored save row (save, log_size, size, log_root, key_id, signature, leaves) as the
-    driver returned it; anything out of its one stored form raises EnvelopeUndecodable."""
-    if len(row) != 7:
-        raise EnvelopeUndecodable(f"a save row has {len(row)} columns, not 7")
+    """A stored save row (save, log_size, size, log_root, signature, leaves) as the driver
+    returned it; anything out of its one stored form raises EnvelopeUndecodable."""
+    if len(row) != 6:
+        raise EnvelopeUndecodable(f"a save row has {len(row)} columns, not 6")
     number = _u64(row[0], "number")
     log_size = _u64(row[1], "log_size")
     size = _u64(row[2], "size")
     if size < 1:
         raise EnvelopeUndecodable("the save's size is 0")
-    leaves = _raw(row[6], None, "leaves")
-    if len(leaves) != 32 * size:
+    leaves = _raw(row[5], None, "leaves")
+    if len(leaves) != (32 * size if size > 1 else 0):
         raise EnvelopeUndecodable(
-            f"the save's leaves hold {len(leaves)} bytes, not 32 for each of its {size} events"
+            f"the save's leaves hold {len(leaves)} bytes, not "
+            + (f"32 for each of its {size} events" if size > 1 else "none (a save of one)")
         )
     return SaveRecord(
         number=number,
         log_size=log_size,
         size=size,
         log_root=_raw(row[3], 32, "log_root"),
-        key_id=_raw(row[4], 32, "key_id").hex(),
-        signature=_raw(row[5], 64, "signature"),
+        signature=_raw(row[4], 64, "signature"),
         leaves=tuple(leaves[k : k + 32] for k in range(0, len(leaves), 32)),
     )
 
@@ -326,9 +333,12 @@ def open_envelope(state: bytes, save: SaveRecord) -> Envelope:
         raise EnvelopeUndecodable(f"the event names save {own.save}, not save {save.number}")
     if own.index >= save.size:
         raise EnvelopeUndecodable(f"index {own.index} is outside its save of {save.size} events")
+    key_id = decode_body(own.body)[0].get("key_id")
+    if not isinstance(key_id, str):
+        raise EnvelopeUndecodable("the event's header names no key id")
     return Envelope(
         body=own.body,
-        key_id=save.key_id,
+        key_id=key_id,
         signature=save.signature,
         save=SaveProof(
             log_size=save.log_size,
