@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from offerledger.disclosure import entry_fields, open_document, verify_entry
-from offerledger.errors import DisclosureInvalid
+from offerledger.errors import DisclosureInvalid, EnvelopeUndecodable
 from offerledger.events import (
     LIST_ENTRIES,
     CommittedList,
@@ -29,6 +29,7 @@ from offerledger.events import (
 from offerledger.projections.disclosed import Lists, OpenedList, committed_lists
 from offerledger.projections.runner import RawRow, StoredRow
 from offerledger.projections.state import LedgerState
+from offerledger.signing.envelope import body_of
 
 BATCH = 2000
 
@@ -116,14 +117,21 @@ def open_lists(state: LedgerState, read: DocumentBytes) -> LedgerState:
 
 
 def decode(topic: str, state: bytes) -> LedgerEvent | None:
-    """A stored envelope's event (decoded and upcast, not verified); None when it does not
-    decode (verify reports such a row as ``undecodable``)."""
+    """A stored event (decoded and upcast, not verified); None when it does not decode
+    (verify reports such a row as ``undecodable``)."""
     try:
-        body = orjson.loads(orjson.loads(state)["body"])
+        body = orjson.loads(body_of(bytes(state)))
         header = body["header"]
         _, payload = upcast_payload(header["topic"], dict(body["payload"]))
         return event_class_for_topic(topic).model_validate(model_fields(header, payload))
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
+    except (
+        EnvelopeUndecodable,
+        orjson.JSONDecodeError,
+        KeyError,
+        TypeError,
+        ValueError,
+        AttributeError,
+    ):
         return None
 
 
