@@ -180,7 +180,8 @@ def prove_entry(
     ]
     paths = merkle.audit_paths(leaves) if chosen else []
     return [
-        EntryProof(canonical_json(entries[i]), i, tuple(h.hex() for h in paths[i])) for i in chosen
+        EntryProof(canonical_json(entries[i]), i, tuple(h.hex() for h in paths[i]))
+        for i in chosen
     ]
 
 
@@ -217,3 +218,4 @@ def verify_entry(
         )
     except ProofInvalid as e:
         raise DisclosureInvalid(f"entry {index} of {size}: {e.message}", index=index) from None
+
