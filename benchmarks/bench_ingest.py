@@ -125,14 +125,8 @@ def run_once(template: Path, rows: int) -> dict[str, float]:
         }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="10k rows, one repeat")
-    parser.add_argument("--rows", type=int, default=None)
-    parser.add_argument("--repeat", type=int, default=None)
-    args = parser.parse_args()
-    rows = args.rows or (10_000 if args.quick else 100_000)
-    repeat = args.repeat or (2 if args.quick else 3)
+def measure(rows: int, repeat: int) -> dict[str, object]:
+    """Set up the two ledgers and the CSV, run ``repeat`` interleaved runs; the figures."""
     with tempfile.TemporaryDirectory() as tmp:
         template = Path(tmp)
         t0 = time.perf_counter()
@@ -151,7 +145,7 @@ def main() -> None:
     append_rate = runs[0]["events"] / best_append
     # each run times ingest and append back to back: its own ratio shares the machine's state
     run_ratios = sorted((rows / r["ingest_s"]) / (r["events"] / r["append_s"]) for r in runs)
-    result = {
+    return {
         "benchmark": "bench_ingest",
         "rows": rows,
         "events": int(runs[0]["events"]),
@@ -172,6 +166,17 @@ def main() -> None:
         "machine": f"{platform.machine()} {os.cpu_count()} cores, Python "
         f"{platform.python_version()}",
     }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="10k rows, one repeat")
+    parser.add_argument("--rows", type=int, default=None)
+    parser.add_argument("--repeat", type=int, default=None)
+    args = parser.parse_args()
+    rows = args.rows or (10_000 if args.quick else 100_000)
+    repeat = args.repeat or (2 if args.quick else 3)
+    result = measure(rows, repeat)
     print(
         f"ingest {result['ingest_rows_per_s']} rows/s (plan only {result['plan_rows_per_s']} "
         f"rows/s); signed append {result['signed_append_events_per_s']} events/s; ratio "

@@ -78,8 +78,11 @@ def offer_changes(state: LedgerState, offer_id: uuid.UUID, moment: Moment = NOW)
     return current_changes(offer_stream(state, offer_id), moment)
 
 
-def commenced(state: LedgerState, offer_id: uuid.UUID, moment: Moment = NOW) -> OfferCommenced:
-    """The commencement as the query sees it; refuses a moment before the offer existed."""
+def commenced(
+    state: LedgerState, offer_id: uuid.UUID, moment: Moment = NOW, *, named_by: str | None = None
+) -> OfferCommenced:
+    """The commencement as the query sees it; refuses a moment before the offer existed, naming
+    ``named_by`` (what set the moment, see :func:`~offerledger.projections.text.document_at`)."""
     for _, event in offer_changes(state, offer_id, moment):
         if isinstance(event, OfferCommenced):
             return event
@@ -87,7 +90,8 @@ def commenced(state: LedgerState, offer_id: uuid.UUID, moment: Moment = NOW) -> 
     when = f" (it commenced {first.effective.earliest().date().isoformat()})" if first else ""
     raise QueryError(
         f"the offer had not commenced at the moment asked for{when}",
-        field="as-recorded" if moment.as_recorded is not None and moment.as_of is None else "as-of",
+        field=named_by
+        or ("as-recorded" if moment.as_recorded is not None and moment.as_of is None else "as-of"),
         hint="ask for a date on or after the commencement",
     )
 

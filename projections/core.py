@@ -10,7 +10,6 @@ Nothing here reads a clock, a file or a database.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from offerledger.events import (
     LedgerEvent,
     OnDate,
     TimeNotOnFile,
+    corrected_value,
     end_of_day_eastern,
 )
 
@@ -309,20 +309,6 @@ def superseding(corrections: Iterable[Correction], moment: Moment) -> dict[int, 
     return out
 
 
-def _correction_value(name: str, value: str) -> Any:
-    if name == "effective":
-        try:
-            return {"kind": "date", "on": date.fromisoformat(value).isoformat()}
-        except ValueError:
-            return {"kind": "instant", "at": value}
-    if value[:1] in ("[", "{"):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
 def corrected_event(event: LedgerEvent, correction: Correction) -> LedgerEvent | None:
     """The superseded event with the correction's fields, or None when they do not make one.
 
@@ -335,7 +321,7 @@ def corrected_event(event: LedgerEvent, correction: Correction) -> LedgerEvent |
     for name, value in correction.corrected:
         if name not in data:
             return None
-        data[name] = _correction_value(name, value)
+        data[name] = corrected_value(name, value)
     try:
         return type(event).model_validate(data)
     except ValueError:

@@ -10,7 +10,6 @@ are listed. The notices an employee was sent come from the offer's ``NoticeDispa
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
@@ -18,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from offerledger.events import corrected_value
 from offerledger.projections.catalog import offer_changes
 from offerledger.projections.core import NOW, Moment, Stamp, eastern, superseding
 from offerledger.projections.disclosed import NOTICES, recipients
@@ -69,22 +69,44 @@ class EmployeeStatus:
         return any(g.standing == "exchange" for g in self.grants)
 
 
+# Fields of an election form that an act does not carry: a correction of them (the CSV a form
+# came from, why it was recorded late) leaves the act as it is; it never drops the form.
+_NOT_IN_ACT = frozenset({"source_sha256", "late_recorded_reason"})
+
+
 def _corrected_act(act: Act, fields: tuple[tuple[str, str], ...]) -> Act | None:
-    """An act with a correction's fields, or None when the correction drops it."""
+    """An act with a correction's fields (read by :func:`offerledger.events.corrected_value`),
+    or None when the correction drops it or its values do not make an act.
+
+    Every payload field the write side lets a correction change is read here: the form's own
+    fields, a refusal's ``attempted``, ``rule`` and ``reason``, ``synthetic`` (a correction can
+    mark an act synthetic, never take the mark off) and the fields an act does not carry."""
     if not fields:
         return None
     changes: dict[str, Any] = {}
-    for name, value in fields:
-        if name == "received_at":
-            changes[name] = datetime.fromisoformat(value)
-        elif name in ("channel", "form_id", "acted_by"):
-            changes[name] = value
-        elif name == "choices":
-            changes[name] = tuple((c["grant_id"], c["choice"]) for c in json.loads(value))
-        elif name == "grant_ids":
-            changes[name] = tuple(json.loads(value))
-        else:
-            return None
+    try:
+        for name, text in fields:
+            value = corrected_value(name, text)
+            if name in _NOT_IN_ACT:
+                continue
+            if name == "received_at":
+                changes[name] = datetime.fromisoformat(str(value))
+            elif name in ("channel", "form_id", "acted_by") and isinstance(value, str):
+                changes[name] = value
+            elif name in ("attempted", "rule", "reason") and act.kind == "refused":
+                if not isinstance(value, str):
+                    return None
+                changes[name] = value
+            elif name == "synthetic" and value in ("true", "false"):
+                changes[name] = act.synthetic or value == "true"
+            elif name == "choices" and isinstance(value, list):
+                changes[name] = tuple((c["grant_id"], c["choice"]) for c in value)
+            elif name == "grant_ids" and isinstance(value, list):
+                changes[name] = tuple(value)
+            else:
+                return None
+    except (KeyError, TypeError, ValueError):
+        return None
     return replace(act, **changes)
 
 
@@ -139,7 +161,8 @@ def employee_status(
     last: dict[str, Act] = {}
     refused: list[Act] = []
     last_act: Act | None = None
-    for act in valid_acts(employee, moment):
+    acts = valid_acts(employee, moment)
+    for act in acts:
         if act.kind == "refused":
             refused.append(act)
             continue
@@ -157,7 +180,8 @@ def employee_status(
         stream=employee.stream,
         employee_id=employee.employee_id,
         name=employee.name,
-        synthetic=employee.synthetic,
+        # a correction that marks an act synthetic labels the employee's standing too
+        synthetic=employee.synthetic or any(a.synthetic for a in acts),
         grants=tuple(
             GrantStatus(g, standing[g.grant_id], last.get(g.grant_id))
             for g in sorted(grants, key=lambda g: g.grant_id)

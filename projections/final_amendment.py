@@ -12,6 +12,7 @@ not part of the filing.
 
 from __future__ import annotations
 
+import functools
 import textwrap
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -49,6 +50,11 @@ def clock_time(at: datetime) -> str:
 
 def num(value: int) -> str:
     return f"{value:,}"
+
+
+def count(value: int, singular: str, plural: str | None = None) -> str:
+    """``1 option grant``, ``2 option grants``: the number and the noun that agrees with it."""
+    return f"{num(value)} {singular if value == 1 else (plural or singular + 's')}"
 
 
 def money(value: Decimal) -> str:
@@ -128,7 +134,10 @@ def center(text: str) -> str:
     return text.center(WIDTH).rstrip()
 
 
+@functools.cache
 def template_environment() -> jinja2.Environment:
+    """One environment per process: it caches the compiled templates (compiling the letter's
+    template again for each of a few hundred letters took most of ``letters`` and ``report``)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=False,
@@ -255,12 +264,14 @@ def item4(r: Results) -> tuple[list[str], list[str]]:
     else:
         out.append(f"The Offer is scheduled to expire at {clock_time(r.expiration)}.")
     e = r.eligibility.total
+    were = "was" if e.employees_eligible == 1 else "were"
     out.append(
-        f"A total of {num(e.employees_eligible)} employees were eligible to participate in the "
-        f"Offer, holding {num(e.grants_eligible)} eligible option grants to purchase "
-        f"{num(e.options_eligible)} shares of {stock}. Of these employees, "
-        f"{num(e.employees_tendering)} elected to tender {num(e.grants_tendered)} option grants "
-        f"to purchase {num(e.options_tendered)} shares of {stock} and did not withdraw them."
+        f"A total of {count(e.employees_eligible, 'employee')} {were} eligible to participate "
+        f"in the Offer, holding {count(e.grants_eligible, 'eligible option grant')} to purchase "
+        f"{count(e.options_eligible, 'share')} of {stock}. Of these employees, "
+        f"{num(e.employees_tendering)} elected to tender "
+        f"{count(e.grants_tendered, 'option grant')} to purchase "
+        f"{count(e.options_tendered, 'share')} of {stock} and did not withdraw them."
     )
     a = r.accepted_total
     if r.acceptance is not None and r.cancelled_on is not None:
@@ -268,8 +279,9 @@ def item4(r: Results) -> tuple[list[str], list[str]]:
         approx = f", approximately {share}% of the options eligible for exchange" if share else ""
         out.append(
             f"Pursuant to the Offer, the Company accepted for exchange and cancelled on "
-            f"{longdate(r.cancelled_on)} {eligible} to purchase {num(a.options)} shares of "
-            f"{stock} ({num(a.grants)} option grants) tendered by {num(a.employees)} employees"
+            f"{longdate(r.cancelled_on)} {eligible} to purchase {count(a.options, 'share')} of "
+            f"{stock} ({count(a.grants, 'option grant')}) tendered by "
+            f"{count(a.employees, 'employee')}"
             f"{approx}, as follows:"
         )
     else:

@@ -28,6 +28,7 @@ from offerledger.domain.timing import (
 )
 from offerledger.domain.timing_rules import judge
 from offerledger.events import (
+    CrossCheckRecorded,
     DocumentAmended,
     ExpirationExtended,
     LedgerEvent,
@@ -61,6 +62,7 @@ STATUS_TEXT = {
     "overdue": "OVERDUE",
     "not_applicable": "NOT APPLICABLE",
     "not_on_file": "NOT ON FILE",
+    "not_checked": "NOT CHECKED",
 }
 
 
@@ -244,6 +246,8 @@ class Finding:
     # the offer's commencement, when a synthetic demonstration recorded it: every finding on
     # that offer rests on a synthetic record, even one that names no event (NOT APPLICABLE)
     synthetic_offer: Ref | None = None
+    # a cross-check made at ingest (CrossCheckRecorded), as recorded: None for a rule's finding
+    cross_check: dict[str, Any] | None = None
 
     @property
     def rule(self) -> str:
@@ -281,6 +285,7 @@ class Finding:
         return {
             "citation": j.citation.as_json(),
             "convention": self.convention,
+            "cross_check": self.cross_check,
             "dates": self.dates,
             "detail": j.detail,
             "events": [r.as_json() for r in j.refs],
@@ -311,7 +316,80 @@ def findings(
                 replace(f, synthetic_offer=record)
                 for f in late_recorded_findings(state, stream.stream, facts.name, moment)
             )
+            out.extend(
+                replace(f, synthetic_offer=record)
+                for f in cross_check_findings(state, stream.stream, facts.name, moment)
+            )
     return out
+
+
+# --- cross-checks made at ingest, as recorded with their filings --------------------------------
+
+# outcome -> status; ingest prints its checks with the same words (cross_check_text)
+CROSS_CHECK_STATUS = {"agree": "met", "disagree": "not_met", "not_checked": "not_checked"}
+
+
+def cross_check_text(outcome: str) -> str:
+    """How a cross-check's outcome (agree, disagree, not_checked) is shown, wherever it is:
+    MET, NOT MET, NOT CHECKED."""
+    return STATUS_TEXT[CROSS_CHECK_STATUS[outcome]]
+
+
+CROSS_CHECK_CITATION = Citation(
+    quote="what a filing states is compared at ingest with the ledger and with the filing "
+    "itself (a notice's stated deadline with the expiration in force, the amendments a notice "
+    "repeats with those the filing makes); a difference is recorded and reported, never fixed",
+    source="offerledger ingest cross-checks (docs/ingest.md)",
+)
+
+
+def cross_check_findings(
+    state: LedgerState, offer_id: uuid.UUID, name: str, moment: Moment = NOW
+) -> list[Finding]:
+    """One finding per cross-check recorded at ingest (CrossCheckRecorded) the moment sees, in
+    log order: agree is MET, disagree NOT MET, nothing to compare with NOT CHECKED."""
+    out = []
+    for stamp, event in offer_changes(state, offer_id, moment):
+        if not isinstance(event, CrossCheckRecorded):
+            continue
+        lines = event.source_lines
+        where = f"lines {lines[0]}-{lines[1]} of " if lines else ""
+        source = (
+            f"{where}the filing file SHA-256 {event.source_sha256}"
+            if event.source_sha256
+            else "the filing (its file is not on record)"
+        )
+        judgement = Judgement(
+            rule=f"ingest cross-check {event.check}",
+            title=f"compared {event.compared}",
+            status=CROSS_CHECK_STATUS[event.outcome],
+            detail=f"{event.outcome.upper().replace('_', ' ')}: {event.detail}",
+            citation=CROSS_CHECK_CITATION,
+            reading=f"compared when filing stream {event.filing_id} was ingested, from {source}",
+            dates=tuple(
+                (what, value) for what, value in sorted(event.values.items()) if _is_time(value)
+            ),
+            refs=(ref_of(stamp, event),),
+        )
+        checked = {
+            "check": event.check,
+            "compared": event.compared,
+            "outcome": event.outcome,
+            "values": dict(sorted(event.values.items())),
+            "filing_stream": str(event.filing_id),
+            "source_sha256": event.source_sha256,
+            "source_lines": list(lines) if lines else None,
+        }
+        out.append(Finding(name, judgement, cross_check=checked))
+    return out
+
+
+def _is_time(value: str) -> bool:
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return len(value) >= 10
 
 
 # --- late-recorded receipts (issue 13 item 3): kept apart from the timing rules ------------------
@@ -367,9 +445,12 @@ def render_text(items: list[Finding], moment: Moment = NOW) -> str:
         lines.append(f"  {j.detail}")
         if f.synthetic:
             lines.append(f"  {f.synthetic_basis}")
-        lines.append(f'  rule: "{j.citation.quote}" ({j.citation.source})')
+        lines.append(f"  rule: {j.citation.label}")
         if j.reading:
             lines.append(f"  read as: {j.reading}")
+        if f.cross_check and f.cross_check["values"]:
+            values = "; ".join(f"{k} {v}" for k, v in f.cross_check["values"].items())
+            lines.append(f"  values compared: {values}")
         for r in j.refs:
             lines.append(f"  rests on: {r.label}")
     return "\n".join(lines) + ("\n" if lines else "")
@@ -381,5 +462,6 @@ __all__ = [
     "findings",
     "offer_facts",
     "ref_of",
+    "cross_check_findings",
     "render_text",
 ]

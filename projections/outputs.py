@@ -8,15 +8,17 @@ line of CSV, a ``verification`` field of JSON (:func:`~.verification.headed`).
 
 from __future__ import annotations
 
+import textwrap
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import fields, is_dataclass, replace
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from offerledger.projections import elections_render, text_render
 from offerledger.projections.catalog import QueryError, commenced, filings, offer_changes
-from offerledger.projections.core import NOW, Moment, eastern
+from offerledger.projections.core import NOW, Moment, Stamp, eastern
 from offerledger.projections.diff import diff_documents, exhibits_added
 from offerledger.projections.disclosed import NOTICES, recipients
 from offerledger.projections.elections import (
@@ -30,7 +32,7 @@ from offerledger.projections.final_amendment import render_final_amendment
 from offerledger.projections.letters import render_letter, results_letters
 from offerledger.projections.results import offer_results, require_final
 from offerledger.projections.state import LedgerState
-from offerledger.projections.text import document_at, select_section
+from offerledger.projections.text import DocumentView, Origin, document_at, select_section
 from offerledger.projections.timeline import (
     TimelineRow,
     filter_rows,
@@ -62,22 +64,140 @@ def text_output(
         document = document_for_exhibit(state, offer_id, exhibit, moment)
         if document is None:
             found = exhibit_at(state, offer_id, exhibit, moment)
+            rests_on = [n.stamp for n in found.notices]
+            rests_on.extend([found.filing.stamp] if found.filing is not None else [])
+            basis = synthetic_basis(state, rests_on, "exhibit")
             if fmt == "json":
-                return text_render.dumps(_with_field(found.as_dict(), verification))
-            return headed(render_exhibit(found, fmt), verification)
+                data = {**found.as_dict(), **basis.as_dict()}
+                return text_render.dumps(_with_field(data, verification))
+            return headed(basis.lead(render_exhibit(found, fmt), fmt), verification)
     view = document_at(state, offer_id, moment, document)
     if section is not None:
         view = select_section(view, section)
+    synthetic = synthetic_basis(state, _stamps(view), "text")
     if fmt == "json":
         data = text_render.view_as_dict(view, provenance=provenance)
-        return text_render.dumps(_with_field(data, verification))
+        return text_render.dumps(_with_field({**data, **synthetic.as_dict()}, verification))
     if fmt == "markdown":
-        return headed(text_render.render_markdown(view, provenance=provenance), verification)
-    return headed(text_render.render_text(view, provenance=provenance), verification)
+        body = text_render.render_markdown(view, provenance=provenance)
+        return headed(synthetic.lead(body, "markdown"), verification)
+    body = text_render.render_text(view, provenance=provenance)
+    return headed(synthetic.lead(body), verification)
 
 
 def _with_field(data: dict[str, Any], verification: Standing | None) -> dict[str, Any]:
     return data if verification is None else {**data, "verification": verification.as_dict()}
+
+
+# --- what is synthetic in the offer's text and its diff ------------------------------------------
+
+
+class SyntheticBasis:
+    """The synthetic events a text or diff rests on, said precisely: a synthetic demonstration
+    recorded them (its story clock and demo keys: when and by whom), or their data are
+    generated. The demo's offer text is the filings' words recorded by a synthetic clock, so
+    it is the recording, not the words, that is synthetic."""
+
+    def __init__(self, recorded: list[Stamp], generated: list[Stamp], what: str) -> None:
+        self.recorded, self.generated, self.what = recorded, generated, what
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.recorded or self.generated)
+
+    @property
+    def line(self) -> str:
+        if not self.synthetic:
+            return ""
+
+        def names(stamps: list[Stamp]) -> str:
+            return ", ".join(f"#{s.position} {s.action}" for s in stamps)
+
+        parts = []
+        if self.recorded:
+            parts.append(
+                f"this {self.what} rests on events recorded by a SYNTHETIC demonstration (its "
+                f"story clock and demo keys: when and by whom they were recorded is synthetic): "
+                f"{names(self.recorded)}"
+            )
+        if self.generated:
+            parts.append(f"the data of {names(self.generated)} are generated (SYNTHETIC)")
+        else:
+            parts.append(
+                "the passages are the words these events carry (filing text, or 'not on "
+                "file'); none of them marks its data as generated"
+            )
+        return "SYNTHETIC: " + "; ".join(parts) + "."
+
+    def lead(self, body: str, fmt: str = "text") -> str:
+        """``body`` under the SYNTHETIC line (a quoted line in Markdown); unchanged if none."""
+        if not self.synthetic:
+            return body
+        if fmt == "markdown":
+            return f"> **{self.line}**\n\n{body}"
+        line = textwrap.fill(
+            self.line, text_render.WIDTH, break_long_words=False, break_on_hyphens=False
+        )
+        return f"{line}\n\n{body}"
+
+    def as_dict(self) -> dict[str, Any]:
+        events = sorted(
+            {s.position: s for s in (*self.recorded, *self.generated)}.values(),
+            key=lambda s: s.position,
+        )
+        return {
+            "synthetic": self.synthetic,
+            "synthetic_basis": self.line,
+            "synthetic_events": [
+                {
+                    "position": s.position,
+                    "action": s.action,
+                    "recorded_by_synthetic_demonstration": s in self.recorded,
+                    "generated_data": s in self.generated,
+                }
+                for s in events
+            ],
+        }
+
+
+def _stamps(*views: DocumentView, origins: Iterable[Origin | None] = ()) -> list[Stamp]:
+    """The stamps of every change (and filing) the views and ``origins`` rest on."""
+    found: list[Origin | None] = [*origins]
+    for view in views:
+        found.extend(view.changes)
+        found.extend(i.origin for i in view.incorporated)
+        found.extend(o for o, _ in view.not_applied)
+        found.extend(o for _, o in view.removed)
+    stamps = []
+    for origin in found:
+        if origin is not None:
+            stamps.append(origin.stamp)
+            if origin.filing is not None:
+                stamps.append(origin.filing.stamp)
+    return stamps
+
+
+def synthetic_basis(state: LedgerState, stamps: Iterable[Stamp], what: str) -> SyntheticBasis:
+    """Which of ``stamps`` are synthetic, and how (their events' header mark or payload)."""
+    marked = {s.position: s for s in stamps if s.synthetic}
+    recorded: list[Stamp] = []
+    generated: list[Stamp] = []
+    if marked:
+        for stream in state.streams.values():
+            if stream.kind not in ("offer", "filing"):
+                continue
+            for stamp, event in stream.changes:
+                if stamp.position not in marked:
+                    continue
+                if event.synthetic_record:
+                    recorded.append(marked[stamp.position])
+                if getattr(event, "synthetic", False) is True:
+                    generated.append(marked[stamp.position])
+    return SyntheticBasis(
+        sorted(recorded, key=lambda s: s.position),
+        sorted(generated, key=lambda s: s.position),
+        what,
+    )
 
 
 def diff_output(
@@ -89,14 +209,21 @@ def diff_output(
     fmt: str = "text",
     document: str | None = None,
     verification: Standing | None = None,
+    named_by: tuple[str | None, str | None] = (None, None),
 ) -> str:
-    old = document_at(state, offer_id, before, document)
-    new = document_at(state, offer_id, after, document)
+    """``named_by``: what set ``before`` and ``after`` (see :func:`document_at`)."""
+    old = document_at(state, offer_id, before, document, named_by=named_by[0])
+    new = document_at(state, offer_id, after, document, named_by=named_by[1])
     added = exhibits_added(filings(state, offer_id, before), filings(state, offer_id, after))
     diff = replace(diff_documents(old, new), exhibits=tuple(added))
+    rests_on = _stamps(old, new, origins=(e.origin for e in diff.entries))
+    rests_on.extend(x.filing.stamp for x in added)
+    synthetic = synthetic_basis(state, rests_on, "diff")
     if fmt == "json":
-        return text_render.dumps(_with_field(diff.as_dict(), verification))
-    return headed(text_render.render_diff_text(diff), verification)
+        return text_render.dumps(
+            _with_field({**diff.as_dict(), **synthetic.as_dict()}, verification)
+        )
+    return headed(synthetic.lead(text_render.render_diff_text(diff)), verification)
 
 
 def elections_output(
@@ -146,22 +273,6 @@ def _with_moment(data: dict[str, Any], moment: Moment) -> dict[str, Any]:
     return data if moment == NOW else {**data, "moment": moment.as_dict()}
 
 
-def elections_terminal(
-    state: LedgerState,
-    offer_id: uuid.UUID,
-    *,
-    employee: str | None,
-    status: str | None,
-    moment: Moment = NOW,
-) -> tuple[Any, str]:
-    """A rich table of the chosen grants (for terminals only) and the plain summary."""
-    chosen = filter_statuses(
-        election_statuses(state, offer_id, moment), employee=employee, status=status
-    )
-    summary = elections_render.render_summary(summarize(chosen))
-    return elections_render.rich_table(chosen), _moment_lines(summary, moment)
-
-
 def final_amendment_output(
     state: LedgerState,
     offer_id: uuid.UUID,
@@ -177,6 +288,46 @@ def final_amendment_output(
     results = offer_results(state, offer_id, on=on, moment=moment)
     require_final(results, draft=draft)
     return headed(render_final_amendment(results, fmt=fmt, draft=draft), verification)
+
+
+def final_amendment_json(
+    state: LedgerState,
+    offer_id: uuid.UUID,
+    *,
+    draft: bool = False,
+    fmt: str = "text",
+    on: date | None = None,
+    verification: Standing | None = None,
+    moment: Moment = NOW,
+) -> str:
+    """The final amendment as JSON: every figure it rests on (``results``), its ``text`` as
+    :func:`final_amendment_output` renders it in ``fmt`` (with the verification line), and the
+    ``verification`` and ``moment`` fields every JSON output has."""
+    results = offer_results(state, offer_id, on=on, moment=moment)
+    require_final(results, draft=draft)
+    figures = _jsonable(results)
+    figures["final"] = results.final
+    percent = results.accepted_percent
+    figures["accepted_percent"] = None if percent is None else str(percent)
+    text = headed(render_final_amendment(results, fmt=fmt, draft=draft), verification)
+    data = {"draft": draft, "format": fmt, "results": figures, "text": text}
+    return text_render.dumps(_with_field(_with_moment(data, moment), verification))
+
+
+def _jsonable(value: Any) -> Any:
+    """A projection value as JSON: its own ``as_dict`` where it has one, a dataclass field by
+    field, decimals as strings (never floats), dates and instants in ISO 8601."""
+    if hasattr(value, "as_dict"):
+        return value.as_dict()
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, date):  # a datetime too
+        return value.isoformat()
+    return value
 
 
 def letters_output(
@@ -265,7 +416,7 @@ def timeline_output(
 __all__ = [
     "diff_output",
     "elections_output",
-    "elections_terminal",
+    "final_amendment_json",
     "final_amendment_output",
     "letters_output",
     "notice_positions",

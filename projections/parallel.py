@@ -6,10 +6,10 @@ about two thirds of the streams — chosen by stream id — to a forked helper. 
 folds its own streams, writes its timeline rows and its employee records (at the same log
 positions: the runner tells the helper when it flushes its employee deltas, so each employee's
 records are the same bytes as a one-process build's), and the helper hands back its small
-streams' states. The runner copies the helper's rows into the new read model and goes on as a
-one-process build does. A stream never straddles the two: a row whose decoded stream id is not
-the one stored beside it (only a tampered ledger has one) makes the build start over in one
-process.
+streams' states. The helper's file becomes the new read model: the runner copies its own rows
+into it (the smaller part) and goes on as a one-process build does. A stream never straddles
+the two: a row whose decoded stream id is not the one stored beside it (only a tampered ledger
+has one) makes the build start over in one process.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from offerledger.events import LedgerEvent
 from offerledger.projections.core import Entry
 from offerledger.projections.readmodel import ReadModel
 from offerledger.projections.state import StreamState, fold_into
-from offerledger.projections.timeline import TimelineRow, timeline_row
+from offerledger.projections.timeline import TimelineValues, timeline_values
 
 SHARE = 13  # of 20 stream-id residues go to the helper (the runner also reads and hashes)
 MIN_ROWS = 50_000  # smaller logs (by last notification id) are built in one process
@@ -68,7 +68,7 @@ Folded = tuple[dict[uuid.UUID, StreamState], set[uuid.UUID]]
 
 
 def decoded(
-    rows: list[tuple[int, int, str, bytes]], decode: Decoder, pending: list[TimelineRow]
+    rows: list[tuple[int, int, str, bytes]], decode: Decoder, pending: list[TimelineValues]
 ) -> Iterator[Entry]:
     """Entries of undecoded rows (position, :func:`stream_key`, topic, envelope), each timeline
     row added to ``pending`` as it goes."""
@@ -79,7 +79,7 @@ def decoded(
         if event.originator_id.int != key:
             raise Misrouted(position)
         entry = (position, event)
-        pending.append(timeline_row(entry))
+        pending.append(timeline_values(entry))
         yield entry
 
 
@@ -91,12 +91,12 @@ def _helper(conn: Connection, decode: Decoder, path: str) -> None:
         model.begin()
         deltas = Deltas(known=lambda stream: False)
         streams: dict[uuid.UUID, StreamState] = {}
-        pending: list[TimelineRow] = []
+        pending: list[TimelineValues] = []
         while True:
             message = conn.recv()
             if message[0] == "rows":
                 fold_into(streams, deltas, decoded(message[1], decode, pending))
-                model.put_timeline(pending)
+                model.put_timeline_values(pending)
                 pending.clear()
             elif message[0] == "flush":
                 deltas.flush(model)
@@ -170,17 +170,27 @@ class Helper:
         self.path.unlink(missing_ok=True)
 
 
-def copy_in(model: ReadModel, helper_file: Path) -> None:
-    """The helper's timeline rows and employee records, into the read model being built
-    (between its transactions: SQLite attaches only outside one)."""
+def copy_in(model: ReadModel, helper_file: Path) -> ReadModel:
+    """The read model being built, whole, on the helper's file: the helper wrote the larger part
+    (its timeline rows and employee records) where it stays, and the runner's own rows are
+    copied in (SQLite attaches only outside a transaction). The runner's file is removed;
+    returns the model on the helper's file, in a new transaction, to finish and switch in."""
     model.commit()
-    model.conn.execute("ATTACH DATABASE ? AS helper", (str(helper_file),))
-    model.begin()
-    model.conn.execute("INSERT INTO timeline SELECT * FROM helper.timeline")
-    model.conn.execute("INSERT INTO employees SELECT * FROM helper.employees")
-    model.commit()
-    model.conn.execute("DETACH DATABASE helper")
-    model.begin()
+    model.close()
+    merged = ReadModel.open(helper_file)
+    if merged is None:
+        raise HelperFailed("the helper's file is not a read model")
+    merged.conn.execute("PRAGMA journal_mode = OFF")  # as ReadModel.create(bulk=True) makes it
+    merged.conn.execute("PRAGMA synchronous = OFF")
+    merged.conn.execute("ATTACH DATABASE ? AS runner", (str(model.path),))
+    merged.begin()
+    merged.conn.execute("INSERT INTO timeline SELECT * FROM runner.timeline")
+    merged.conn.execute("INSERT INTO employees SELECT * FROM runner.employees")
+    merged.commit()
+    merged.conn.execute("DETACH DATABASE runner")
+    model.path.unlink()
+    merged.begin()
+    return merged
 
 
 def first_position(state: StreamState) -> int:

@@ -22,7 +22,7 @@ import os
 import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +30,12 @@ from offerledger.projections import codec
 from offerledger.projections.core import Stamp
 from offerledger.projections.employee import EmployeeState
 from offerledger.projections.state import StreamState
-from offerledger.projections.timeline import TimelineRow
+from offerledger.projections.timeline import TimelineRow, TimelineValues, effective_us, values_of
 from offerledger.projections.tracker import Tracker
 
-SCHEMA_VERSION = "5"  # 5: a stamp says whether its event is synthetic
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+SCHEMA_VERSION = "7"  # 5: a stamp says whether its event is synthetic; 6: timeline summaries
+# count in the singular and plural ("1 eligible grant"), so a version-5 model is rebuilt; 7: a
+# correction of a form's other fields (synthetic, a refusal's reason...) keeps the form
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -67,11 +68,6 @@ def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def effective_us(at: datetime) -> int:
-    """Microseconds since the epoch: the timeline's sort key (exact for every instant)."""
-    return (at - _EPOCH) // timedelta(microseconds=1)
-
-
 def _employee(row: tuple[str, str | None, str, bytes]) -> EmployeeState:
     stream, offer_id, employee_id, records = row
     return codec.employee_in(
@@ -82,18 +78,15 @@ def _employee(row: tuple[str, str | None, str, bytes]) -> EmployeeState:
     )
 
 
-def default_path(backend_kind: str, location: str) -> Path:
-    """Beside a SQLite ledger (``<db>.projections.sqlite``); for PostgreSQL in the working
-    folder, named after the database and schema (never the password)."""
+def default_path(backend_kind: str, location: str, *, home: Path | None = None) -> Path:
+    """Beside a SQLite ledger (``<db>.projections.sqlite``); for PostgreSQL
+    ``ledger.projections.sqlite`` in the ledger's per-user folder ``home``
+    (:func:`offerledger.pgurl.ledger_home`), the same whatever the working folder."""
     if backend_kind == "sqlite":
         return Path(f"{location}.projections.sqlite")
-    from urllib.parse import parse_qs, urlparse
-
-    url = urlparse(location)
-    schema = parse_qs(url.query).get("schema", ["public"])[0]
-    name = f"{url.hostname}-{url.port or 5432}-{url.path.strip('/')}-{schema}"
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
-    return Path(f"offerledger-{safe}.projections.sqlite")
+    if home is None:
+        raise ValueError("a PostgreSQL ledger's read model lives in its per-user folder")
+    return home / "ledger.projections.sqlite"
 
 
 class ReadModel:
@@ -243,29 +236,14 @@ class ReadModel:
         )
 
     def put_timeline(self, rows: Iterable[TimelineRow]) -> None:
+        self.put_timeline_values(values_of(r) for r in rows)
+
+    def put_timeline_values(self, rows: Iterable[TimelineValues]) -> None:
+        """Timeline rows as the table stores them (:func:`~offerledger.projections.timeline.
+        timeline_values`)."""
         self.conn.executemany(
             "INSERT OR REPLACE INTO timeline VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                (
-                    r.position,
-                    effective_us(s.effective_at),
-                    s.effective_at.isoformat(),
-                    s.effective_note,
-                    s.version,
-                    s.action,
-                    s.recorded.isoformat(),
-                    s.actor,
-                    s.key_id,
-                    str(r.stream),
-                    r.summary,
-                    r.employee_id,
-                    None if r.filing_id is None else str(r.filing_id),
-                    r.supersedes,
-                    s.synthetic,
-                )
-                for r in rows
-                for s in (r.stamp,)
-            ),
+            rows,
         )
 
     def put_paragraphs(

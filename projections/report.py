@@ -28,12 +28,17 @@ from offerledger.projections.core import NOW, Moment, eastern
 from offerledger.projections.diff import DiffEntry, diff_documents
 from offerledger.projections.elections import (
     STANDINGS,
+    EmployeeStatus,
+    act_text,
     election_statuses,
     offer_employees,
     summarize,
     valid_acts,
 )
+from offerledger.projections.employee import Act
 from offerledger.projections.findings import STATUS_TEXT, Finding, findings
+from offerledger.projections.letters import render_letter, results_letters
+from offerledger.projections.results import offer_results
 from offerledger.projections.state import LedgerState
 from offerledger.projections.text import DocumentView, Origin, document_at
 from offerledger.projections.timeline import TimelineRow, ordered
@@ -47,6 +52,7 @@ PAGES = (
     ("timeline.html", "Timeline"),
     ("findings.html", "Findings"),
 )
+PRINT_PAGE = "report-print.html"  # every page in one document, for print-to-PDF
 _WORDS = re.compile(r"\S+\s*")
 
 
@@ -234,6 +240,97 @@ def timeline_data(
     }
 
 
+# --- each employee's page ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EmployeePage:
+    """One employee as of the report moment: grants and standings, every form (refused ones
+    too) in the order received, receipts and notices, and the results letter when there is one.
+    ``file``: the page's path in the report folder."""
+
+    status: EmployeeStatus
+    acts: tuple[Act, ...]
+    letter: str | None
+    letter_note: str
+    file: str
+    synthetic: bool
+
+    @property
+    def status_text(self) -> str:
+        counts = Counter(g.standing for g in self.status.grants)
+        if not counts:
+            return "no eligible grants registered"
+        grants = ", ".join(
+            f"{counts[s]} {'grant' if counts[s] == 1 else 'grants'} {s.replace('_', ' ')}"
+            for s in STANDINGS
+            if counts.get(s)
+        )
+        return ("tendering: " if self.status.tendering else "not tendering: ") + grants
+
+    @property
+    def last_text(self) -> str:
+        return act_text(self.status.last_act)
+
+    def says(self, act: Act) -> str:
+        """What a form asks for: each grant's choice, the grants withdrawn, or why refused."""
+        if act.kind == "refused":
+            return act.reason or f"refused under the rule {act.rule or 'not on file'}"
+        if act.kind == "withdraw":
+            return "withdraw " + (", ".join(act.grant_ids) or "every tendered grant")
+        return "; ".join(f"{grant}: {choice.replace('_', ' ')}" for grant, choice in act.choices)
+
+
+def employee_file(employee_id: str, taken: set[str]) -> str:
+    """``employees/<id>.html`` (unsafe characters as ``_``; a clash gets ``-2``, ``-3``…)."""
+    base = re.sub(r"[^A-Za-z0-9._-]", "_", employee_id) or "_"
+    name, n = base, 1
+    while name.lower() in taken:
+        n += 1
+        name = f"{base}-{n}"
+    taken.add(name.lower())
+    return f"employees/{name}.html"
+
+
+def employee_pages(state: LedgerState, offer_id: uuid.UUID, moment: Moment) -> list[EmployeePage]:
+    """Every registered employee of the offer (or one who sent a form), by employee id."""
+    results = offer_results(state, offer_id, moment=moment)
+    letters: dict[str, tuple[str, bool]] = {}
+    if results.missing:
+        note = "No results letter yet: " + "; ".join(results.missing) + "."
+    else:
+        note = "No letter: no options of this employee were accepted and no form was refused."
+        letters = {
+            letter.employee_id: (render_letter(letter, results), letter.synthetic)
+            for letter in results_letters(state, offer_id, results.moment)
+        }
+    employees = {e.employee_id: e for e in offer_employees(state, offer_id)}
+    taken: set[str] = set()
+    pages = []
+    for status in election_statuses(state, offer_id, moment):
+        acts = tuple(valid_acts(employees[status.employee_id], moment))
+        letter, letter_synthetic = letters.get(status.employee_id, (None, False))
+        synthetic = (
+            status.synthetic
+            or letter_synthetic
+            or any(a.synthetic or a.stamp.synthetic for a in acts)
+            or any(g.last_act is not None and g.last_act.stamp.synthetic for g in status.grants)
+            or any(r.stamp.synthetic for r in status.receipts)
+            or any(n.stamp.synthetic for n in status.notices)
+        )
+        pages.append(
+            EmployeePage(
+                status=status,
+                acts=acts,
+                letter=letter,
+                letter_note=note,
+                file=employee_file(status.employee_id, taken),
+                synthetic=synthetic,
+            )
+        )
+    return pages
+
+
 # --- the pages ----------------------------------------------------------------------------------
 
 
@@ -259,18 +356,24 @@ def build_report(
     *,
     before: Moment,
     after: Moment = NOW,
+    combined: bool = False,
+    named_by: tuple[str | None, str | None] = (None, None),
 ) -> dict[str, str]:
     """The report's pages, ``{file name: HTML}``: the redline from ``before`` to ``after``;
-    elections, timeline and findings as of ``after``."""
-    old = document_at(state, offer_id, before)
-    new = document_at(state, offer_id, after)
+    elections, timeline, findings and each employee's page (``employees/<id>.html``) as of
+    ``after``. ``combined``: also :data:`PRINT_PAGE`, every page's body in one document (one
+    banner, a page break between them) to print to a single PDF. ``named_by``: what set
+    ``before`` and ``after`` (see :func:`document_at`)."""
+    old = document_at(state, offer_id, before, named_by=named_by[0])
+    new = document_at(state, offer_id, after, named_by=named_by[1])
     items = findings(state, after, offer_id=offer_id)
     elections = elections_data(state, offer_id, after)
     timeline = timeline_data(rows, after, items)
+    people = employee_pages(state, offer_id, after)
     synthetic = {
         "index.html": elections["synthetic"] or any(f.synthetic for f in items),
         "offer.html": _rests_on_synthetic(state, offer_id, after, old, new),
-        "elections.html": elections["synthetic"],
+        "elections.html": elections["synthetic"] or any(p.synthetic for p in people),
         "timeline.html": elections["synthetic"] or any(d.synthetic for d in timeline["deadlines"]),
         "findings.html": any(f.synthetic for f in items),
     }
@@ -280,23 +383,49 @@ def build_report(
         "pages": PAGES,
         "before": before,
         "after": after,
+        "root": "",
     }
     context: dict[str, dict[str, Any]] = {
         "index.html": {"elections": elections, "findings": items, "timeline": timeline},
         "offer.html": {"changes": redline(old, new), "view": new, "old": old},
-        "elections.html": {"elections": elections},
+        "elections.html": {"elections": elections, "employees": people},
         "timeline.html": {"timeline": timeline},
         "findings.html": {"findings": items},
     }
     env = environment()
-    pages = {}
+    pages: dict[str, str] = {}
+    bodies: list[str] = []
     for name, _ in PAGES:
-        template = env.get_template(f"{name}.j2")
-        html = template.render(**common, **context[name], page=name, synthetic=synthetic[name])
-        if not synthetic[name] and "SYNTHETIC" in html:  # a synthetic actor or event named
-            html = template.render(**common, **context[name], page=name, synthetic=True)
+        values = {**common, **context[name], "page": name}
+        html, body = _render(env, f"{name}.j2", values, synthetic[name], body=combined)
         pages[name] = html
+        bodies.append(body)
+    for person in people:
+        values = {**common, "root": "../", "page": person.file, "e": person}
+        html, body = _render(env, "employee.html.j2", values, person.synthetic, body=combined)
+        pages[person.file] = html
+        bodies.append(body)
+    if combined:
+        values = {**common, "page": PRINT_PAGE, "bodies": bodies}
+        print_synthetic = any(synthetic.values()) or any(p.synthetic for p in people)
+        pages[PRINT_PAGE] = _render(env, "print.html.j2", values, print_synthetic, body=False)[0]
     return pages
+
+
+def _render(
+    env: jinja2.Environment, name: str, values: dict[str, Any], synthetic: bool, *, body: bool
+) -> tuple[str, str]:
+    """(the page, its main block when ``body``); SYNTHETIC in the banner also when the page
+    names a synthetic actor or event it was not told of."""
+    template = env.get_template(name)
+    html = template.render(**values, synthetic=synthetic)
+    if not synthetic and "SYNTHETIC" in html:
+        synthetic = True
+        html = template.render(**values, synthetic=True)
+    if not body:
+        return html, ""
+    context = template.new_context({**values, "synthetic": synthetic})
+    return html, "".join(template.blocks["main"](context))
 
 
 def _rests_on_synthetic(
@@ -322,9 +451,13 @@ def _rests_on_synthetic(
 
 __all__ = [
     "PAGES",
+    "PRINT_PAGE",
     "Change",
     "Deadline",
+    "EmployeePage",
     "build_report",
+    "employee_file",
+    "employee_pages",
     "deadlines",
     "elections_data",
     "redline",

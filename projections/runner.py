@@ -5,6 +5,11 @@ command line adapts the ledger to it), folds them with the pure folds, and write
 model. A full build writes a new file and switches it in atomically; an incremental run
 applies only the rows after the tracked position, in one transaction, after checking that the
 row at the tracked position still has the leaf hash it had.
+
+``step`` (given by the command line: ``Ledger.fault``, the crash tests' hook) is
+told each step a rebuild reaches: ``rebuild-begun`` (the new file, or the transaction, is open),
+``rebuild-folded`` (every row folded, nothing committed), ``rebuild-written`` (a full build's new
+file committed, not yet switched in) and ``rebuild-done`` (switched in, or committed).
 """
 
 from __future__ import annotations
@@ -25,11 +30,23 @@ from offerledger.projections.employee import EmployeeState, delta_for
 from offerledger.projections.readmodel import ReadModel, switch_in
 from offerledger.projections.state import LedgerState, StreamState, fold_into
 from offerledger.projections.text import document_at
-from offerledger.projections.timeline import TimelineRow, timeline_row
+from offerledger.projections.timeline import (
+    TimelineRow,
+    TimelineValues,
+    timeline_row,
+    timeline_values,
+)
 from offerledger.projections.tracker import Frontier, Tracker, leaf_hash
 from offerledger.projections.verification import Head
 
 Progress = Callable[[int], None]
+Step = Callable[[str], None]
+
+
+def _no_step(name: str) -> None:
+    """No hook: what a rebuild reaches is told to no one."""
+
+
 S = TypeVar("S")
 
 
@@ -198,7 +215,7 @@ class _Walk:
     progress: Progress | None
     last: StoredRow | None = None
     applied: int = 0
-    pending: list[TimelineRow] = field(default_factory=list)
+    pending: list[TimelineValues] = field(default_factory=list)
 
     def entries(self, rows: Iterator[StoredRow]) -> Iterator[Entry]:
         for row in rows:
@@ -207,7 +224,7 @@ class _Walk:
             self.applied += 1
             if row.event is not None:
                 entry = (row.position, row.event)
-                self.pending.append(timeline_row(entry))
+                self.pending.append(timeline_values(entry))
                 yield entry
             if self.applied % BATCH == 0:
                 self.flush(deltas=self.applied % DELTAS == 0)
@@ -249,7 +266,7 @@ class _Walk:
         self.flush(deltas=True)
 
     def flush(self, *, deltas: bool) -> None:
-        self.model.put_timeline(self.pending)
+        self.model.put_timeline_values(self.pending)
         self.pending.clear()
         if deltas:
             self.deltas.flush(self.model)
@@ -317,7 +334,9 @@ def _raw(source: LogSource) -> RawLogSource | None:
 
 
 @paused_gc()
-def build_full(source: LogSource, path: Path, *, progress: Progress | None = None) -> Result:
+def build_full(
+    source: LogSource, path: Path, *, progress: Progress | None = None, step: Step = _no_step
+) -> Result:
     """A new read model from the whole log, switched in atomically.
 
     A log whose last notification id is at least
@@ -327,10 +346,10 @@ def build_full(source: LogSource, path: Path, *, progress: Progress | None = Non
     split = _raw(source)
     if split is not None and split.last_notification_id() >= parallel.MIN_ROWS:
         try:
-            return _build_full(split, path, progress, None, split.raw_rows_after(0, -1))
+            return _build_full(split, path, progress, None, split.raw_rows_after(0, -1), step)
         except parallel.Misrouted:
             pass
-    return _build_full(source, path, progress, source.rows_after(0, -1), None)
+    return _build_full(source, path, progress, source.rows_after(0, -1), None, step)
 
 
 def _build_full(
@@ -339,13 +358,16 @@ def _build_full(
     progress: Progress | None,
     rows: Iterator[StoredRow] | None,
     raw: Iterator[RawRow] | None,
+    step: Step,
 ) -> Result:
     tmp = path.with_name(f"{path.name}.new-{os.getpid()}")
     tmp.unlink(missing_ok=True)
+    _drop_abandoned(path)
     model = ReadModel.create(tmp, bulk=True)
     helper: parallel.Helper | None = None
     try:
         model.begin()
+        step("rebuild-begun")
         deltas = Deltas(known=lambda stream: False)
         walk = _Walk(Frontier(), model, deltas, progress)
         streams: dict[uuid.UUID, StreamState] = {}
@@ -363,7 +385,8 @@ def _build_full(
             both = {**streams, **theirs}
             order = sorted(both, key=lambda k: parallel.first_position(both[k]))
             streams = {k: both[k] for k in order}
-            parallel.copy_in(model, helper_file)
+            model = parallel.copy_in(model, helper_file)
+        step("rebuild-folded")
         model.put_streams(streams.values())
         _paragraphs(model, streams, _offers(streams, None))
         tracker = _tracker(source.ledger_id, walk.frontier, walk.last, None)
@@ -371,7 +394,9 @@ def _build_full(
         model.create_indexes()
         model.commit()
         model.close()
-        switch_in(tmp, path)
+        step("rebuild-written")
+        switch_in(model.path, path)
+        step("rebuild-done")
     except BaseException:
         model.close()
         tmp.unlink(missing_ok=True)
@@ -380,6 +405,23 @@ def _build_full(
         if helper is not None:
             helper.stop()
     return Result("full", walk.applied, tracker, len(deltas.seen))
+
+
+def _drop_abandoned(path: Path) -> None:
+    """Remove the new files that full builds of ``path`` killed before they switched in left
+    behind (``<name>.new-<pid>``, its helper's file and SQLite's journals) of a process that is
+    gone."""
+    for stale in path.parent.glob(f"{path.name}.new-*"):
+        rest = stale.name.removeprefix(f"{path.name}.new-")
+        pid = rest[: len(rest) - len(rest.lstrip("0123456789"))]
+        if not pid or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:  # gone: its file is no read model and never will be
+            stale.unlink(missing_ok=True)
+        except OSError:
+            pass  # alive (or not ours to ask): another build may still be writing it
 
 
 def check_tracker(source: LogSource, tracker: Tracker) -> None:
@@ -394,16 +436,21 @@ def check_tracker(source: LogSource, tracker: Tracker) -> None:
 
 @paused_gc()
 def build(
-    source: LogSource, path: Path, *, full: bool = False, progress: Progress | None = None
+    source: LogSource,
+    path: Path,
+    *,
+    full: bool = False,
+    progress: Progress | None = None,
+    step: Step = _no_step,
 ) -> Result:
     """Bring the read model up to date: incrementally when it can, in full when asked or when
-    there is none (or it belongs to another ledger)."""
+    there is none (or it belongs to another ledger); ``step``: see the module's docstring."""
     model = None if full else ReadModel.open(path)
     tracker = model.tracker() if model is not None else None
     if model is None or tracker is None or tracker.ledger_id != source.ledger_id:
         if model is not None:
             model.close()
-        result = build_full(source, path, progress=progress)
+        result = build_full(source, path, progress=progress, step=step)
         if tracker is not None and tracker.ledger_id != source.ledger_id:
             result.notes.append("the read model belonged to another ledger; rebuilt in full")
         return result
@@ -414,15 +461,18 @@ def build(
         streams: Lazy[StreamState] = Lazy(model.stream)
         deltas = Deltas(known=model.has_employee)
         model.begin()
+        step("rebuild-begun")
         walk = _Walk(tracker.tree(), model, deltas, progress)
         rows = source.rows_after(tracker.notification_id, tracker.position)
         fold_into(streams, deltas, walk.entries(rows))
+        step("rebuild-folded")
         model.put_streams(streams[k] for k in sorted(streams.dirty))
         loaded = {k: v for k, v in streams.loaded.items() if v is not None}
         _paragraphs(model, loaded, _offers(loaded, streams.dirty))
         new_tracker = _tracker(source.ledger_id, walk.frontier, walk.last, tracker)
         model.put_tracker(new_tracker)
         model.commit()
+        step("rebuild-done")
         return Result("incremental", walk.applied, new_tracker, len(deltas.seen))
     except BaseException:
         model.rollback()

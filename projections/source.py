@@ -1,9 +1,10 @@
-"""The stored log as the runner reads it: an eventsourcing application recorder, row by row.
+"""The stored log as the runner reads it: the ledger's rows, page by page.
 
 Part of the read model's storage layer (it decodes stored envelopes with orjson). It needs only
-the recorder's public API — ``select_notifications`` and ``max_notification_id`` — the
-ledger's id and a reader of stored source documents, so the read side does not import the
-write side. It also opens the committed lists the offer events carry (:func:`open_lists`):
+what a :class:`StoredLog` gives — the rows in pages, one row by id and the last id, which
+:class:`offerledger.ledger.Ledger` provides (the one gateway to the database) — the ledger's id
+and a reader of stored source documents, so the read side imports neither the write side nor
+the storage. It also opens the committed lists the offer events carry (:func:`open_lists`):
 each list's document is read and checked against its commitment
 (:func:`offerledger.disclosure.open_document`), and the folds' queries get plain values.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -20,6 +21,7 @@ from offerledger.disclosure import entry_fields, open_document, verify_entry
 from offerledger.errors import DisclosureInvalid, EnvelopeUndecodable
 from offerledger.events import (
     LIST_ENTRIES,
+    UPCASTERS,
     CommittedList,
     LedgerEvent,
     event_class_for_topic,
@@ -116,14 +118,22 @@ def open_lists(state: LedgerState, read: DocumentBytes) -> LedgerState:
     return replace(state, lists=OpenedLists(known, read, state.lists), sources=read)
 
 
+_CLASSES: dict[str, type[LedgerEvent]] = {}
+
+
 def decode(topic: str, state: bytes) -> LedgerEvent | None:
     """A stored event (decoded and upcast, not verified); None when it does not decode
     (verify reports such a row as ``undecodable``)."""
     try:
         body = orjson.loads(body_of(bytes(state)))
         header = body["header"]
-        _, payload = upcast_payload(header["topic"], dict(body["payload"]))
-        return event_class_for_topic(topic).model_validate(model_fields(header, payload))
+        payload = body["payload"]
+        if type(payload) is not dict or header["topic"] in UPCASTERS:
+            _, payload = upcast_payload(header["topic"], dict(payload))
+        cls = _CLASSES.get(topic)
+        if cls is None:
+            cls = _CLASSES[topic] = event_class_for_topic(topic)
+        return cls.model_validate(model_fields(header, payload))
     except (
         EnvelopeUndecodable,
         orjson.JSONDecodeError,
@@ -135,13 +145,41 @@ def decode(topic: str, state: bytes) -> LedgerEvent | None:
         return None
 
 
-class RecorderSource:
-    """:class:`offerledger.projections.runner.LogSource` over an application recorder."""
+class StoredNotification(Protocol):
+    """One stored row as the ledger gives it: notification id, stream, topic, envelope."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def originator_id(self) -> Any: ...
+
+    @property
+    def topic(self) -> str: ...
+
+    @property
+    def state(self) -> bytes: ...
+
+
+class StoredLog(Protocol):
+    """What the source reads of a ledger (:class:`offerledger.ledger.Ledger` is one)."""
+
+    def notification_pages(
+        self, *, start: int = 1, topics: Sequence[str] = (), batch: int = ...
+    ) -> Iterator[Sequence[StoredNotification]]: ...
+
+    def notification(self, notification_id: int) -> StoredNotification | None: ...
+
+    def last_notification_id(self) -> int: ...
+
+
+class LedgerSource:
+    """:class:`offerledger.projections.runner.LogSource` over a ledger's stored log."""
 
     def __init__(
-        self, recorder: Any, *, ledger_id: str, documents: DocumentBytes | None = None
+        self, log: StoredLog, *, ledger_id: str, documents: DocumentBytes | None = None
     ) -> None:
-        self.recorder = recorder
+        self.log = log
         self.ledger_id = ledger_id
         self.documents = documents
 
@@ -150,48 +188,38 @@ class RecorderSource:
         return open_lists(state, self.documents or (lambda sha256: None))
 
     def rows_after(self, notification_id: int, position: int) -> Iterator[StoredRow]:
-        start = notification_id + 1
-        while True:
-            batch = self.recorder.select_notifications(start, BATCH)
-            if not batch:
-                return
-            for n in batch:
+        for page in self.log.notification_pages(start=notification_id + 1, batch=BATCH):
+            for n in page:
                 position += 1
                 yield StoredRow(position, n.id, n.state, decode(n.topic, n.state))
-            start = batch[-1].id + 1
 
     def raw_rows_after(self, notification_id: int, position: int) -> Iterator[RawRow]:
         """Like :meth:`rows_after`, undecoded: (position, notification id, stream id as
         stored beside the row, topic, envelope); :meth:`decode` decodes one."""
-        start = notification_id + 1
-        while True:
-            batch = self.recorder.select_notifications(start, BATCH)
-            if not batch:
-                return
-            for n in batch:
+        for page in self.log.notification_pages(start=notification_id + 1, batch=BATCH):
+            for n in page:
                 position += 1
                 yield position, n.id, n.originator_id, n.topic, n.state
-            start = batch[-1].id + 1
 
     @staticmethod
     def decode(topic: str, state: bytes) -> LedgerEvent | None:
         return decode(topic, state)
 
     def row_at(self, notification_id: int) -> StoredRow | None:
-        found = self.recorder.select_notifications(notification_id, 1)
-        if not found or found[0].id != notification_id:
-            return None
-        return StoredRow(-1, found[0].id, found[0].state, None)
+        found = self.log.notification(notification_id)
+        return None if found is None else StoredRow(-1, found.id, found.state, None)
 
     def last_notification_id(self) -> int:
-        return int(self.recorder.max_notification_id() or 0)
+        return self.log.last_notification_id()
 
 
 __all__ = [
     "BATCH",
     "DocumentBytes",
+    "LedgerSource",
     "OpenedLists",
-    "RecorderSource",
+    "StoredLog",
+    "StoredNotification",
     "decode",
     "open_list",
     "open_lists",

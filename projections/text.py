@@ -78,6 +78,7 @@ class BlockView:
     note: str | None
     introduced: Origin
     changed: Origin | None
+    page: int | None = None  # the printed page the paragraph starts on, when on record
 
     @property
     def text(self) -> str:
@@ -106,6 +107,8 @@ class PartView:
     def heading(self) -> str:
         if self.kind == "section_gap":
             return not_on_file(self.note or "")
+        if not self.number:  # an unnumbered part (Cover page, Summary Term Sheet): its title
+            return self.title or ""
         return f"Section {self.number}. {self.title}"
 
 
@@ -189,10 +192,21 @@ def _ids(doc: DocumentModel) -> set[str]:
 
 
 def document_at(
-    state: Any, offer_id: uuid.UUID, moment: Moment = NOW, document_id: str | None = None
+    state: Any,
+    offer_id: uuid.UUID,
+    moment: Moment = NOW,
+    document_id: str | None = None,
+    *,
+    named_by: str | None = None,
 ) -> DocumentView:
-    """The offer document as it stood at ``moment`` (see the module docstring)."""
-    commenced(state, offer_id, moment)
+    """The offer document as it stood at ``moment`` (see the module docstring).
+
+    ``named_by``: what the user gave that set ``moment`` (an option such as ``from``, or an
+    argument such as ``FROM``), named when no document stood at it; ``""``: a default the user
+    did not give, named as such; None: ``as-of`` or ``as-recorded`` as the moment says. An
+    offer with no document on record at all is said to be so, naming nothing the user gave (the
+    moment is not what is wrong)."""
+    commenced(state, offer_id, moment, named_by=named_by)
     filing_of = filing_index(state, offer_id)
     doc: DocumentModel | None = None
     introduced: dict[str, Origin] = {}
@@ -233,11 +247,25 @@ def document_at(
             changes.append(origin)
     if doc is None:
         which = f" {document_id!r}" if document_id else ""
+        if not _on_record(state, offer_id, document_id):
+            # not a question of the moment: naming --as-of (or FROM) would blame what was given
+            raise QueryError(
+                f"no offer document{which} is registered for this offer",
+                hint="record offer-document-registered (docs/recording.md), or ingest the "
+                "offer's SC TO-I with its Offer to Exchange",
+            )
+        if named_by == "" and not document_id:
+            day = moment.as_of_day.isoformat() if moment.as_of_day else "the moment read"
+            raise QueryError(
+                f"no offer document was registered by {day}, where the output starts by default",
+                hint="give a start on or after the document's registration",
+            )
         raise QueryError(
             f"no offer document{which} was registered at the moment asked for",
             field="document"
             if document_id
-            else (
+            else named_by
+            or (
                 "as-recorded"
                 if moment.as_recorded is not None and moment.as_of is None
                 else "as-of"
@@ -245,6 +273,16 @@ def document_at(
         )
     return _view(
         offer_id, doc, moment, introduced, changed, removed, incorporated, not_applied, changes
+    )
+
+
+def _on_record(state: Any, offer_id: uuid.UUID, document_id: str | None) -> bool:
+    """Whether the ledger holds a registration of the offer's document (``document_id``'s, when
+    given) at any moment."""
+    return any(
+        isinstance(event, OfferDocumentRegistered)
+        and (not document_id or event.document.id == document_id)
+        for _, event in offer_changes(state, offer_id, NOW)
     )
 
 
@@ -271,6 +309,7 @@ def _view(
                     note=None if isinstance(b, Paragraph) else b.note,
                     introduced=introduced[b.id],
                     changed=changed.get(b.id),
+                    page=b.page if isinstance(b, Paragraph) else None,
                 )
                 for b in part.blocks
             )

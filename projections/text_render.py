@@ -27,10 +27,12 @@ def _header(view: DocumentView) -> list[str]:
     return [", ".join(bits), moment_line(view.moment)]
 
 
-def _provenance(introduced: Origin, changed: Origin | None) -> list[str]:
+def _provenance(introduced: Origin, changed: Origin | None, page: int | None = None) -> list[str]:
     lines = [f"introduced: {introduced.label}"]
     if changed is not None:
         lines.append(f"last changed: {changed.label}")
+    if page is not None:  # a paragraph's printed page, when the document registered gives it
+        lines.append(f"page {page} of the document as registered")
     return lines
 
 
@@ -60,7 +62,8 @@ def render_text(view: DocumentView, *, provenance: bool = False) -> str:
             out.append(_wrap(_block_text(block)))
             if provenance:
                 out.extend(
-                    _wrap(line, "    ") for line in _provenance(block.introduced, block.changed)
+                    _wrap(line, "    ")
+                    for line in _provenance(block.introduced, block.changed, block.page)
                 )
             out.append("")
     out.extend(_trailer(view, provenance))
@@ -108,7 +111,10 @@ def render_markdown(view: DocumentView, *, provenance: bool = False) -> str:
             out.append(_block_text(block))
             out.append("")
             if provenance:
-                out.extend(f"> {line}  " for line in _provenance(block.introduced, block.changed))
+                out.extend(
+                    f"> {line}  "
+                    for line in _provenance(block.introduced, block.changed, block.page)
+                )
                 out.append("")
     for line in _trailer(view, provenance):
         out.append(line.strip() if line.startswith("  ") else line)
@@ -141,6 +147,7 @@ def view_as_dict(view: DocumentView, *, provenance: bool = True) -> dict[str, An
                     "style": b.style,
                     "text": b.text,
                     "sentences": [_sentence_json(s) for s in b.sentences],
+                    **({"page": b.page} if b.page is not None else {}),
                     **(
                         {"introduced": origin(b.introduced), "last_changed": origin(b.changed)}
                         if provenance

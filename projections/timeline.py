@@ -11,12 +11,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from offerledger.events import (
     ConditionAsserted,
     ConditionWaived,
     CorrectionRecorded,
+    CrossCheckRecorded,
     DocumentAmended,
     ElectionChanged,
     ElectionReceiptConfirmed,
@@ -74,12 +76,20 @@ def _grant_figures(
     return len(e.grants), sum(g.options for g in e.grants)
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 eligible grant``, ``2 eligible grants``, ``1,200 options``."""
+    return f"{n:,} {noun if n == 1 else noun + 's'}"
+
+
 def _summary(event: LedgerEvent) -> str:
     e = event
     # The actions a large ledger has most of come first.
     if isinstance(e, EligibleGrantsRegistered):
         options = sum(g.options_outstanding for g in e.grants)
-        return f"{e.employee_id}: {len(e.grants)} eligible grants ({options:,} options) registered"
+        return (
+            f"{e.employee_id}: {_count(len(e.grants), 'eligible grant')} "
+            f"({_count(options, 'option')}) registered"
+        )
     if isinstance(e, ElectionSubmitted | ElectionChanged):
         verb = "submitted" if isinstance(e, ElectionSubmitted) else "changed"
         return f"{e.employee_id} {verb} form {e.form_id} by {e.channel}: {_choices(e.choices)}"
@@ -105,6 +115,8 @@ def _summary(event: LedgerEvent) -> str:
     if isinstance(e, DocumentAmended):
         ops = ", ".join(op.op.replace("_", " ") for op in e.operations)
         return f"{e.document_id} amended: {ops}"
+    if isinstance(e, CrossCheckRecorded):
+        return f"ingest cross-check {e.check}: {e.outcome.replace('_', ' ')} ({e.compared})"
     if isinstance(e, NoticeDispatched | NoticeDispatchedV1):
         listed = (
             len(e.recipients)
@@ -128,13 +140,13 @@ def _summary(event: LedgerEvent) -> str:
     if isinstance(e, TenderedOptionsAccepted | TenderedOptionsAcceptedV1):
         count, options = _grant_figures(e)
         return (
-            f"{count} tendered grants ({options:,} options) accepted and cancelled "
-            f"on {e.cancelled_on.isoformat()}"
+            f"{_count(count, 'tendered grant')} ({_count(options, 'option')}) accepted and "
+            f"cancelled on {e.cancelled_on.isoformat()}"
         )
     if isinstance(e, NewOptionsGranted | NewOptionsGrantedV1):
         count, options = _grant_figures(e)
         return (
-            f"{count} new grants ({options:,} options) under the {e.plan} on "
+            f"{_count(count, 'new grant')} ({_count(options, 'option')}) under the {e.plan} on "
             f"{e.grant_date.isoformat()}"
         )
     if isinstance(e, CorrectionRecorded):
@@ -160,6 +172,76 @@ def timeline_row(entry: Entry) -> TimelineRow:
         employee_id=getattr(event, "employee_id", None),
         filing_id=filing_id,
         supersedes=event.supersedes_version if isinstance(event, CorrectionRecorded) else None,
+    )
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def effective_us(at: datetime) -> int:
+    """Microseconds since the epoch: the timeline's sort key (exact for every instant)."""
+    return (at - _EPOCH) // _MICROSECOND
+
+
+TimelineValues = tuple[Any, ...]
+"""A timeline row as the read model's ``timeline`` table stores it (its columns in order)."""
+
+
+def timeline_values(entry: Entry) -> TimelineValues:
+    """The read model's ``timeline`` row of one log entry, straight from the event: the
+    columns of :func:`timeline_row`'s row (a build writes a million of them; no
+    :class:`TimelineRow` is made on the way)."""
+    event = entry[1]
+    stamp = Stamp.of(entry)
+    filing_id: uuid.UUID | None = None
+    supersedes = None
+    if isinstance(event, FilingRecorded):
+        filing_id = event.originator_id
+    elif isinstance(event, OfferDocumentRegistered | DocumentAmended):
+        filing_id = event.filing_id
+    elif isinstance(event, CorrectionRecorded):
+        supersedes = event.supersedes_version
+    at = stamp.effective_at
+    return (
+        stamp.position,
+        (at - _EPOCH) // _MICROSECOND,
+        at.isoformat(),
+        stamp.effective_note,
+        stamp.version,
+        stamp.action,
+        stamp.recorded.isoformat(),
+        stamp.actor,
+        stamp.key_id,
+        str(event.originator_id),
+        _summary(event),
+        getattr(event, "employee_id", None),
+        None if filing_id is None else str(filing_id),
+        supersedes,
+        stamp.synthetic,
+    )
+
+
+def values_of(row: TimelineRow) -> TimelineValues:
+    """The read model's ``timeline`` row of a :class:`TimelineRow` (as :func:`timeline_values`
+    makes it from the entry)."""
+    s = row.stamp
+    return (
+        s.position,
+        effective_us(s.effective_at),
+        s.effective_at.isoformat(),
+        s.effective_note,
+        s.version,
+        s.action,
+        s.recorded.isoformat(),
+        s.actor,
+        s.key_id,
+        str(row.stream),
+        row.summary,
+        row.employee_id,
+        None if row.filing_id is None else str(row.filing_id),
+        row.supersedes,
+        s.synthetic,
     )
 
 
@@ -238,6 +320,8 @@ def superseded_index(rows: Iterable[TimelineRow]) -> dict[tuple[uuid.UUID, int],
 
 __all__ = [
     "TimelineRow",
+    "TimelineValues",
+    "effective_us",
     "filter_rows",
     "fold_timeline",
     "ordered",
@@ -245,4 +329,6 @@ __all__ = [
     "status_of",
     "superseded_index",
     "timeline_row",
+    "timeline_values",
+    "values_of",
 ]

@@ -11,6 +11,12 @@ says:
 * ``UNVERIFIED: N events, root R …`` — it was never verified, or the rows read no longer hash
   to the root the log index records (altered after they were saved).
 
+On a ledger whose root key registration says its keys are public (a demo ledger), a clean
+verification proves nothing about who signed: the line then opens ``NOT EVIDENCE (keys public:
+a demo ledger): signatures verified: N events …`` instead of ``verified:``, and the other two
+end with ``; KEYS PUBLIC (a demo ledger): not evidence``. The JSON field says
+``"keys_public": true``.
+
 A record matches a state by the root verify computed from the rows or by the log index's head
 it saw, so a verify that caught an altered row marks the index's head as failed too (a read
 model built before the alteration still shows that head). A verification ``--since`` a
@@ -28,6 +34,9 @@ from datetime import datetime
 from typing import Any
 
 VERIFIED, UNVERIFIED, FAILED = "verified", "unverified", "failed"
+# A ledger whose keys are public (the demo's): whoever holds its seed can sign as any actor
+KEYS_PUBLIC_PREFIX = "NOT EVIDENCE (keys public: a demo ledger)"
+KEYS_PUBLIC_SUFFIX = "; KEYS PUBLIC (a demo ledger): not evidence"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +62,7 @@ class VerificationRecord:
     ok: bool
     problems: int
     verified_at: datetime
-    by: str  # verify | nightly
+    by: str  # verify | nightly | demo
     root_key_id: str | None = None
     root_key_source: str = ""
     index: Head | None = None
@@ -79,6 +88,7 @@ class Standing:
     record: VerificationRecord | None = None
     index: Head | None = None
     last: VerificationRecord | None = None  # the last verification of any state
+    keys_public: bool = False  # the root key registration says the keys are public (demo)
 
     @property
     def altered(self) -> bool:
@@ -91,7 +101,16 @@ class Standing:
         if self.state == VERIFIED:
             assert r is not None
             scope = f" (events after a checkpoint of {r.since})" if r.since is not None else ""
+            if self.keys_public:
+                return (
+                    f"{KEYS_PUBLIC_PREFIX}: signatures verified: {b.size} events, root "
+                    f"{b.root}, at {r.at}{scope}"
+                )
             return f"verified: {b.size} events, root {b.root}, at {r.at}{scope}"
+        return self._not_verified() + (KEYS_PUBLIC_SUFFIX if self.keys_public else "")
+
+    def _not_verified(self) -> str:
+        b, r = self.built, self.record
         if self.state == FAILED:
             assert r is not None
             return (
@@ -126,6 +145,7 @@ class Standing:
             "verified_at": None if r is None else r.at,
             "since_checkpoint": None if r is None else r.since,
             "root_key_id": None if r is None else r.root_key_id,
+            "keys_public": self.keys_public,
             "line": self.first_line(),
         }
 
@@ -145,8 +165,11 @@ def standing(
     index: Head | None,
     records: Iterable[VerificationRecord],
     last: VerificationRecord | None = None,
+    *,
+    keys_public: bool = False,
 ) -> Standing:
-    """What the verification records (in the order they were made) say about ``built``."""
+    """What the verification records (in the order they were made) say about ``built``;
+    ``keys_public``: the ledger's root key registration says its keys are public."""
     keys = {built} | ({index} if index is not None and index.size == built.size else set())
     verdict: VerificationRecord | None = None
     for r in records:
@@ -156,10 +179,10 @@ def standing(
             continue  # a --since verification does not clear a failure of the same state
         verdict = r
     if verdict is not None and not verdict.ok:
-        return Standing(FAILED, built, verdict, index, last)
-    out = Standing(UNVERIFIED, built, None, index, last)
+        return Standing(FAILED, built, verdict, index, last, keys_public)
+    out = Standing(UNVERIFIED, built, None, index, last, keys_public)
     if verdict is not None and not out.altered and verdict.head == built:
-        return Standing(VERIFIED, built, verdict, index, last)
+        return Standing(VERIFIED, built, verdict, index, last, keys_public)
     return out
 
 
@@ -174,6 +197,8 @@ def headed(text: str, verification: Standing | None, fmt: str = "text") -> str:
 
 __all__ = [
     "FAILED",
+    "KEYS_PUBLIC_PREFIX",
+    "KEYS_PUBLIC_SUFFIX",
     "UNVERIFIED",
     "VERIFIED",
     "Head",

@@ -50,6 +50,8 @@ def _keystore_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OFFERLEDGER_KEYS", str(tmp_path / "keys"))
     monkeypatch.setenv("OFFERLEDGER_KEY_PASSPHRASE", PASSPHRASE)
     monkeypatch.delenv("OFFERLEDGER_DB", raising=False)
+    # a PostgreSQL ledger's default keys and read model live in the per-user data folder
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
 
 
 @pytest.fixture

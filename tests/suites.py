@@ -14,6 +14,13 @@ import time
 
 FULL = os.environ.get("OFFERLEDGER_FULL_SUITES") == "1"
 STEPS = ("locked", "sealed", "events", "log", "committed")  # offerledger.recorders.FAULTS
+# the steps a rebuild tells the same hook (offerledger.projections.runner): a full build writes
+# a new file and switches it in ("written": committed, not yet switched); an incremental one
+# commits one transaction
+REBUILD_STEPS = {
+    "full": ("rebuild-begun", "rebuild-folded", "rebuild-written", "rebuild-done"),
+    "incremental": ("rebuild-begun", "rebuild-folded", "rebuild-done"),
+}
 
 
 def cli_process(*args: str, kill_at: str | None = None) -> subprocess.Popen[str]:

@@ -237,3 +237,13 @@ def test_demo_on_an_existing_ledger_is_refused(demo_db: str) -> None:
     code, _, err = invoke(demo_db, "demo")
     assert code == 2
     assert "already holds a ledger; nothing was written" in err
+
+
+@pytest.mark.parametrize("employees", ["0", "1", "2"])
+def test_demo_too_few_employees_is_refused(tmp_path: Path, employees: str) -> None:
+    # the story's deadline boundary needs three employees: fewer crashed with an IndexError
+    db = str(tmp_path / "d.db")
+    result = CliRunner().invoke(cli, ["--db", db, "demo", "--employees", employees])
+    assert result.exit_code == 2, result.output
+    assert "'--employees'" in result.stderr and "x>=3" in result.stderr
+    assert not Path(db).exists()

@@ -1,11 +1,14 @@
 """SIGKILL during a save, on SQLite and PostgreSQL: the save is all there or not at all, the
-ledger verifies, and running the command again completes the work.
+ledger verifies, and running the command again completes the work. SIGKILL during ``rebuild``:
+the read model is the old complete one or the new complete one, and a rebuild again completes.
 
 The kill comes from the fault hook between the steps of a save (``offerledger.recorders.FAULTS``,
-set in the child through ``OFFERLEDGER_FAULT_KILL=STEP[:N]``) or, for ``checkpoint --append`` and
-the demo, after a random delay. CI-sized: 31 kill points (5 steps x 2 backends for ``record`` and
-``ingest elections``, 3 + 2 saves of the demo, 1 + 1 random delays in the demo, 2 + 2 in
-``checkpoint --append``); ``OFFERLEDGER_FULL_SUITES=1``: every step of more saves, more delays.
+set in the child through ``OFFERLEDGER_FAULT_KILL=STEP[:N]``; a rebuild tells the same hook its
+own steps) or, for ``checkpoint --append``, the demo and ``rebuild --full``, after a random delay.
+CI-sized: 39 kill points (5 steps x 2 backends for ``record`` and ``ingest elections``, 3 + 2
+saves of the demo, 1 + 1 random delays in the demo, 2 + 2 in ``checkpoint --append``, 3 steps
+x 2 backends and 1 + 1 random delays in ``rebuild``); ``OFFERLEDGER_FULL_SUITES=1``: every step
+of more saves and of both kinds of rebuild, more delays.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from click.testing import CliRunner
 from offerledger.cli import cli
 from offerledger.demo import run_demo
 from offerledger.recorders import LedgerSQLiteRecorder
-from suites import FULL, STEPS, kill_after, run_killed
+from suites import FULL, REBUILD_STEPS, STEPS, kill_after, run_killed
 from test_ingest_support import build_ledger
 
 PASS = b"test-passphrase"
@@ -38,21 +41,20 @@ def invoke(db: str, *args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def size_if_any(db: str) -> int | None:
-    """The verified size, or None when there is no ledger yet: a kill that lands before the
-    demo made its first save (a loaded machine can take seconds to start the process)."""
-    code, out, err = invoke(db, "verify", "--json")
-    if code == 3 and not out and ("no ledger" in err or "not an offerledger ledger" in err):
-        return None
-    return verified_size(db)
-
-
 def verified_size(db: str) -> int:
     code, out, err = invoke(db, "verify", "--json")
     data = json.loads(out)
     assert code == 0 and data["ok"] and not data["problems"], (out, err)
     size: int = data["events"]
     return size
+
+
+def _size_if_any(db: str) -> int | None:
+    """The verified size of the ledger at ``db``, or None when there is no ledger there yet."""
+    code, _, err = invoke(db, "verify", "--json")
+    if code == 3 and ("no ledger at" in err or "is not an offerledger ledger" in err):
+        return None
+    return verified_size(db)
 
 
 @pytest.fixture
@@ -191,7 +193,8 @@ def test_demo_killed_after_a_random_delay_resumes(
     for _ in range(4 if FULL else 1):
         db = new_db(backend)
         killed = kill_after(rng.uniform(1.0, 4.0), "--db", db, "demo", "--employees", "8")
-        if killed and size_if_any(db) != demo_saves[-1]:
+        if killed and _size_if_any(db) != demo_saves[-1]:  # (on a loaded machine the kill
+            # can land before the first save: no ledger yet, and the demo starts afresh)
             _resume_demo(db, demo_saves[-1])
         else:  # it finished its saves before the kill (the kill may still land while it
             # verifies or prints its summary): the whole demo is there, nothing to resume
@@ -216,3 +219,100 @@ def test_checkpoint_append_killed_after_a_random_delay(rostered: str, tmp_path: 
         assert code == 0, err
         code, _, err = invoke(db, "verify", "--since", str(file))
         assert code == 0, err
+
+
+# --- rebuild ----------------------------------------------------------------------------------
+
+
+def _rebuild(db: str, model: Path, *flags: str) -> tuple[int, str]:
+    """Rebuild ``model``; its tracker (events, leaf hash of the last one) as the command gives."""
+    code, out, err = invoke(db, "rebuild", "--read-model", str(model), "--json", *flags)
+    assert code == 0, err
+    data = json.loads(out)
+    return data["events"], data["leaf_hash"]
+
+
+def _tracked(model: Path) -> tuple[int, str] | None:
+    """The read model's tracker as stored (SQLite rolls back a transaction a kill cut short)."""
+    from offerledger.projections.readmodel import ReadModel
+
+    opened = ReadModel.open(model)
+    if opened is None:
+        return None
+    try:
+        tracker = opened.tracker()
+        return None if tracker is None else (tracker.events, tracker.leaf_hash)
+    finally:
+        opened.close()
+
+
+def _answers(db: str, model: Path) -> list[str]:
+    """What the read commands answer through the read model ``model``."""
+    outputs = []
+    for command in (["elections", "--json"], ["timeline", "--json"], ["findings", "--json"]):
+        result = CliRunner().invoke(
+            cli, ["--db", db, *command], env={"OFFERLEDGER_READ_MODEL": str(model)}
+        )
+        assert result.exit_code == 0, result.stderr
+        outputs.append(result.stdout)
+    return outputs
+
+
+def _rebuild_points() -> list[tuple[str, str]]:
+    if FULL:
+        return [(mode, step) for mode, steps in REBUILD_STEPS.items() for step in steps]
+    return [
+        ("full", "rebuild-folded"),
+        ("full", "rebuild-written"),
+        ("incremental", "rebuild-begun"),
+    ]
+
+
+def _whole_and_completed(
+    db: str, model: Path, old: tuple[int, str], new: tuple[int, str], fresh: Path, *flags: str
+) -> None:
+    """After a kill: the read model is the old or the new one, whole (it answers as a read model
+    built from scratch does), the ledger verifies, and a rebuild again completes, leaving no
+    file of the killed build behind."""
+    found = _tracked(model)
+    assert found in (old, new), (found, old, new)
+    if found == new:
+        assert _answers(db, model) == _answers(db, fresh)
+    assert verified_size(db) == new[0]
+    assert _rebuild(db, model, *flags) == new
+    assert _answers(db, model) == _answers(db, fresh)
+    assert sorted(p.name for p in model.parent.glob(f"{model.name}*")) == [model.name]
+
+
+def test_rebuild_killed_at_each_step(rostered: str, tmp_path: Path) -> None:
+    db, model = rostered, tmp_path / "read-model.sqlite"
+    old = _rebuild(db, model)
+    for k, (mode, step) in enumerate(_rebuild_points()):
+        code, _, err = invoke(db, *_election(f"R{k}"))  # new work for the rebuild
+        assert code == 0, err
+        fresh = tmp_path / f"fresh{k}.sqlite"
+        new = _rebuild(db, fresh, "--full")  # the read model a whole rebuild makes
+        flags = ["--full"] if mode == "full" else []
+        run_killed("--db", db, "rebuild", "--read-model", str(model), *flags, kill_at=step)
+        if step == "rebuild-done":  # switched in, or committed: the new one
+            assert _tracked(model) == new, (mode, step)
+        else:  # the old one, untouched
+            assert _tracked(model) == old, (mode, step)
+            assert _answers(db, model) == _answers(db, fresh)  # (old, and the log after it)
+        _whole_and_completed(db, model, old, new, fresh, *flags)
+        old = new
+
+
+def test_rebuild_killed_after_a_random_delay(rostered: str, tmp_path: Path) -> None:
+    db, model = rostered, tmp_path / "read-model.sqlite"
+    old = _rebuild(db, model)
+    rng = random.Random("rebuild")
+    for k in range(4 if FULL else 1):
+        code, _, err = invoke(db, *_election(f"D{k}"))
+        assert code == 0, err
+        fresh = tmp_path / f"fresh{k}.sqlite"
+        new = _rebuild(db, fresh, "--full")
+        args = ("--db", db, "rebuild", "--full", "--read-model", str(model))
+        kill_after(rng.uniform(0.2, 1.5), *args)  # (a small ledger rebuilds in about a second)
+        _whole_and_completed(db, model, old, new, fresh, "--full")
+        old = new

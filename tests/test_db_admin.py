@@ -146,7 +146,8 @@ def test_the_ledger_works_through_the_hardened_role(hardened: tuple[str, str, st
     assert head(owner) == head(as_role)
     # harden again (updates the role and triggers) and the ledger still verifies
     role = as_role.split("//", 1)[1].split("@", 1)[0]
-    assert invoke("--db", owner, "db", "harden", "--role", role)[0] == 0
+    code, out, _ = invoke("--db", owner, "db", "harden", "--role", role, "--json")
+    assert code == 0 and json.loads(out)["role"] == role  # tests/test_cli_habits.py counts on it
     assert head(as_role)["events"] == size + 1
 
 

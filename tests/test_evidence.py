@@ -175,7 +175,8 @@ def test_the_verifier_needs_only_cryptography(bundle: Path, tmp_path: Path) -> N
     # the demo's keys are public: the verifier says so, on stderr, before anything else
     warning = "WARNING: its keys are public (a demo ledger): no evidence\n"
     assert (result.returncode, result.stderr) == (0, warning), result.stdout + result.stderr
-    assert "18 events: verified" in result.stdout
+    # (the offer stream includes the two cross-checks recorded with Amendment No. 2)
+    assert "20 events: verified" in result.stdout
 
 
 def test_nothing_in_the_bundle_names_another_employee(files: Files) -> None:
@@ -235,7 +236,8 @@ def test_the_verifier_embeds_the_role_matrix_and_the_keys_stream() -> None:
 
 def test_the_verifier_is_one_small_file_of_stdlib_and_cryptography() -> None:
     source = VERIFIER.read_text()
-    assert len(source.splitlines()) < 500
+    # (the input limits took it past 500, the correction-invalid check to 545)
+    assert len(source.splitlines()) < 546
     imported = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
@@ -507,3 +509,54 @@ def test_a_key_compromise_found_later_is_exported_and_reported_as_verify_reports
     mine = {int(f.split("/")[1].split(".")[0]) for f, r, _ in verifier.problems}
     assert {r for _, r, _ in verifier.problems} == {"revoked-key"}
     assert mine == flagged & {e.position for e in verifier.events} and mine
+
+
+def test_a_bundle_holding_a_correction_that_makes_no_form_is_refused(
+    demo_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Signed corrections saved past the write side's check (older versions stored them; an
+    insider can use the library): one whose fields make no form (the reports drop the form),
+    one superseding a version that is not there. The standalone verifier says
+    correction-invalid for each, as the in-database verify does, on a bundle an export that did
+    not run that check made (before, the first read as an undecodable projection)."""
+    from offerledger.events import CorrectionRecorded
+    from offerledger.integrity import service
+
+    with Ledger.open(demo_db) as ledger:
+        form = next(
+            e.event
+            for e in ledger.log()
+            if type(e.event).__name__ == "ElectionSubmitted"
+            and getattr(e.event, "employee_id", None) == "E0001"
+        )
+        signer = ledger.signer(form.actor, PASS)
+        last = ledger.last_row(form.originator_id)
+        assert last is not None
+        bad = [
+            CorrectionRecorded(
+                originator_id=form.originator_id,
+                originator_version=last.version + n,
+                effective=form.effective,
+                recorded=ledger.clock(),
+                actor=form.actor,
+                key_id=signer.key_id,
+                supersedes_version=version,
+                supersedes_topic=form.TOPIC,
+                reason="the choice was misread",
+                corrected={"choices": "keep"},  # a string where a form holds a list
+            )
+            for n, version in ((1, form.originator_version), (2, 99))
+        ]
+        ledger.save(bad, signer=signer)
+    monkeypatch.setattr(service, "_check_corrections", lambda ledger, report: None)
+    files = read_zip(export(demo_db, tmp_path / "E0001.zip"))
+    found = standalone.verify_bundle(str(tmp_path / "E0001.zip"), trust=ROOT).problems
+    assert [reason for _, reason, _ in found] == ["correction-invalid"] * 2, found
+    rows = [r for r in json.loads(files["index.json"])["events"] if "Correction" in r["topic"]]
+    where = {r["version"]: standalone.EVENT_FILE.format(r["position"]) for r in rows}
+    (shape, missing) = sorted(found, key=lambda p: p[0])
+    assert shape[0] == where[last.version + 1]
+    assert "no valid offerledger.ElectionSubmitted.v1" in shape[2]
+    assert "corrected.choices is 'keep'" in shape[2]
+    assert missing[0] == where[last.version + 2]
+    assert "supersedes offerledger.ElectionSubmitted.v1 v99: not there" in missing[2]

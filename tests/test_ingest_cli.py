@@ -37,6 +37,8 @@ def test_dry_run_shows_the_changes_and_writes_nothing(ledger: str, tmp_path: Pat
         "DocumentAmended",
         "NoticeDispatched",
         "NoticeDispatched",
+        "CrossCheckRecorded",
+        "CrossCheckRecorded",
     ]
     ops = data["events"][1]["payload"]["operations"]
     assert [(o["label"], o["op"]) for o in ops] == [
@@ -45,7 +47,7 @@ def test_dry_run_shows_the_changes_and_writes_nothing(ledger: str, tmp_path: Pat
         ("C", "insert_paragraph_after"),
         ("D", "incorporate_exhibit"),
     ]
-    notices = [e["payload"] for e in data["events"][2:]]
+    notices = [e["payload"] for e in data["events"][2:4]]
     assert [(n["channel"], n["recipient_class"], n["exhibit"]) for n in notices] == [
         ("email", "Mpower Employees", "(a)(11)"),
         ("paper", "Mpower Employees", "(a)(11)"),
@@ -60,7 +62,7 @@ def test_ingest_records_once_and_findings_follow(ledger: str, tmp_path: Path) ->
     path = str(tmp_path / "amendment-2.txt")
     code, _, err = run(ledger, "ingest", "filing", path)
     assert code == 0, err
-    assert "4 event(s) recorded" in err
+    assert "6 events recorded" in err  # with its two cross-checks
     after_first = stored(ledger)
     code, _, err = run(ledger, "ingest", "filing", path)
     assert code == 0 and "is already recorded" in err
@@ -116,7 +118,7 @@ def test_roster_and_elections(ledger: str, tmp_path: Path) -> None:
     (tmp_path / "roster.csv").write_text(ROSTER)
     (tmp_path / "elections.csv").write_text(ELECTIONS)
     code, _, err = run(ledger, "ingest", "roster", str(tmp_path / "roster.csv"))
-    assert code == 0 and "2 event(s) recorded" in err
+    assert code == 0 and "2 events recorded" in err
     before = stored(ledger)
     code, out, _ = run(
         ledger, "ingest", "elections", str(tmp_path / "elections.csv"), "--dry-run", "--json"
@@ -127,11 +129,13 @@ def test_roster_and_elections(ledger: str, tmp_path: Path) -> None:
     code, out, err = run(ledger, "ingest", "elections", str(tmp_path / "elections.csv"))
     assert code == 0
     assert "line 4: refused E2 F2 election-refused" in out
+    # rows counted as rows, forms as forms; one of each said in the singular
+    assert "3 rows: 2 forms (1 recorded, 1 refused), 1 duplicate row dropped; 2 events" in err
     actions = [json.loads(run(ledger, "log", "--json")[1])[-k]["topic"] for k in (2, 1)]
     assert actions == ["offerledger.ElectionSubmitted.v1", "offerledger.ElectionRefused.v1"]
     again = stored(ledger)
     code, _, err = run(ledger, "ingest", "elections", str(tmp_path / "elections.csv"))
-    assert code == 0 and "0 event(s) recorded" in err and stored(ledger) == again
+    assert code == 0 and "0 events recorded" in err and stored(ledger) == again
 
 
 def test_one_bad_row_records_nothing(ledger: str, tmp_path: Path) -> None:

@@ -72,8 +72,9 @@ def test_the_to_i_starts_the_offer(ledger: str) -> None:
         "OfferDocumentRegistered",
         "NoticeDispatched",
         "NoticeDispatched",
+        "CrossCheckRecorded",  # the notice's deadline against the expiration: saved with it
     ]
-    commenced, filing, registered, *notices = result.events
+    commenced, filing, registered, *notices, deadline_check = result.events
     assert isinstance(commenced, OfferCommenced)
     assert commenced.originator_id == OFFER_2001
     assert (commenced.offer_name, commenced.issuer, commenced.cik, commenced.file_number) == (
@@ -166,6 +167,12 @@ def test_then_amendments_ingest_as_before(ledger: str) -> None:
         "FilingRecorded",
         "DocumentAmended",
         "NoticeDispatched",
+        "CrossCheckRecorded",
+        "CrossCheckRecorded",
+    ]
+    assert [(c.check, c.outcome) for c in result.events[3:]] == [  # type: ignore[attr-defined]
+        (c.check, {"met": "agree", "not_met": "disagree"}.get(c.status, c.status))
+        for c in result.checks
     ]
     amended = result.events[1]
     ops = amended.payload()["operations"]
@@ -185,7 +192,8 @@ def test_then_amendments_ingest_as_before(ledger: str) -> None:
 
 def test_the_html_to_i_of_2008(ledger: str) -> None:
     result = ingest(ledger, TO_I_2008)
-    commenced, filing, registered, notice = result.events
+    commenced, filing, registered, notice, *checks = result.events
+    assert [e.action for e in checks] == ["CrossCheckRecorded"] * len(result.checks)
     assert isinstance(commenced, OfferCommenced) and isinstance(filing, FilingRecorded)
     assert (commenced.issuer, commenced.cusip, commenced.offer_name) == (
         "TAMARACK BIOINSTRUMENTS CORPORATION",
@@ -243,7 +251,7 @@ def test_a_to_i_of_an_offer_on_record_is_recorded_as_a_filing(ledger_db: str) ->
         )
     finally:
         ledger.close()
-    assert [e.action for e in result.events] == ["FilingRecorded"]
+    assert [e.action for e in result.events] == ["FilingRecorded"] + ["CrossCheckRecorded"] * 2
     assert any("the offer is already on record" in note for note in result.notes)
     # the offer on record expires 2001-09-27 23:59; the notice and the filing say otherwise
     assert [(c.check, c.status) for c in result.checks] == [

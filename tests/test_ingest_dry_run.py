@@ -74,6 +74,7 @@ def test_a_dry_run_of_a_to_i_needs_no_key_and_writes_nothing(fresh: str) -> None
         "OfferDocumentRegistered",
         "NoticeDispatched",
         "NoticeDispatched",
+        "CrossCheckRecorded",
     ]
     assert {(e["actor"], e["key_id"]) for e in data["events"]} == {(UNSIGNED_ACTOR, UNSIGNED)}
     assert data["notes"] == [
@@ -83,7 +84,7 @@ def test_a_dry_run_of_a_to_i_needs_no_key_and_writes_nothing(fresh: str) -> None
         "a real run needs one (--notice-key)",
     ]
     code, out, err = run(fresh, "ingest", "filing", str(TO_I_2001), "--dry-run")
-    assert code == 0 and "5 event(s) would be recorded (dry run: nothing was written)" in err
+    assert code == 0 and "6 events would be recorded (dry run: nothing was written)" in err
     assert out.startswith("OfferCommenced stream ")
     assert (
         "  expires 2001-10-31T00:00:00-05:00; plans: Halvorsen Optical Networks, Inc. 1998" in out

@@ -53,19 +53,19 @@ def test_fresh_ledger_to_i_amendment_text_and_elections(ledger_db: str, tmp_path
         assert code == 0, err
 
     code, _, err = run(db, "ingest", "filing", str(TO_C_2001))
-    assert code == 0 and "1 event(s) recorded" in err
+    assert code == 0 and "1 event recorded" in err
     code, out, err = run(db, "ingest", "filing", str(TO_I_2001))
     assert code == 0, err
-    assert "5 event(s) recorded" in err
+    assert "6 events recorded" in err  # with the notice's deadline cross-check
     assert out.startswith("OfferCommenced stream ")
     code, _, err = run(db, "ingest", "filing", str(AMENDMENT_2001))
-    assert code == 0 and "3 event(s) recorded" in err, err
+    assert code == 0 and "5 events recorded" in err, err  # and its two cross-checks
 
     (tmp_path / "roster.csv").write_text(ROSTER)
     (tmp_path / "elections.csv").write_text(ELECTIONS)
     assert run(db, "ingest", "roster", str(tmp_path / "roster.csv"))[0] == 0
     code, _, err = run(db, "ingest", "elections", str(tmp_path / "elections.csv"))
-    assert code == 0 and "1 event(s) recorded" in err, err
+    assert code == 0 and "1 event recorded" in err, err
 
     code, out, err = run(db, "text", "--section", "6", "--from-log")
     assert code == 0, err

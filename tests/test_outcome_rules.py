@@ -253,6 +253,59 @@ def test_late_recorded_receipt_is_recorded_with_its_reason_and_is_a_finding(
     assert late[0]["status"] == "not_met"
 
 
+def _late_csv(tmp_path: Path, *forms: str) -> Path:
+    """An elections CSV of E0002 keeping G0002-1, received before the deadline, one row a form."""
+    path = tmp_path / "late.csv"
+    rows = [f"E0002,G0002-1,keep,{TIMELY},{form},paper" for form in forms]
+    path.write_text(
+        "employee_id,grant_id,choice,received_at,form_id,channel\n" + "\n".join(rows) + "\n"
+    )
+    return path
+
+
+def test_ingest_elections_claiming_timely_receipt_after_expiration_needs_a_reason(
+    expired: str, tmp_path: Path
+) -> None:
+    csv = _late_csv(tmp_path, "C-1")
+    result = _refused(expired, "ingest", "elections", str(csv), "--key", CLERK)
+    assert "line 2:" in result.stderr and "form 'C-1' of employee E0002" in result.stderr
+    assert "accepted only as a late-recorded receipt" in result.stderr
+    assert "--late-recorded-reason" in result.stderr
+
+
+def test_ingest_elections_records_late_recorded_receipts_with_the_reason(
+    expired: str, tmp_path: Path
+) -> None:
+    reason = "a batch of paper forms found in the mail room, stamped received 2001-09-27"
+    before = _count(expired)
+    csv = _late_csv(tmp_path, "C-2")
+    result = invoke(
+        expired, "ingest", "elections", str(csv), "--key", CLERK, "--late-recorded-reason", reason
+    )
+    assert result.exit_code == 0, result.stderr
+    assert _count(expired) == before + 1
+    ledger = Ledger.open(expired)
+    try:
+        last = list(ledger.log())[-1].event
+    finally:
+        ledger.close()
+    assert getattr(last, "form_id", None) == "C-2"
+    assert getattr(last, "late_recorded_reason", None) == reason
+    findings = json.loads(invoke(expired, "findings", "--json").stdout)["findings"]
+    late = [f for f in findings if "late-recorded" in f["rule"]]
+    assert len(late) == 1 and "C-2" in late[0]["detail"] and CLERK in late[0]["detail"]
+
+
+def test_ingest_elections_reason_refused_while_the_offer_has_not_ended(tmp_path: Path) -> None:
+    db = str(tmp_path / "open.db")
+    demo_until(db, before=OfferExpired)
+    csv = _late_csv(tmp_path, "C-3")
+    result = _refused(
+        db, "ingest", "elections", str(csv), "--key", CLERK, "--late-recorded-reason", "none"
+    )
+    assert "field 'late_recorded_reason'" in result.stderr
+
+
 def test_roster_after_expiration_is_refused(expired: str) -> None:
     result = _refused(
         expired,

@@ -13,7 +13,7 @@ import pytest
 from offerledger.ledger import Ledger
 from offerledger.projections import parallel, runner
 from offerledger.projections.runner import RawRow
-from offerledger.projections.source import RecorderSource
+from offerledger.projections.source import LedgerSource
 from test_read_rebuild import OUTPUTS, read
 from test_read_stored import store_reference
 
@@ -45,16 +45,16 @@ def split_always(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     copied: list[Path] = []
     copy_in = parallel.copy_in
 
-    def spy(model: object, helper_file: Path) -> None:
+    def spy(model: object, helper_file: Path) -> object:
         copied.append(helper_file)
-        copy_in(model, helper_file)  # type: ignore[arg-type]
+        return copy_in(model, helper_file)  # type: ignore[arg-type]
 
     monkeypatch.setattr(parallel, "copy_in", spy)
     return copied
 
 
-def source_of(ledger: Ledger) -> RecorderSource:
-    return RecorderSource(ledger.app.recorder, ledger_id=str(ledger.app.ledger_id()))
+def source_of(ledger: Ledger) -> LedgerSource:
+    return LedgerSource(ledger, ledger_id=str(ledger.ledger_id()))
 
 
 def test_two_processes_build_the_same_read_model(
@@ -77,7 +77,7 @@ def test_two_processes_build_the_same_read_model(
         )
 
 
-class Misrouting(RecorderSource):
+class Misrouting(LedgerSource):
     """Reports another stream id beside one row (as a tampered ledger could)."""
 
     def raw_rows_after(self, notification_id: int, position: int) -> Iterator[RawRow]:
@@ -94,7 +94,7 @@ def test_a_row_stored_beside_another_stream_id_is_built_in_one_process(
     ledger = Ledger.open(ledger_db)
     try:
         build(source_of(ledger), tmp_path / "one.sqlite", 1, monkeypatch)
-        misrouting = Misrouting(ledger.app.recorder, ledger_id=str(ledger.app.ledger_id()))
+        misrouting = Misrouting(ledger, ledger_id=str(ledger.ledger_id()))
         build(misrouting, tmp_path / "two.sqlite", 2, monkeypatch)
     finally:
         ledger.close()
@@ -102,7 +102,7 @@ def test_a_row_stored_beside_another_stream_id_is_built_in_one_process(
     assert sorted(p.name for p in tmp_path.iterdir() if ".new-" in p.name) == []
 
 
-class FailsInTheHelper(RecorderSource):
+class FailsInTheHelper(LedgerSource):
     parent = os.getpid()
 
     def decode(self, topic: str, state: bytes) -> object:  # type: ignore[override]
@@ -117,7 +117,7 @@ def test_a_failing_helper_fails_the_build_and_leaves_no_file(
     store_reference(ledger_db)
     ledger = Ledger.open(ledger_db)
     try:
-        failing = FailsInTheHelper(ledger.app.recorder, ledger_id=str(ledger.app.ledger_id()))
+        failing = FailsInTheHelper(ledger, ledger_id=str(ledger.ledger_id()))
         failing.parent = os.getpid()
         with pytest.raises(parallel.HelperFailed, match="the helper broke"):
             build(failing, tmp_path / "rm.sqlite", 2, monkeypatch)

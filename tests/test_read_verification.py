@@ -120,12 +120,47 @@ def test_json_field_and_headers() -> None:
         "verified_at": "2025-01-02T03:01:00+00:00",
         "since_checkpoint": None,
         "root_key_id": "ab" * 32,
+        "keys_public": False,
         "line": found.first_line(),
     }
     assert standing(A, A, []).as_dict()["problems"] is None
     assert headed("a,b\n", found, "csv") == f"# {found.first_line()}\na,b\n"
     assert headed("Title\n", found) == f"{found.first_line()}\n\nTitle\n"
     assert headed("Title\n", None) == "Title\n"
+
+
+@pytest.mark.parametrize(
+    ("records", "index", "state", "start"),
+    [
+        (
+            [(A, 1, 0)],
+            A,
+            "verified",
+            "NOT EVIDENCE (keys public: a demo ledger): signatures "
+            f"verified: 10 events, root {A.root}, at 2025-01-02T03:01",
+        ),
+        ([], A, "unverified", f"UNVERIFIED: 10 events, root {A.root}, never verified"),
+        ([(A, 1, 2)], A, "failed", "VERIFICATION FAILED: 2 problem(s) in 10 events"),
+        ([(A, 1, 0)], B, "unverified", f"UNVERIFIED: 10 events, root {A.root} as read"),
+    ],
+)
+def test_a_ledger_whose_keys_are_public_is_never_stated_plain_verified(
+    records: list[tuple[Head, int, int]], index: Head, state: str, start: str
+) -> None:
+    made = [rec(h, minute, problems=n) for h, minute, n in records]
+    found = standing(A, index, made, keys_public=True)
+    plain = standing(A, index, made)
+    line = found.first_line()
+    assert found.state == plain.state == state
+    assert line.startswith(start), line
+    assert not line.startswith("verified")
+    assert "not evidence" in line.lower()
+    if state != "verified":  # the same line as any ledger's, then the warning
+        assert line == plain.first_line() + "; KEYS PUBLIC (a demo ledger): not evidence"
+    else:
+        assert plain.first_line().startswith("verified: ")
+    assert found.as_dict()["keys_public"] is True and found.as_dict()["line"] == line
+    assert plain.as_dict()["keys_public"] is False
 
 
 # --- the record file ------------------------------------------------------------------------
@@ -258,10 +293,15 @@ def test_every_output_states_the_state_and_what_verify_found(
     never = f"UNVERIFIED: {h.size} events, root {h.root}, never verified"
     for args, line in first_lines(demo).items():
         assert line.lstrip("# ").startswith(never), args
-    assert {f["state"] for f in fields(demo)} == {"unverified"}
+        assert line.endswith("; KEYS PUBLIC (a demo ledger): not evidence"), args
+    assert {(f["state"], f["keys_public"]) for f in fields(demo)} == {("unverified", True)}
 
     assert invoke(demo, "verify")[0] == 0
-    done = re.compile(rf"^(# )?verified: {h.size} events, root {h.root}, at \d{{4}}-\S+$")
+    # the demo ledger's keys are public: a clean verification is never stated as plain verified
+    done = re.compile(
+        rf"^(# )?NOT EVIDENCE \(keys public: a demo ledger\): signatures verified: {h.size} "
+        rf"events, root {h.root}, at \d{{4}}-\S+$"
+    )
     ok(demo, "rebuild")
     for extra in ((), ("--from-log",)):
         for args, line in first_lines(demo, *extra).items():
@@ -273,6 +313,7 @@ def test_every_output_states_the_state_and_what_verify_found(
                 h.root,
                 0,
             )
+            assert field["keys_public"] is True and done.match(str(field["line"]))
     rows = json.loads(ok(demo, "timeline", "--json"))["events"]
     assert {r["status"] for r in rows} == {"verified"}
     letters = tmp_path / "letters"
@@ -361,6 +402,27 @@ def test_nightly_without_the_passphrase_writes_an_unsigned_manifest(
     assert json.loads((out / "manifest.json").read_text())["signature"] is None
 
 
+def test_nightly_with_a_wrong_passphrase_writes_the_outputs_then_exits_3(
+    demo: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A passphrase that does not open the root key is a key file error (exit 3), not two
+    warnings and exit 0: a scheduled job would never see its manifests go unsigned."""
+    monkeypatch.setenv("OFFERLEDGER_KEY_PASSPHRASE", "wrong")
+    out = tmp_path / "nightly"
+    code, stdout, err = invoke(
+        demo, "nightly", "--out", str(out), "--checkpoints", str(tmp_path / "cps")
+    )
+    assert code == 3, err
+    assert "Warning: nightly: manifest not signed:" in err
+    assert "Error: nightly: the root key could not be loaded with OFFERLEDGER_KEY_PASSPHRASE" in err
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["signature"] is None
+    assert set(manifest["outputs"]) <= {p.name for p in out.iterdir()}
+    assert "elections.csv" in manifest["outputs"]
+    assert "written to" in stdout
+    assert not (tmp_path / "cps").exists()
+
+
 def test_a_nightly_since_its_checkpoint_does_not_clear_what_verify_found(
     demo: str, tmp_path: Path
 ) -> None:
@@ -385,3 +447,55 @@ def test_verify_still_answers_when_its_record_cannot_be_written(
     code, _, err = invoke(demo, "verify")
     assert code == 0 and "Warning: cannot record the verification in " in err
     assert first_line(demo, "elections").startswith("UNVERIFIED: ")
+
+
+# --- the demo records the verification it runs --------------------------------------------------
+
+
+def test_demo_records_its_verification_so_outputs_state_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OFFERLEDGER_READ_MODEL", str(tmp_path / "rm.sqlite"))
+    db = str(tmp_path / "demo.db")
+    code, out, err = invoke(db, "demo", "--employees", "8")
+    assert code == 0, err
+    h = head(db)
+    line = first_line(db, "elections")
+    assert line.startswith(
+        f"NOT EVIDENCE (keys public: a demo ledger): signatures verified: {h.size} events, "
+        f"root {h.root}, at "
+    ), line
+    field = json.loads(ok(db, "findings", "--json"))["verification"]
+    assert (field["state"], field["size"], field["problems"], field["keys_public"]) == (
+        "verified",
+        h.size,
+        0,
+        True,
+    )
+    (found,) = verification_store.records_for(
+        verification_store.verifications_path(tmp_path / "rm.sqlite"), h
+    )
+    assert (found.by, found.ok, found.head) == ("demo", True, h)
+
+
+def test_a_demo_whose_verification_finds_problems_never_says_verified(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import offerledger.integrity.service as service
+    from offerledger.integrity.problems import Problem, VerifyReport
+
+    real = service.verify_ledger
+
+    def finds_one(*args: object, **kwargs: object) -> VerifyReport:
+        report = real(*args, **kwargs)  # type: ignore[arg-type]
+        report.problems.append(Problem(3, None, None, "bad-signature", "made by the test"))
+        return report
+
+    monkeypatch.setattr(service, "verify_ledger", finds_one)
+    monkeypatch.setenv("OFFERLEDGER_READ_MODEL", str(tmp_path / "rm.sqlite"))
+    db = str(tmp_path / "demo.db")
+    code, _, _ = invoke(db, "demo", "--employees", "8")
+    assert code == 1
+    line = first_line(db, "elections")
+    assert line.startswith("VERIFICATION FAILED: 1 problem(s) in "), line
+    assert line.endswith("; KEYS PUBLIC (a demo ledger): not evidence"), line

@@ -97,6 +97,17 @@ def test_every_action_through_the_cli(ledger_db: str, tmp_path: Path) -> None:
             }
         ],
     )
+    rec(
+        "cross-check-recorded",
+        AGENT,
+        t[0],
+        filing_id=filing,
+        check="notice-deadline",
+        compared="the deadline the notice states against the expiration in force",
+        outcome="disagree",
+        values={"stated": t[29].isoformat(), "ledger": t[30].isoformat()},
+        detail="the notice states a day earlier than the offer's expiration",
+    )
     notice = tmp_path / "notice.txt"
     notice.write_bytes(b"NOTICE OF AMENDMENT\r\nThe offer is amended.\r\n")
     path = tmp_path / "notice-dispatched.json"

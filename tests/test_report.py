@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from html import unescape as html_unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -36,8 +37,12 @@ def run(db: str, *args: str) -> tuple[int, str, str]:
 def report(db: str, out: Path, *args: str) -> dict[str, str]:
     code, stdout, stderr = run(db, "report", "--out", str(out), *args)
     assert code == 0, stderr
-    assert stdout.split() == [str(out / name) for name, _ in PAGES]
-    return {name: (out / name).read_text(encoding="utf-8") for name, _ in PAGES}
+    written = stdout.split()
+    assert written[: len(PAGES)] == [str(out / name) for name, _ in PAGES]
+    assert all(w.startswith(str(out / "employees") + "/") for w in written[len(PAGES) :])
+    return {
+        str(Path(name).relative_to(out)): Path(name).read_text(encoding="utf-8") for name in written
+    }
 
 
 class Visible(HTMLParser):
@@ -81,7 +86,10 @@ def test_after_verify_the_pages_say_verified(demo: str, tmp_path: Path) -> None:
     code, _, err = run(demo, "verify")
     assert code == 0, err
     pages = report(demo, tmp_path / "r")
-    assert all(parsed(h).lines[0].startswith("verified: ") for h in pages.values())
+    # a demo ledger: its keys are public, so no page says plain "verified"
+    notice = "NOT EVIDENCE (keys public: a demo ledger): signatures verified: "
+    assert all(parsed(h).lines[0].startswith(notice) for h in pages.values())
+    assert all('class="verification verified keys-public"' in h for h in pages.values())
 
 
 def test_synthetic_pages_say_so(demo: str, tmp_path: Path) -> None:
@@ -179,3 +187,83 @@ def test_redline_runs_word_by_word() -> None:
         "del",
         "[not on file: x]",
     )
+
+
+def test_each_employee_has_a_page_linked_from_the_dashboard(demo: str, tmp_path: Path) -> None:
+    _, out, _ = run(demo, "elections", "--format", "json")
+    employees = json.loads(out)["employees"]
+    pages = report(demo, tmp_path / "r")
+    files = sorted(name for name in pages if name.startswith("employees/"))
+    assert files == sorted(f"employees/{e['employee_id']}.html" for e in employees)
+    dashboard = pages["elections.html"]
+    assert all(f'<a href="{name}">' in dashboard for name in files)
+    for e in employees:
+        page = pages[f"employees/{e['employee_id']}.html"]
+        lines = parsed(page).lines
+        assert lines[0] == parsed(pages["index.html"]).lines[0]  # the same verification line
+        assert lines[1].startswith("SYNTHETIC: ")  # the demo's roster is synthetic
+        for grant in e["grants"]:
+            row = re.search(rf'<tr data-grant="{grant["grant_id"]}">(.*?)</tr>', page)
+            assert row is not None and f'data-standing="{grant["standing"]}"' in row[1]
+        acts = re.findall(
+            r'<tr data-kind="(\w+)"><th scope="row">([^<]+)</th><td>([^<]+)</td>', page
+        )
+        if e["last_act"] is not None:
+            last = e["last_act"]
+            assert (last["kind"], last["received_at"], last["form_id"]) in acts
+        assert len([a for a in acts if a[0] == "refused"]) == len(e["refused"])
+        tendering = any(g["standing"] == "exchange" for g in e["grants"])
+        assert f'data-tendering="{"yes" if tendering else "no"}"' in page
+
+
+def test_employee_pages_quote_their_letters(demo: str, tmp_path: Path) -> None:
+    code, _, err = run(demo, "letters", "--out", str(tmp_path / "letters"))
+    assert code == 0, err
+    pages = report(demo, tmp_path / "r")
+    letters = sorted((tmp_path / "letters").glob("*.txt"))
+    assert letters
+    for letter in letters:
+        page = pages[f"employees/{letter.stem}.html"]
+        shown = html_unescape(
+            page.split('<pre class="letter" id="letter-text">')[1].split("</pre>")[0]
+        )
+        body = letter.read_text(encoding="utf-8")
+        assert shown.strip() and shown.strip() in body  # the letter, under its verification line
+    without = [
+        n
+        for n in pages
+        if n.startswith("employees/") and Path(n).stem not in {p.stem for p in letters}
+    ]
+    assert without and 'id="no-letter">No letter: ' in pages[without[0]]
+
+
+def test_refused_late_form_on_its_employee_page(demo: str, tmp_path: Path) -> None:
+    page = report(demo, tmp_path / "r")["employees/E0298.html"]
+    row = re.search(r'<tr data-kind="refused">(.*?)</tr>', page)
+    assert row is not None
+    assert "2001-09-28T09:12:00-04:00" in row[1] and "F-E0298-1" in row[1] and "paper" in row[1]
+    assert "election-window" in row[1]
+
+
+def test_an_employee_no_longer_shown_keeps_no_page(demo: str, tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    (out / "employees").mkdir(parents=True)
+    (out / "employees" / "E9999.html").write_text("old", encoding="utf-8")
+    (out / "employees" / "notes.txt").write_text("mine", encoding="utf-8")
+    report(demo, out)
+    assert not (out / "employees" / "E9999.html").exists()
+    assert (out / "employees" / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_pdf_without_chromium_exit_2_and_nothing_written(
+    demo: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    monkeypatch.delenv("OFFERLEDGER_CHROMIUM", raising=False)
+    code, out, err = run(demo, "report", "--out", str(tmp_path / "r"), "--pdf")
+    assert code == 2
+    assert "report --pdf needs Chromium" in err and "chromium" in err and "apt-get install" in err
+    assert out == "" and not (tmp_path / "r").exists()
+    monkeypatch.setenv("OFFERLEDGER_CHROMIUM", str(tmp_path / "no-such-chromium"))
+    code, _, err = run(demo, "report", "--out", str(tmp_path / "r"), "--pdf")
+    assert code == 2 and "OFFERLEDGER_CHROMIUM=" in err and not (tmp_path / "r").exists()

@@ -2,7 +2,8 @@
 report from ``file://`` and the test reads the DOM it built (the verification line, the three
 Amendment No. 2 passages and the Section 7 redline, the dashboard's counts, a finding), checks
 no page logs to the console, prints the offer page to PDF and screenshots the offer page and
-the dashboard.
+the dashboard; follows the dashboard to employees' pages (standings equal ``elections``, each
+form with its time and channel, the letter) and runs ``report --pdf`` (a PDF with its pages).
 
 Skipped when chromium is not installed, unless ``OFFERLEDGER_REQUIRE_CHROMIUM=1`` (CI): then
 it fails.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -134,3 +136,52 @@ def test_prints_and_screenshots(chromium: str, demo: tuple[str, Path], tmp_path:
             (out / name).as_uri(),
         )
         assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 10_000
+
+
+def test_employee_pages_in_chromium(chromium: str, demo: tuple[str, Path]) -> None:
+    """The dashboard links each employee's page; the pages chromium builds show the standings
+    ``elections`` gives, every form with its time and channel, the letter, the banners."""
+    db, out = demo
+    line = cli_json(db, "text", "--format", "json")["verification"]["line"]  # type: ignore[index]
+    dashboard, _ = dom(chromium, out / "elections.html")
+    everyone = cli_json(db, "elections", "--format", "json")["employees"]
+    for e in everyone:  # type: ignore[attr-defined]
+        assert f'<a href="employees/{e["employee_id"]}.html">{e["employee_id"]}</a>' in dashboard
+    # a change of mind, a withdrawal, a form refused as late
+    for employee, kind in (("E0024", "change"), ("E0009", "withdraw"), ("E0298", "refused")):
+        text, console = dom(chromium, out / "employees" / f"{employee}.html")
+        assert console == "", f"{employee} logged to the console:\n{console}"
+        assert f'id="verification">{line}</p>' in text
+        assert 'class="synthetic" id="synthetic">SYNTHETIC: ' in text
+        assert '<a href="../elections.html">Elections</a>' in text
+        shown = cli_json(db, "elections", "--format", "json", "--employee", employee)
+        (status,) = shown["employees"]  # type: ignore[index]
+        for grant in status["grants"]:
+            row = text.split(f'<tr data-grant="{grant["grant_id"]}">')[1].split("</tr>")[0]
+            assert f'data-standing="{grant["standing"]}"' in row
+        assert f'<tr data-kind="{kind}">' in text
+        acts = [status["last_act"], *status["refused"]]
+        for act in (a for a in acts if a):
+            received = act.get("received_at") or act.get("received")
+            assert f'<th scope="row">{received}</th><td>{act["form_id"]}</td>' in text
+            assert f"<td>{act['channel']}</td>" in text
+    late = dom(chromium, out / "employees" / "E0298.html")[0]
+    assert '<pre class="letter" id="letter-text">SYNTHETIC DATA.' in late
+    assert "Your election form in the Offer to Exchange" in late
+
+
+def test_report_pdf(chromium: str, tmp_path: Path) -> None:
+    """report --pdf: one PDF of every page, printed by chromium (a 12-employee demo)."""
+    db = str(tmp_path / "small.db")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("OFFERLEDGER_KEYS", str(tmp_path / "keys"))
+        run_demo(db, passphrase=b"test-passphrase", employees=12)
+    out = tmp_path / "report"
+    result = CliRunner().invoke(cli, ["--db", db, "report", "--out", str(out), "--pdf"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == str(out / "report.pdf")
+    data = (out / "report.pdf").read_bytes()
+    assert data.startswith(b"%PDF-")
+    pages = len(re.findall(rb"/Type\s*/Page\b(?!s)", data))
+    assert pages > 12  # five report pages and twelve employees, a page break between each
+    assert not (out / "report.pdf.part").exists()

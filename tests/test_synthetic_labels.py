@@ -27,6 +27,20 @@ from offerledger.ledger import Ledger
 from offerledger.projections.final_amendment import SYNTHETIC_BANNER
 
 PASS = b"test-passphrase"
+DOC = {
+    "id": "offer-to-exchange",
+    "title": "Offer to Exchange",
+    "exhibit": "(a)(1)",
+    "parts": [
+        {
+            "kind": "section",
+            "id": "s7",
+            "number": "7",
+            "title": "Conditions of the Offer",
+            "blocks": [{"kind": "paragraph", "id": "s7-p1", "sentences": ["The old text."]}],
+        }
+    ],
+}
 
 
 def read(db: str, *args: str) -> str:
@@ -87,6 +101,24 @@ def plain(tmp_path_factory: pytest.TempPathFactory) -> str:
             },
             signer=officer,
         )
+        offer_id = ledger.resolve_offer(None)
+        record(
+            ledger,
+            "filing-recorded",
+            {"effective": {"kind": "date", "on": "2001-09-03"}, "form": "SC TO-I"},
+            signer=officer,
+        )
+        (to_i,) = ledger.filings(offer_id)
+        record(
+            ledger,
+            "offer-document-registered",
+            {
+                "effective": {"kind": "date", "on": "2001-09-03"},
+                "filing_id": str(to_i.originator_id),
+                "document": DOC,
+            },
+            signer=officer,
+        )
         roster = folder / "roster.csv"
         roster.write_text(
             "employee_id,name,grant_id,plan,grant_date,exercise_price,options_outstanding\n"
@@ -101,6 +133,37 @@ def plain(tmp_path_factory: pytest.TempPathFactory) -> str:
             f"E1,G1,exchange,{at(10)},F1,paper\n"
         )
         ingest_csv(ledger, "elections", elections, signer=clerk)
+        record(
+            ledger,
+            "filing-recorded",
+            {
+                "effective": {"kind": "date", "on": "2001-09-10"},
+                "form": "SC TO-I/A",
+                "amendment_number": 1,
+            },
+            signer=officer,
+        )
+        amendment = next(f for f in ledger.filings(offer_id) if f.amendment_number == 1)
+        record(
+            ledger,
+            "document-amended",
+            {
+                "effective": {"kind": "date", "on": "2001-09-10"},
+                "filing_id": str(amendment.originator_id),
+                "document_id": "offer-to-exchange",
+                "operations": [
+                    {
+                        "op": "replace_sentence",
+                        "section_id": "s7",
+                        "paragraph_id": "s7-p1",
+                        "index": 0,
+                        "text": "The new text of the condition.",
+                        "locator": "the first sentence of Section 7",
+                    }
+                ],
+            },
+            signer=officer,
+        )
         clock_at(29, 9, 5)
         for action, data in (
             ("offer-expired", {"effective": {"kind": "instant", "at": at(29, 0, 0)}}),
@@ -196,3 +259,46 @@ def test_final_amendment(demo: str, plain: str, fmt: str) -> None:
     assert "SYNTHETIC" not in plain_text.upper() and SYNTHETIC_BANNER not in plain_text
     assert "/s/ JANE OFFICER" in plain_text
     assert "is true, complete and correct." in " ".join(plain_text.split())
+
+
+TEXTS = [
+    ("text",),
+    ("text", "--format", "markdown"),
+    ("text", "--provenance"),
+    ("text", "--exhibit", "(a)(11)"),
+]
+
+
+def test_text_and_diff_say_what_is_synthetic(demo: str, plain: str) -> None:
+    """The demo's offer text is the filings' words; its recording (clock, keys) is synthetic,
+    and the outputs say exactly that, never that the words are invented."""
+    diff = ("diff", "2001-09-12", "2001-09-13")
+    for args in (*TEXTS, diff):
+        out = read(demo, *args)
+        body = " ".join(out.split("\n", 2)[2].split())  # after the verification line
+        assert body.startswith(("SYNTHETIC: this ", "> **SYNTHETIC: this ")), (args, body[:80])
+        assert "recorded by a SYNTHETIC demonstration (its story clock and demo keys" in body
+        assert "DocumentAmended" in body or "NoticeDispatched" in body, args
+        assert "none of them marks its data as generated" in body, args
+    for args in (("text", "--format", "json"), (*diff, "--format", "json")):
+        data = json_out(demo, *args)
+        assert data["synthetic"] is True and data["synthetic_basis"].startswith("SYNTHETIC: ")
+        events = data["synthetic_events"]
+        assert {e["action"] for e in events} >= {"OfferDocumentRegistered", "DocumentAmended"}
+        assert all(e["recorded_by_synthetic_demonstration"] for e in events)
+        assert not any(e["generated_data"] for e in events)  # the filings' words, not invented
+
+    for args in (("text",), ("text", "--format", "markdown"), ("diff", "2001-09-05", "2001-09-12")):
+        out = read(plain, *args)
+        assert "SYNTHETIC" not in out.upper(), args
+    assert "The new text of the condition." in read(plain, "diff", "2001-09-05", "2001-09-12")
+    for args in (
+        ("text", "--format", "json"),
+        ("diff", "2001-09-05", "2001-09-12", "--format", "json"),
+    ):
+        data = json_out(plain, *args)
+        assert (data["synthetic"], data["synthetic_basis"], data["synthetic_events"]) == (
+            False,
+            "",
+            [],
+        )

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -32,6 +32,7 @@ from offerledger.events import (
     ConditionAsserted,
     ConditionWaived,
     CorrectionRecorded,
+    CrossCheckRecorded,
     DocumentAmended,
     ElectionChanged,
     ElectionReceiptConfirmed,
@@ -55,8 +56,20 @@ from offerledger.events import (
     offer_stream_name,
     stream_id,
 )
+from offerledger.input_problems import json_lines, line_of, validation_problems
 from offerledger.ledger import Ledger
 from offerledger.signing.keys import SigningKey
+from offerledger.values import ENTERING
+
+
+class KeyRef(Protocol):
+    """What building and checking an event needs of its signer: the key id (a loaded
+    :class:`~offerledger.signing.keys.SigningKey`, or only the id before the key is loaded, so
+    input is checked before anyone is asked for a passphrase)."""
+
+    @property
+    def key_id(self) -> str: ...
+
 
 EMPLOYEE_ACTIONS = {
     "EligibleGrantsRegistered",
@@ -100,21 +113,39 @@ def action_classes() -> dict[str, type[LedgerEvent]]:
 
 
 def wrap_validation(
-    e: ValidationError, *, file: str | None = None, text: str | None = None
+    e: ValidationError,
+    *,
+    cls: type[LedgerEvent],
+    file: str | None = None,
+    text: str | None = None,
+    options: Collection[str] = (),
 ) -> InputError:
-    """The first pydantic error as an InputError naming the field (and its line in ``text``)."""
-    first = e.errors()[0]
-    path = ".".join(str(p) for p in first["loc"])
-    line = None
-    if text is not None and first["loc"]:
-        key = str(first["loc"][0])
-        for i, raw in enumerate(text.splitlines(), start=1):
-            if f'"{key}"' in raw:
-                line = i
-                break
-    count = len(e.errors())
-    more = f" (and {count - 1} more problem(s))" if count > 1 else ""
-    return InputError(f"{first['msg']}{more}", file=file, line=line, field=path or None)
+    """Every problem of a validation error in one InputError, each with its field path
+    (``document.parts[0].blocks[1].id``), what was expected and, for a file, the line it stands
+    on. A field in ``options`` was given as an option (it overrides the file): its problems name
+    the option (``--cik``), not a line of the file."""
+    lines = json_lines(text) if text is not None else {}
+
+    def where(path: str) -> tuple[int | None, str]:
+        top = path.split(".", 1)[0].split("[", 1)[0]
+        if top in options:  # the option's value: "--plans[1]", "--document.parts[0].id"
+            return None, "--" + top.replace("_", "-") + path[len(top) :]
+        return (line_of(lines, path) if path else None), path
+
+    problems = validation_problems(cls, e)
+    if len(problems) == 1:
+        line, field = where(problems[0][0])
+        named = None if field.startswith("--") else file
+        return InputError(problems[0][1], file=named, line=line, field=field or None)
+    out = []
+    for path, message in problems:
+        line, field = where(path)
+        at = ([f"line {line}"] if line is not None else []) + (
+            [f"field '{field}'"] if field else []
+        )
+        out.append(f"  {', '.join(at)}: {message}" if at else f"  {message}")
+    head = f"{len(problems)} problems; nothing was recorded:"
+    return InputError("\n".join([head, *out]), file=file)
 
 
 def _offer_header(ledger: Ledger, offer_id: uuid.UUID) -> tuple[uuid.UUID, int]:
@@ -126,16 +157,18 @@ def build(
     action: str,
     data: Mapping[str, Any],
     *,
-    signer: SigningKey,
+    signer: KeyRef,
     offer: str | None = None,
     recorded: datetime | None = None,
     source: str | None = None,
     text: str | None = None,
     documents: Sequence[SourceDocument] = (),
+    options: Collection[str] = (),
 ) -> tuple[LedgerEvent, list[SourceDocument]]:
     """The event ``action`` would record, validated and checked against the rules, and the
     source documents to store with it (``documents`` it cites, and the full list behind a
-    committed list)."""
+    committed list). ``text`` is the file ``data`` was read from (its problems name lines of
+    it), ``options`` the fields given as command-line options instead."""
     classes = action_classes()
     if action not in classes:
         raise InputError(
@@ -170,10 +203,10 @@ def build(
                 ) from None
             fields["effective"] = {"kind": "instant", "at": received}
     if name == "OfferCommenced":
-        try:
-            sname = offer_stream_name(cik=str(data["cik"]), file_number=str(data["file_number"]))
-        except KeyError as e:
-            raise InputError("is required", file=source, field=str(e.args[0])) from None
+        # a missing cik or file number is reported with every other problem of the input
+        sname = offer_stream_name(
+            cik=str(data.get("cik", "")), file_number=str(data.get("file_number", ""))
+        )
         fields["offer_name"] = sname  # derived, never chosen: streams hang off this name
         fields.update(originator_id=stream_id(sname), originator_version=1)
     else:
@@ -191,11 +224,12 @@ def build(
         elif name in EMPLOYEE_ACTIONS:
             fields["offer_id"] = offer_id
             employee = data.get("employee_id")
-            if not employee:
-                raise InputError("is required", file=source, field="employee_id")
-            sid = ledger.employee_stream(offer_id, str(employee))
-            current = ledger.app.recorder.select_events(sid, desc=True, limit=1)
-            version = current[0].originator_version + 1 if current else 1
+            if employee:
+                sid = ledger.employee_stream(offer_id, str(employee))
+                last = ledger.last_row(sid)
+                version = last.version + 1 if last else 1
+            else:  # reported with every other problem of the input when the model validates
+                sid, version = offer_id, 1
             fields.update(originator_id=sid, originator_version=version)
         elif name == "CorrectionRecorded":
             target = data.get("stream")
@@ -203,18 +237,18 @@ def build(
                 raise InputError("is required (the stream of the event corrected)", field="stream")
             sid = _stream_ref(str(target))
             fields.pop("stream", None)
-            current = ledger.app.recorder.select_events(sid, desc=True, limit=1)
-            if not current:
+            last = ledger.last_row(sid)
+            if last is None:
                 raise UnknownEntity(f"no stream {target!r} in this ledger")
-            fields.update(originator_id=sid, originator_version=current[0].originator_version + 1)
+            fields.update(originator_id=sid, originator_version=last.version + 1)
             fields["corrected"] = corrected_texts(ledger, sid, fields)
         else:
             fields["originator_id"], fields["originator_version"] = _offer_header(ledger, offer_id)
     fields, listed, entries = commit_action_list(name, fields, source=source)
     try:
-        event = cls.model_validate(fields)
+        event = cls.model_validate(fields, context={ENTERING: True})
     except ValidationError as e:
-        raise wrap_validation(e, file=source, text=text) from None
+        raise wrap_validation(e, cls=cls, file=source, text=text, options=options) from None
     check_documents(ledger, event, documents, listed, source=source)
     check(ledger, event, signer=signer, entries=entries)
     return event, [*documents, *listed]
@@ -228,16 +262,16 @@ def _stream_ref(text: str) -> uuid.UUID:
 
 
 def check(
-    ledger: Ledger, event: LedgerEvent, *, signer: SigningKey, entries: Sequence[Any] = ()
+    ledger: Ledger, event: LedgerEvent, *, signer: KeyRef, entries: Sequence[Any] = ()
 ) -> None:
     """The offer's rules for one event (the key's role and validity are checked on save);
     ``entries`` are the values of the list the event commits to."""
     if isinstance(event, OfferCommenced):
-        if ledger.app.recorder.select_events(event.originator_id, limit=1):
+        if ledger.stream_exists(event.originator_id):
             raise RuleViolation(f"offer {event.offer_name} is already recorded", rule="unique")
         return
     if isinstance(event, FilingRecorded):
-        if ledger.app.recorder.select_events(event.originator_id, limit=1):
+        if ledger.stream_exists(event.originator_id):
             raise RuleViolation("this filing is already recorded", rule="unique")
         return
     if isinstance(event, (KeyRegistered, KeyRevoked)):
@@ -267,9 +301,12 @@ def check(
     if isinstance(event, OfferDocumentRegistered):
         offer_rules.check_document_registration(state, event)
     elif isinstance(event, DocumentAmended):
-        if not ledger.app.recorder.select_events(event.filing_id, limit=1):
+        if not ledger.stream_exists(event.filing_id):
             raise UnknownEntity(f"no filing {event.filing_id} is recorded; record the filing first")
         offer_rules.check_amendment(state, event)
+    elif isinstance(event, CrossCheckRecorded):
+        if not ledger.stream_exists(event.filing_id):
+            raise UnknownEntity(f"no filing {event.filing_id} is recorded; record the filing first")
     elif isinstance(event, ConditionAsserted):
         offer_rules.check_condition_assertion(
             state, kind=event.condition_kind, at=at, condition_id=event.condition_id
@@ -318,7 +355,7 @@ def _check_election_act(
     event: ElectionSubmitted | ElectionChanged | ElectionWithdrawn,
     state: offer_rules.Offer,
     *,
-    signer: SigningKey,
+    signer: KeyRef,
 ) -> None:
     emp = ledger.employee_state(state.id, event.employee_id)
     key = ledger.registry().keys.get(signer.key_id)
@@ -351,6 +388,7 @@ def record(
     source: str | None = None,
     text: str | None = None,
     documents: Sequence[SourceDocument] = (),
+    options: Collection[str] = (),
 ) -> LedgerEvent:
     """Build, check, sign and save one action with the source ``documents`` it cites; returns
     the stored event."""
@@ -363,6 +401,7 @@ def record(
         source=source,
         text=text,
         documents=documents,
+        options=options,
     )
     ledger.save([event], signer=signer, documents=documents)
     return event

@@ -19,6 +19,8 @@ from offerledger.disclosure import commit_entries, open_document
 from offerledger.documents import SourceDocument
 from offerledger.errors import DisclosureInvalid, InputError
 from offerledger.events import LIST_ENTRIES, CommittedList, ListKind
+from offerledger.input_problems import validation_problems
+from offerledger.values import ENTERING
 
 # action -> (payload field holding the list, kind of list)
 LIST_FIELDS: dict[str, tuple[str, ListKind]] = {
@@ -41,15 +43,22 @@ def _entries(kind: ListKind, raw: Any, *, field: str, source: str | None) -> lis
         raise InputError("must be a JSON list", file=source, field=field)
     model = LIST_ENTRIES[kind]
     out: list[BaseModel] = []
+    problems: list[tuple[str, str]] = []  # every entry's problems, reported at once
     for i, item in enumerate(raw):
         if kind == "notice-recipients" and isinstance(item, str):
             item = {"employee_id": item}
         try:
-            out.append(model.model_validate(item))
+            out.append(model.model_validate(item, context={ENTERING: True}))
         except ValidationError as e:
-            first = e.errors()[0]
-            where = ".".join([f"{field}[{i}]", *(str(p) for p in first["loc"])])
-            raise InputError(first["msg"], file=source, field=where) from None
+            for path, message in validation_problems(model, e):
+                where = f"{field}[{i}]" + (f".{path}" if path else "")
+                problems.append((where, message))
+    if len(problems) == 1:
+        raise InputError(problems[0][1], file=source, field=problems[0][0])
+    if problems:
+        lines = [f"  field '{where}': {message}" for where, message in problems]
+        head = f"{len(problems)} problems; nothing was recorded:"
+        raise InputError("\n".join([head, *lines]), file=source)
     return out
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from offerledger.domain import offer as offer_rules
 from offerledger.domain.correction import merge_correction
@@ -27,14 +27,17 @@ from offerledger.events import (
     LedgerEvent,
 )
 from offerledger.ledger import Ledger
-from offerledger.signing.keys import SigningKey
+from offerledger.values import name_fields, not_a_formula
+
+if TYPE_CHECKING:
+    from offerledger.actions import KeyRef
 
 
 def acceptance_position(ledger: Ledger, state: offer_rules.Offer) -> int | None:
     """The log position of the offer's acceptance, when it is on record (refusals name it)."""
     if state.accepted_version is None:
         return None
-    return ledger.app.position_of(state.id, state.accepted_version)
+    return ledger.position_of(state.id, state.accepted_version)
 
 
 def superseded(ledger: Ledger, sid: uuid.UUID, version: Any, topic: Any) -> LedgerEvent:
@@ -43,12 +46,10 @@ def superseded(ledger: Ledger, sid: uuid.UUID, version: Any, topic: Any) -> Ledg
         wanted = int(version)
     except (TypeError, ValueError):
         raise InputError("must be a version number", field="supersedes_version") from None
-    rows = ledger.app.recorder.select_events(sid, gt=wanted - 1, lte=wanted) if wanted > 0 else []
+    rows = ledger.rows(sid, gt=wanted - 1, lte=wanted) if wanted > 0 else []
     if not rows or rows[0].topic != topic:
         raise UnknownEntity(f"no event {topic} at version {wanted} in that stream")
-    from offerledger.store import decode_stored
-
-    return decode_stored(rows[0].topic, rows[0].state)
+    return rows[0].event()
 
 
 def corrected_texts(ledger: Ledger, sid: uuid.UUID, fields: Mapping[str, Any]) -> Any:
@@ -60,10 +61,16 @@ def corrected_texts(ledger: Ledger, sid: uuid.UUID, fields: Mapping[str, Any]) -
     original = superseded(
         ledger, sid, fields.get("supersedes_version"), fields.get("supersedes_topic")
     )
-    return merge_correction(original, corrected)[1]
+    stored = merge_correction(original, corrected)[1]
+    for name in sorted(name_fields(type(original)) & set(corrected)):
+        try:  # a name or id corrected is entered now, like one recorded
+            not_a_formula(stored[name])
+        except ValueError as e:
+            raise InputError(str(e), field=f"corrected.{name}") from None
+    return stored
 
 
-def check_correction(ledger: Ledger, event: CorrectionRecorded, *, signer: SigningKey) -> None:
+def check_correction(ledger: Ledger, event: CorrectionRecorded, *, signer: KeyRef) -> None:
     """The superseded event exists in the stream, the role is its role, the corrected event
     validates (as stored: the read side reads exactly that) and follows its own rules."""
     original = superseded(

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from offerledger import pgurl
 from offerledger.errors import InputError, StorageError
 from offerledger.integrity.logtree import TreeHead
 from offerledger.recorders import CHUNK
@@ -86,20 +87,25 @@ def _bytes(v: Any) -> bytes:
 
 
 def _open_source(location: str) -> LedgerApplication:
-    app = open_application(resolve_backend(location))
+    backend = resolve_backend(location)
+    shown = backend.location  # a URL's password as ***
+    app = open_application(backend)
     try:
         head = app.recorder.tree_head()  # type: ignore[attr-defined]
     except Exception as e:
         app.close()
-        raise StorageError(f"{location} is not an offerledger ledger ({e})") from None
+        why = pgurl.scrub(str(e), backend.pg)
+        raise StorageError(f"{shown} is not an offerledger ledger ({why})") from None
     if head.size == 0:
         app.close()
-        raise InputError(f"{location} holds no events; nothing to migrate", field="FROM")
+        raise InputError(f"{shown} holds no events; nothing to migrate", field="FROM")
     return app
 
 
 def _open_target(location: str) -> LedgerApplication:
-    app = open_application(resolve_backend(location), create=True)
+    backend = resolve_backend(location)
+    location = backend.location  # a URL's password as ***
+    app = open_application(backend, create=True)
     t = _Tables(app)
     with t.cursor(commit=False) as c:
         c.execute(t.q("SELECT count(*) AS n FROM (SELECT 1 FROM {events} LIMIT 1) AS e"))

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from offerledger.actions import record
 from offerledger.demo_data import (
@@ -47,6 +47,9 @@ from offerledger.ledger import Ledger, keystore_folder
 from offerledger.signing.keyfile import DEMO_KDF
 from offerledger.signing.keys import Keystore, SigningKey
 from offerledger.store import resolve_backend
+
+if TYPE_CHECKING:
+    from offerledger.integrity.problems import VerifyReport
 
 FILING_NAME = "mpower-schedule-to-amendment-2-2001-09-13.txt"
 CIK = "1117042"  # EDGAR archive folder of Mpower Holding Corp
@@ -125,6 +128,19 @@ class DemoSummary:
     notes: list[str] = field(default_factory=list)
     accepted: list[dict[str, Any]] = field(default_factory=list)  # the grants accepted
 
+    def as_dict(self) -> dict[str, Any]:
+        """What ``demo --json`` says of the ledger built (its verification besides)."""
+        return {
+            "db": self.db,
+            "events": self.events,
+            "employees": self.employees,
+            "synthetic": True,
+            "eligible_grants": self.grants,
+            "election_forms_accepted": self.elections_accepted,
+            "election_forms_refused_as_late": self.elections_refused,
+            "grants_tendered_and_accepted": self.tendered_grants,
+        }
+
 
 def run_demo(
     db: str,
@@ -162,6 +178,21 @@ def run_demo(
         return _script(ledger, root, clock, passphrase, progress, employees)
     finally:
         ledger.close()
+
+
+def verify_demo(
+    db: str | None,
+    *,
+    keys: Path | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> VerifyReport:
+    """Verify the demo ledger at ``db`` and record what was found as ``verify`` records it
+    (by ``demo``), so the read commands' first line states it; ``progress`` is told (events
+    examined, events to examine)."""
+    from offerledger.verifying import verify
+
+    with Ledger.open(db, keys=keys) as ledger:
+        return verify(ledger, by="demo", progress=progress)
 
 
 def _new_ledger(
@@ -389,7 +420,8 @@ def _amendments(
             "effective": {
                 "kind": "not_on_file",
                 "after": commenced.isoformat(),
-                "before": _day(date(2001, 9, 13)).isoformat(),
+                # the end of September 13, 2001: No. 1 may have been filed on No. 2's day
+                "before": _day(date(2001, 9, 14)).isoformat(),
                 "note": "filed between the Schedule TO-I and Amendment No. 2",
             },
             "form": "SC TO-I/A",
@@ -434,4 +466,12 @@ def _notices(
         )
 
 
-__all__ = ["EXPIRATION", "OFFER", "DemoSummary", "demo_key", "reference_filing", "run_demo"]
+__all__ = [
+    "EXPIRATION",
+    "OFFER",
+    "DemoSummary",
+    "demo_key",
+    "reference_filing",
+    "run_demo",
+    "verify_demo",
+]

@@ -75,6 +75,21 @@ CITING_FIELD = {
 }
 
 
+def _document_hint(event: LedgerEvent) -> str:
+    """How to give a missing document: ``--document`` exists only where an action cites one."""
+    if type(event).__name__ in CITING_FIELD:
+        return "give the document's file with --document FILE"
+    return (
+        f"{_action_name(event)} takes no --document: it can name only a document already stored "
+        "(one an earlier event cites; offerledger show document SHA256 shows it)"
+    )
+
+
+def _action_name(event: LedgerEvent) -> str:
+    name = type(event).__name__
+    return "".join(f"-{c.lower()}" if c.isupper() else c for c in name).lstrip("-")
+
+
 def check_documents(
     ledger: Ledger,
     event: LedgerEvent,
@@ -93,7 +108,7 @@ def check_documents(
                 f"names document {sha}, which is neither given nor stored in the ledger",
                 file=source,
                 field=field,
-                hint="give the document's file with --document FILE",
+                hint=_document_hint(event),
             )
     names = {sha for _, sha in cited}
     for document in given:
@@ -121,7 +136,7 @@ def citations_of(ledger: Ledger, sha256: str) -> list[Citation]:
 
 def stored_document_hashes(ledger: Ledger) -> list[str]:
     """The names (SHA-256 hex) of every stored source document, sorted."""
-    return ledger.app.document_hashes()
+    return ledger.document_hashes()
 
 
 def documents_problems(ledger: Ledger) -> list[str]:

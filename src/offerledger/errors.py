@@ -7,6 +7,7 @@ and exits with the error's ``exit_code``::
 
     OfferLedgerError                      exit 2 unless stated
     ├── InputError                        bad input: file, line, field
+    │   ├── InputTooLarge                 a file over an input limit (offerledger.limits)
     │   ├── NonCanonicalValue             a value RFC 8785 cannot encode (floats)
     │   └── PublicKeyRejected             small-order or non-canonical public key
     ├── RuleViolation                     a refused action (rule named)
@@ -73,6 +74,26 @@ class InputError(OfferLedgerError):
         self.line = line
         self.column = column
         self.field = field
+
+
+class InputTooLarge(InputError):
+    """A file (or a part of one) over an input limit (:mod:`offerledger.limits`); refused before
+    it is read whole, nothing written. ``limit`` and ``actual`` are in the limit's unit."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path,
+        limit: int,
+        actual: int | str,
+        line: int | None = None,
+        field: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, file=file, line=line, field=field, hint=hint)
+        self.limit = limit
+        self.actual = actual
 
 
 class NonCanonicalValue(InputError):
@@ -193,3 +214,10 @@ class StorageError(OfferLedgerError):
 
 class EnvelopeUndecodable(StorageError):
     """Stored bytes that are not an offerledger envelope (``verify`` names the row)."""
+
+
+class WeakKeyFileWarning(UserWarning):
+    """A key file opened under a weak key derivation (an old PBKDF2 file): run keys rewrap.
+
+    Defined here, not in :mod:`offerledger.signing.keystore` (which re-exports it), so that the
+    command line can show it without importing the crypto libraries first."""

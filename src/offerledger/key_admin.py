@@ -26,7 +26,7 @@ from offerledger.signing.keys import (
     rotation_message,
     verify_signature,
 )
-from offerledger.store import KEYS_STREAM, decode_stored
+from offerledger.store import KEYS_STREAM
 
 __all__ = [
     "KEYS_PUBLIC_NOTICE",
@@ -52,8 +52,8 @@ def keys_public(ledger: Ledger) -> bool:
     Read as stored, whatever else verify finds; a first event that does not decode says no.
     """
     try:
-        first = ledger.app.recorder.select_events(KEYS_STREAM, limit=1)
-        event = decode_stored(first[0].topic, first[0].state) if first else None
+        first = ledger.rows(KEYS_STREAM, limit=1)
+        event = first[0].event() if first else None
     except (OfferLedgerError, ValueError, KeyError, TypeError):
         return False
     return isinstance(event, KeyRegistered) and event.keys_public is True
@@ -101,7 +101,8 @@ def rotate_root(
             f"key {old.key_id[:16]}… is not the ledger's root in force", rule="root-rotation"
         )
     check_public_key(public_key=new.public_key)
-    (last,) = ledger.app.recorder.select_events(KEYS_STREAM, desc=True, limit=1)
+    last = ledger.last_row(KEYS_STREAM)
+    assert last is not None  # a ledger's keys stream starts with its root's registration
     prev = envelope_hash(last.state)
     message = rotation_message(prev=prev, old_key_id=old.key_id, new_key_id=new.key_id)
     signature = new.sign(message=message)

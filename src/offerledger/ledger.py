@@ -2,20 +2,32 @@
 
 One :class:`Ledger` wraps the eventsourcing application of one database. Every write goes
 through :meth:`Ledger.save`, which the store signs and authorizes against the key registry.
+
+The storage layer, and the one gateway to it. Only the storage layer touches the database's
+recorder: this module, :mod:`offerledger.store` (the signing event store and the application),
+:mod:`offerledger.recorders` and :mod:`offerledger.recorders_pg` (SQLite and PostgreSQL),
+:mod:`offerledger.dbadmin` (backups and restores of the database itself) and
+:mod:`offerledger.integrity`, which verifies the stored rows themselves. Everything else reads
+through a :class:`Ledger`: a stream's rows (:meth:`Ledger.rows`, :meth:`Ledger.last_row`,
+:meth:`Ledger.stream_exists`), the log in pages (:meth:`Ledger.notification_pages`, the one
+paging helper, and :meth:`Ledger.events` over it), every stored envelope decoded by the one
+decoder (:func:`offerledger.store.decode_stored`). ``tests/test_storage_gateway.py`` fails when
+a module outside the storage layer names a ``recorder`` or imports the recorders.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self
 
-from eventsourcing.persistence import PersistenceError
+from eventsourcing.persistence import Notification, PersistenceError
 
+from offerledger import pgurl
 from offerledger.documents import SourceDocument
 from offerledger.domain.election import Employee, project_employee
 from offerledger.domain.keys import KeyInfo, KeyRegistry, authorize, fold_keys
@@ -32,6 +44,8 @@ from offerledger.events import (
     employee_stream_name,
     stream_id,
 )
+from offerledger.integrity.logtree import TreeHead
+from offerledger.recorders import fault
 from offerledger.signing.envelope import verify_envelope
 from offerledger.signing.keys import Keystore, SigningKey, check_public_key, generate_signing_key
 from offerledger.store import (
@@ -44,6 +58,9 @@ from offerledger.store import (
 )
 
 Clock = Callable[[], datetime]
+
+PAGE = 2000
+"""Rows per read of the log (:meth:`Ledger.notification_pages`)."""
 
 
 def utc_now() -> datetime:
@@ -64,14 +81,32 @@ class LogEntry:
     error: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class StreamRow:
+    """One stored event of a stream, as stored: its envelope, not yet decoded."""
+
+    stream: uuid.UUID
+    version: int
+    topic: str
+    state: bytes
+
+    def event(self) -> LedgerEvent:
+        """The event (decoded by the ledger's one decoder, not verified); raises
+        :class:`~offerledger.errors.OfferLedgerError` or ``ValueError`` when it does not
+        decode."""
+        return decode_stored(self.topic, self.state)
+
+
 def keystore_folder(backend: Backend) -> Path:
-    """``OFFERLEDGER_KEYS``, else ``keys/`` beside the SQLite file (or in the working folder)."""
+    """``OFFERLEDGER_KEYS``, else ``keys/`` beside the SQLite file, or for a PostgreSQL ledger
+    ``keys/`` in its per-user folder (:func:`offerledger.pgurl.ledger_home`): never the working
+    folder, so every command finds the same keys wherever it is run."""
     env = os.environ.get("OFFERLEDGER_KEYS")
     if env:
         return Path(env)
-    if backend.kind == "sqlite":
-        return backend.sqlite_path.resolve().parent / "keys"
-    return Path("keys").resolve()
+    if backend.home is not None:
+        return backend.home / "keys"
+    return backend.sqlite_path.resolve().parent / "keys"
 
 
 class Ledger:
@@ -111,11 +146,12 @@ class Ledger:
             open_application(resolve_backend(db)), clock=clock, keys=keys, demo_keys_ok=demo_keys_ok
         )
         try:
-            first = ledger.app.recorder.select_events(KEYS_STREAM, limit=1)
+            first = ledger.stream_exists(KEYS_STREAM)
         except PersistenceError as e:
             ledger.close()
             raise StorageError(
-                f"{ledger.backend.location} is not an offerledger ledger ({e})",
+                f"{ledger.backend.location} is not an offerledger ledger "
+                f"({pgurl.scrub(str(e), ledger.backend.pg)})",
                 hint="run 'offerledger init' or pass the right --db",
             ) from None
         if not first:
@@ -146,7 +182,7 @@ class Ledger:
         """
         backend = resolve_backend(db)
         ledger = cls(open_application(backend, create=True), clock=clock, keys=keys)
-        if ledger.app.recorder.select_events(KEYS_STREAM, limit=1):
+        if ledger.stream_exists(KEYS_STREAM):
             ledger.close()
             raise InputError(
                 f"{backend.location} already holds a ledger; nothing was written",
@@ -193,10 +229,10 @@ class Ledger:
         forged row in the keys stream stops every write with a clear error (run ``verify``).
         """
         reg = self._registry
-        for stored in self.app.recorder.select_events(KEYS_STREAM, gt=reg.version):
-            where = f"the keys stream at version {stored.originator_version}"
+        for stored in self.rows(KEYS_STREAM, gt=reg.version):
+            where = f"the keys stream at version {stored.version}"
             try:
-                event = decode_stored(stored.topic, stored.state)
+                event = stored.event()
                 (envelope,) = self.app.envelopes([stored.state])
                 root = reg.keys[reg.root_key_id] if reg.root_key_id else None
                 public_key = (
@@ -374,61 +410,129 @@ class Ledger:
     def log(self, *, after: int = -1) -> Iterator[LogEntry]:
         """Every stored event in log order, from position ``after + 1``; decoded, not verified."""
         position = -1
-        for n in self.app.notifications():
-            position += 1
-            if position <= after:
-                continue
-            event: LedgerEvent | None = None
-            error: str | None = None
-            try:
-                event = decode_stored(n.topic, n.state)
-            except (OfferLedgerError, ValueError, KeyError, TypeError) as e:
-                error = str(e).splitlines()[0]
-            yield LogEntry(
-                position=position,
-                notification_id=n.id,
-                stream=n.originator_id
-                if isinstance(n.originator_id, uuid.UUID)
-                else uuid.UUID(str(n.originator_id)),
-                version=n.originator_version,
-                topic=n.topic,
-                state=n.state,
-                event=event,
-                error=error,
-            )
+        for page in self.notification_pages():
+            for n in page:
+                position += 1
+                if position <= after:
+                    continue
+                event: LedgerEvent | None = None
+                error: str | None = None
+                try:
+                    event = decode_stored(n.topic, n.state)
+                except (OfferLedgerError, ValueError, KeyError, TypeError) as e:
+                    error = str(e).splitlines()[0]
+                yield LogEntry(
+                    position=position,
+                    notification_id=n.id,
+                    stream=n.originator_id
+                    if isinstance(n.originator_id, uuid.UUID)
+                    else uuid.UUID(str(n.originator_id)),
+                    version=n.originator_version,
+                    topic=n.topic,
+                    state=n.state,
+                    event=event,
+                    error=error,
+                )
+
+    def notification_pages(
+        self, *, start: int = 1, topics: Sequence[str] = (), batch: int = PAGE
+    ) -> Iterator[Sequence[Notification]]:
+        """The stored rows in log (notification) order from notification id ``start``, a page
+        of at most ``batch`` rows at a time, only those of ``topics`` when given: the one
+        paging helper, so that no reader stops at its first page. A short page is the last
+        (the database had no more rows when it was read): no query is spent finding nothing."""
+        after = start
+        while rows := self.app.recorder.select_notifications(after, batch, topics=topics):
+            yield rows
+            if len(rows) < batch:
+                return
+            after = rows[-1].id + 1
+
+    def events(
+        self, *topics: str, streams: Container[uuid.UUID] | None = None
+    ) -> Iterator[LedgerEvent]:
+        """Every stored event of ``topics`` in log order (of ``streams`` only, when given: no
+        other row is decoded), decoded (not verified); a row that does not decode raises
+        (``log`` lists such rows, ``verify`` reports them)."""
+        for page in self.notification_pages(topics=topics):
+            for stored in page:
+                if streams is None or stored.originator_id in streams:
+                    yield decode_stored(stored.topic, stored.state)
+
+    def notification(self, notification_id: int) -> Notification | None:
+        """The stored row with this notification id, or None."""
+        found = self.app.recorder.select_notifications(notification_id, 1)
+        return found[0] if found and found[0].id == notification_id else None
+
+    def last_notification_id(self) -> int:
+        """The highest notification id stored (0 for none); not a count (ids may skip)."""
+        return int(self.app.recorder.max_notification_id() or 0)
+
+    def rows(
+        self,
+        stream: uuid.UUID,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> list[StreamRow]:
+        """A stream's stored rows by version: above ``gt``, up to ``lte``, newest first with
+        ``desc``, at most ``limit``."""
+        return [
+            StreamRow(stream, s.originator_version, s.topic, s.state)
+            for s in self.app.recorder.select_events(stream, gt=gt, lte=lte, desc=desc, limit=limit)
+        ]
+
+    def last_row(self, stream: uuid.UUID) -> StreamRow | None:
+        """A stream's newest stored row (its version is the stream's), or None."""
+        found = self.rows(stream, desc=True, limit=1)
+        return found[0] if found else None
+
+    def stream_exists(self, stream: uuid.UUID) -> bool:
+        """Whether any event is stored in ``stream``."""
+        return bool(self.app.recorder.select_events(stream, limit=1))
 
     def stream_events(self, sid: uuid.UUID) -> list[LedgerEvent]:
+        """A stream's events in version order, decoded (not verified)."""
         return self.app.stream(sid)
+
+    def position_of(self, stream: uuid.UUID, version: int) -> int | None:
+        """The log position of a stream's event at ``version`` (from the log index), or None."""
+        return self.app.position_of(stream, version)
+
+    def ledger_id(self) -> uuid.UUID:
+        """The ledger's identity (derived from its first event, the root key's registration)."""
+        return self.app.ledger_id()
+
+    def tree_head(self) -> TreeHead:
+        """The log index's head as stored (size and root; not verified)."""
+        return self.app.tree_head()
+
+    def document_hashes(self) -> list[str]:
+        """The SHA-256 (hex) of every stored source document, sorted."""
+        return self.app.document_hashes()
+
+    @staticmethod
+    def fault(step: str) -> None:
+        """The crash tests' hook (``tests/test_crash.py``), told each step of a save or a
+        rebuild: :func:`offerledger.recorders.fault`."""
+        fault(step)
 
     def offers(self) -> list[OfferCommenced]:
         """The offers in this ledger (read once per Ledger; a save of a new offer refreshes)."""
-        if self._offers is not None:
-            return self._offers
-        found = []
-        for stored in self.app.recorder.select_notifications(
-            1, 1000, topics=[OfferCommenced.TOPIC]
-        ):
-            event = decode_stored(stored.topic, stored.state)
-            assert isinstance(event, OfferCommenced)
-            found.append(event)
-        self._offers = found
-        return found
+        if self._offers is None:
+            found = [e for e in self.events(OfferCommenced.TOPIC) if isinstance(e, OfferCommenced)]
+            self._offers = found
+        return self._offers
 
     def filings(self, offer_id: uuid.UUID) -> list[FilingRecorded]:
-        """The filings recorded for an offer, in log order (one pass over the log)."""
-        found: list[FilingRecorded] = []
-        after = 1
-        while True:
-            rows = self.app.recorder.select_notifications(
-                after, 1000, topics=[FilingRecorded.TOPIC]
-            )
-            if not rows:
-                return found
-            for stored in rows:
-                event = decode_stored(stored.topic, stored.state)
-                if isinstance(event, FilingRecorded) and event.offer_id == offer_id:
-                    found.append(event)
-            after = rows[-1].id + 1
+        """The filings recorded for an offer, in log order (one pass over the filings)."""
+        return [
+            e
+            for e in self.events(FilingRecorded.TOPIC)
+            if isinstance(e, FilingRecorded) and e.offer_id == offer_id
+        ]
 
     def resolve_offer(self, offer: str | None) -> uuid.UUID:
         """An offer by stream name, uuid or CIK; may be left out when there is exactly one."""
@@ -482,4 +586,12 @@ class Ledger:
         return self.app.count()
 
 
-__all__ = ["KEYS_STREAM_NAME", "Ledger", "LogEntry", "keystore_folder", "utc_now"]
+__all__ = [
+    "KEYS_STREAM_NAME",
+    "PAGE",
+    "Ledger",
+    "LogEntry",
+    "StreamRow",
+    "keystore_folder",
+    "utc_now",
+]

@@ -15,6 +15,7 @@ import contextlib
 import functools
 import hashlib
 import json
+import os
 import re
 import sys
 import uuid
@@ -58,6 +59,7 @@ REASONS = {
     "projection-mismatch": "re-folding the included events does not give the projection",
     "recorded-before-effective": "recorded before its effective time, received_at or sent_at",
     "recorded-out-of-order": "recorded before the included event before it in log order",
+    "correction-invalid": "a correction supersedes no event there, or makes a form no form",
 }
 _FORMS, _FIX = "ElectionSubmitted ElectionChanged ElectionWithdrawn", "CorrectionRecorded"
 _ROLES = {  # who may record what: offerledger.events.ROLE_ACTIONS (a test keeps them equal)
@@ -65,8 +67,8 @@ _ROLES = {  # who may record what: offerledger.events.ROLE_ACTIONS (a test keeps
     "issuer_officer": "OfferCommenced FilingRecorded OfferDocumentRegistered DocumentAmended "
     "ConditionAsserted ConditionWaived ExpirationExtended OfferExpired OfferTerminated "
     "TermsChanged TenderedOptionsAccepted NewOptionsGranted EligibleGrantsRegistered "
-    f"ElectionRefused {_FIX}",
-    "filing_agent": f"FilingRecorded {_FIX}",
+    f"ElectionRefused CrossCheckRecorded {_FIX}",
+    "filing_agent": f"FilingRecorded CrossCheckRecorded {_FIX}",
     "communications": f"NoticeDispatched ElectionReceiptConfirmed ElectionRefused {_FIX}",
     "employee": f"{_FORMS} {_FIX}",
     "clerk": f"{_FORMS} ElectionRefused {_FIX}",
@@ -75,7 +77,19 @@ ROLE_ACTIONS = {role: frozenset(actions.split()) for role, actions in _ROLES.ite
 ACTS = frozenset(f"{_FORMS} ElectionRefused".split())  # election forms received
 EMPLOYEE_ACTIONS = ACTS | {"EligibleGrantsRegistered", "ElectionReceiptConfirmed"}
 STANDING = {"exchange": "exchange", "keep": "not_tendered"}  # a form's choice for a grant
-CORRECTABLE = {"received_at", "channel", "form_id", "acted_by", "choices", "grant_ids"}
+# a form's fields a correction may change (the rest of a form is not a form's to correct)
+CORRECTABLE = set(
+    "received_at channel form_id acted_by choices grant_ids attempted rule reason synthetic "
+    "source_sha256 late_recorded_reason".split()
+)
+SHAPES: dict[str, Any] = {  # a corrected form field as the reports read it (the models)
+    "received_at": lambda v: when(v) is not None,
+    "channel": lambda v: v in {"email", "mail", "hand_delivery", "fax", "web", "paper"},
+    "choices": lambda v: type(v) is list and v and all(STANDING.get(c["choice"]) for c in v),
+    "grant_ids": lambda v: type(v) is list and all(type(g) is str for g in v),
+    "form_id": bool,
+}
+LIMITS = {"max_bytes": 1 << 30, "max_events": 1_000_000}  # --max-bytes (on disk and unpacked), …
 
 
 class Unusable(Exception):
@@ -161,16 +175,19 @@ class Event:
 class Verifier:
     """Reads the bundle in memory (nothing is extracted); :meth:`run` does every check."""
 
-    def __init__(self, path: str, trust: str | None, witnesses: tuple[str, ...]) -> None:
+    def __init__(self, path: str, trust: str | None, witnesses: tuple[str, ...], **limits: int):
+        self.limits = {**LIMITS, **limits}  # each checked before what it bounds is read
         if trust is not None and not HEX64.fullmatch(trust):
             raise Unusable("--trust takes the root key id: 64 lower-case hex digits")
         self.trust, self.witnesses = trust, [parse_vkey(w) for w in witnesses]
         try:
+            self.within("bytes", os.stat(path).st_size, "max_bytes")
             with zipfile.ZipFile(path) as z:
                 infos = [i for i in z.infolist() if not i.is_dir()]
-                assert sum(i.file_size for i in infos) <= 1 << 30, "it unpacks to over 1 GiB"
+                self.within("bytes unpacked", sum(i.file_size for i in infos), "max_bytes")
                 self.files = {i.filename: z.read(i) for i in infos}
             self.index = json.loads(self.files["index.json"])
+            self.within("events", len(self.index.get("events") or ()), "max_events")
             self.manifest = json.loads(self.files["manifest.json"])["files"]
             assert self.index["format"] == FORMAT and isinstance(self.manifest, dict)
             assert len(self.files) == len(infos) and "checkpoint" in self.files
@@ -182,6 +199,10 @@ class Verifier:
         self.keys: dict[str, tuple[str, str, datetime, datetime | None]] = {}  # holder, role, …
         self.pubs: dict[str, bytes] = {}  # every public key a registration names, by key id
         self.root_key_id: str | None = None
+
+    def within(self, unit: str, n: int, limit: str) -> None:
+        if n > self.limits[limit]:
+            raise Unusable(f"{n:,} {unit}, over the limit --max-{limit[4:]} {self.limits[limit]:,}")
 
     def flag(self, where: str | Event, reason: str, detail: str) -> None:
         assert reason in REASONS, reason
@@ -202,6 +223,8 @@ class Verifier:
         self.events.sort(key=lambda e: e.position)
         self.check_signatures()
         self.judge()
+        for e in (x for x in self.events if x.action == _FIX):
+            self.check(e.file, self.check_correction, e)
         size, root = self.check_checkpoint_and_manifest()
         for e in self.events:
             self.check(PROOF_FILE.format(e.position), self.check_inclusion, e, size, root)
@@ -323,6 +346,14 @@ class Verifier:
         if at and then and at < then and before.position < e.position:
             self.flag(e, "recorded-out-of-order", f"at {at}, before {then}")
 
+    def check_correction(self, e: Event) -> None:
+        """It supersedes an event of its stream (carried whole); a form, with a form's fields."""
+        v, topic, fix = map(e.payload.get, ("supersedes_version", "supersedes_topic", "corrected"))
+        old = [x for x in self.events if (x.stream, x.version, x.topic) == (e.stream, v, topic)]
+        need(old or not fix, "correction-invalid", f"it supersedes {topic} v{v}: not there")
+        if fix and old[0].action in ACTS:  # (an empty correction is a retraction)
+            form_of(old[0].payload, fix, f"it makes no valid {topic} of v{v}")
+
     def check_checkpoint_and_manifest(self) -> tuple[int, bytes]:
         """The checkpoint's tree size and root; Unusable if it is no C2SP checkpoint note."""
         try:
@@ -428,11 +459,11 @@ def fold_elections(events: list[Event]) -> dict[str, dict[str, Any]]:
             employee = employee or p.get("employee_id", "")
             if e.action == "EligibleGrantsRegistered":
                 grants.update({g["grant_id"]: g for g in p["grants"]})
-            if e.action not in ACTS or (e.version in fixes and (not fix or set(fix) - CORRECTABLE)):
-                continue  # not a form, or one a correction drops
-            for k, v in fix.items():
-                p[k] = json.loads(v) if k in ("choices", "grant_ids") else v
-            acts.append((datetime.fromisoformat(p["received_at"]), e.position, e.action, p))
+            if e.action not in ACTS or (e.version in fixes and not fix):
+                continue  # not a form, or one a correction retracts
+            with contextlib.suppress(Bad):  # a correction the reports cannot apply drops it
+                p = form_of(p, fix)
+                acts.append((datetime.fromisoformat(p["received_at"]), e.position, e.action, p))
         standing, last, refused, last_act = dict.fromkeys(grants, "not_tendered"), {}, [], None
         for _, position, action, p in sorted(acts, key=lambda a: a[:2]):
             if action == "ElectionRefused":
@@ -448,6 +479,18 @@ def fold_elections(events: list[Event]) -> dict[str, dict[str, Any]]:
         if grants or acts:
             out[employee] = {"grants": sorted(rows), "last_act": last_act, "refused": refused}
     return out
+
+
+def form_of(p: dict[str, Any], fix: dict[str, Any], why: str = "") -> dict[str, Any]:
+    """A form with a correction's fields, as the reports read it: Bad when they make none."""
+    p = dict(p)
+    for k, v in sorted(fix.items()):
+        with contextlib.suppress(*MALFORMED):  # not JSON, or not its shape: Bad below
+            p[k] = json.loads(v) if k in ("choices", "grant_ids") else v
+            if k in CORRECTABLE and type(v) is str and (k not in SHAPES or SHAPES[k](p[k])):
+                continue
+        raise Bad("correction-invalid", f"{why}: corrected.{k} is {v!r:.60}")
+    return p
 
 
 def note_key_id(name: str, public: bytes) -> bytes:  # C2SP: SHA-256(name ‖ 0x0A ‖ 0x01 ‖ key)
@@ -469,9 +512,9 @@ def parse_vkey(vkey: str) -> tuple[str, bytes, str]:
     return name, raw[1:], vkey
 
 
-def verify_bundle(path: str, trust: str | None = None, witnesses: tuple[str, ...] = ()) -> Any:
-    """Run every check (a :class:`Verifier`); raises Unusable for input that is no bundle."""
-    return Verifier(path, trust, witnesses).run()
+def verify_bundle(path: str, trust: str | None = None, witnesses: Any = (), **limits: int) -> Any:
+    """Every check (a :class:`Verifier`; ``limits``: max_bytes, max_events); raises Unusable."""
+    return Verifier(path, trust, tuple(witnesses), **limits).run()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -479,9 +522,12 @@ def main(argv: list[str] | None = None) -> int:
     (add := parser.add_argument)("bundle", help="the evidence bundle (.zip)")
     add("--trust", metavar="ROOT_KEY_ID", help="the root key id you trust")
     add("--witness", metavar="VKEY", action="append", default=[], help="a C2SP vkey that must sign")
+    for name, n in LIMITS.items():
+        add(f"--max-{name[4:]}", type=int, default=n, metavar="N", help=f"(default {n:,})")
     args = parser.parse_args(argv)
+    limits = {name: getattr(args, name) for name in LIMITS}
     try:
-        v = verify_bundle(args.bundle, args.trust, tuple(args.witness))
+        v = verify_bundle(args.bundle, args.trust, args.witness, **limits)
     except Exception as e:  # Unusable, or input that no check foresaw: never accepted
         why = e if isinstance(e, Unusable) else f"it cannot be checked ({e!r})"
         print(f"{args.bundle}: unusable: {why}", file=sys.stderr)

@@ -51,8 +51,9 @@ from offerledger.projections.elections import (
 )
 from offerledger.projections.findings import Finding, findings
 from offerledger.projections.readmodel import default_path
-from offerledger.projections.source import RecorderSource
+from offerledger.projections.source import LedgerSource
 from offerledger.projections.text import DocumentView, document_at, select_section
+from offerledger.projections.timeline import TimelineRow, timeline_row
 from offerledger.projections.tracker import Frontier, leaf_hash
 from offerledger.projections.verification import VERIFIED, Head, Standing, standing
 
@@ -63,40 +64,51 @@ READ_MODEL_ENV = "OFFERLEDGER_READ_MODEL"
 
 
 def read_model_path(ledger: Ledger, given: Path | None = None) -> Path:
-    """``given``, else ``OFFERLEDGER_READ_MODEL``, else the default beside the ledger."""
+    """``given``, else ``OFFERLEDGER_READ_MODEL``, else the default: beside a SQLite ledger,
+    in a PostgreSQL ledger's per-user folder (made, mode 0700, when missing) for a URL."""
     env = os.environ.get(READ_MODEL_ENV)
-    return given or (
-        Path(env) if env else default_path(ledger.backend.kind, ledger.backend.location)
-    )
+    if given or env:
+        return given or Path(str(env))
+    home = ledger.backend.home
+    if home is not None:
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return default_path(ledger.backend.kind, ledger.backend.location, home=home)
 
 
-def log_source(ledger: Ledger) -> RecorderSource:
+def log_source(ledger: Ledger) -> LedgerSource:
     """The ledger as the read side's log source, with its stored source documents."""
 
     def document(sha256: str) -> bytes | None:
         found = ledger.document(sha256)
         return None if found is None else found.content
 
-    return RecorderSource(
-        ledger.app.recorder, ledger_id=str(ledger.app.ledger_id()), documents=document
-    )
+    return LedgerSource(ledger, ledger_id=str(ledger.ledger_id()), documents=document)
 
 
 def index_head(ledger: Ledger) -> Head | None:
     """The log index's head (cheap, not verified); None when it cannot be read."""
     try:
-        head = ledger.app.tree_head()
+        head = ledger.tree_head()
     except Exception:  # a damaged or dropped index arrives as a driver error: verify says more
         return None
     return Head(head.size, head.root.hex())
 
 
 def verification_of(ledger: Ledger, built: Head, read_model: Path | None = None) -> Standing:
-    """What the recorded verifications say about the rows ``built`` describes."""
+    """What the recorded verifications say about the rows ``built`` describes, and whether
+    the ledger says its keys are public (a demo ledger: then no line says plain verified)."""
+    from offerledger.key_admin import keys_public
+
     path = records.verifications_path(read_model_path(ledger, read_model))
     index = index_head(ledger)
     heads = [built] if index is None else [built, index]
-    return standing(built, index, records.records_for(path, *heads), records.last(path))
+    return standing(
+        built,
+        index,
+        records.records_for(path, *heads),
+        records.last(path),
+        keys_public=keys_public(ledger),
+    )
 
 
 # --- the view ------------------------------------------------------------------------------
@@ -239,12 +251,14 @@ def read(ledger: Ledger, *, read_model: Path | None = None, from_log: bool = Fal
                 f"the read model's state is {verified.state}: folded the log, so that no row "
                 "is skipped unseen (run 'offerledger verify')"
             )
-    state, head, undecodable = _fold_log(ledger)
+    state, head, undecodable = fold_log(ledger)
     verified = verification_of(ledger, head, read_model)
     return LedgerView(ledger, state, verified, "log", undecodable, tuple(notes))
 
 
-def _fold_log(ledger: Ledger) -> tuple[LedgerState, Head, tuple[Undecodable, ...]]:
+def fold_log(ledger: Ledger) -> tuple[LedgerState, Head, tuple[Undecodable, ...]]:
+    """The log itself folded (no read model), the size and root of the rows folded, and the
+    rows left out because they do not decode."""
     frontier = Frontier()
     skipped: list[Undecodable] = []
 
@@ -261,6 +275,19 @@ def _fold_log(ledger: Ledger) -> tuple[LedgerState, Head, tuple[Undecodable, ...
     with runner.paused_gc():
         state = fold_all(EMPTY, decoded())
     return log_source(ledger).open_lists(state), runner.head_of(frontier), tuple(skipped)
+
+
+def log_timeline(ledger: Ledger) -> tuple[list[TimelineRow], Head]:
+    """The timeline's rows read from the log itself (no read model), and the size and root of
+    the rows read; a row that does not decode has no timeline row (``log`` lists it, ``verify``
+    reports it)."""
+    frontier = Frontier()
+    rows = []
+    for entry in ledger.log():
+        frontier.append(leaf_hash(entry.state))
+        if entry.event is not None:
+            rows.append(timeline_row((entry.position, entry.event)))
+    return rows, runner.head_of(frontier)
 
 
 # --- arguments and errors --------------------------------------------------------------------
@@ -302,8 +329,10 @@ __all__ = [
     "READ_MODEL_ENV",
     "LedgerView",
     "Undecodable",
+    "fold_log",
     "index_head",
     "log_source",
+    "log_timeline",
     "read",
     "read_model_path",
     "verification_of",

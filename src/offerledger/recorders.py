@@ -22,7 +22,8 @@ sequenced, and each signature names the positions its events take.
 with the name of each step a save reaches (``locked``, ``sealed``, ``events``, ``log``, then
 ``committed`` once the transaction is durable), it does nothing unless a test sets it or the
 environment holds ``OFFERLEDGER_FAULT_KILL=STEP[:N]`` (SIGKILL this process the N-th time, default
-the first, a save reaches STEP).
+the first, a save reaches STEP). ``offerledger rebuild`` tells it the steps of a rebuild too
+(``rebuild-begun``, ``-folded``, ``-written``, ``-done``: :mod:`offerledger.projections.runner`).
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ FAULTS: Callable[[str], None] | None = (
 
 
 def fault(step: str) -> None:
-    """Call the :data:`FAULTS` hook, if one is set, at ``step`` of a save."""
+    """Call the :data:`FAULTS` hook, if one is set, at ``step`` of a save or a rebuild."""
     if FAULTS is not None:
         FAULTS(step)
 

@@ -8,12 +8,13 @@ EXCLUSIVE lock (no pipeline: one large save must never wait on a full pipe).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
 from psycopg import errors as pg_errors
 from psycopg.sql import SQL, Identifier
 
@@ -32,7 +33,19 @@ from offerledger.recorders import (
     stored_nodes,
 )
 
-__all__ = ["LedgerPostgresRecorder"]
+__all__ = ["LedgerPostgresFactory", "LedgerPostgresRecorder"]
+
+
+class LedgerPostgresFactory(PostgresFactory):
+    """eventsourcing's PostgreSQL factory, whose pooled connections also get the ledger URL's
+    libpq options (``sslmode``, ``application_name``, …; ``OFFERLEDGER_PG_OPTIONS``, JSON)."""
+
+    def __init__(self, env: Any) -> None:
+        super().__init__(env)
+        given = self.env.get("OFFERLEDGER_PG_OPTIONS") or "{}"
+        options: dict[str, str] = json.loads(given)
+        pool: Any = self.datastore.pool  # eventsourcing hands the pool a dict of kwargs
+        pool.kwargs.update(options)
 
 
 class LedgerPostgresRecorder(PostgresApplicationRecorder):

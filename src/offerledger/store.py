@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlparse
 
 import orjson
 from eventsourcing.application import Application
@@ -32,6 +30,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment
 
+from offerledger import pgurl
 from offerledger.documents import SourceDocument
 from offerledger.domain.recording import check_order, check_records
 from offerledger.errors import (
@@ -51,6 +50,7 @@ from offerledger.events import (
 from offerledger.events import upcast_payload as _upcast
 from offerledger.integrity.logtree import IndexDigest, Node, TreeHead
 from offerledger.integrity.merkle import MerkleAccumulator, leaf_hash
+from offerledger.pgurl import PgTarget
 from offerledger.recorders import LastState, Sealed
 from offerledger.signing.envelope import (
     Envelope,
@@ -66,18 +66,26 @@ from offerledger.signing.envelope import (
 from offerledger.signing.keys import SigningKey
 
 DEFAULT_DB = "offerledger.db"
+PG_OPTIONS_ENV = "OFFERLEDGER_PG_OPTIONS"
 KEYS_STREAM = stream_id(KEYS_STREAM_NAME)
 
 
 @dataclass(frozen=True)
 class Backend:
-    """Where the ledger lives: ``kind`` is ``sqlite`` or ``postgres``."""
+    """Where the ledger lives: ``kind`` is ``sqlite`` or ``postgres``.
+
+    ``location`` is what may be shown (a PostgreSQL URL with its password as ``***``); ``env``
+    (the eventsourcing settings, with the password) is never shown. ``home``: the per-user
+    folder of a PostgreSQL ledger's keys and read model (:func:`offerledger.pgurl.ledger_home`).
+    """
 
     kind: str
     location: str
-    env: dict[str, str]
+    env: dict[str, str] = field(repr=False)
     events_table: str
     schema: str | None = None
+    home: Path | None = None
+    pg: PgTarget | None = None
 
     @property
     def sqlite_path(self) -> Path:
@@ -87,37 +95,35 @@ class Backend:
 def resolve_backend(db: str | None) -> Backend:
     """``--db`` / ``OFFERLEDGER_DB``: a SQLite path (default) or a ``postgresql://`` URL."""
     target = db or os.environ.get("OFFERLEDGER_DB") or DEFAULT_DB
-    if target.startswith(("postgresql://", "postgres://")):
-        url = urlparse(target)
-        if not url.hostname or not url.path.strip("/"):
-            raise StorageError(
-                f"cannot read the PostgreSQL URL {target!r}",
-                hint="use postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME[?schema=NAME]",
-            )
-        query = parse_qs(url.query)
-        schema = query.get("schema", [None])[0]
-        if schema is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", schema):
-            raise StorageError(
-                f"{schema!r} is not a PostgreSQL schema name this tool accepts",
-                hint="letters, digits and underscores, starting with a letter or underscore",
-            )
+    if pgurl.is_pg_url(target):
+        pg = pgurl.parse(target)
         env = {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": unquote(url.path.strip("/")),
-            "POSTGRES_HOST": url.hostname,
-            "POSTGRES_PORT": str(url.port or 5432),
-            "POSTGRES_USER": unquote(url.username or "postgres"),
-            "POSTGRES_PASSWORD": unquote(url.password or ""),
-            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "PERSISTENCE_MODULE": "offerledger.recorders_pg:LedgerPostgresFactory",
+            "POSTGRES_DBNAME": pg.dbname,
+            "POSTGRES_HOST": pg.host,
+            "POSTGRES_PORT": str(pg.port),
+            "POSTGRES_USER": pg.user,
+            "POSTGRES_PASSWORD": pg.password,
+            "POSTGRES_CONNECT_TIMEOUT": str(pg.connect_timeout),
             "POSTGRES_POOL_SIZE": "4",
             # a save signs inside its transaction (under the lock that orders the log); a large
             # save on a busy machine needs longer than eventsourcing's 5 s default
             "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "300",
             "APPLICATION_RECORDER_TOPIC": "offerledger.recorders_pg:LedgerPostgresRecorder",
+            # the URL's libpq options (sslmode, application_name, …), for every pooled connection
+            PG_OPTIONS_ENV: orjson.dumps(pg.options).decode(),
         }
-        if schema:
-            env["POSTGRES_SCHEMA"] = schema
-        return Backend("postgres", target, env, "offerledger_events", schema)
+        if pg.schema:
+            env["POSTGRES_SCHEMA"] = pg.schema
+        return Backend(
+            "postgres",
+            pg.shown,
+            env,
+            "offerledger_events",
+            pg.schema,
+            home=pgurl.ledger_home(pg),
+            pg=pg,
+        )
     if "://" in target:
         raise StorageError(
             f"{target!r} is not a database offerledger can use",
@@ -672,7 +678,11 @@ class LedgerApplication(Application[uuid.UUID]):
 
 
 def open_application(backend: Backend, *, create: bool = False) -> LedgerApplication:
-    """Open (or with ``create``, make) the ledger database, wrapping driver errors."""
+    """Open (or with ``create``, make) the ledger database, wrapping driver errors.
+
+    A PostgreSQL ledger is probed first (:func:`offerledger.pgurl.probe`): a wrong database, an
+    unreachable server or a missing schema is said at once; ``create`` makes the schema.
+    """
     if backend.kind == "sqlite":
         path = backend.sqlite_path
         if not create and not path.exists():
@@ -681,9 +691,15 @@ def open_application(backend: Backend, *, create: bool = False) -> LedgerApplica
             )
         if create and path.parent and not path.parent.exists():
             raise StorageError(f"folder {path.parent} does not exist")
+    if backend.pg is not None:
+        pgurl.probe(backend.pg, create_schema=create)
     if not create:  # reading never creates tables in a database that is not a ledger
         backend = replace(backend, env={**backend.env, "CREATE_TABLE": "n"})
     try:
         return LedgerApplication(backend)
     except Exception as e:  # driver errors arrive as many types: wrap them all, once
-        raise StorageError(f"cannot open the ledger at {backend.location}: {e}") from e
+        message = pgurl.scrub(str(e), backend.pg)
+        error = StorageError(f"cannot open the ledger at {backend.location}: {message}")
+        if backend.pg is not None:  # a driver's own text may hold connection details
+            raise error from None
+        raise error from e

@@ -10,12 +10,12 @@ problems found are data in the report (``report.ok``), not exceptions.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from offerledger.integrity import service  # looked up when called: tests replace verify_ledger
 from offerledger.integrity.problems import VerifyReport
-from offerledger.integrity.service import verify_ledger
 from offerledger.ledger import Ledger
 from offerledger.projections import verification_store as records
 from offerledger.projections.verification import Head, VerificationRecord
@@ -31,21 +31,28 @@ def verify(
     witnesses: Sequence[str] = (),
     record: bool = True,
     read_model: Path | None = None,
+    by: str = "verify",
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> VerifyReport:
     """Verify every event's signature, key, role, chain, version and save.
 
     ``checkpoint``: a checkpoint note or checkpoints file (its last note) that the ledger must
     extend; with ``since``, only the events after it are examined once a consistency proof
     shows the ledger extends it. ``root_key``: the trusted root key (hex file or key id);
-    ``witnesses``: verifier keys whose cosignatures the checkpoint must carry.
+    ``witnesses``: verifier keys whose cosignatures the checkpoint must carry. ``by``: who the
+    record names (``verify``, ``nightly``, ``demo``); ``progress`` is told (events examined,
+    events to examine) as it goes.
     """
-    report = verify_ledger(
-        ledger, root_key=root_key, checkpoint=checkpoint, since=since, witnesses=witnesses
+    report = service.verify_ledger(
+        ledger,
+        root_key=root_key,
+        checkpoint=checkpoint,
+        since=since,
+        witnesses=witnesses,
+        progress=progress,
     )
     if record:
-        record_verification(
-            ledger, report, by="verify", checkpoint=checkpoint, read_model=read_model
-        )
+        record_verification(ledger, report, by=by, checkpoint=checkpoint, read_model=read_model)
     return report
 
 

@@ -9,31 +9,10 @@ traceback.
 
 from __future__ import annotations
 
-import importlib
-
 from offerledger.cli.common import cli
 
-# Command modules register themselves on ``cli`` when imported.
-for _module in (
-    "admin",
-    "keys_cmds",
-    "record",
-    "read",
-    "batch",
-    "ingest_cmds",
-    "parse_cmd",
-    "proofs",
-    "documents",
-    "evidence",
-    "report_cmd",
-    "db_cmds",
-):
-    try:
-        importlib.import_module(f"offerledger.cli.{_module}")
-    except ModuleNotFoundError as _e:  # a module not written yet
-        if _e.name != f"offerledger.cli.{_module}":
-            raise
-
+# Commands load on first use (offerledger.cli.lazy): the modules that define them register
+# themselves on ``cli`` when get_command imports them.
 
 INTERNAL_ERROR = 70  # sysexits' EX_SOFTWARE: a bug, never 1 ("verification found problems")
 
@@ -41,10 +20,23 @@ INTERNAL_ERROR = 70  # sysexits' EX_SOFTWARE: a bug, never 1 ("verification foun
 def main() -> None:
     """Console entry point. An exception no command expected (a bug) exits with
     :data:`INTERNAL_ERROR` and one ``Error:`` line (the traceback too with ``--debug``)."""
+    import sys
+
+    from offerledger.cli.common import output_closed
+    from offerledger.cli.output import BROKEN_PIPE
+
+    if sys.stdout is None:  # started with stdout closed (>&-): nothing it prints could be read
+        if sys.stderr is not None:
+            print("Error: standard output is closed; nothing was done", file=sys.stderr)
+        sys.exit(BROKEN_PIPE)
     try:
-        cli(prog_name="offerledger")
+        try:
+            cli(prog_name="offerledger")
+        finally:
+            sys.stdout.flush()  # a reader gone before the last buffered bytes is a closed pipe
+    except BrokenPipeError:
+        output_closed()
     except Exception as e:
-        import sys
         import traceback
 
         if "--debug" in sys.argv[1:]:

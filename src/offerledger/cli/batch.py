@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import uuid
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -13,12 +13,12 @@ from offerledger.cli.common import (
     cli,
     emit_json,
     err_console,
-    is_terminal,
     json_option,
     offer_option,
     with_ledger,
 )
 from offerledger.cli.moments import moment_of, moment_options
+from offerledger.cli.output import Progress, plural
 from offerledger.cli.read import (
     emit,
     ledger_source,
@@ -26,18 +26,13 @@ from offerledger.cli.read import (
     read_options,
     translate_errors,
 )
-from offerledger.cli.verification import hashed, read_model_path, record, standing_of
-from offerledger.errors import InputError, UnknownEntity
-from offerledger.events import stream_id
-from offerledger.integrity.manifest import sign_manifest
-from offerledger.ledger import Ledger
-from offerledger.projections import outputs, runner
-from offerledger.projections.catalog import offers
-from offerledger.projections.nightly import run_nightly
-from offerledger.projections.timeline import TimelineRow, timeline_row
-from offerledger.projections.tracker import Frontier
-from offerledger.projections.verification import Head, VerificationRecord
-from offerledger.signing.keys import SigningKey
+from offerledger.errors import InputError, OfferLedgerError, UnknownEntity
+
+if TYPE_CHECKING:  # the rest is imported when a command runs, not for --help
+    from offerledger.ledger import Ledger
+    from offerledger.projections.timeline import TimelineRow
+    from offerledger.projections.verification import Head, VerificationRecord
+    from offerledger.signing.keys import SigningKey
 
 # --- timeline ------------------------------------------------------------------------------
 
@@ -48,6 +43,7 @@ def verify_and_record(
     """Verify every event (in parallel) and record what was found beside the read model; with
     ``since`` (a checkpoints file holding a checkpoint), only the events after its last
     checkpoint."""
+    from offerledger.cli.verification import record
     from offerledger.integrity.service import verify_ledger
 
     report = verify_ledger(ledger, checkpoint=since, since=since is not None)
@@ -57,6 +53,10 @@ def verify_and_record(
 def timeline_rows(
     ledger: Ledger, *, from_log: bool, read_model: Path | None
 ) -> tuple[list[TimelineRow], Head]:
+    from offerledger.cli.verification import read_model_path
+    from offerledger.projections import runner
+    from offerledger.reading import log_timeline
+
     if not from_log:
         path = read_model_path(ledger, read_model)
         try:
@@ -67,10 +67,7 @@ def timeline_rows(
         if found is not None:
             return found
         err_console.print(f"Note: no read model at {path}; reading the log", markup=False)
-    frontier = Frontier()
-    log = hashed(ledger.log(), frontier)
-    rows = [timeline_row((e.position, e.event)) for e in log if e.event is not None]
-    return rows, runner.head_of(frontier)
+    return log_timeline(ledger)
 
 
 @cli.command("timeline")
@@ -106,6 +103,11 @@ def timeline_cmd(
 
     Example: offerledger timeline --employee E0042 --as-recorded 2001-09-28
     """
+    from offerledger.cli.verification import standing_of
+    from offerledger.events import stream_id
+    from offerledger.projections import outputs
+    from offerledger.projections.catalog import offers
+
     when = moment_of(as_of, as_recorded)
     filing_id = None
     if filing is not None:
@@ -144,25 +146,6 @@ def timeline_cmd(
 # --- rebuild, nightly ------------------------------------------------------------------------
 
 
-def progress_bar(label: str) -> tuple[Callable[[int], None], Callable[[], None]]:
-    """A rich progress bar on a terminal, plain lines every 100k events otherwise."""
-    if is_terminal():
-        from rich.progress import Progress
-
-        bar = Progress(console=err_console, transient=True)
-        task = bar.add_task(label, total=None)
-        bar.start()
-        return (lambda n: bar.update(task, completed=n)), bar.stop
-    state = {"next": 100_000}
-
-    def plain(n: int) -> None:
-        if n >= state["next"]:
-            err_console.print(f"{label}: {n} events", markup=False)
-            state["next"] = n + 100_000
-
-    return plain, lambda: None
-
-
 @cli.command("rebuild")
 @click.option("--full", is_flag=True, help="Rebuild from the first event, not incrementally.")
 @click.option(
@@ -180,12 +163,15 @@ def rebuild_cmd(full: bool, read_model: Path | None, as_json: bool, ledger: Ledg
 
     Example: offerledger rebuild && offerledger rebuild --full
     """
+    from offerledger.cli.verification import read_model_path
+    from offerledger.projections import runner
+
     path = read_model_path(ledger, read_model)
-    tick, done = progress_bar("rebuild")
-    try:
-        result = runner.build(ledger_source(ledger), path, full=full, progress=tick)
-    finally:
-        done()
+    total = ledger.count() if full and _bar() else None  # incremental: the new events only
+    with Progress("rebuild", total=total, unit="events") as bar:
+        result = runner.build(
+            ledger_source(ledger), path, full=full, progress=bar.update, step=ledger.fault
+        )
     report = {
         "mode": result.mode,
         "applied": result.applied,
@@ -200,8 +186,8 @@ def rebuild_cmd(full: bool, read_model: Path | None, as_json: bool, ledger: Ledg
         emit_json(report)
         return
     click.echo(
-        f"read model {path}: {result.mode}, {result.applied} events applied; "
-        f"{result.tracker.events} events, head {result.tracker.leaf_hash[:16]}"
+        f"read model {path}: {result.mode}, {plural(result.applied, 'event')} applied; "
+        f"{plural(result.tracker.events, 'event')}, head {result.tracker.leaf_hash[:16]}"
     )
 
 
@@ -234,20 +220,27 @@ def nightly_cmd(
     Verify checks the events after the last checkpoint in the checkpoints file (after a
     consistency proof), so the work grows with the new events; what it found is recorded, and
     each output's first line states it. The manifest and the new checkpoint are signed with
-    the root key (passphrase from OFFERLEDGER_KEY_PASSPHRASE). Exit 1 when verification found
+    the root key (passphrase from OFFERLEDGER_KEY_PASSPHRASE; without one, the manifest is
+    unsigned, no checkpoint is appended and a warning says so). Exit 1 when verification found
     problems, or an earlier full verify of this state did (the outputs and manifest are still
-    written; no checkpoint is appended).
+    written; no checkpoint is appended); else exit 3 when a passphrase was given but the root
+    key could not be loaded with it (wrong passphrase, key file unreadable), after the outputs
+    and the unsigned manifest are written.
 
     Example: offerledger nightly --out reports/ --checkpoints /mnt/evidence/checkpoints
     """
+    from offerledger.cli.verification import read_model_path, standing_of
+    from offerledger.integrity.manifest import sign_manifest
+    from offerledger.projections.nightly import run_nightly
+    from offerledger.signing.keystore import PASSPHRASE_ENV
+
     cps = checkpoints or _default_checkpoints(ledger)
     since = cps if cps is not None and cps.is_file() and cps.stat().st_size else None
     path = read_model_path(ledger, read_model)
     source = ledger_source(ledger)
     offer_ids = [o.originator_id for o in ledger.offers()]
     root = _root_key(ledger)
-    tick, done = progress_bar("nightly rebuild")
-    try:
+    with Progress("nightly rebuild", unit="events") as bar:  # the new events: no total
         manifest = run_nightly(
             source,
             path,
@@ -255,14 +248,14 @@ def nightly_cmd(
             offers=offer_ids,
             verify=lambda: verify_and_record(ledger, since=since, read_model=read_model),
             standing=lambda built: standing_of(ledger, built, read_model),
-            sign=lambda m: None if isinstance(root, str) else sign_manifest(manifest=m, root=root),
-            progress=tick,
-            step=lambda s: err_console.print(f"nightly: {s}", markup=False),
+            sign=lambda m: (
+                None if isinstance(root, OfferLedgerError) else sign_manifest(manifest=m, root=root)
+            ),
+            progress=bar.update,
+            step=lambda s: bar.note(f"nightly: {s}"),
         )
-    finally:
-        done()
-    if isinstance(root, str):
-        err_console.print(f"Warning: nightly: manifest not signed: {root}", markup=False)
+    if isinstance(root, OfferLedgerError):
+        err_console.print(f"Warning: nightly: manifest not signed: {root.message}", markup=False)
     stated = manifest["outputs_verification"]
     ok = manifest["verification"]["ok"] and stated["state"] != "failed"
     checkpoint = None
@@ -271,16 +264,34 @@ def nightly_cmd(
     if as_json:
         emit_json({**manifest, "checkpoint": checkpoint})
     else:
+        held = manifest["ledger"]
         click.echo(
-            f"{len(manifest['outputs'])} outputs and manifest.json written to {out}; "
-            f"{manifest['ledger']['events']} events, root {manifest['ledger']['tree_root']}"
+            f"{plural(len(manifest['outputs']), 'output')} and manifest.json written to {out}; "
+            f"{plural(held['events'], 'event')}, root {held['tree_root']}"
         )
         click.echo(f"outputs state: {stated['line']}")
         if checkpoint is not None and checkpoint.get("size") is not None:
-            click.echo(f"checkpoint of {checkpoint['size']} events in {cps}")
+            click.echo(f"checkpoint of {plural(checkpoint['size'], 'event')} in {cps}")
     if not ok:
         err_console.print(f"Error: {stated['line']}; see manifest.json", markup=False)
+    if isinstance(root, OfferLedgerError) and os.environ.get(PASSPHRASE_ENV):
+        # a passphrase was given and did not open the root key: a scheduled job must notice
+        err_console.print(
+            f"Error: nightly: the root key could not be loaded with {PASSPHRASE_ENV}: "
+            f"{root.message}; the outputs and an unsigned manifest were written to {out}",
+            markup=False,
+        )
+        if ok:
+            raise SystemExit(root.exit_code)  # 3: KeyFileError, KeyNotFound
+    if not ok:
         raise SystemExit(1)
+
+
+def _bar() -> bool:
+    """Will a progress bar show (then its total is worth a count of the log)?"""
+    from offerledger.cli.output import stderr_is_terminal
+
+    return stderr_is_terminal()
 
 
 def _default_checkpoints(ledger: Ledger) -> Path | None:
@@ -289,9 +300,8 @@ def _default_checkpoints(ledger: Ledger) -> Path | None:
     return None
 
 
-def _root_key(ledger: Ledger) -> SigningKey | str:
+def _root_key(ledger: Ledger) -> SigningKey | OfferLedgerError:
     """The root key (to sign the manifest and the checkpoint), or why it cannot be loaded."""
-    from offerledger.errors import OfferLedgerError
     from offerledger.signing.keys import passphrase_from_env_or_prompt
 
     try:
@@ -300,20 +310,19 @@ def _root_key(ledger: Ledger) -> SigningKey | str:
             passphrase=passphrase_from_env_or_prompt(prompt=False),
         )
     except OfferLedgerError as e:
-        return e.message
+        return e
 
 
 def _nightly_checkpoint(
-    ledger: Ledger, path: Path | None, root: SigningKey | str
+    ledger: Ledger, path: Path | None, root: SigningKey | OfferLedgerError
 ) -> dict[str, Any]:
     """Append the night's checkpoint; a reason on stderr (and in the JSON) when it cannot."""
-    from offerledger.errors import OfferLedgerError
     from offerledger.integrity.service import append_checkpoint
 
     if path is None:
         why = "no checkpoints file: give --checkpoints or OFFERLEDGER_CHECKPOINTS"
-    elif isinstance(root, str):
-        why = root
+    elif isinstance(root, OfferLedgerError):
+        why = root.message
     else:
         try:
             return append_checkpoint(ledger, path=path, root=root)

@@ -4,25 +4,46 @@ from __future__ import annotations
 
 import functools
 import json
-import sqlite3
 import sys
-import traceback
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar, cast
 
 import click
-from eventsourcing.persistence import PersistenceError
-from rich.console import Console
 
-from offerledger.errors import OfferLedgerError, StorageError
+from offerledger.cli.lazy import COMMANDS, LazyGroup
+from offerledger.errors import InputError, OfferLedgerError, StorageError, WeakKeyFileWarning
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from offerledger.ledger import Ledger
 
-err_console = Console(stderr=True, soft_wrap=True)
+
+class _StderrConsole:
+    """rich's stderr console, made on first use (``--help`` imports no rich)."""
+
+    _console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=True, soft_wrap=True)
+            self._console.on_broken_pipe = self._closed  # type: ignore[method-assign]
+        return getattr(self._console, name)
+
+    def _closed(self) -> None:
+        """stderr is a closed pipe (``… 2>&1 | head``): rich's own handler exits 1; raised on
+        as a broken pipe, the command exits 141 like any other (docs/errors.md)."""
+        if self._console is not None:
+            self._console.quiet = True
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+err_console = cast("Console", _StderrConsole())
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -34,16 +55,25 @@ class Settings:
     demo_keys_ok: bool = False  # write into a ledger whose keys are public (the demo's)
 
 
-class LedgerGroup(click.Group):
+def _storage_error(e: BaseException) -> bool:
+    """A storage error (locked, not a database, …) from eventsourcing or sqlite3; a module not
+    imported yet raised nothing (so ``--help`` imports neither)."""
+    persistence = sys.modules.get("eventsourcing.persistence")
+    sqlite3 = sys.modules.get("sqlite3")
+    return (persistence is not None and isinstance(e, persistence.PersistenceError)) or (
+        sqlite3 is not None and isinstance(e, sqlite3.Error)
+    )
+
+
+class LedgerGroup(LazyGroup):
     """Catches :class:`OfferLedgerError` once: one ``Error: …`` line, the error's exit code.
 
     ``--debug`` adds the traceback on stderr and keeps the exit code. Warnings offerledger
-    issues (:class:`~offerledger.signing.keys.WeakKeyFileWarning`) print as ``Warning: …``.
+    issues (:class:`~offerledger.errors.WeakKeyFileWarning`) print as ``Warning: …``. Its
+    commands load on first use (:mod:`offerledger.cli.lazy`).
     """
 
     def invoke(self, ctx: click.Context) -> Any:
-        from offerledger.signing.keys import WeakKeyFileWarning
-
         with warnings.catch_warnings():
             warnings.simplefilter("always", WeakKeyFileWarning)
             warnings.showwarning = _show_warning
@@ -51,20 +81,49 @@ class LedgerGroup(click.Group):
                 return super().invoke(ctx)
             except OfferLedgerError as e:
                 _fail(ctx, f"Error: {e.diagnostics()}", e.exit_code)
-            except (PersistenceError, sqlite3.Error) as e:  # storage: locked, not a database, …
-                _fail(ctx, f"Error: storage: {e}", StorageError.exit_code)
+            except BrokenPipeError:  # the reader of stdout went away (`… | head`)
+                output_closed(ctx)
             except OSError as e:  # a path given on the command line that cannot be used
                 where = f"{e.filename}: " if e.filename else ""
                 _fail(ctx, f"Error: {where}{e.strerror or e}", 2)
+            except Exception as e:
+                if not _storage_error(e):
+                    raise
+                _fail(ctx, f"Error: storage: {e}", StorageError.exit_code)
 
 
 def _fail(ctx: click.Context, line: str, code: int) -> NoReturn:
     """Print the error line (after the traceback, with ``--debug``) and exit with ``code``."""
     settings = ctx.find_object(Settings)
     if settings is not None and settings.debug:
+        import traceback
+
         err_console.print(traceback.format_exc(), end="", markup=False, highlight=False)
     err_console.print(line, markup=False, highlight=False)
     ctx.exit(code)
+
+
+def output_closed(ctx: click.Context | None = None, what: str = "") -> NoReturn:
+    """Standard output was closed before everything was written: one line on stderr, exit
+    141 (128 + SIGPIPE), never a silent half-done exit. ``what`` says what was done anyway."""
+    import os
+
+    from offerledger.cli.output import BROKEN_PIPE
+
+    try:  # nothing more reaches the closed pipe (Python would complain when it exits)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (a test runner's stdout)
+        pass
+    line = "Error: the output was closed before everything was written (broken pipe)"
+    try:  # stderr may be the same closed pipe (`… 2>&1 | head`): the exit code still says it
+        sys.stderr.write(f"{line}{'; ' + what if what else ''}\n")
+        sys.stderr.flush()
+    except OSError:
+        pass
+    if ctx is not None:
+        ctx.exit(BROKEN_PIPE)
+    sys.exit(BROKEN_PIPE)
 
 
 _default_showwarning = warnings.showwarning
@@ -84,7 +143,7 @@ def _show_warning(
         _default_showwarning(message, category, filename, lineno, file, line)
 
 
-@click.group(cls=LedgerGroup)
+@click.group(cls=LedgerGroup, lazy_subcommands=COMMANDS)
 @click.option(
     "--db",
     envvar="OFFERLEDGER_DB",
@@ -103,7 +162,8 @@ def _show_warning(
     default=None,
     metavar="DIR",
     help="The keystore folder of whoever runs this command (default: keys/ beside the SQLite "
-    "file). Env: OFFERLEDGER_KEYS.",
+    "file; for a postgresql:// ledger keys/ in ~/.local/share/offerledger/HOST-PORT-DB-SCHEMA/, "
+    "whatever the working folder). Env: OFFERLEDGER_KEYS.",
 )
 @click.option(
     "--demo-keys-ok",
@@ -140,13 +200,31 @@ def offer_option(f: F) -> F:
     )(f)
 
 
+def holder_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--holder``: a key holder's name is one line of plain text (every report prints it as
+    given), refused as bad input before anything is written."""
+    if value is None:
+        return None
+    from offerledger.values import not_a_formula, one_line
+
+    try:
+        return not_a_formula(one_line(value))
+    except ValueError as e:
+        raise InputError(str(e), field="--holder") from None
+
+
 def emit_json(data: Any) -> None:
     """Stable JSON on stdout: sorted keys, two-space indent."""
-    click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str))
+    from offerledger.cli.output import write_stdout
+
+    write_stdout(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n")
 
 
 def is_terminal() -> bool:
-    return sys.stdout.isatty()
+    """Is stdout a terminal? (:func:`offerledger.cli.output.is_terminal`, which tests patch.)"""
+    from offerledger.cli import output
+
+    return output.is_terminal()
 
 
 def open_ledger() -> Ledger:
@@ -182,6 +260,7 @@ __all__ = [
     "json_option",
     "offer_option",
     "open_ledger",
+    "output_closed",
     "settings",
     "with_ledger",
 ]

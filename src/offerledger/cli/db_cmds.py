@@ -48,7 +48,8 @@ def migrate(source: str, target: str, as_json: bool) -> None:
 
 @db.command("harden")
 @click.option("--role", required=True, metavar="NAME", help="The application role to create.")
-def harden(role: str) -> None:
+@json_option
+def harden(role: str, as_json: bool) -> None:
     """Make the PostgreSQL ledger of --db append-only and create its application role.
 
     The role (LOGIN, no password: set one or use your pg_hba rules) may SELECT and INSERT the
@@ -62,6 +63,15 @@ def harden(role: str) -> None:
     from offerledger.dbadmin import harden as run
 
     run(settings().db or "", role=role)
+    if as_json:
+        emit_json(
+            {
+                "role": role,
+                "grants": ["SELECT", "INSERT", "UPDATE of the head row"],
+                "refused_by_triggers": ["UPDATE", "DELETE", "TRUNCATE"],
+            }
+        )
+        return
     click.echo(
         f"role {role} may SELECT and INSERT the ledger's tables and move its head; UPDATE, "
         "DELETE and TRUNCATE are refused by triggers"

@@ -6,15 +6,16 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from offerledger.cli.common import cli, emit_json, err_console, json_option, with_ledger
-from offerledger.document_check import citations_of
-from offerledger.documents import SourceDocument, parse_document_hash
 from offerledger.errors import DocumentAltered, InputError, UnknownEntity
-from offerledger.ledger import Ledger
+
+if TYPE_CHECKING:  # imported when a command runs, not for --help
+    from offerledger.documents import SourceDocument
+    from offerledger.ledger import Ledger
 
 
 @cli.group("show")
@@ -28,6 +29,8 @@ def show() -> None:
 
 def read_document(ledger: Ledger, text: str) -> SourceDocument:
     """The stored document a user names, its bytes re-hashed: refused if they do not match."""
+    from offerledger.documents import parse_document_hash
+
     sha = parse_document_hash(text)
     document = ledger.document(sha)
     if document is None:
@@ -86,6 +89,8 @@ def write_new(path: Path, content: bytes) -> bool:
 
 
 def document_json(ledger: Ledger, document: SourceDocument) -> dict[str, Any]:
+    from offerledger.document_check import citations_of
+
     return {
         "sha256": document.sha256,
         "media_type": document.media_type,

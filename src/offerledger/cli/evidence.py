@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,8 +15,10 @@ from offerledger.cli.common import (
     offer_option,
     with_ledger,
 )
-from offerledger.ledger import Ledger
-from offerledger.signing.keys import passphrase_from_env_or_prompt
+from offerledger.cli.output import plural
+
+if TYPE_CHECKING:  # imported when a command runs, not for --help
+    from offerledger.ledger import Ledger
 
 
 @cli.group("export")
@@ -35,9 +38,15 @@ def export() -> None:
 @click.option(
     "--as-of", default=None, metavar="DATE", help="The offer text as of this date (end of day, ET)."
 )
+@json_option
 @with_ledger
 def export_evidence(
-    out: Path, employee: str | None, offer: str | None, as_of: str | None, ledger: Ledger
+    out: Path,
+    employee: str | None,
+    offer: str | None,
+    as_of: str | None,
+    as_json: bool,
+    ledger: Ledger,
 ) -> None:
     """Write an evidence bundle: events as stored, their keys, proofs against a fresh
     checkpoint signed by the root key, source documents, projections and the standalone
@@ -48,6 +57,7 @@ def export_evidence(
     """
     from offerledger.cli.read import parse_day
     from offerledger.evidence import export_bundle
+    from offerledger.signing.keys import passphrase_from_env_or_prompt
 
     day = parse_day(as_of, "--as-of")
     passphrase = passphrase_from_env_or_prompt(prompt=True)
@@ -55,14 +65,29 @@ def export_evidence(
     summary = export_bundle(
         ledger, out=out, employee=employee, offer=offer, as_of=day, checkpoint_key=root
     )
-    click.echo(
-        f"{summary.out}: {summary.events} events, {summary.documents} documents "
-        f"({summary.withheld} withheld), {summary.entries} entries; checkpoint of "
-        f"{summary.tree_size} events signed by root key {summary.root_key_id}"
-    )
+    if as_json:
+        emit_json(
+            {
+                "out": str(summary.out),
+                "events": summary.events,
+                "documents": summary.documents,
+                "withheld": summary.withheld,
+                "entries": summary.entries,
+                "checkpoint_size": summary.tree_size,
+                "root_key_id": summary.root_key_id,
+                "key_findings": summary.findings,
+            }
+        )
+    else:
+        click.echo(
+            f"{summary.out}: {plural(summary.events, 'event')}, "
+            f"{plural(summary.documents, 'document')} ({summary.withheld} withheld), "
+            f"{plural(summary.entries, 'entry', 'entries')}; checkpoint of "
+            f"{plural(summary.tree_size, 'event')} signed by root key {summary.root_key_id}"
+        )
     if summary.findings:
         err_console.print(
-            f"Warning: verify found {summary.findings} key finding(s) (revoked-key, "
+            f"Warning: verify found {plural(summary.findings, 'key finding')} (revoked-key, "
             "recorded-outside-key-validity); the bundle's verifier reports those in it",
             markup=False,
             highlight=False,
@@ -80,8 +105,31 @@ def export_evidence(
 @click.option(
     "--witness", multiple=True, metavar="VKEY", help="A C2SP verifier key that must co-sign."
 )
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(min=1),
+    metavar="N",
+    default=1 << 30,  # offerledger_verify.LIMITS (not imported for --help; a test compares)
+    show_default=True,
+    help="Refuse a bundle larger, on disk or unpacked, before reading its files.",
+)
+@click.option(
+    "--max-events",
+    type=click.IntRange(min=1),
+    metavar="N",
+    default=1_000_000,
+    show_default=True,
+    help="Refuse a bundle whose index lists more events, before checking any.",
+)
 @json_option
-def verify_bundle(bundle: Path, trust: str | None, witness: tuple[str, ...], as_json: bool) -> None:
+def verify_bundle(
+    bundle: Path,
+    trust: str | None,
+    witness: tuple[str, ...],
+    max_bytes: int,
+    max_events: int,
+    as_json: bool,
+) -> None:
     """Check an evidence bundle as offerledger_verify.py does, and rebuild every projection
     from its events. Exit 0 clean, 1 problems found, 2 not a bundle.
 
@@ -89,7 +137,9 @@ def verify_bundle(bundle: Path, trust: str | None, witness: tuple[str, ...], as_
     """
     from offerledger.evidence import check_bundle
 
-    result = check_bundle(bundle, trust=trust, witnesses=witness)
+    result = check_bundle(
+        bundle, trust=trust, witnesses=witness, max_bytes=max_bytes, max_events=max_events
+    )
     if as_json:
         emit_json(
             {

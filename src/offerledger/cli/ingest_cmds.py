@@ -4,29 +4,26 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.table import Table
 
 from offerledger.cli.common import (
     cli,
     emit_json,
     err_console,
-    is_terminal,
     json_option,
     offer_option,
     with_ledger,
 )
 from offerledger.cli.moments import moment_of, moment_options
-from offerledger.events import LedgerEvent
-from offerledger.ingest.csvingest import CsvIngest, plan_elections, plan_roster
-from offerledger.ingest.filing import parse_filing
-from offerledger.ingest.report import describe_event
-from offerledger.ingest.service import FilingIngest, plan_filing, save_plan
-from offerledger.ingest.signers import default_key, dry_run_key
-from offerledger.ledger import Ledger
-from offerledger.signing.keys import passphrase_from_env_or_prompt
+from offerledger.cli.output import Progress, plural, show
+
+if TYPE_CHECKING:  # the rest is imported when a command runs, not for --help
+    from offerledger.events import LedgerEvent
+    from offerledger.ingest.csvingest import CsvIngest
+    from offerledger.ingest.service import FilingIngest
+    from offerledger.ledger import Ledger
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -102,7 +99,12 @@ def ingest_filing(
 
     Example: offerledger ingest filing mpower-schedule-to-amendment-2-2001-09-13.txt --dry-run
     """
-    raw = file.read_bytes()
+    from offerledger.ingest.filing import parse_filing, read_filing
+    from offerledger.ingest.service import plan_filing, save_plan
+    from offerledger.ingest.signers import default_key, dry_run_key
+    from offerledger.signing.keys import passphrase_from_env_or_prompt
+
+    raw = read_filing(file)  # (refused over the size or line limit before it is read whole)
     parsed = parse_filing(raw, name=str(file))
     if dry_run:  # no key, no passphrase: unsigned where no key can be chosen
         officer, note = dry_run_key(ledger, role="issuer_officer", who=key)
@@ -136,6 +138,8 @@ def ingest_filing(
 
 def _dry_notice_key(ledger: Ledger, who: str | None) -> tuple[str | None, str | None]:
     """A dry run's communications key: the one a real run would use, else UNSIGNED."""
+    from offerledger.ingest.signers import dry_run_key
+
     found = _optional_key(ledger, "communications", who)
     if found is not None:
         return found, None
@@ -143,6 +147,8 @@ def _dry_notice_key(ledger: Ledger, who: str | None) -> tuple[str | None, str | 
 
 
 def _optional_key(ledger: Ledger, role: str, who: str | None) -> str | None:
+    from offerledger.ingest.signers import default_key
+
     if who:
         return default_key(ledger, role=role, who=who, option="--notice-key").key_id
     live = [k for k in ledger.registry().keys.values() if k.role == role and not k.revoked]
@@ -150,40 +156,29 @@ def _optional_key(ledger: Ledger, role: str, who: str | None) -> str | None:
 
 
 def _render_filing(result: FilingIngest, dry_run: bool) -> None:
+    """The events, checks and unresolved instructions: the same text on a terminal and in a
+    pipe (a terminal adds colour only)."""
+    from offerledger.ingest.report import describe_event
+    from offerledger.ingest.service import OUTCOMES
+    from offerledger.projections.findings import cross_check_text
+
     events = result.events
-    if is_terminal():
-        table = Table("stream v", "action", "effective", "signed by", "what")
-        for e in events:
-            table.add_row(
-                f"{str(e.originator_id)[:8]} v{e.originator_version}",
-                e.action,
-                _when(e),
-                e.actor,
-                "\n".join(describe_event(e)),
-            )
-        _print(table)
-    else:
-        for e in events:
-            click.echo(
-                f"{e.action} stream {e.originator_id} v{e.originator_version} "
-                f"effective {_when(e)} signed by {e.actor}"
-            )
-            for line in describe_event(e):
-                click.echo(f"  {line}")
-    for c in result.checks:
-        click.echo(f"[{c.status.upper()}] {c.check}: {c.detail}")
-    for u in result.unresolved:
-        click.echo(f"[UNRESOLVED] {u.describe()}")
+    lines: list[str] = []
+    for e in events:
+        lines.append(
+            f"{e.action} stream {e.originator_id} v{e.originator_version} "
+            f"effective {_when(e)} signed by {e.actor}\n"
+        )
+        lines.extend(f"  {line}\n" for line in describe_event(e))
+    lines.extend(
+        f"[{cross_check_text(OUTCOMES[c.status])}] {c.check}: {c.detail}\n" for c in result.checks
+    )
+    lines.extend(f"[UNRESOLVED] {u.describe()}\n" for u in result.unresolved)
+    show("".join(lines))
     if result.already_recorded:
         return
     verb = "would be recorded (dry run: nothing was written)" if dry_run else "recorded"
-    err_console.print(f"{len(events)} event(s) {verb}", markup=False, highlight=False)
-
-
-def _print(table: Table) -> None:
-    from rich.console import Console
-
-    Console().print(table)
+    err_console.print(f"{plural(len(events), 'event')} {verb}", markup=False, highlight=False)
 
 
 def _when(e: LedgerEvent) -> str:
@@ -204,15 +199,34 @@ def _csv(
     role: str,
     ledger: Ledger,
     effective: date | None = None,
+    late_recorded_reason: str | None = None,
 ) -> None:
+    from offerledger.ingest.csvingest import plan_elections, plan_roster
+    from offerledger.ingest.signers import default_key
+    from offerledger.signing.keys import passphrase_from_env_or_prompt
+
     info = default_key(ledger, role=role, who=key)
-    if kind == "roster":
-        result = plan_roster(ledger, file, key_id=info.key_id, offer=offer, effective=effective)
-    else:
-        result = plan_elections(ledger, file, key_id=info.key_id, offer=offer)
+    unit = "employees" if kind == "roster" else "forms"
+    with Progress(f"ingest {kind}: planning", unit=unit) as bar:
+        tick = bar.update if bar.on else None
+        if kind == "roster":
+            result = plan_roster(
+                ledger, file, key_id=info.key_id, offer=offer, effective=effective, progress=tick
+            )
+        else:
+            result = plan_elections(
+                ledger,
+                file,
+                key_id=info.key_id,
+                offer=offer,
+                late_recorded_reason=late_recorded_reason,
+                progress=tick,
+            )
     if not dry_run and result.events:
         signer = ledger.signer(info.key_id, passphrase_from_env_or_prompt(prompt=True))
-        result.save(ledger, signer=signer)
+        saving = f"ingest {kind}: signing and saving {plural(len(result.events), 'event')}"
+        with Progress(saving, unit=""):
+            result.save(ledger, signer=signer)
     if as_json:
         emit_json(result.as_json())
         return
@@ -220,19 +234,31 @@ def _csv(
 
 
 def _render_csv(result: CsvIngest, dry_run: bool) -> None:
+    """Each row not simply recorded (every row on a dry run), then one summary line on
+    stderr that counts rows as rows and forms (or grants) as forms (or grants):
+    ``3 rows: 2 forms (1 recorded, 1 refused), 1 duplicate row dropped; 1 event recorded``."""
     shown = [o for o in result.outcomes if o.status != "recorded" or dry_run]
-    for o in shown:
-        lines = ",".join(map(str, o.lines))
-        click.echo(
-            f"line {lines}: {o.status} {o.employee_id} {o.ref} {o.action} {o.reason}".rstrip()
+    show(
+        "".join(
+            f"line {','.join(map(str, o.lines))}: {o.status} {o.employee_id} {o.ref} "
+            f"{o.action} {o.reason}".rstrip()
+            + "\n"
+            for o in shown
         )
-    counts = ", ".join(
-        f"{result.count(s)} {s.replace('_', ' ')}"
-        for s in ("recorded", "refused", "duplicate", "already_recorded")
     )
+    unit = "form" if result.kind == "elections" else "grant"
+    counted = [o for o in result.outcomes if o.status != "duplicate"]
+    statuses = ("recorded", "refused", "already_recorded")
+    counts = ", ".join(
+        f"{result.count(s)} {s.replace('_', ' ')}" for s in statuses if result.count(s)
+    )
+    duplicates = result.count("duplicate")
     verb = "would be recorded (dry run: nothing was written)" if dry_run else "recorded"
     err_console.print(
-        f"{result.rows} row(s): {counts}; {len(result.events)} event(s) {verb}",
+        f"{plural(result.rows, 'row')}: {plural(len(counted), unit)}"
+        + (f" ({counts})" if counts else "")
+        + (f", {plural(duplicates, 'duplicate row')} dropped" if duplicates else "")
+        + f"; {plural(len(result.events), 'event')} {verb}",
         markup=False,
         highlight=False,
     )
@@ -296,17 +322,41 @@ def ingest_roster(
     metavar="WHO",
     help="Clerk's key recording the forms (default: the only one registered).",
 )
+@click.option(
+    "--late-recorded-reason",
+    default=None,
+    metavar="TEXT",
+    help="Why the file's forms received before the deadline are recorded only after the "
+    "offer's expiration was on record (required then; each such form is a finding).",
+)
 @with_ledger
 def ingest_elections(
-    file: Path, dry_run: bool, as_json: bool, offer: str | None, key: str | None, ledger: Ledger
+    file: Path,
+    dry_run: bool,
+    as_json: bool,
+    offer: str | None,
+    key: str | None,
+    late_recorded_reason: str | None,
+    ledger: Ledger,
 ) -> None:
     """Ingest election forms from CSV: employee_id, grant_id, choice (exchange, keep, withdraw),
     received_at (with its time zone), form_id, channel (optional: acted_by, synthetic). Late
-    forms are recorded as refused.
+    forms are recorded as refused. Once the offer's expiration is on record, forms claiming
+    receipt before the deadline need --late-recorded-reason.
 
     Example: offerledger ingest elections elections.csv --json
     """
-    _csv("elections", file, dry_run, as_json, offer, key, "clerk", ledger)
+    _csv(
+        "elections",
+        file,
+        dry_run,
+        as_json,
+        offer,
+        key,
+        "clerk",
+        ledger,
+        late_recorded_reason=late_recorded_reason,
+    )
 
 
 @cli.command("findings")
@@ -317,9 +367,11 @@ def ingest_elections(
 def findings_cmd(
     as_json: bool, offer: str | None, as_of: str | None, as_recorded: str | None, ledger: Ledger
 ) -> None:
-    """Timing findings: Rules 14e-1(a)-(d) and 13e-4(c), (e)(3) and (f), each quoted, with the
-    events it rests on (SYNTHETIC where it rests on synthetic ones); business days per Rule
-    14d-1(g)(3). With --as-of or --as-recorded, judged on what the ledger showed then.
+    """Timing findings: Rules 14e-1(a)-(d) and 13e-4(c), (e)(3) and (f), each cited (quoted
+    where checked word for word, else a labelled paraphrase), with the events it rests on
+    (SYNTHETIC where it rests on synthetic ones); business days per Rule 14d-1(g)(3); then the
+    cross-checks recorded at ingest. With --as-of or --as-recorded, judged on what the ledger
+    showed then.
 
     Example: offerledger findings --json --as-recorded 2001-09-28
     """

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from offerledger.errors import InputError
-from offerledger.events import EASTERN
-from offerledger.projections import Moment
+
+if TYPE_CHECKING:  # imported when a moment is read, not when --help is shown
+    from offerledger.projections import Moment
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,6 +47,8 @@ def parse_instant(value: str | None, field: str) -> date | datetime | None:
             f"cannot read {value!r} as a date or an instant", field=field, hint=HINT
         ) from None
     _plausible(at.date(), value, field)
+    from offerledger.events import EASTERN
+
     return at if at.tzinfo is not None else at.replace(tzinfo=EASTERN)
 
 
@@ -59,6 +62,8 @@ def _plausible(day: date, value: str, field: str) -> date:
 
 def moment_of(as_of: str | None, as_recorded: str | None, *, field: str = "--as-of") -> Moment:
     """The :class:`~offerledger.projections.Moment` the two options name."""
+    from offerledger.projections import Moment
+
     return Moment.at(parse_instant(as_of, field), parse_instant(as_recorded, "--as-recorded"))
 
 

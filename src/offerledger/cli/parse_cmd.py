@@ -7,8 +7,6 @@ from pathlib import Path
 import click
 
 from offerledger.cli.common import cli, emit_json, json_option
-from offerledger.ingest.filing import parse_filing_file
-from offerledger.ingest.report import parse_report, render_parse
 
 
 @cli.command("parse")
@@ -23,6 +21,9 @@ def parse_cmd(file: Path, as_json: bool) -> None:
 
     Example: offerledger parse mpower-schedule-to-amendment-2-2001-09-13.txt --json
     """
+    from offerledger.ingest.filing import parse_filing_file
+    from offerledger.ingest.report import parse_report, render_parse
+
     parsed = parse_filing_file(file)
     if as_json:
         emit_json(parse_report(parsed))

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from offerledger.cli.common import cli, emit_json, json_option, with_ledger
 from offerledger.errors import InputError
-from offerledger.integrity.proofs import consistency_of, inclusion_of
-from offerledger.ledger import Ledger
+
+if TYPE_CHECKING:  # imported when a command runs, not for --help
+    from offerledger.ledger import Ledger
 
 
 @cli.group()
@@ -32,7 +34,7 @@ def _event(ledger: Ledger, spec: str) -> int:
         raise InputError(
             f"{spec!r} is neither a log position nor STREAM:VERSION", field="EVENT"
         ) from None
-    position = ledger.app.position_of(sid, number)
+    position = ledger.position_of(sid, number)
     if position is None:
         raise InputError(f"no event {spec} in this ledger", field="EVENT")
     return position
@@ -59,6 +61,8 @@ def inclusion(
 
     Example: offerledger prove inclusion 42 --checkpoint head.checkpoint --json
     """
+    from offerledger.integrity.proofs import inclusion_of
+
     result = inclusion_of(
         ledger, position=_event(ledger, event), checkpoint=checkpoint, root_key=root_key
     )
@@ -82,6 +86,8 @@ def consistency(old_size: int, new_size: int | None, as_json: bool, ledger: Ledg
 
     Example: offerledger prove consistency 500 579 --json
     """
+    from offerledger.integrity.proofs import consistency_of
+
     result = consistency_of(ledger, old_size=old_size, new_size=new_size)
     if as_json:
         emit_json(result)
@@ -107,7 +113,8 @@ def witness() -> None:
 @click.option(
     "--out", type=click.Path(path_type=Path), required=True, help="The encrypted key file."
 )
-def witness_keygen(name: str, out: Path) -> None:
+@json_option
+def witness_keygen(name: str, out: Path, as_json: bool) -> None:
     """Make a witness key (encrypted PKCS#8, mode 0600) and print its verifier key.
 
     The passphrase comes from OFFERLEDGER_KEY_PASSPHRASE or a prompt. Give the printed
@@ -127,6 +134,9 @@ def witness_keygen(name: str, out: Path) -> None:
     key = generate_signing_key()
     vkey = vkey_string(name=name, public_key=key.public_key)
     write_key_file(path=out, key=key, passphrase=passphrase_from_env_or_prompt(prompt=True))
+    if as_json:
+        emit_json({"name": name, "verifier_key": vkey, "key_file": str(out)})
+        return
     click.echo(vkey)
 
 
@@ -140,7 +150,10 @@ def witness_keygen(name: str, out: Path) -> None:
     metavar="FILE|FINGERPRINT",
     help="The ledger's root public key (hex file, or key id with --db).",
 )
-def witness_cosign(checkpoints: Path, key_file: Path, name: str, root_key: str) -> None:
+@json_option
+def witness_cosign(
+    checkpoints: Path, key_file: Path, name: str, root_key: str, as_json: bool
+) -> None:
     """Cosign the last checkpoint of a checkpoints file, after checking it.
 
     The witness checks that the ledger's root key signed it and that it does not shrink the
@@ -153,4 +166,7 @@ def witness_cosign(checkpoints: Path, key_file: Path, name: str, root_key: str) 
 
     key = load_key_file(path=key_file, passphrase=passphrase_from_env_or_prompt(prompt=True))
     size = cosign_last(path=checkpoints, key=key, name=name, root_key=root_key)
+    if as_json:
+        emit_json({"checkpoints": str(checkpoints), "size": size, "witness": name})
+        return
     click.echo(f"cosigned the checkpoint of {size} events in {checkpoints} as {name}")

@@ -11,32 +11,32 @@ verification of that state found (:mod:`offerledger.cli.verification`; never ver
 from __future__ import annotations
 
 import functools
+import hashlib
 import uuid
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from offerledger.cli.common import (
     cli,
     err_console,
-    is_terminal,
+    json_option,
     offer_option,
+    output_closed,
     with_ledger,
 )
 from offerledger.cli.moments import moment_of, moment_options
-from offerledger.cli.verification import hashed, read_model_path, standing_of, warn
+from offerledger.cli.output import json_or_format, plural, show
 from offerledger.errors import DisclosureInvalid, InputError, OfferLedgerError
-from offerledger.ledger import Ledger
-from offerledger.projections import EMPTY, LedgerState, fold_all, outputs, runner
-from offerledger.projections.catalog import QueryError
-from offerledger.projections.disclosed import ListUnavailable
-from offerledger.projections.runner import head_of
-from offerledger.projections.source import RecorderSource
-from offerledger.projections.tracker import Frontier
-from offerledger.projections.verification import Head, Standing
+
+if TYPE_CHECKING:  # the rest is imported when a command runs, not for --help
+    from offerledger.ledger import Ledger
+    from offerledger.projections import LedgerState
+    from offerledger.projections.source import LedgerSource
+    from offerledger.projections.verification import Head, Standing
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,16 +47,12 @@ class ReadModelStale(OfferLedgerError):
     exit_code = 1
 
 
-def ledger_source(ledger: Ledger) -> RecorderSource:
-    """The ledger as the runner's log source (with its stored source documents)."""
+def ledger_source(ledger: Ledger) -> LedgerSource:
+    """The ledger as the runner's log source (with its stored source documents): the
+    library's :func:`offerledger.reading.log_source`."""
+    from offerledger.reading import log_source
 
-    def document(sha256: str) -> bytes | None:
-        found = ledger.document(sha256)
-        return None if found is None else found.content
-
-    return RecorderSource(
-        ledger.app.recorder, ledger_id=str(ledger.app.ledger_id()), documents=document
-    )
+    return log_source(ledger)
 
 
 # --- shared options and helpers ----------------------------------------------------------
@@ -71,7 +67,9 @@ def read_options(f: F) -> F:
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
         envvar="OFFERLEDGER_READ_MODEL",
-        help="Read-model file (default: <db>.projections.sqlite beside a SQLite ledger).",
+        help="Read-model file (default: <db>.projections.sqlite beside a SQLite ledger; for "
+        "PostgreSQL ledger.projections.sqlite in the ledger's folder under "
+        "~/.local/share/offerledger/). Env: OFFERLEDGER_READ_MODEL.",
     )(f)
 
 
@@ -81,12 +79,16 @@ def translate_errors(f: F) -> F:
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from offerledger.projections import runner
+        from offerledger.projections.catalog import QueryError
+        from offerledger.projections.disclosed import ListUnavailable
+
         try:
             return f(*args, **kwargs)
         except QueryError as e:
-            raise InputError(
-                e.message, field=f"--{e.field}" if e.field else None, hint=e.hint
-            ) from None
+            # an option is named bare (as-of); a positional argument in capitals (FROM) as is
+            field = e.field if not e.field or e.field.isupper() else f"--{e.field}"
+            raise InputError(e.message, field=field, hint=e.hint) from None
         except runner.ReadModelDiverged as e:
             raise ReadModelStale(
                 str(e), hint="run 'offerledger verify', then 'offerledger rebuild --full'"
@@ -104,12 +106,12 @@ def log_state(ledger: Ledger) -> LedgerState:
 
 
 def log_read(ledger: Ledger) -> tuple[LedgerState, Head]:
-    """The log folded, and the size and root of the rows folded."""
-    frontier = Frontier()
-    with runner.paused_gc():
-        log = hashed(ledger.log(), frontier)
-        state = fold_all(EMPTY, ((e.position, e.event) for e in log if e.event is not None))
-    return ledger_source(ledger).open_lists(state), head_of(frontier)
+    """The log folded, and the size and root of the rows folded (the library's
+    :func:`offerledger.reading.fold_log`)."""
+    from offerledger.reading import fold_log
+
+    state, head, _ = fold_log(ledger)
+    return state, head
 
 
 def projection_state(
@@ -117,6 +119,8 @@ def projection_state(
 ) -> tuple[LedgerState, Standing]:
     """The state a read command renders (see the module docstring), and what the
     verification records say about the rows it rests on."""
+    from offerledger.cli.verification import standing_of
+
     state, built = _projection_state(ledger, from_log, read_model, employees)
     return state, standing_of(ledger, built, read_model)
 
@@ -124,6 +128,9 @@ def projection_state(
 def _projection_state(
     ledger: Ledger, from_log: bool, read_model: Path | None, employees: bool
 ) -> tuple[LedgerState, Head]:
+    from offerledger.cli.verification import read_model_path
+    from offerledger.projections import runner
+
     if from_log:
         return log_read(ledger)
     path = read_model_path(ledger, read_model)
@@ -168,7 +175,11 @@ def _plausible(day: date, value: str, field: str) -> date:
 
 
 def emit(text: str) -> None:
-    click.echo(text, nl=False)
+    """Print a command's output: the same text piped or on a terminal (colour only there)."""
+    show(text)
+
+
+FORMAT_HELP = "Text layout; --json is the way to ask for JSON (--format json is its alias)."
 
 
 # --- text, diff ------------------------------------------------------------------------------
@@ -187,7 +198,14 @@ def emit(text: str) -> None:
     "carried it and its text as stored, checked against the filing's hash.",
 )
 @click.option("--provenance", is_flag=True, help="Say which filing and event made each part.")
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    help=FORMAT_HELP,
+)
+@json_option
 @read_options
 @with_ledger
 @translate_errors
@@ -200,6 +218,7 @@ def text_cmd(
     exhibit: str | None,
     provenance: bool,
     fmt: str,
+    as_json: bool,
     from_log: bool,
     read_model: Path | None,
     ledger: Ledger,
@@ -209,6 +228,9 @@ def text_cmd(
 
     Example: offerledger text --as-of 2001-09-13 --section 7 --provenance
     """
+    from offerledger.projections import outputs
+
+    fmt = json_or_format(as_json, fmt, default="text")
     when = moment_of(as_of, as_recorded)
     offer_id = ledger.resolve_offer(offer)
     state, verified = projection_state(
@@ -235,7 +257,10 @@ def text_cmd(
 @offer_option
 @moment_options
 @click.option("--document", default=None, metavar="ID")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", help=FORMAT_HELP
+)
+@json_option
 @read_options
 @with_ledger
 @translate_errors
@@ -247,6 +272,7 @@ def diff_cmd(
     as_recorded: str | None,
     document: str | None,
     fmt: str,
+    as_json: bool,
     from_log: bool,
     read_model: Path | None,
     ledger: Ledger,
@@ -259,6 +285,9 @@ def diff_cmd(
 
     Example: offerledger diff 2001-09-12 2001-09-13
     """
+    from offerledger.projections import outputs
+
+    fmt = json_or_format(as_json, fmt, default="text")
     if to_date is not None and as_of is not None:
         raise InputError("give TO or --as-of, not both", field="--as-of")
     before = moment_of(from_date, as_recorded, field="FROM")
@@ -269,7 +298,14 @@ def diff_cmd(
     )
     emit(
         outputs.diff_output(
-            state, offer_id, before, after, fmt=fmt, document=document, verification=verified
+            state,
+            offer_id,
+            before,
+            after,
+            fmt=fmt,
+            document=document,
+            verification=verified,
+            named_by=("FROM", "TO" if to_date is not None else None),
         )
     )
 
@@ -287,7 +323,14 @@ def diff_cmd(
     metavar="S",
     help="Only grants whose standing is exchange, not_tendered or withdrawn.",
 )
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    help=FORMAT_HELP,
+)
+@json_option
 @read_options
 @with_ledger
 @translate_errors
@@ -298,14 +341,20 @@ def elections_cmd(
     employee: str | None,
     status: str | None,
     fmt: str,
+    as_json: bool,
     from_log: bool,
     read_model: Path | None,
     ledger: Ledger,
 ) -> None:
     """Each employee's standing choice per eligible grant, refusals, notices; the summary.
 
+    The same text on a terminal and in a pipe (a terminal adds colour only).
+
     Example: offerledger elections --status withdrawn --format csv
     """
+    from offerledger.projections import outputs
+
+    fmt = json_or_format(as_json, fmt, default="table")
     when = moment_of(as_of, as_recorded)
     offer_id = ledger.resolve_offer(offer)
     state, verified = projection_state(ledger, from_log=from_log, read_model=read_model)
@@ -320,15 +369,6 @@ def elections_cmd(
         verification=verified,
         moment=when,
     )
-    if fmt == "table" and is_terminal():
-        from rich.console import Console
-
-        table, summary = outputs.elections_terminal(
-            state, offer_id, employee=employee, status=status, moment=when
-        )
-        emit(f"{verified.first_line()}\n\n")
-        Console().print(table)
-        text = summary
     emit(text)
 
 
@@ -344,7 +384,14 @@ def elections_cmd(
     help="The amendment's date (default: the acceptance's effective date); it shows only what "
     "the ledger had, effective and recorded, by the end of that day (US Eastern).",
 )
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown"]),
+    default="text",
+    help="Text layout (with --json: the layout of the JSON's text field).",
+)
+@json_option
 @read_options
 @with_ledger
 @translate_errors
@@ -355,6 +402,7 @@ def final_amendment_cmd(
     draft: bool,
     on: str | None,
     fmt: str,
+    as_json: bool,
     from_log: bool,
     read_model: Path | None,
     ledger: Ledger,
@@ -362,13 +410,24 @@ def final_amendment_cmd(
     """The amendment to Schedule TO that reports the results, every figure from the ledger, as
     known by its date: a later event is not yet known, never stated as fact.
 
+    With --json: the figures it rests on and its text, with the verification state.
+
     Example: offerledger final-amendment --as-recorded 2001-09-28 --format markdown
     """
+    from offerledger.projections import outputs
+
     when = moment_of(as_of, as_recorded)
     day = parse_day(on, "--date")
     offer_id = ledger.resolve_offer(offer)
     _not_before_acceptance(ledger, offer_id, day, draft=draft)
     state, verified = projection_state(ledger, from_log=from_log, read_model=read_model)
+    if as_json:
+        emit(
+            outputs.final_amendment_json(
+                state, offer_id, draft=draft, fmt=fmt, on=day, verification=verified, moment=when
+            )
+        )
+        return
     emit(
         outputs.final_amendment_output(
             state, offer_id, draft=draft, fmt=fmt, on=day, verification=verified, moment=when
@@ -414,6 +473,7 @@ def _not_before_acceptance(
     help="The letters' date (default: the acceptance's effective date); they show only what "
     "the ledger had by the end of that day (US Eastern).",
 )
+@json_option
 @read_options
 @with_ledger
 @translate_errors
@@ -423,6 +483,7 @@ def letters_cmd(
     as_recorded: str | None,
     out: Path,
     on: str | None,
+    as_json: bool,
     from_log: bool,
     read_model: Path | None,
     ledger: Ledger,
@@ -430,8 +491,15 @@ def letters_cmd(
     """Each participating employee's results letter with its Attachment A, and a notice to each
     employee whose election form was refused; one file each.
 
+    Every letter is written (each file whole: written beside, then renamed) before their paths
+    are printed; a letter that cannot be written stops the command with the count written and
+    the first one not written. With --json: each file's path and SHA-256.
+
     Example: offerledger letters --out letters/
     """
+    from offerledger.cli.verification import warn
+    from offerledger.projections import outputs
+
     when = moment_of(as_of, as_recorded)
     day = parse_day(on, "--date")
     offer_id = ledger.resolve_offer(offer)
@@ -439,8 +507,53 @@ def letters_cmd(
     state, verified = projection_state(ledger, from_log=from_log, read_model=read_model)
     letters = outputs.letters_output(state, offer_id, on=day, verification=verified, moment=when)
     warn(verified)
+    written = write_letters(out, letters)
+    count = plural(len(written), "letter")
+    try:
+        if as_json:
+            from offerledger.cli.common import emit_json
+
+            emit_json(
+                {
+                    "out": str(out),
+                    "letters": [{"path": str(path), "sha256": digest} for path, digest in written],
+                    "verification": verified.as_dict(),
+                }
+            )
+        else:
+            for path, _ in written:
+                click.echo(str(path))
+    except BrokenPipeError:
+        output_closed(
+            click.get_current_context(),
+            what=f"every letter was written to {out} ({count}); only the list of their paths "
+            "was cut short",
+        )
+    err_console.print(f"{count} written to {out}", markup=False, highlight=False)
+
+
+def write_letters(out: Path, letters: list[tuple[str, str]]) -> list[tuple[Path, str]]:
+    """Write every letter (each whole: to a hidden file beside it, then renamed over it);
+    (path, SHA-256 of its bytes) for each. A letter that cannot be written raises an
+    :class:`InputError` saying how many were written and which was not."""
+    import os
+
     out.mkdir(parents=True, exist_ok=True)
+    written: list[tuple[Path, str]] = []
     for name, text in letters:
-        (out / name).write_text(text, encoding="utf-8")
-        click.echo(str(out / name))
-    err_console.print(f"{len(letters)} letters written to {out}", markup=False)
+        path = out / name
+        data = text.encode("utf-8")
+        staged = out / f".{name}.partial"
+        try:
+            staged.write_bytes(data)
+            os.replace(staged, path)
+        except OSError as e:
+            staged.unlink(missing_ok=True)
+            raise InputError(
+                f"wrote {len(written)} of {plural(len(letters), 'letter')} to {out}; "
+                f"{name} and the {len(letters) - len(written) - 1} after it were not written: "
+                f"{e.strerror or e}",
+                file=path,
+            ) from None
+        written.append((path, hashlib.sha256(data).hexdigest()))
+    return written

@@ -10,8 +10,11 @@ from offerledger.cli import cli
 def _walk(command: click.Command, path: list[str]) -> list[tuple[list[str], click.Command]]:
     found = [(path, command)]
     if isinstance(command, click.Group):
-        for name in sorted(command.commands):
-            found.extend(_walk(command.commands[name], [*path, name]))
+        ctx = click.Context(command)
+        for name in command.list_commands(ctx):  # loads lazily loaded commands
+            sub = command.get_command(ctx, name)
+            if sub is not None:
+                found.extend(_walk(sub, [*path, name]))
     return found
 
 

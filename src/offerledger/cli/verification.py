@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from offerledger.cli.common import err_console
 from offerledger.integrity.problems import VerifyReport
-from offerledger.ledger import Ledger, LogEntry
+from offerledger.ledger import Ledger
 from offerledger.projections import verification_store
-from offerledger.projections.tracker import Frontier, leaf_hash
-from offerledger.projections.verification import Head, Standing, VerificationRecord, standing
-from offerledger.reading import index_head, read_model_path
+from offerledger.projections.verification import Head, Standing, VerificationRecord
+from offerledger.reading import index_head, read_model_path, verification_of
 from offerledger.verifying import record_verification
 
 
@@ -38,45 +38,41 @@ def record(
     """Keep what ``report`` found beside the read model (the library's
     :func:`offerledger.verifying.record_verification`); a record that cannot be written is a
     warning on stderr: outputs then say UNVERIFIED, never more than was found."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", RuntimeWarning)
-        found = record_verification(
+    with warnings_on_stderr():
+        return record_verification(
             ledger, report, by=by, checkpoint=checkpoint, read_model=read_model
         )
+
+
+@contextmanager
+def warnings_on_stderr() -> Iterator[None]:
+    """The library's ``RuntimeWarning`` (a verification record that cannot be written) as a
+    ``Warning:`` line on stderr, once the block is done."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        yield
     for warning in caught:
         err_console.print(f"Warning: {warning.message}", markup=False)
-    return found
 
 
 def standing_of(ledger: Ledger, built: Head, read_model: Path | None = None) -> Standing:
-    """What the records say about the state ``built`` (the rows a read command folded)."""
-    path = records_path(ledger, read_model)
-    index = index_head(ledger)
-    heads = [built] if index is None else [built, index]
-    return standing(
-        built, index, verification_store.records_for(path, *heads), verification_store.last(path)
-    )
-
-
-def hashed(entries: Iterator[LogEntry], frontier: Frontier) -> Iterator[LogEntry]:
-    """Log entries, each one's leaf hash appended to ``frontier`` as it passes."""
-    for entry in entries:
-        frontier.append(leaf_hash(entry.state))
-        yield entry
+    """What the records say about the state ``built`` (the rows a read command folded): the
+    library's :func:`offerledger.reading.verification_of`, keys made public included."""
+    return verification_of(ledger, built, read_model)
 
 
 def warn(verification: Standing) -> None:
     """On stderr too, for outputs written to files (letters)."""
-    if verification.state != "verified":
+    if verification.state != "verified" or verification.keys_public:
         err_console.print(f"Warning: {verification.first_line()}", markup=False)
 
 
 __all__ = [
-    "hashed",
     "index_head",
     "read_model_path",
     "record",
     "records_path",
     "standing_of",
     "warn",
+    "warnings_on_stderr",
 ]

@@ -3,10 +3,10 @@
 A :class:`~offerledger.events.CorrectionRecorded` stores each corrected payload field as text:
 a string as it is, anything else as JSON (a list of choices, a number, a date). The read side
 reads a value that starts with ``[`` or ``{`` as JSON and any other as the string it is
-(``offerledger.projections.core``), and applies it to the superseded event. The write side
-accepts a correction only when that reading, applied to the superseded event, validates against
-the event's own model and gives back exactly the values asked for; the values are then stored
-in their one canonical text, so every reader gets the same event (issue 13 item 2).
+(:func:`offerledger.events.corrected_value`, the one decoder), and applies it to the superseded
+event. The write side accepts a correction only when that reading, applied to the superseded
+event, validates against the event's own model and gives back exactly the values asked for; the
+values are then stored in their one canonical text, so every reader gets the same event.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from offerledger.errors import InputError
-from offerledger.events import HEADER_FIELDS, LedgerEvent
+from offerledger.events import HEADER_FIELDS, LedgerEvent, corrected_value
 
 # Fields that place an event in its stream (derived, never chosen): a correction cannot move it.
 PLACEMENT_FIELDS = frozenset({"offer_id", "offer_name", "employee_id", "cik", "file_number"})
@@ -31,17 +31,6 @@ def correction_text(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def correction_value(text: str) -> Any:
-    """How a stored corrected value reads: JSON when it starts with ``[`` or ``{`` and parses,
-    the string itself otherwise."""
-    if text[:1] in ("[", "{"):
-        try:
-            return json.loads(text)
-        except ValueError:
-            return text
-    return text
-
-
 def payload_fields(event: LedgerEvent) -> frozenset[str]:
     """The payload fields of an event's model (optional ones included when absent)."""
     return frozenset(type(event).model_fields) - HEADER_FIELDS
@@ -50,7 +39,7 @@ def payload_fields(event: LedgerEvent) -> frozenset[str]:
 def _validated(original: LedgerEvent, texts: Mapping[str, str]) -> LedgerEvent:
     data = original.model_dump()
     for name, text in texts.items():
-        data[name] = correction_value(text)
+        data[name] = corrected_value(name, text)
     return type(original).model_validate(data)
 
 
@@ -127,7 +116,6 @@ def merge_correction(
 __all__ = [
     "PLACEMENT_FIELDS",
     "correction_text",
-    "correction_value",
     "merge_correction",
     "payload_fields",
 ]

@@ -1,18 +1,39 @@
-"""The words of the rules the timing findings cite, as data: a short quote of each rule and
-where it is (17 CFR, as amended by Regulation M-A, Release No. 33-7760, 1999: the text in force
-for the 2001 reference case). Quotes are shortened with "..." and never reworded; check one
-against the CFR before relying on it.
+"""The words of the rules the timing findings cite, as data, and how far each is checked.
+
+A citation with a ``url`` is **verbatim**: its words were compared, word for word, with the text
+of the rule published at that address (shortened only with "...") and outputs print it in
+quotation marks with the address. A citation without one is a **paraphrase**: it was written from
+the rule's sense and could not be compared with a published text here, so outputs print it
+labelled "[paraphrase, not the rule's words]" and never in quotation marks.
+
+Checked on 2026-12-01 against 17 CFR 240.14e-1 as reproduced by Deloitte's DART
+(:data:`DART_14E`; the same words are in the FDIC's copy of the rule archived in 2009,
+:data:`FDIC_14E`): Rule 14e-1(a), (b) and (c). Not found in a published text that could be read
+here, so paraphrases: Rule 14e-1(d) and every paragraph of Rule 13e-4 (17 CFR 240.13e-4, as
+amended by Regulation M-A, Release No. 33-7760, 1999, the text in force for the 2001 reference
+case; read it at https://www.ecfr.gov/current/title-17/section-240.13e-4 before relying on one).
 """
 
 from __future__ import annotations
 
 from offerledger.domain.timing import Citation
 
+DART_14E = (
+    "https://dart.deloitte.com/USDART/home/accounting/sec/rules-regulations/"
+    "240-securities-exchange-act-1934-rules/a-rules-regulations-under-securities-exchange/"
+    "240-14e-regulation-14e"
+)
+FDIC_14E = (
+    "https://webarchive.library.unt.edu/eot2008/20090512213532/"
+    "https:/www.fdic.gov/regulations/laws/rules/8000-7700.html"
+)
+
 C_14E1A = Citation(
     "no person who makes a tender offer shall: (a) Hold such tender offer open for less than "
     "twenty business days from the date such tender offer is first published or sent to "
     "security holders",
     "17 CFR 240.14e-1(a)",
+    DART_14E,
 )
 
 C_13E4F1 = Citation(
@@ -39,6 +60,7 @@ C_14E1B = Citation(
     "open for at least ten business days from the date that notice of such increase or "
     "decrease is first published or sent or given to security holders",
     "17 CFR 240.14e-1(b)",
+    DART_14E,
 )
 
 C_14E1D = Citation(
@@ -73,6 +95,7 @@ C_14E1C = Citation(
     "Fail to pay the consideration offered or return the securities deposited by or on behalf "
     "of security holders promptly after the termination or withdrawal of a tender offer",
     "17 CFR 240.14e-1(c)",
+    DART_14E,
 )
 
 C_13E4F5 = Citation(
@@ -103,7 +126,15 @@ C_13E4F8 = Citation(
     "Offers Conducted for Compensatory Purposes (Division of Corporation Finance, March 21, 2001)",
 )
 
+# every citation above, by name (tests check each is verbatim with its source or a paraphrase)
+CITATIONS = {
+    name: value for name, value in sorted(globals().items()) if isinstance(value, Citation)
+}
+
 __all__ = [
+    "CITATIONS",
+    "DART_14E",
+    "FDIC_14E",
     "C_13E4C1",
     "C_13E4C3",
     "C_13E4C4",

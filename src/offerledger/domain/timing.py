@@ -16,12 +16,19 @@ it; the original stays in the log).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
-from offerledger.events import EASTERN, ExpirationExtended, OfferCommenced, deadline_exclusive
+from offerledger.events import (
+    EASTERN,
+    ExpirationExtended,
+    OfferCommenced,
+    corrected_value,
+    deadline_exclusive,
+)
 
 EXTENSION_TOPIC = ExpirationExtended.TOPIC
 COMMENCEMENT_TOPIC = OfferCommenced.TOPIC
@@ -119,10 +126,54 @@ def effective_order(announcements: Sequence[Announcement]) -> list[int]:
     return sorted(range(1, len(announcements)), key=lambda i: (announcements[i].announced, i))
 
 
+class Window:
+    """The election window one sequence of announcements makes, worked out once: the
+    announcements in effective order (ties by log order) and each one's exclusive deadline, so
+    that the expiration in force at a moment is a binary search (:func:`in_force_index` gives
+    the same index; an ingest asks for every form of a file).
+    """
+
+    __slots__ = ("announced", "deadlines", "indexes", "source")
+
+    def __init__(self, announcements: Sequence[Stated]) -> None:
+        if not announcements:
+            raise ValueError("an offer states its expiration when it commences")
+        order = sorted(range(1, len(announcements)), key=lambda i: (announcements[i][0], i))
+        self.source = announcements
+        self.announced = [announcements[i][0] for i in order]
+        self.indexes = [0, *order]  # in force once the first k of ``announced`` were made
+        self.deadlines = [deadline_exclusive(announcements[i][1]) for i in self.indexes]
+
+    def index(self, at: datetime) -> int:
+        """:func:`in_force_index` at ``at``."""
+        return self.indexes[bisect_right(self.announced, at)]
+
+    def deadline(self, at: datetime) -> datetime:
+        return self.deadlines[bisect_right(self.announced, at)]
+
+
+class _LastWindow:
+    """The window of the last announcements asked about (a tuple: an offer's state keeps its
+    own while it does not change): a one-slot cache of a pure function."""
+
+    window: Window | None = None
+
+
+def window_of(announcements: Sequence[Stated]) -> Window:
+    """The :class:`Window` of ``announcements`` (the same tuple is worked out once)."""
+    last = _LastWindow.window
+    if last is not None and last.source is announcements:
+        return last
+    window = Window(announcements)
+    if type(announcements) is tuple:
+        _LastWindow.window = window
+    return window
+
+
 def deadline(announcements: Sequence[Stated], at: datetime) -> datetime:
     """Exclusive bound of the election window for an act received at ``at``: the whole stated
     minute counts ("11:59 p.m." admits 23:59:59.999)."""
-    return deadline_exclusive(expiration_in_force(announcements, at))
+    return window_of(announcements).deadline(at)
 
 
 def outside_window(
@@ -138,8 +189,9 @@ def outside_window(
         return f"the offer commenced at {commenced.isoformat()}"
     if terminated is not None and at >= terminated:
         return f"the offer was terminated at {terminated.isoformat()}"
-    if at >= deadline(announcements, at):
-        stated = expiration_in_force(announcements, at)
+    window = window_of(announcements)
+    if at >= window.deadline(at):
+        stated = announcements[window.index(at)][1]
         return f"the offer expired at {stated.isoformat()} (the whole stated minute counts)"
     return None
 
@@ -178,7 +230,8 @@ def _corrected(item: Announcement, fields: Mapping[str, str], name: str) -> Anno
         return None
     name = name or "new_expiration"
     new = item
-    for key, value in fields.items():
+    for key, text in fields.items():
+        value = corrected_value(key, text)  # the one reading of a correction's field
         if key == name:
             at = _instant(value)
             if at is None:
@@ -194,7 +247,9 @@ def _corrected(item: Announcement, fields: Mapping[str, str], name: str) -> Anno
     return new
 
 
-def _instant(value: str) -> datetime | None:
+def _instant(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
     try:
         at = datetime.fromisoformat(value)
     except ValueError:
@@ -202,12 +257,15 @@ def _instant(value: str) -> datetime | None:
     return at if at.tzinfo is not None else None
 
 
-def _effective(value: str) -> tuple[datetime, bool] | None:
-    try:
-        return datetime.combine(date.fromisoformat(value), time(0, 0), tzinfo=EASTERN), True
-    except ValueError:
-        at = _instant(value)
-        return None if at is None else (at, False)
+def _effective(value: object) -> tuple[datetime, bool] | None:
+    """A corrected ``effective`` as :func:`offerledger.events.corrected_value` reads it."""
+    if not isinstance(value, dict):
+        return None
+    if value.get("kind") == "date":
+        day = date.fromisoformat(value["on"])
+        return datetime.combine(day, time(0, 0), tzinfo=EASTERN), True
+    at = _instant(value.get("at"))
+    return None if at is None else (at, False)
 
 
 # --- which day an expiration belongs to ----------------------------------------------------------
@@ -243,13 +301,36 @@ def clock(at: datetime) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Citation:
-    """The rule's words (a short quote) and where they are."""
+    """The rule's words and where they are. ``url``: where the words were checked; a citation
+    with one is ``verbatim`` (the source's own words, shortened only with "..."), one without
+    is a paraphrase and is never printed as a quote (no quotation marks; labelled)."""
 
     quote: str
     source: str
+    url: str = ""
 
-    def as_json(self) -> dict[str, str]:
-        return {"quote": self.quote, "source": self.source}
+    @property
+    def verbatim(self) -> bool:
+        return bool(self.url)
+
+    @property
+    def label(self) -> str:
+        """How an output introduces the words: a quote with where it was checked, or a
+        paraphrase said to be one."""
+        if self.verbatim:
+            return f'"{self.quote}" ({self.source}; verbatim, as at {self.url})'
+        return f"[paraphrase, not the rule's words] {self.quote} ({self.source})"
+
+    def as_json(self) -> dict[str, str | bool | None]:
+        """``quote`` holds the words only when verbatim; a paraphrase is under ``paraphrase``."""
+        return {
+            "quote": self.quote if self.verbatim else None,
+            "paraphrase": None if self.verbatim else self.quote,
+            "source": self.source,
+            "verbatim": self.verbatim,
+            "url": self.url,
+            "label": self.label,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,6 +481,7 @@ __all__ = [
     "OfferFacts",
     "Ref",
     "Stated",
+    "Window",
     "clock",
     "correct_announcements",
     "deadline",
@@ -410,4 +492,5 @@ __all__ = [
     "last_day_counted",
     "outside_window",
     "stated_day",
+    "window_of",
 ]

@@ -43,11 +43,20 @@ class BundleCheck:
         return not self.problems
 
 
-def check_bundle(path: Path, *, trust: str | None, witnesses: Sequence[str] = ()) -> BundleCheck:
-    """Every check; InputError (exit 2) when ``path`` is no bundle the verifier can read."""
+def check_bundle(
+    path: Path, *, trust: str | None, witnesses: Sequence[str] = (), **limits: int
+) -> BundleCheck:
+    """Every check; InputError (exit 2) when ``path`` is no bundle the verifier can read, or is
+    over a limit (``limits``: max_bytes, max_events; the standalone verifier's defaults)."""
     try:
-        verifier = standalone.verify_bundle(str(path), trust, tuple(witnesses))
+        verifier = standalone.verify_bundle(str(path), trust, tuple(witnesses), **limits)
     except standalone.Unusable as e:
+        if ", over the limit --max-" in str(e):  # (standalone: Verifier.within)
+            raise InputError(
+                f"refused before it was read: {e}",
+                file=path,
+                hint="if the bundle is genuine, raise the limit with the option named",
+            ) from None
         raise InputError(f"not an evidence bundle this tool can read: {e}", file=path) from None
     problems: list[Problem] = list(verifier.problems)
     problems += [p for p in _rebuilt(verifier) if p not in problems]

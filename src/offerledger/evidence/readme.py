@@ -51,14 +51,16 @@ def render_readme(f: ReadmeFacts) -> str:
         _para(
             "You need Python 3.11 or later and the 'cryptography' package (pip install "
             "cryptography). Unzip offerledger_verify.py (or better, use a copy you obtained "
-            "and read yourself: one file of under 500 lines, standard library and cryptography "
+            "and read yourself: one file of under 520 lines, standard library and cryptography "
             "only) and run:",
         ),
         "    python offerledger_verify.py THIS_BUNDLE.zip --trust ROOT_KEY_ID",
         _para(
             "Add --witness VKEY for each co-signer (a C2SP verifier key) whose signature the "
             "checkpoint must carry. Exit status 0: every check passed. 1: problems, one line "
-            "each, 'FILE: reason: detail'. 2: the file is not a bundle it can read. With "
+            "each, 'FILE: reason: detail'. 2: the file is not a bundle it can read, or is "
+            "over a limit (1 GiB on disk or unpacked, 1,000,000 events: --max-bytes N and "
+            "--max-events N raise them). With "
             "offerledger installed, 'offerledger verify-bundle THIS_BUNDLE.zip --trust "
             "ROOT_KEY_ID' runs the same checks and also rebuilds every projection from the "
             "events, byte for byte."

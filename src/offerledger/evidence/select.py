@@ -34,7 +34,7 @@ from offerledger.events import (
     RootKeyRotated,
 )
 from offerledger.ledger import Ledger
-from offerledger.store import KEYS_STREAM, decode_stored
+from offerledger.store import KEYS_STREAM
 
 __all__ = [
     "Employee",
@@ -72,34 +72,24 @@ def offer_employees(ledger: Ledger, offer_id: uuid.UUID) -> dict[str, Employee]:
     """Every employee with eligible grants registered in the offer, by employee id (one pass
     over the roster events, by topic)."""
     found: dict[str, Employee] = {}
-    after = 1
-    recorder: Any = ledger.app.recorder
-    while rows := recorder.select_notifications(
-        after, 1000, topics=[EligibleGrantsRegistered.TOPIC]
-    ):
-        for stored in rows:
-            event = decode_stored(stored.topic, stored.state)
-            if isinstance(event, EligibleGrantsRegistered) and event.offer_id == offer_id:
-                found[event.employee_id] = Employee(
-                    event.employee_id, event.employee_name, event.originator_id
-                )
-        after = rows[-1].id + 1
+    for event in ledger.events(EligibleGrantsRegistered.TOPIC):
+        if isinstance(event, EligibleGrantsRegistered) and event.offer_id == offer_id:
+            found[event.employee_id] = Employee(
+                event.employee_id, event.employee_name, event.originator_id
+            )
     return found
 
 
 def _stream_rows(ledger: Ledger, stream: uuid.UUID, size: int) -> Iterator[Row]:
-    for stored in ledger.app.recorder.select_events(stream):
-        position = ledger.app.position_of(stream, stored.originator_version)
+    for stored in ledger.rows(stream):
+        position = ledger.position_of(stream, stored.version)
         if position is None:
             raise StorageError(
-                f"stream {stream} version {stored.originator_version} is not in the log index",
+                f"stream {stream} version {stored.version} is not in the log index",
                 hint="run 'offerledger verify'",
             )
         if position < size:
-            event = decode_stored(stored.topic, stored.state)
-            yield Row(
-                position, stream, stored.originator_version, stored.topic, stored.state, event
-            )
+            yield Row(position, stream, stored.version, stored.topic, stored.state, stored.event())
 
 
 def select_rows(

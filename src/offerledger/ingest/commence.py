@@ -225,6 +225,8 @@ def plan_commencement(
                 f"the Offer to Exchange is dated {doc.dated}, the filing {filed}; the offer "
                 "commences on the filing date",
                 (doc.first_line, doc.last_line),
+                {"offer_document_dated": str(doc.dated), "filed_on": str(filed)},
+                "the date of the Offer to Exchange against the filing's date",
             )
         )
     notices = plan_notices(

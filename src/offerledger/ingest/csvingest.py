@@ -16,7 +16,7 @@ from __future__ import annotations
 import gc
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date
@@ -78,6 +78,10 @@ class RowOutcome:
             "action": self.action,
             "reason": self.reason,
         }
+
+
+Progress = Callable[[int, int], None]  # (done, total)
+PROGRESS_EVERY = 500  # employees or forms between progress reports
 
 
 @dataclass
@@ -146,7 +150,7 @@ def collector_paused() -> Iterator[None]:
 
 
 def _employee(ledger: Ledger, sid: uuid.UUID) -> Employee | None:
-    return project_employee(ledger.app.stream(sid))
+    return project_employee(ledger.stream_events(sid))
 
 
 _EMPLOYEE_TOPICS = [
@@ -166,20 +170,10 @@ def load_employees(ledger: Ledger, sids: set[uuid.UUID]) -> dict[uuid.UUID, Empl
     """The named employees' states: stream by stream for a few, one scan of the log for many."""
     if len(sids) < BULK_FROM:
         return {sid: _employee(ledger, sid) for sid in sids}
-    from offerledger.store import decode_stored
-
     found: dict[uuid.UUID, Employee | None] = dict.fromkeys(sids)
-    recorder: Any = ledger.app.recorder
-    start = 1
-    while True:
-        rows = recorder.select_notifications(start, 5000, topics=_EMPLOYEE_TOPICS)
-        if not rows:
-            return found
-        for n in rows:
-            sid = n.originator_id
-            if sid in found:
-                found[sid] = fold_employee(found[sid], decode_stored(n.topic, n.state))
-        start = rows[-1].id + 1
+    for event in ledger.events(*_EMPLOYEE_TOPICS, streams=found):
+        found[event.originator_id] = fold_employee(found[event.originator_id], event)
+    return found
 
 
 def plan_roster(
@@ -189,10 +183,14 @@ def plan_roster(
     key_id: str,
     offer: str | None = None,
     effective: date | None = None,
+    progress: Progress | None = None,
 ) -> CsvIngest:
-    """The eligible-grants events a roster CSV asks for (nothing is saved)."""
+    """The eligible-grants events a roster CSV asks for (nothing is saved); ``progress`` is
+    told (employees planned, employees in the file) as it goes."""
     with collector_paused():
-        return _plan_roster(ledger, path, key_id=key_id, offer=offer, effective=effective)
+        return _plan_roster(
+            ledger, path, key_id=key_id, offer=offer, effective=effective, progress=progress
+        )
 
 
 def _plan_roster(
@@ -202,6 +200,7 @@ def _plan_roster(
     key_id: str,
     offer: str | None,
     effective: date | None,
+    progress: Progress | None = None,
 ) -> CsvIngest:
     data = read_csv_bytes(path)
     rows = rows_from_bytes(data, path, RosterRow, ROSTER_COLUMNS)
@@ -220,7 +219,9 @@ def _plan_roster(
         "key_id": key_id,
         "effective": when,
     }
-    for emp_id, emp_rows in by_emp.items():
+    for done, (emp_id, emp_rows) in enumerate(by_emp.items()):
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress(done, len(by_emp))
         names = {r.name for r in emp_rows}
         if len(names) > 1:
             problems.append(
@@ -427,16 +428,23 @@ def plan_elections(
     key_id: str,
     offer: str | None = None,
     late_recorded_reason: str | None = None,
+    progress: Progress | None = None,
 ) -> CsvIngest:
     """The election events an elections CSV asks for, refusals included (nothing is saved).
 
     Once the offer's end is on record, forms claiming timely receipt are recorded only as
     late-recorded receipts with ``late_recorded_reason``; once the acceptance is on record, the
-    file is refused unless every new form is one the window refuses.
+    file is refused unless every new form is one the window refuses. ``progress`` is told
+    (forms planned, forms in the file) as it goes.
     """
     with collector_paused():
         return _plan_elections(
-            ledger, path, key_id=key_id, offer=offer, late_recorded_reason=late_recorded_reason
+            ledger,
+            path,
+            key_id=key_id,
+            offer=offer,
+            late_recorded_reason=late_recorded_reason,
+            progress=progress,
         )
 
 
@@ -447,6 +455,7 @@ def _plan_elections(
     key_id: str,
     offer: str | None,
     late_recorded_reason: str | None,
+    progress: Progress | None = None,
 ) -> CsvIngest:
     data = read_csv_bytes(path)
     rows = rows_from_bytes(data, path, ElectionRow, ELECTION_COLUMNS)
@@ -470,7 +479,9 @@ def _plan_elections(
     to_come = Counter(f[0].employee_id for f in forms)
     problems: list[CsvProblem] = []
     build = _EventBuilder()
-    for form in forms:
+    for done, form in enumerate(forms):
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress(done, len(forms))
         row = form[0]
         lines = tuple(r.line for r in form) if len(form) > 1 else (row.line,)
         emp = employees[row.employee_id]
@@ -543,8 +554,9 @@ def _plan_elections(
                 acceptance_position=accepted_at,
             )
         except RuleViolation as e:
-            if e.rule not in REFUSED_RULES:
-                problems.append(CsvProblem(row.line, None, e.message))
+            if e.rule not in REFUSED_RULES:  # (a late-recorded receipt's hint names the option)
+                hint = f"; {e.hint}" if e.rule == "late-recorded" and e.hint else ""
+                problems.append(CsvProblem(row.line, None, e.message + hint))
                 continue
             event = build(
                 ElectionRefused,

@@ -59,6 +59,8 @@ def plan_notices(
                     f"Exhibit {facts.exhibit_id} does not say how it was sent; no dispatch is "
                     "recorded",
                     (facts.first_line, facts.last_line),
+                    compared=f"whether Exhibit {facts.exhibit_id}, a notice, says how it was "
+                    "sent (e-mail, paper)",
                 )
             )
             continue

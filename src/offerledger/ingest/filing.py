@@ -22,6 +22,7 @@ from offerledger.ingest.model import ExhibitIndexEntry, ExhibitText, ParsedFilin
 from offerledger.ingest.offer_filing import ExhibitParts, read_offer
 from offerledger.ingest.source import read_submission
 from offerledger.ingest.source_types import Line, SourceDocument
+from offerledger.limits import FILING_BYTES, FILING_LINES, read_bounded
 
 _SIGNATURE = re.compile(r"^SIGNATURES?$", re.I)
 _INDEX = re.compile(r"^(?:INDEX\s+(?:TO|OF)\s+EXHIBITS|EXHIBIT\s+INDEX)\.?$", re.I)
@@ -38,17 +39,25 @@ def exhibit_key(exhibit_id: str) -> str:
     return re.sub(r"\s+", "", exhibit_id).lower()
 
 
-def parse_filing_file(path: str | Path) -> ParsedFiling:
+def read_filing(path: str | Path) -> bytes:
+    """A filing file's bytes; one over the size or line limit (:mod:`offerledger.limits`) is
+    refused before it is read whole."""
     p = Path(path)
     try:
-        data = p.read_bytes()
+        return read_bounded(p, FILING_BYTES, FILING_LINES)
     except OSError as e:
         raise FilingUnreadable(f"cannot read the file: {e.strerror}", file=p) from e
-    return parse_filing(data, name=str(p))
+
+
+def parse_filing_file(path: str | Path) -> ParsedFiling:
+    return parse_filing(read_filing(path), name=str(path))
 
 
 def parse_filing(data: bytes, *, name: str) -> ParsedFiling:
-    """Read a Schedule TO filing (plain text, EDGAR submission or HTML) into a ParsedFiling."""
+    """Read a Schedule TO filing (plain text, EDGAR submission or HTML) into a ParsedFiling;
+    one over the size or line limit (:mod:`offerledger.limits`) is refused unread."""
+    FILING_BYTES.check(len(data), file=name)
+    FILING_LINES.check(data.count(b"\n") + (not data.endswith(b"\n") and bool(data)), file=name)
     sub = read_submission(data, name=name)
     header = sub.header
     form = (header.get("CONFORMED SUBMISSION TYPE") or "").upper()
@@ -251,4 +260,4 @@ def _header_date(value: str | None) -> date | None:
     return None
 
 
-__all__ = ["exhibit_key", "exhibit_text", "parse_filing", "parse_filing_file"]
+__all__ = ["exhibit_key", "exhibit_text", "parse_filing", "parse_filing_file", "read_filing"]

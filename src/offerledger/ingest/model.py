@@ -180,15 +180,22 @@ class ParsedDocument(Item):
         return [p for p in self.parts if isinstance(p, ParsedSection)]
 
     def document(self) -> Document:
-        """The document as the offer-document-registered event carries it. The event's section
-        carries its page (when a number); paragraphs carry no page (docs/ingest.md)."""
+        """The document as the offer-document-registered event carries it. Sections and
+        paragraphs carry the printed page they start on when it is a number (a roman page,
+        "ii", is shown by ``parse`` only; docs/ingest.md)."""
         parts: list[Part] = []
         for part in self.parts:
             if isinstance(part, ParsedGap):
                 parts.append(SectionGap(id=part.id, note=part.note))
                 continue
             blocks = tuple(
-                Paragraph(id=p.id, style=p.style, sentences=p.sentences) for p in part.paragraphs
+                Paragraph(
+                    id=p.id,
+                    style=p.style,
+                    sentences=p.sentences,
+                    page=int(p.page) if p.page and p.page.isdigit() else None,
+                )
+                for p in part.paragraphs
             )
             page = int(part.page) if part.page and part.page.isdigit() else None
             parts.append(

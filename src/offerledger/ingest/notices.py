@@ -45,13 +45,15 @@ class NoticeFacts:
 
 @dataclass(frozen=True, slots=True)
 class CrossCheck:
-    """A finding of the ingest: a check, whether it is met, and what it rests on."""
+    """A finding of the ingest: a check, whether it is met, and what it rests on; ``compared``
+    says what was compared with what (recorded with the filing as a CrossCheckRecorded)."""
 
     check: str
     status: str  # met | not_met | not_checked
     detail: str
     lines: tuple[int, int] | None = None
     evidence: dict[str, str] = field(default_factory=dict)
+    compared: str = ""
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -60,6 +62,7 @@ class CrossCheck:
             "detail": self.detail,
             "lines": list(self.lines) if self.lines else None,
             "evidence": self.evidence,
+            "compared": self.compared,
         }
 
 
@@ -130,12 +133,17 @@ def check_repeated_amendments(filing: ParsedFiling, exhibit: ExhibitText) -> Cro
     ]
     repeated = list(exhibit.repeats)
     lines = (exhibit.first_line, exhibit.last_line)
+    compared = (
+        f"the amendments Exhibit {exhibit.exhibit_id} repeats against the amendment "
+        "instructions the filing makes (locators and new text)"
+    )
     if not repeated:
         return CrossCheck(
             "notice-repeats-amendments",
             "not_checked",
             f"Exhibit {exhibit.exhibit_id} repeats no amendment instruction",
             lines,
+            compared=compared,
         )
     problems = []
     matched = 0
@@ -172,25 +180,40 @@ def check_repeated_amendments(filing: ParsedFiling, exhibit: ExhibitText) -> Cro
         }
     )
     page_note = f" (locators cite page {', '.join(pages)})" if pages else ""
+    values = {"filing_instructions": str(len(made)), "notice_items": str(len(repeated))}
     if problems:
-        return CrossCheck("notice-repeats-amendments", "not_met", "; ".join(problems), lines)
+        return CrossCheck(
+            "notice-repeats-amendments",
+            "not_met",
+            "; ".join(problems),
+            lines,
+            {**values, "matched": str(matched)},
+            compared,
+        )
     return CrossCheck(
         "notice-repeats-amendments",
         "met",
         f"Exhibit {exhibit.exhibit_id} repeats all {matched} text amendment(s) of the filing "
         f"with the same locators and the same new text{page_note}",
         lines,
+        {**values, "matched": str(matched)},
+        compared,
     )
 
 
 def check_deadline(notice: NoticeFacts, expiration: datetime | None) -> CrossCheck:
     lines = (notice.first_line, notice.last_line)
+    compared = (
+        f"the deadline Exhibit {notice.exhibit_id} states against the offer's expiration in "
+        "force in the ledger on the notice's date"
+    )
     if notice.stated_deadline is None:
         return CrossCheck(
             "notice-deadline",
             "not_checked",
             f"Exhibit {notice.exhibit_id} states no deadline in Eastern time",
             lines,
+            compared=compared,
         )
     stated = notice.stated_deadline.isoformat()
     if expiration is None:
@@ -200,6 +223,7 @@ def check_deadline(notice: NoticeFacts, expiration: datetime | None) -> CrossChe
             f"the notice states {stated}; the ledger holds no expiration to compare with",
             lines,
             {"stated": stated},
+            compared,
         )
     status = "met" if expiration == notice.stated_deadline else "not_met"
     verb = "matches" if status == "met" else "differs from"
@@ -210,6 +234,7 @@ def check_deadline(notice: NoticeFacts, expiration: datetime | None) -> CrossChe
         f"force in the ledger on the notice's date ({expiration.isoformat()})",
         lines,
         {"stated": stated, "ledger": expiration.isoformat()},
+        compared,
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from offerledger.events import (
+    CrossCheckRecorded,
     DocumentAmended,
     FilingRecorded,
     LedgerEvent,
@@ -22,6 +23,7 @@ from offerledger.ingest.locators import BlockRef, ExhibitRef, ItemRef, SectionRe
 from offerledger.ingest.model import Instruction, ParsedDocument, ParsedFiling, Problem
 from offerledger.ingest.notices import read_notice
 from offerledger.ingest.targets import ordinal_name
+from offerledger.projections.findings import cross_check_text
 from offerledger.values import Section, SectionGap
 
 _NEEDS_NO_DOCUMENT = ("supplement_item", "restate_item", "file_exhibit", "preamble")
@@ -280,6 +282,14 @@ def describe_event(event: LedgerEvent) -> list[str]:
         return [
             f"notice {event.notice_id} ({event.notice_kind}) by {event.channel} to "
             f"{event.recipient_class}; content sha256 {event.content_sha256}"
+        ]
+    if isinstance(event, CrossCheckRecorded):
+        span = event.source_lines
+        where = f", lines {span[0]}-{span[1]}" if span else ""
+        return [
+            f"cross-check {event.check}: {cross_check_text(event.outcome)}; "
+            f"compared {event.compared}{where}",
+            *(f"  {name}: {value}" for name, value in sorted(event.values.items())),
         ]
     return [", ".join(f"{k}={v}" for k, v in list(event.payload().items())[:6])]
 

@@ -10,6 +10,10 @@ copies). Which events a filing makes depends on its form and on what the ledger 
 * an amendment (and a TO-I of an offer already on record) records the filing, the text
   operations its instructions make, and the notices it carries.
 
+Every cross-check made on the way (a notice's stated deadline against the expiration in force,
+the amendments a notice repeats, …) is recorded in the same save as a CrossCheckRecorded in the
+offer's stream, signed by the key that records the filing, so ``findings`` shows it later.
+
 Officer events and the notices communications dispatched are saved in one transaction, with the
 source documents they cite (:mod:`offerledger.ingest.sourcedocs`). A dry run plans the same
 events and saves nothing; it needs no key (:data:`offerledger.ingest.signers.UNSIGNED`).
@@ -22,7 +26,15 @@ from datetime import date
 from typing import Any
 
 from offerledger.errors import InputError, RuleViolation
-from offerledger.events import DocumentAmended, LedgerEvent, OnDate, offer_stream_name, stream_id
+from offerledger.events import (
+    CrossCheckRecorded,
+    DocumentAmended,
+    FilingRecorded,
+    LedgerEvent,
+    OnDate,
+    offer_stream_name,
+    stream_id,
+)
 from offerledger.ingest.commence import (
     filed_date,
     filing_event,
@@ -117,8 +129,74 @@ def plan_filing(
 ) -> FilingIngest:
     """The events ingesting ``parsed`` (read from the file bytes ``raw``) records, and the source
     documents stored with them; raises UnparsedInstructions or FilingAmbiguous when refused."""
+    out = _plan_filing(
+        ledger,
+        parsed,
+        raw=raw,
+        key_id=key_id,
+        notice_key_id=notice_key_id,
+        offer=offer,
+        allow_unparsed=allow_unparsed,
+        cik=cik,
+        file_number=file_number,
+    )
+    _record_checks(ledger, out)
+    return out
+
+
+# what each outcome of an ingest cross-check is recorded as
+OUTCOMES = {"met": "agree", "not_met": "disagree", "not_checked": "not_checked"}
+
+
+def _record_checks(ledger: Ledger, out: FilingIngest) -> None:
+    """The plan's cross-checks as CrossCheckRecorded events in the offer's stream, after every
+    other event of the plan in that stream, signed by the key that records the filing: saved
+    with the filing, so what the ingest compared is not printed once and lost."""
+    filing = next((e for e in out.events if isinstance(e, FilingRecorded)), None)
+    if not out.checks or out.offer_id is None or filing is None:
+        return
+    offer_id = out.offer_id
+    planned = [e.originator_version for e in out.events if e.originator_id == offer_id]
+    version = max(planned) if planned else ledger.offer_state(offer_id).version
+    key_id = next(kid for events, kid in out.groups if any(e is filing for e in events))
+    events: list[LedgerEvent] = []
+    for check in out.checks:
+        version += 1
+        events.append(
+            CrossCheckRecorded(
+                originator_id=offer_id,
+                originator_version=version,
+                effective=filing.effective,  # about the filing, as of its date
+                recorded=filing.recorded,
+                actor=filing.actor,
+                key_id=key_id,
+                filing_id=filing.originator_id,
+                check=check.check,
+                compared=check.compared or check.check,
+                outcome=OUTCOMES[check.status],
+                values=dict(check.evidence),
+                detail=check.detail,
+                source_sha256=filing.source_sha256,
+                source_lines=check.lines,
+            )
+        )
+    out.groups.append((events, key_id))
+
+
+def _plan_filing(
+    ledger: Ledger,
+    parsed: ParsedFiling,
+    *,
+    raw: bytes,
+    key_id: str,
+    notice_key_id: str | None,
+    offer: str | None,
+    allow_unparsed: bool,
+    cik: str | None,
+    file_number: str | None,
+) -> FilingIngest:
     sid = stream_id(parsed.stream_name)
-    if ledger.app.recorder.select_events(sid, limit=1):
+    if ledger.stream_exists(sid):
         out = FilingIngest(parsed, already_recorded=True)
         out.notes.append(
             f"this filing (SHA-256 {parsed.sha256[:16]}…) is already recorded in "
@@ -185,6 +263,12 @@ def _check_commencement(ledger: Ledger, out: FilingIngest, offer_id: uuid.UUID) 
             "met" if met else "not_met",
             f"the filing states the expiration {stated[0].isoformat()}; the offer on record "
             f"commenced with {commenced.expiration.isoformat()}",
+            evidence={
+                "stated": stated[0].isoformat(),
+                "ledger": commenced.expiration.isoformat(),
+            },
+            compared="the expiration this Schedule TO-I states against the one the offer on "
+            "record commenced with",
         )
     )
 

@@ -112,6 +112,8 @@ class Examined(NamedTuple):
     save: SaveFacts | None = None  # None: the envelope does not decode
     cites: tuple[str, ...] = ()  # SHA-256 of the source documents the payload cites
     floor: tuple[datetime, str] | None = None  # the latest instant it records, and its field
+    # CorrectionRecorded: (supersedes_version, supersedes_topic, corrected fields) as stored
+    correction: tuple[int, str, tuple[tuple[str, str], ...]] | None = None
 
 
 _PUBLIC_KEYS: dict[str, bytes] = {}
@@ -270,6 +272,7 @@ def _examine_envelope(
         facts,
         tuple(sha for _, sha in cited_hashes(topic, payload)) if isinstance(topic, str) else (),
         records_floor(header.get("effective"), payload),
+        _correction_of(action, payload),
     )
 
 
@@ -291,6 +294,25 @@ def _save(number: int, raw: Any, saves: dict[int, SaveRecord | str]) -> SaveReco
     if isinstance(known, str):
         raise EnvelopeUndecodable(known)
     return known
+
+
+def _correction_of(
+    action: str, payload: dict[str, Any]
+) -> tuple[int, str, tuple[tuple[str, str], ...]] | None:
+    """What a correction says it corrects and with what, when its fields have their shapes
+    (verify checks the corrected event against the superseded one's model)."""
+    if action != "CorrectionRecorded":
+        return None
+    version, topic = payload.get("supersedes_version"), payload.get("supersedes_topic")
+    corrected = payload.get("corrected", {})
+    if not isinstance(version, int) or isinstance(version, bool) or not isinstance(topic, str):
+        return None
+    if not isinstance(corrected, dict):
+        return None
+    fields = tuple((str(k), v) for k, v in sorted(corrected.items()) if isinstance(v, str))
+    if len(fields) != len(corrected):
+        return None
+    return version, topic, fields
 
 
 def _check_signature(

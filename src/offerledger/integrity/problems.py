@@ -26,6 +26,7 @@ REASONS = (
     "document-mismatch",
     "recorded-before-effective",
     "recorded-out-of-order",
+    "correction-invalid",
 )
 
 
@@ -63,6 +64,10 @@ class VerifyReport:
     examined: int = 0  # rows read and checked (all of them, or those after a checkpoint)
     since: int | None = None  # verify --since: the checkpoint's size the check started from
     cited: dict[str, int] = field(default_factory=dict)  # document SHA-256 -> first citer
+    # each correction examined: (position, stream, version, supersedes_version, topic, fields)
+    corrections: list[tuple[int, str | None, int | None, int, str, tuple[tuple[str, str], ...]]] = (
+        field(default_factory=list)
+    )
     index_digest: int | None = None  # IndexDigest of the tree rebuilt from the events
 
     @property

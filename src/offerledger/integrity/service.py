@@ -13,13 +13,15 @@ checkpoint that does not verify against the trusted root key (:mod:`.trust`) is 
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from offerledger.errors import (
     CheckpointError,
     InputError,
+    OfferLedgerError,
     ProofInvalid,
     SignatureInvalid,
     StorageError,
@@ -94,6 +96,7 @@ def verify_ledger(
     parallel_threshold: int = PARALLEL_THRESHOLD,
     since: bool = False,
     witnesses: Sequence[str] = (),
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> VerifyReport:
     """Verify every event; with a checkpoint, also what it vouches for.
 
@@ -101,6 +104,8 @@ def verify_ledger(
     ``since``, only the events after the checkpoint are examined, once the persisted log shows
     (a consistency proof) that the ledger extends it; if it cannot, everything is verified.
     ``witnesses`` are verifier keys (``name+id+key``) whose signatures the checkpoint must carry.
+    ``progress(examined, total)`` is told how far the examination has come, every 1,000 rows
+    (``total`` None when only the events after a checkpoint are examined).
     """
     scan = _scan(ledger)
     trust = resolve_trust(root_key=root_key, keystore=ledger.keystore.folder, scan=scan)
@@ -127,12 +132,14 @@ def verify_ledger(
             workers=workers,
             parallel_threshold=parallel_threshold,
             slices=_slices(ledger),
+            progress=None if progress is None else (lambda n: progress(n, None)),
         )
         if resumed is not None:
             resumed.root_key_source = source
             resumed.problems.extend(problems)
             _check_index(ledger, resumed)
             _check_documents(ledger, resumed, complete=False)
+            _check_corrections(ledger, resumed)
             if note.origin != _origin(ledger):
                 resumed.problems.append(
                     _general("checkpoint-mismatch", f"the checkpoint is for {note.origin}")
@@ -155,12 +162,14 @@ def verify_ledger(
         revoked_keys=scan.revoked,
         parallel_threshold=parallel_threshold,
         slices=_slices(ledger),
-        row_count=ledger.app.count(),
+        row_count=(total := ledger.app.count()),
+        progress=None if progress is None else (lambda n: progress(n, total)),
     )
     report.root_key_source = source
     report.problems.extend(problems)
     _check_index(ledger, report)
     _check_documents(ledger, report, complete=True)
+    _check_corrections(ledger, report)
     if note is not None and checkpoint is not None and key is not None:
         _check_note(_origin(ledger), report, note, root_at, checkpoint, key)
     return report
@@ -249,6 +258,37 @@ def _check_documents(ledger: Ledger, report: VerifyReport, *, complete: bool) ->
             report.problems.append(
                 _general("document-mismatch", f"stored document {name} is cited by no event")
             )
+
+
+def _check_corrections(ledger: Ledger, report: VerifyReport) -> None:
+    """Each correction examined makes a valid event of the one it supersedes (its own model, as
+    the write side checks it): the read side applies only such corrections, so a signed one that
+    does not (stored by an older version, or saved past the write side's check) would otherwise
+    drop the corrected event from every report with nothing said. An empty correction (a
+    retraction, as older versions stored them) and a superseded event that cannot be read
+    (reported as such) are left alone."""
+    from offerledger.correction_check import superseded
+    from offerledger.domain.correction import merge_correction
+
+    for position, stream, version, target, topic, fields in report.corrections:
+        if not fields or stream is None:
+            continue
+        try:
+            original = superseded(ledger, uuid.UUID(stream), target, topic)
+        except OfferLedgerError as e:
+            detail = f"it supersedes version {target} ({topic}), which is not there: {e}"
+        except Exception:  # an unreadable superseded row is reported as undecodable
+            continue
+        else:
+            try:
+                merge_correction(original, dict(fields))
+                continue
+            except OfferLedgerError as e:
+                detail = (
+                    f"its fields do not make a valid {topic} of version {target}: "
+                    f"{e.message}; the reports cannot apply it"
+                )
+        report.problems.append(Problem(position, stream, version, "correction-invalid", detail))
 
 
 def _last_note(path: Path) -> str:

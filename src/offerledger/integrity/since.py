@@ -11,6 +11,7 @@ with the events after the checkpoint, not with the ledger.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from offerledger.errors import ProofInvalid, StorageError
@@ -47,6 +48,7 @@ def verify_since(
     workers: int | None,
     parallel_threshold: int,
     slices: SqliteSlices | None,
+    progress: Callable[[int], None] | None = None,
 ) -> VerifyReport | None:
     """The report of the events after ``note``; None when the persisted log cannot resume
     from it (the caller then verifies everything, and says so)."""
@@ -91,6 +93,7 @@ def verify_since(
         slices=slices,
         row_count=head.size - m,
         resume=Resume(m, after_id, tree, judge),
+        progress=progress,
     )
     report.since = m
     report.problems[:0] = problems

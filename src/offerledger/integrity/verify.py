@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
@@ -208,6 +208,7 @@ def verify_rows(
     slices: SqliteSlices | None = None,
     row_count: int | None = None,
     resume: Resume | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[VerifyReport, bytes | None]:
     """Verify rows in log order; returns the report and the Merkle root at ``checkpoint_size``.
 
@@ -218,6 +219,7 @@ def verify_rows(
     examine ``chunk`` rows at a time. With ``resume`` the rows start at ``resume.start``
     (verify --since): the tree and the judge come in already holding what the log before it
     established.
+    ``progress`` is told how many rows have been examined, every 1,000 rows and at the end.
     """
     if public_keys is None:
         rows = list(rows)
@@ -230,6 +232,8 @@ def verify_rows(
     root_at_size: bytes | None = None
     counter = [0]
     report_cites: dict[str, int] = {}
+    corrections: list[tuple[int, str | None, int | None, int, str, tuple[tuple[str, str], ...]]]
+    corrections = []
     cores = workers or os.cpu_count() or 1
     if slices is not None and cores > 1 and (row_count or 0) >= max(1, parallel_threshold):
         stream = _examined_slices(
@@ -261,6 +265,13 @@ def verify_rows(
         judge.judge(examined)
         for sha in examined.cites:
             report_cites.setdefault(sha, examined.position)
+        if examined.correction is not None:
+            corrections.append((examined.position, examined.stream, examined.version,
+                                *examined.correction))  # fmt: skip
+        if progress is not None and tree.size % 1000 == 0:
+            progress(tree.size - (resume.start if resume else 0))
+    if progress is not None:
+        progress(tree.size - (resume.start if resume else 0))
     if checkpoint_size is not None and tree.size == checkpoint_size:
         root_at_size = tree.root()
     judge.finish()
@@ -268,6 +279,7 @@ def verify_rows(
     report = VerifyReport(count=tree.size, root=tree.root(), root_key_id=judge.root_key_id)
     report.examined = tree.size - (resume.start if resume else 0)
     report.cited = report_cites
+    report.corrections = corrections
     report.index_digest = None if resume else index.value
     report.signatures_checked = counter[0]
     report.heads = dict(judge.heads)

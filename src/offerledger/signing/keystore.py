@@ -21,7 +21,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from offerledger.errors import KeyFileError, KeyNotFound
+from offerledger.errors import KeyFileError, KeyNotFound, WeakKeyFileWarning
 from offerledger.signing import keyfile
 from offerledger.signing.ed25519 import KeyId, SigningKey
 from offerledger.signing.keyfile import KdfParams
@@ -39,10 +39,6 @@ __all__ = [
 
 PASSPHRASE_ENV = "OFFERLEDGER_KEY_PASSPHRASE"
 _MIN_PREFIX = 8
-
-
-class WeakKeyFileWarning(UserWarning):
-    """A key file opened under a weak key derivation (an old PBKDF2 file): run keys rewrap."""
 
 
 def _write_new(path: Path, data: bytes) -> None:
