@@ -27,7 +27,14 @@ dropped afterwards. ``--profile`` adds a cProfile of one verify (run serially) a
 figures. The last line printed is one JSON object. Targets (reported, not asserted): signed
 batched append >= 0.5x plain; verify >= 0.8x the raw parallel loop.
 
+``--storage`` measures only bytes on disk per event (all ledger tables with their indexes:
+the SQLite file after VACUUM, or PostgreSQL's ``pg_total_relation_size`` summed over the
+schema after VACUUM FULL) against the mean canonical body, for 50k events in saves
+of 100 and 10k in saves of 1 (one commit each: slow to build; 5k of each with ``--quick``).
+Target: at most 2x the body.
+
     .venv/bin/python benchmarks/bench_ledger.py [--quick] [--postgres URL] [--profile]
+    .venv/bin/python benchmarks/bench_ledger.py --storage [--quick] [--postgres URL]
 """
 
 from __future__ import annotations
@@ -62,7 +69,13 @@ from eventsourcing.utils import Environment, resolve_topic
 from offerledger.events import ElectionChanged, ElectionSubmitted, Instant, LedgerEvent, stream_id
 from offerledger.integrity.service import verify_ledger
 from offerledger.ledger import Ledger
-from offerledger.signing.envelope import SAVE_PREFIX, parse_envelope, signed_message
+from offerledger.signing.envelope import (
+    SAVE_PREFIX,
+    body_of,
+    parse_state,
+    save_leaf,
+    save_message,
+)
 from offerledger.signing.keys import SigningKey
 from offerledger.store import resolve_backend
 
@@ -72,6 +85,7 @@ OFFER_ID = stream_id("offer:bench:0")
 SAVE_SIZE = 100
 SIGNED_TARGET = 0.5
 VERIFY_TARGET = 0.8
+STORAGE_TARGET = 2.0
 
 
 def _seed(name: str) -> bytes:
@@ -447,13 +461,25 @@ def _tasks_of(db: str) -> tuple[list[tuple[bytes, bytes, bytes]], int]:
     ledger = Ledger.open(db)
     try:
         keys = {k.key_id: k.public_key for k in ledger.registry().keys.values()}
-        seen: dict[tuple[bytes, bytes, bytes], None] = {}
+        firsts: dict[int, tuple[str, bytes]] = {}  # save -> (key id, leaf) of its first event
         count = 0
         for n in ledger.app.notifications():
-            env = parse_envelope(bytes(n.state))
-            msg = signed_message(body=env.body, save=env.save)
-            seen[(keys[env.key_id], msg, env.signature)] = None
+            own = parse_state(bytes(n.state))
+            if own.save not in firsts:
+                key_id = orjson.loads(own.body)["header"]["key_id"]
+                firsts[own.save] = (key_id, save_leaf(salt=own.salt, body=own.body))
             count += 1
+        seen: dict[tuple[bytes, bytes, bytes], None] = {}
+        found = ledger.app.saves(firsts)
+        for number, (key_id, leaf) in firsts.items():
+            save = found[number]
+            msg = save_message(
+                log_size=save.log_size,
+                log_root=save.log_root,
+                size=save.size,
+                save_root=save.root(leaf),
+            )
+            seen[(keys[key_id], msg, save.signature)] = None
         return list(seen), count
     finally:
         ledger.close()
@@ -590,6 +616,81 @@ def _verify_one(
     return out
 
 
+def _disk_bytes(db: str, kind: str) -> int:
+    """Bytes on disk of the whole ledger: the SQLite file after VACUUM, or the sum of
+    pg_total_relation_size (table, TOAST and indexes) of every table in the schema."""
+    if kind == "sqlite":
+        import sqlite3
+
+        path = resolve_backend(db).sqlite_path
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.execute("VACUUM")
+        return os.path.getsize(path)
+    import psycopg
+
+    schema = dict(parse_qsl(urlparse(db).query))["schema"]
+    with psycopg.connect(_pg_base(db), autocommit=True) as conn:
+        conn.execute(f'VACUUM (FULL, ANALYZE) "{schema}".offerledger_events')
+        row = conn.execute(
+            "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r'",
+            (schema,),
+        ).fetchone()
+        assert row is not None
+        return int(row[0])
+
+
+def storage_figures(
+    target: Target, *, n_events: int, n_single: int, log: Callable[[str], None]
+) -> dict[str, Any]:
+    """Bytes on disk per event against the mean canonical body, saves of 100 and of 1."""
+    out: dict[str, Any] = {}
+    for label, saves in (
+        ("batch100", make_saves(n_events, tag="storage")),
+        ("single", single_saves(make_saves(n_single, tag="storage"))),
+    ):
+        with target.fresh() as db:
+            ledger = new_ledger(db)
+            app = ledger.app
+            app.store.authorize = lambda events, signer: None  # storage, not authorization
+            t = time.perf_counter()
+            for save in saves:
+                app.save(*save, signer=CLERK)
+            built = time.perf_counter() - t
+            count = app.count()
+            body = sum(len(body_of(bytes(n.state))) for n in app.notifications())
+            ledger.close()
+            size = _disk_bytes(db, target.kind)
+        per_event, mean_body = size / count, body / count
+        out[label] = {
+            "events": count,
+            "bytes_on_disk": size,
+            "bytes_per_event": per_event,
+            "mean_body_bytes": mean_body,
+            "ratio_to_body": per_event / mean_body,
+            "target_met": per_event / mean_body <= STORAGE_TARGET,
+            "append_eps": count / built,
+        }
+        log(
+            f"  [{target.kind}] {label}: {count} events, {per_event:,.0f} bytes per event, "
+            f"mean body {mean_body:,.0f} bytes: {per_event / mean_body:.2f}x"
+        )
+    return out
+
+
+def print_storage(f: dict[str, Any], title: str) -> None:
+    print(f"\n{title}: bytes on disk per event (all ledger tables and indexes)")
+    for label, what in (("batch100", "saves of 100"), ("single", "saves of 1")):
+        g = f[label]
+        print(
+            f"  {what:13} {g['events']} events: {g['bytes_per_event']:8,.0f} bytes per event, "
+            f"mean canonical body {g['mean_body_bytes']:,.0f} bytes = "
+            f"{g['ratio_to_body']:.2f}x (target <= {STORAGE_TARGET}x: "
+            f"{'met' if g['target_met'] else 'NOT met'})"
+        )
+
+
 def profile_verify(db: str) -> str:
     """cProfile of one verify run serially, so the work normally done in workers shows too."""
     ledger = Ledger.open(db)
@@ -691,7 +792,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="cProfile one verify (SQLite)")
     parser.add_argument("--verify-events", type=int, help="override N for verify")
     parser.add_argument("--repeats", type=int, help="override the number of repeats")
+    parser.add_argument(
+        "--storage",
+        action="store_true",
+        help="only bytes on disk per event: 50k events in saves of 100 and 10k in saves of 1 "
+        "(5k of each with --quick)",
+    )
+    parser.add_argument("--storage-events", type=int, help="override N for --storage")
     args = parser.parse_args(argv)
+    if args.storage:
+        return storage_main(args)
 
     cores = os.cpu_count() or 1
     if args.quick:
@@ -774,6 +884,37 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(workdir, ignore_errors=True)
     results["elapsed_seconds"] = round(time.perf_counter() - started, 1)
     print(f"\ntotal {results['elapsed_seconds']}s")
+    print(json.dumps(_rounded(results), sort_keys=True))
+    return 0
+
+
+def storage_main(args: argparse.Namespace) -> int:
+    n = args.storage_events or (5000 if args.quick else 50_000)
+    n = max(SAVE_SIZE, n // SAVE_SIZE * SAVE_SIZE)
+    n_single = min(n, 5000 if args.quick else 10_000)  # one commit per event: slow to build
+    started = time.perf_counter()
+
+    def log(msg: str) -> None:
+        print(f"{time.perf_counter() - started:6.1f}s {msg}", file=sys.stderr, flush=True)
+
+    workdir = tempfile.mkdtemp(prefix="bench-storage-")
+    os.environ["OFFERLEDGER_KEYS"] = os.path.join(workdir, "keys")
+    results: dict[str, Any] = {
+        "benchmark": "ledger-storage",
+        "events": n,
+        "events_single": n_single,
+        **_code_state(),
+    }
+    try:
+        results["sqlite"] = storage_figures(Target(workdir), n_events=n, n_single=n_single, log=log)
+        print_storage(results["sqlite"], "SQLite")
+        if args.postgres:
+            pg_target = Target(workdir, postgres=args.postgres)
+            pg = storage_figures(pg_target, n_events=n, n_single=n_single, log=log)
+            results["postgres"] = pg
+            print_storage(pg, "PostgreSQL")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
     print(json.dumps(_rounded(results), sort_keys=True))
     return 0
 

@@ -442,6 +442,7 @@ def phase_raw(db: str) -> dict[str, Any]:
     import orjson
 
     from offerledger.ledger import Ledger
+    from offerledger.signing.envelope import body_of
 
     ledger = Ledger.open(db)
     recorder: Any = ledger.app.recorder
@@ -453,7 +454,7 @@ def phase_raw(db: str) -> dict[str, Any]:
         if not batch:
             break
         for n in batch:
-            orjson.loads(orjson.loads(n.state)["body"])
+            orjson.loads(body_of(n.state))
             count += 1
         start = batch[-1].id + 1
     seconds = time.perf_counter() - started

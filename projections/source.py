@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import orjson
 
 from offerledger.disclosure import entry_fields, open_document, verify_entry
-from offerledger.errors import DisclosureInvalid
+from offerledger.errors import DisclosureInvalid, EnvelopeUndecodable
 from offerledger.events import (
     LIST_ENTRIES,
     UPCASTERS,
@@ -31,6 +31,7 @@ from offerledger.events import (
 from offerledger.projections.disclosed import Lists, OpenedList, committed_lists
 from offerledger.projections.runner import RawRow, StoredRow
 from offerledger.projections.state import LedgerState
+from offerledger.signing.envelope import body_of
 
 BATCH = 2000
 
@@ -121,10 +122,10 @@ _CLASSES: dict[str, type[LedgerEvent]] = {}
 
 
 def decode(topic: str, state: bytes) -> LedgerEvent | None:
-    """A stored envelope's event (decoded and upcast, not verified); None when it does not
-    decode (verify reports such a row as ``undecodable``)."""
+    """A stored event (decoded and upcast, not verified); None when it does not decode
+    (verify reports such a row as ``undecodable``)."""
     try:
-        body = orjson.loads(orjson.loads(state)["body"])
+        body = orjson.loads(body_of(bytes(state)))
         header = body["header"]
         payload = body["payload"]
         if type(payload) is not dict or header["topic"] in UPCASTERS:
@@ -133,7 +134,14 @@ def decode(topic: str, state: bytes) -> LedgerEvent | None:
         if cls is None:
             cls = _CLASSES[topic] = event_class_for_topic(topic)
         return cls.model_validate(model_fields(header, payload))
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
+    except (
+        EnvelopeUndecodable,
+        orjson.JSONDecodeError,
+        KeyError,
+        TypeError,
+        ValueError,
+        AttributeError,
+    ):
         return None
 
 

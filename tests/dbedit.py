@@ -8,6 +8,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from offerledger.integrity.merkle import MerkleAccumulator, leaf_hash
+from offerledger.recorders import NODE_LEVEL_FROM
+from offerledger.signing.envelope import SaveRecord
 from offerledger.store import resolve_backend
 
 
@@ -65,6 +67,24 @@ class DbEdit:
             f"UPDATE {self.table} SET originator_version=? WHERE {self.key}=?", (version, key)
         )
 
+    def put_save(self, save: SaveRecord) -> None:
+        """Store (or overwrite) a save's row, as a writer with database access would."""
+        self.exec("DELETE FROM offerledger_saves WHERE save = ?", (save.number,))
+        self.exec("INSERT INTO offerledger_saves VALUES (?, ?, ?, ?, ?, ?)", save.row())
+
+    def next_save(self) -> int:
+        """The number a new save row takes (the writer's rule: one more than the last)."""
+        ((number,),) = self.exec("SELECT COALESCE(MAX(save) + 1, 0) FROM offerledger_saves")
+        return int(number)
+
+    def save_row(self, number: int) -> tuple[Any, ...]:
+        (row,) = self.exec(
+            "SELECT save, log_size, size, log_root, signature, leaves "
+            "FROM offerledger_saves WHERE save = ?",
+            (number,),
+        )
+        return tuple(row)
+
     def delete(self, key: Any) -> None:
         self.exec(f"DELETE FROM {self.table} WHERE {self.key}=?", (key,))
 
@@ -107,7 +127,7 @@ class DbEdit:
                     "INSERT INTO offerledger_leaves VALUES (?, ?, ?, ?)",
                     (idx, self.sid(stream), version, digest),
                 )
-            else:
+            elif level >= NODE_LEVEL_FROM:  # the lower levels are computed when read
                 self.exec("INSERT INTO offerledger_nodes VALUES (?, ?, ?)", (level, idx, digest))
         self.exec("UPDATE offerledger_head SET size = ?, root = ?", (acc.size, acc.root()))
 

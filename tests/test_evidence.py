@@ -309,9 +309,17 @@ def test_an_untrusted_root_key_is_refused(bundle: Path) -> None:
 # --- tamper cases: each refused with its reason ----------------------------------------------
 
 
+def _event_state(f: Files, position: int) -> bytes:
+    """The stored state an event file of the bundle carries (base64 in its JSON)."""
+    return base64.b64decode(json.loads(f[standalone.EVENT_FILE.format(position)])["state"])
+
+
 def _change_byte(f: Files) -> Files:
     name = standalone.EVENT_FILE.format(row_of(f, "ElectionSubmitted")["position"])
-    f[name] = f[name].replace(b"F-E0001-1", b"F-E0001-2", 1)
+    event = json.loads(f[name])
+    state = base64.b64decode(event["state"]).replace(b"F-E0001-1", b"F-E0001-2", 1)
+    event["state"] = base64.b64encode(state).decode()
+    f[name] = json.dumps(event, sort_keys=True, separators=(",", ":")).encode()  # canonical
     return f
 
 
@@ -338,7 +346,7 @@ def _remove_key(f: Files) -> Files:
     clerk = demo_key(EMAIL_INTAKE).key_id  # E0001 sends e-mail: its forms are the intake's
     events = json.loads(f["index.json"])["events"]
     for r in events:
-        state = f[standalone.EVENT_FILE.format(r["position"])]
+        state = _event_state(f, r["position"])
         if r["stream"] == str(KEYS_STREAM) and clerk.encode() in state and r["version"] > 1:
             return drop_event(f, r["position"])
     raise AssertionError("no registration of the e-mail intake's key")

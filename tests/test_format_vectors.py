@@ -58,7 +58,13 @@ from offerledger.integrity.service import verify_ledger, write_checkpoint
 from offerledger.ledger import Ledger
 from offerledger.signing import envelope as envelope_module
 from offerledger.signing.canonical import canonical_json
-from offerledger.signing.envelope import body_hash, envelope_hash, parse_envelope, signed_message
+from offerledger.signing.envelope import (
+    body_hash,
+    envelope_hash,
+    parse_save,
+    parse_state,
+    save_message,
+)
 from offerledger.signing.keys import SigningKey
 
 ROOT_DIR = Path(__file__).resolve().parent.parent
@@ -178,6 +184,8 @@ def _read_tables(db: str) -> dict[str, list[tuple[Any, ...]]]:
         "events": "SELECT {id}, originator_id, originator_version, topic, state FROM {events} "
         "ORDER BY {id}",
         "head": "SELECT id, size, root FROM offerledger_head",
+        "saves": "SELECT save, log_size, size, log_root, signature, leaves "
+        "FROM offerledger_saves ORDER BY save",
         "leaves": "SELECT position, originator_id, originator_version, hash FROM "
         "offerledger_leaves ORDER BY position",
         "nodes": "SELECT level, idx, hash FROM offerledger_nodes ORDER BY level, idx",
@@ -216,31 +224,40 @@ def collect(ledger: Ledger, db: str, checkpoint: Path) -> dict[str, Any]:
     read = ledger.app.read_nodes
     rows: list[dict[str, Any]] = []
     saves: list[dict[str, Any]] = []
+    records = {int(r[0]): parse_save(tuple(r)) for r in tables["saves"]}
+    assert sorted(records) == list(range(len(records)))  # numbered 0, 1, … in log order
     for position, (row_id, sid, version, topic, raw_state) in enumerate(tables["events"]):
         state = bytes(raw_state)
-        envelope = parse_envelope(state)
-        save = envelope.save
-        if save.index == 0:
+        own = parse_state(state)
+        record = records[own.save]
+        leaf = save_leaf(own.salt, own.body)
+        assert record.leaf_fits(own.index, leaf)
+        if own.index == 0:
+            assert own.save == len(saves)
+            message = save_message(
+                log_size=record.log_size,
+                log_root=record.log_root,
+                size=record.size,
+                save_root=record.root(leaf),
+            )
             saves.append(
                 {
+                    "number": own.save,
                     "positions": [],
-                    "key_id": envelope.key_id,
-                    "log_size": save.log_size,
-                    "log_root": save.log_root.hex(),
-                    "size": save.size,
-                    "save_leaves": [],
-                    "audit_paths": [],
-                    "save_root": save.save_root(envelope.body).hex(),
-                    "signed_message": signed_message(body=envelope.body, save=save).hex(),
-                    "signature": envelope.signature.hex(),
+                    "key_id": json.loads(own.body)["header"]["key_id"],
+                    "log_size": record.log_size,
+                    "log_root": record.log_root.hex(),
+                    "size": record.size,
+                    "save_leaves": [h.hex() for h in record.leaves] or [leaf.hex()],
+                    "audit_paths": [[h.hex() for h in path] for path in record.paths],
+                    "save_root": record.root(leaf).hex(),
+                    "signed_message": message.hex(),
+                    "signature": record.signature.hex(),
                 }
             )
         current = saves[-1]
-        assert signed_message(body=envelope.body, save=save).hex() == current["signed_message"]
         current["positions"].append(position)
-        current["save_leaves"].append(save_leaf(save.salt, envelope.body).hex())
-        current["audit_paths"].append([p.hex() for p in save.path])
-        if len(current["positions"]) == save.size:
+        if len(current["positions"]) == record.size:
             end = position + 1
             current["tree_head_after"] = {"size": end, "root": root_from(read, end).hex()}
         rows.append(
@@ -250,14 +267,15 @@ def collect(ledger: Ledger, db: str, checkpoint: Path) -> dict[str, Any]:
                 "originator_id": _stream_column(sid, postgres=pg),
                 "originator_version": version,
                 "topic": topic,
-                "state": state.decode("ascii"),
-                "body": envelope.body.decode("ascii"),
-                "body_sha256": body_hash(envelope.body).hex(),
-                "save_salt": base64.b64encode(save.salt).decode(),
-                "save_leaf": save_leaf(save.salt, envelope.body).hex(),
-                "envelope_hash": envelope_hash(state),
+                "state": state.hex(),
+                "body": own.body.decode("ascii"),
+                "body_sha256": body_hash(own.body).hex(),
+                "save_salt": base64.b64encode(own.salt).decode(),
+                "save_leaf": leaf.hex(),
+                "state_hash": envelope_hash(state),
                 "leaf_hash": bytes(tables["leaves"][position][3]).hex(),
-                "save": len(saves) - 1,
+                "save": own.save,
+                "index": own.index,
             }
         )
     ((head_id, size, head_root),) = tables["head"]
@@ -270,10 +288,10 @@ def collect(ledger: Ledger, db: str, checkpoint: Path) -> dict[str, Any]:
     root_key = key("root")
     assert blob[:4] == note_key_id(name=name, public_key=root_key.public_key)
     return {
-        "about": "offerledger stored format version 2 test vectors (docs/format.md); made and "
+        "about": "offerledger stored format version 3 test vectors (docs/format.md); made and "
         "checked by tests/test_format_vectors.py; regenerate only with "
         "OFFERLEDGER_REGEN_VECTORS=1",
-        "format_version": 2,
+        "format_version": 3,
         "keys": {
             name: {
                 "holder": holder,
@@ -293,6 +311,17 @@ def collect(ledger: Ledger, db: str, checkpoint: Path) -> dict[str, Any]:
         "saves": saves,
         "tables": {
             "offerledger_head": {"id": head_id, "size": size, "root": bytes(head_root).hex()},
+            "offerledger_saves": [
+                {
+                    "save": n,
+                    "log_size": ls,
+                    "size": sz,
+                    "log_root": bytes(lr).hex(),
+                    "signature": bytes(sg).hex(),
+                    "leaves": bytes(lv).hex(),
+                }
+                for n, ls, sz, lr, sg, lv in tables["saves"]
+            ],
             "offerledger_leaves": [
                 {
                     "position": p,
@@ -415,25 +444,28 @@ def render_vectors(v: dict[str, Any]) -> str:
         add(f"{name}\n  id: {s['id']}\n  SQLite originator_id: {s['sqlite']}")
     add("```\n\n#### Rows in log order\n")
     for r in v["rows"]:
-        add(f"Position {r['position']}: `{r['topic']}`, save {r['save']}.\n\n```text")
+        add(
+            f"Position {r['position']}: `{r['topic']}`, save {r['save']}, index {r['index']}."
+            "\n\n```text"
+        )
         add(f"row id:                {r['row_id']}")
         add(f"originator_id:         {r['originator_id']}")
         add(f"originator_version:    {r['originator_version']}")
         add(f"topic:                 {r['topic']}")
-        add(f"state:                 {r['state']}")
+        add(f"state (hex):           {r['state']}")
         add(f"body:                  {r['body']}")
         add(f"SHA-256(body):         {r['body_sha256']}")
         add(f"save salt (base64):    {r['save_salt']}")
         add(f"save leaf:             {r['save_leaf']}")
-        add(f"envelope hash (prev):  {r['envelope_hash']}")
+        add(f"state hash (prev):     {r['state_hash']}")
         add(f"log leaf hash:         {r['leaf_hash']}")
         add("```\n")
     add("#### Saves\n")
     for i, s in enumerate(v["saves"]):
         positions = ", ".join(str(p) for p in s["positions"])
+        assert s["number"] == i
         add(f"Save {i}: position(s) {positions}, signed by key {s['key_id'][:16]}….\n\n```text")
         add(f"log head extended:     size {s['log_size']}, root {s['log_root']}")
-        add(f"  (base64, as stored): {_b64(s['log_root'])}")
         add(f"save size:             {s['size']}")
         for j, (leaf, path) in enumerate(zip(s["save_leaves"], s["audit_paths"], strict=True)):
             add(f"save leaf {j}:           {leaf}")
@@ -441,7 +473,6 @@ def render_vectors(v: dict[str, Any]) -> str:
         add(f"save root:             {s['save_root']}")
         add(f"signed message:        {s['signed_message']}")
         add(f"signature:             {s['signature']}")
-        add(f"  (base64, as stored): {_b64(s['signature'])}")
         head = s["tree_head_after"]
         add(f"tree head after:       size {head['size']}, root {head['root']}")
         add("```\n")
@@ -449,6 +480,12 @@ def render_vectors(v: dict[str, Any]) -> str:
     head = t["offerledger_head"]
     add("#### The persisted log and documents (after the last save)\n\n```text")
     add(f"offerledger_head:      id {head['id']}, size {head['size']}, root {head['root']}")
+    for row in t["offerledger_saves"]:
+        add(
+            f"offerledger_saves:     save {row['save']}, log_size {row['log_size']}, size "
+            f"{row['size']}, log_root {row['log_root']}, signature {row['signature']}, leaves "
+            f"{row['leaves'] or '(none: a save of one)'}"
+        )
     for leaf in t["offerledger_leaves"]:
         add(
             f"offerledger_leaves:    position {leaf['position']}, {leaf['originator_id']} "
@@ -661,22 +698,28 @@ def b64(text: str) -> bytes:
 
 
 def mini_verify(
-    rows: list[dict[str, Any]], *, root_public_key: bytes, roles: dict[str, set[str]]
+    rows: list[dict[str, Any]],
+    saves_table: list[dict[str, Any]],
+    *,
+    root_public_key: bytes,
+    roles: dict[str, set[str]],
 ) -> dict[str, Any]:
-    """Verify rows (originator_id, originator_version, topic, state) in log order as
-    docs/format.md says; raise on the first problem. Returns what it computed."""
+    """Verify rows (originator_id, originator_version, topic, state) in log order with the
+    saves table's rows, as docs/format.md says; raise on the first problem. Returns what it
+    computed."""
     leaves: list[bytes] = []
     keys: dict[str, dict[str, Any]] = {}
     heads: dict[str, tuple[int, str]] = {}
     signed: list[tuple[str, int, datetime]] = []  # (key id, position, recorded)
     revocations: list[tuple[str, int, datetime, datetime | None]] = []
-    open_save: tuple[Any, ...] | None = None
+    open_save: int | None = None
     saves: list[dict[str, Any]] = []
+    by_number = {row["save"]: row for row in saves_table}
     for position, row in enumerate(rows):
-        state = row["state"].encode()
-        envelope = json.loads(state)
-        assert set(envelope) == {"body", "key_id", "save", "sig", "v"} and envelope["v"] == 2
-        body = envelope["body"].encode()
+        state = bytes.fromhex(row["state"])
+        assert state[0] == 3 and len(state) >= 33, "undecodable"
+        number, index = int.from_bytes(state[1:9], "big"), int.from_bytes(state[9:17], "big")
+        salt, body = state[17:33], state[33:]
         decoded = json.loads(body)
         assert canonical(decoded) == body, "non-canonical"
         header, payload = decoded["header"], decoded["payload"]
@@ -691,36 +734,39 @@ def mini_verify(
         assert header["version"] == (last[0] + 1 if last else 1), "version-gap"
         assert header["prev"] == (last[1] if last else None), "chain-break"
         heads[stream] = (header["version"], hashlib.sha256(state).hexdigest())
-        # the save: its head, its place in it, the signed message
-        save = envelope["save"]
-        facts = (save["log_size"], save["log_root"], save["size"], envelope["sig"])
-        if save["index"] == 0:
+        # the save: its row, its head, the event's place and leaf in it, the signed message
+        save = by_number[number]  # KeyError: undecodable
+        size, log_root = save["size"], bytes.fromhex(save["log_root"])
+        blob = bytes.fromhex(save["leaves"])  # none for a save of one
+        assert len(log_root) == 32 and index < size, "undecodable"
+        assert len(blob) == (32 * size if size > 1 else 0), "undecodable"
+        if index == 0:
             assert open_save is None, "batch-incomplete"
             assert save["log_size"] == position, "tree-head-mismatch"
-            assert b64(save["log_root"]) == mth(leaves), "tree-head-mismatch"
-            open_save, expected = facts, 0
+            assert log_root == mth(leaves), "tree-head-mismatch"
+            open_save, expected = number, 0
             saves.append({"positions": []})
         else:
-            assert open_save == facts and save["index"] == expected, "batch-incomplete"
-        expected = save["index"] + 1
-        if expected == save["size"]:
+            assert open_save == number and index == expected, "batch-incomplete"
+        expected = index + 1
+        if expected == size:
             open_save = None
         saves[-1]["positions"].append(position)
-        leaf = _h(b"\x00" + _h(b64(save["salt"]) + body))
-        path = [b64(p) for p in save["path"]]
-        save_root = root_from_path(leaf, save["index"], save["size"], path)
+        leaf = _h(b"\x00" + _h(salt + body))
+        save_leaves = [blob[k : k + 32] for k in range(0, len(blob), 32)] or [leaf]
+        assert leaf == save_leaves[index], "bad-signature"
+        save_root = mth(save_leaves)
         message = (
             SAVE_PREFIX
             + save["log_size"].to_bytes(8, "big")
-            + b64(save["log_root"])
-            + save["size"].to_bytes(8, "big")
+            + log_root
+            + size.to_bytes(8, "big")
             + save_root
         )
         saves[-1].update(save_root=save_root.hex(), signed_message=message.hex())
         # the key: registered earlier, held by the actor, allowed, valid, not revoked
-        key_id, action = envelope["key_id"], header["topic"].split(".")[1]
+        key_id, action = header["key_id"], header["topic"].split(".")[1]
         recorded = datetime.fromisoformat(header["recorded"])
-        assert header["key_id"] == key_id, "bad-signature"
         keys_stream = stream == str(uuid.uuid5(NAMESPACE, "keys"))
         if position == 0:
             assert keys_stream and action == "KeyRegistered" and payload["role"] == "root"
@@ -735,7 +781,7 @@ def mini_verify(
             assert k["valid_from"] <= recorded, "recorded-outside-key-validity"
             assert k["valid_until"] is None or recorded < k["valid_until"]
             public_key = k["public_key"]
-        signature = b64(envelope["sig"])
+        signature = bytes.fromhex(save["signature"])
         Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
         signed.append((key_id, position, recorded))
         if keys_stream and action == "KeyRegistered":
@@ -787,19 +833,38 @@ def test_a_verifier_written_from_the_spec_accepts_the_vectors() -> None:
         assert str(uuid.uuid5(NAMESPACE, name)) == s["id"] and uuid.UUID(s["id"]).hex == s["sqlite"]
     root_public = bytes.fromhex(keys["root"]["public_key"])
     rows = v["rows"]
-    found = mini_verify(rows, root_public_key=root_public, roles=_doc_role_table())
+    saves_table = v["tables"]["offerledger_saves"]
+    found = mini_verify(rows, saves_table, root_public_key=root_public, roles=_doc_role_table())
     leaves = found["leaves"]
     for row, leaf in zip(rows, leaves, strict=True):
-        body = row["body"].encode()
-        assert json.loads(row["state"])["body"] == row["body"]
+        body, state = row["body"].encode(), bytes.fromhex(row["state"])
+        assert state[33:] == body and state[0] == 3
+        assert int.from_bytes(state[1:9], "big") == row["save"]
+        assert int.from_bytes(state[9:17], "big") == row["index"]
         assert _h(body).hex() == row["body_sha256"]
         salt = base64.b64decode(row["save_salt"])
+        assert state[17:33] == salt
         assert _h(b"\x00" + _h(salt + body)).hex() == row["save_leaf"]
-        assert _h(row["state"].encode()).hex() == row["envelope_hash"]
+        assert _h(state).hex() == row["state_hash"]
         assert leaf.hex() == row["leaf_hash"]
     assert len(found["saves"]) == len(v["saves"])
-    for mine, save in zip(found["saves"], v["saves"], strict=True):
+    assert len(saves_table) == len(v["saves"])
+    for mine, save, stored in zip(found["saves"], v["saves"], saves_table, strict=True):
         size = len(save["positions"])
+        assert stored == {
+            "save": save["number"],
+            "log_size": save["log_size"],
+            "size": size,
+            "log_root": save["log_root"],
+            "signature": save["signature"],
+            "leaves": "".join(save["save_leaves"]) if size > 1 else "",
+        }
+        pairs = zip(save["save_leaves"], save["audit_paths"], strict=True)
+        for j, (leaf_hex, path) in enumerate(pairs):
+            hashes = [bytes.fromhex(p) for p in path]
+            assert (
+                root_from_path(bytes.fromhex(leaf_hex), j, size, hashes).hex() == save["save_root"]
+            )
         assert mine["positions"] == save["positions"]
         assert mine["save_root"] == save["save_root"]
         assert save["save_root"] == mth([bytes.fromhex(h) for h in save["save_leaves"]]).hex()
@@ -831,7 +896,7 @@ def test_a_verifier_written_from_the_spec_accepts_the_vectors() -> None:
     ]
     expected_nodes = [
         {"level": level, "idx": i, "hash": mth(leaves[i << level : (i + 1) << level]).hex()}
-        for level in range(1, len(leaves).bit_length())
+        for level in range(4, len(leaves).bit_length())  # levels 1-3 are not stored
         for i in range(len(leaves) >> level)
     ]
     assert tables["offerledger_nodes"] == expected_nodes
@@ -848,7 +913,7 @@ def test_a_verifier_written_from_the_spec_accepts_the_vectors() -> None:
     proof = subproof(con["old_size"], leaves[: con["new_size"]], True)
     assert [h.hex() for h in proof] == con["proof"]
     # the ledger uuid, the checkpoint note and the heads sidecar
-    raw = bytearray(_h(rows[0]["state"].encode())[:16])
+    raw = bytearray(_h(bytes.fromhex(rows[0]["state"]))[:16])
     raw[6], raw[8] = (raw[6] & 0x0F) | 0x40, (raw[8] & 0x3F) | 0x80
     assert str(uuid.UUID(bytes=bytes(raw))) == v["ledger_id"]
     origin = f"offerledger/{v['ledger_id']}"
@@ -880,13 +945,33 @@ def test_a_verifier_written_from_the_spec_accepts_the_vectors() -> None:
     }
 
 
-def _tampered(change: str) -> tuple[list[dict[str, Any]], dict[str, set[str]], bytes]:
+def _tampered(
+    change: str,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, set[str]], bytes]:
     v = fixture()
     rows = copy.deepcopy(v["rows"])
+    saves = copy.deepcopy(v["tables"]["offerledger_saves"])
     roles = _doc_role_table()
     root = bytes.fromhex(v["keys"]["root"]["public_key"])
+
+    def flip(hex_value: str, at: int) -> str:
+        raw = bytearray(bytes.fromhex(hex_value))
+        raw[at] ^= 1
+        return raw.hex()
+
     if change == "payload byte":
-        rows[2]["state"] = rows[2]["state"].replace("Example Corp", "Exbmple Corp")
+        state = bytes.fromhex(rows[2]["state"])
+        rows[2]["state"] = state.replace(b"Example Corp", b"Exbmple Corp").hex()
+    elif change == "salt byte":
+        rows[5]["state"] = flip(rows[5]["state"], 20)
+    elif change == "index":
+        rows[4]["state"] = flip(rows[4]["state"], 16)  # index 1 -> 0
+    elif change == "save row signature":
+        saves[-1]["signature"] = flip(saves[-1]["signature"], 0)
+    elif change == "save row leaf":
+        saves[3]["leaves"] = flip(saves[3]["leaves"], 40)
+    elif change == "save row log root":
+        saves[-1]["log_root"] = flip(saves[-1]["log_root"], 0)
     elif change == "event deleted":
         del rows[1]
     elif change == "events swapped":
@@ -899,7 +984,7 @@ def _tampered(change: str) -> tuple[list[dict[str, Any]], dict[str, set[str]], b
         root = Ed25519PrivateKey.from_private_bytes(bytes(32)).public_key().public_bytes_raw()
     elif change == "last save cut short":
         del rows[4:]
-    return rows, roles, root
+    return rows, saves, roles, root
 
 
 @pytest.mark.parametrize(
@@ -912,9 +997,14 @@ def _tampered(change: str) -> tuple[list[dict[str, Any]], dict[str, set[str]], b
         "role matrix",
         "another root key",
         "last save cut short",
+        "salt byte",
+        "index",
+        "save row signature",
+        "save row leaf",
+        "save row log root",
     ],
 )
 def test_the_spec_verifier_refuses_tampered_vectors(change: str) -> None:
-    rows, roles, root = _tampered(change)
+    rows, saves, roles, root = _tampered(change)
     with pytest.raises((AssertionError, InvalidSignature, KeyError)):
-        mini_verify(rows, root_public_key=root, roles=roles)
+        mini_verify(rows, saves, root_public_key=root, roles=roles)

@@ -246,13 +246,8 @@ def flip_an_election(db: str) -> None:
     edit = DbEdit(db)
     try:
         for key, _, _, topic, state in edit.rows():
-            if (
-                topic.startswith("offerledger.ElectionSubmitted.")
-                and b'choice\\":\\"exchange' in state
-            ):
-                edit.set_state(
-                    key, state.replace(b'choice\\":\\"exchange', b'choice\\":\\"keep', 1)
-                )
+            if topic.startswith("offerledger.ElectionSubmitted.") and b'choice":"exchange' in state:
+                edit.set_state(key, state.replace(b'choice":"exchange', b'choice":"keep', 1))
                 return
         raise AssertionError("no election to flip")
     finally:

@@ -186,13 +186,15 @@ def _forge_confirmation(db: str, *, recorded: datetime, sent_at: datetime) -> in
         sent_at=sent_at,
     )
     size, root = edit.head()
-    (envelope,) = sign_bodies(
+    (forged,), save = sign_bodies(
         bodies=[body_for(event, prev=envelope_hash(state))],
         signer=demo_key(COMMS),
         log_size=size,
         log_root=root,
+        number=edit.next_save(),
     )
-    edit.insert(stream, version + 1, event.TOPIC, envelope)
+    edit.insert(stream, version + 1, event.TOPIC, forged)
+    edit.put_save(save)
     edit.rebuild_index()
     edit.close()
     return size

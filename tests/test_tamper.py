@@ -142,13 +142,15 @@ def _forge(
         key_id=signer_key.key_id,
     )
     size, root = edit.head()  # an insider signs the true log head, so only the key is wrong
-    (envelope,) = sign_bodies(
+    (forged,), save = sign_bodies(
         bodies=[body_for(event, prev=envelope_hash(state))],
         signer=signer_key,
         log_size=size,
         log_root=root,
+        number=edit.next_save(),
     )
-    edit.insert(stream, version + 1, event.TOPIC, envelope)
+    edit.insert(stream, version + 1, event.TOPIC, forged)
+    edit.put_save(save)
     edit.rebuild_index()
     edit.close()
 
@@ -231,10 +233,15 @@ def test_resigned_by_other_valid_key_with_altered_effective_time(demo_db: str) -
         }
     )
     size, root = edit.head_before(key)
-    (envelope,) = sign_bodies(
-        bodies=[body_for(altered, prev=prev)], signer=other, log_size=size, log_root=root
+    (forged,), save = sign_bodies(
+        bodies=[body_for(altered, prev=prev)],
+        signer=other,
+        log_size=size,
+        log_root=root,
+        number=edit.next_save(),
     )
-    edit.set_state(key, envelope)
+    edit.set_state(key, forged)
+    edit.put_save(save)
     edit.rebuild_index()
     edit.close()
     # the successor's prev no longer names it; the other key was registered later in the log
@@ -269,7 +276,7 @@ def test_tampered_event_in_a_batch_save_is_reported_once(demo_db: str) -> None:
     at, (key, *_, state) = next(
         (i, r)
         for i, r in enumerate(rows)
-        if b'"size":1,' not in r[4] and b"Synthetic Employee" in r[4]
+        if int.from_bytes(r[4][9:17], "big") > 0 and b"Synthetic Employee" in r[4]  # index > 0
     )
     edit.set_state(key, state.replace(b"Synthetic Employee", b"Synthetic Employez", 1))
     edit.rebuild_index()
@@ -308,10 +315,15 @@ def _forge_key_event(db: str, **payload: object) -> int:
     body = orjson.loads(body_for(event, prev=envelope_hash(state)))
     body["payload"].update(payload)
     size, log_root = edit.head()
-    (envelope,) = sign_bodies(
-        bodies=[canonical_json(body)], signer=root, log_size=size, log_root=log_root
+    (forged,), save = sign_bodies(
+        bodies=[canonical_json(body)],
+        signer=root,
+        log_size=size,
+        log_root=log_root,
+        number=edit.next_save(),
     )
-    edit.insert(keys, version + 1, event.TOPIC, envelope)
+    edit.insert(keys, version + 1, event.TOPIC, forged)
+    edit.put_save(save)
     edit.rebuild_index()
     position = len(edit.rows()) - 1
     edit.close()
@@ -463,21 +475,101 @@ def test_source_document_altered_or_removed(demo_db: str) -> None:
     assert f"cites source document {name}, which is not stored" in problems[0].detail
 
 
+def _last_save(edit: DbEdit) -> tuple[object, bytes, int]:
+    """The last row (its key and state) and the number of its save: the last save, which no
+    later save would notice."""
+    key, *_, state = edit.rows()[-1]
+    return key, state, int.from_bytes(state[1:9], "big")
+
+
+def _last_batch_save(edit: DbEdit) -> int:
+    """The number of the last save of more than one event (only those store their leaves)."""
+    ((number,),) = edit.exec("SELECT max(save) FROM offerledger_saves WHERE size > 1")
+    return int(number)
+
+
 @pytest.mark.parametrize(
-    ("change", "reason"),
+    ("case", "reason"),
     [
-        ((b'"v":2}', b'"v":2.0}'), "undecodable"),  # the format version must be the integer 2
-        ((b'{"body"', b'{ "body"'), "non-canonical"),  # whitespace
-        ((b'"index":0,', b'"index":0 ,'), "non-canonical"),
+        ("state-version-2", "undecodable"),  # the first byte is the format version, 3
+        ("state-cut-short", "undecodable"),  # fewer bytes than the fixed fields
+        ("body-trailing-space", "non-canonical"),  # the body must re-canonicalize to itself
+        ("save-leaves-one-byte-more", "undecodable"),  # 32 bytes per event, no more
+        ("save-of-one-with-a-leaf", "undecodable"),  # a save of one stores no leaf
+        ("save-signature-cut", "undecodable"),  # 64 bytes
+        ("save-log-root-cut", "undecodable"),  # 32 bytes
     ],
 )
-def test_envelope_not_in_canonical_form(
-    demo_db: str, change: tuple[bytes, bytes], reason: str
-) -> None:
+def test_stored_row_not_in_its_one_form(demo_db: str, case: str, reason: str) -> None:
     edit = DbEdit(demo_db)
-    key, *_, state = edit.rows()[-1]  # the last save: no later save would notice
-    assert change[0] in state
-    edit.set_state(key, state.replace(*change))
+    key, state, number = _last_save(edit)
+    _, _, size, log_root, signature, _ = edit.save_row(number)
+    assert size == 1
+    batch = _last_batch_save(edit)
+    leaves = edit.save_row(batch)[5]
+    update = {
+        "save-leaves-one-byte-more": ("leaves", bytes(leaves) + b"\x00", batch),
+        "save-of-one-with-a-leaf": ("leaves", bytes(32), number),
+        "save-signature-cut": ("signature", bytes(signature)[:63], number),
+        "save-log-root-cut": ("log_root", bytes(log_root)[:31], number),
+    }
+    if case == "state-version-2":
+        edit.set_state(key, b"\x02" + state[1:])
+    elif case == "state-cut-short":
+        edit.set_state(key, state[:20])
+    elif case == "body-trailing-space":
+        edit.set_state(key, state + b" ")
+    else:
+        column, value, at = update[case]
+        edit.exec(f"UPDATE offerledger_saves SET {column} = ? WHERE save = ?", (value, at))
     edit.rebuild_index()
     edit.close()
     assert reason in reasons(demo_db)
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["signature", "log_root", "leaf", "salt", "index", "save", "save-deleted", "header-key"],
+)
+def test_save_row_salt_or_reference_edited(demo_db: str, case: str) -> None:
+    """Every field of a save's row and of an event's own fixed fields is covered: editing
+    any of them in the last save (no later save signs a head over it; for a leaf, the last
+    save of several events) is found."""
+    edit = DbEdit(demo_db)
+    key, state, number = _last_save(edit)
+    _, _, _, log_root, signature, _ = edit.save_row(number)
+    flip = lambda b: bytes([b[0] ^ 1]) + bytes(b)[1:]  # noqa: E731
+    if case in ("signature", "log_root"):
+        value = {"signature": signature, "log_root": log_root}[case]
+        edit.exec(f"UPDATE offerledger_saves SET {case} = ? WHERE save = ?", (flip(value), number))
+    elif case == "leaf":
+        batch = _last_batch_save(edit)
+        leaves = edit.save_row(batch)[5]
+        edit.exec("UPDATE offerledger_saves SET leaves = ? WHERE save = ?", (flip(leaves), batch))
+    elif case == "salt":
+        edit.set_state(key, state[:17] + flip(state[17:33]) + state[33:])
+    elif case == "index":
+        edit.set_state(key, state[:9] + (1).to_bytes(8, "big") + state[17:])
+    elif case == "save":  # name the save before it
+        edit.set_state(key, state[:1] + (number - 1).to_bytes(8, "big") + state[9:])
+    elif case == "header-key":  # the key id the body names (which the save's key is)
+        other = generate_signing_key().key_id
+        body = orjson.loads(state[33:])
+        body["header"]["key_id"] = other
+        edit.set_state(key, state[:33] + canonical_json(body))
+    else:
+        edit.exec("DELETE FROM offerledger_saves WHERE save = ?", (number,))
+    edit.rebuild_index()
+    edit.close()
+    found = reasons(demo_db)
+    expected = {
+        "signature": {"bad-signature"},
+        "log_root": {"bad-signature", "tree-head-mismatch"},
+        "leaf": {"bad-signature"},
+        "salt": {"bad-signature"},
+        "index": {"undecodable"},
+        "save": {"bad-signature", "batch-incomplete"},
+        "save-deleted": {"undecodable"},
+        "header-key": {"bad-signature", "unknown-key", "wrong-role"},
+    }[case]
+    assert found & expected, found

@@ -55,7 +55,9 @@ def test_stored_v1_read_as_v2(tmp_path: Any) -> None:
         assert (event.text, event.language) == ("hello", "en")
         stored = ledger.app.recorder.select_events(sid)[0]
         assert stored.topic == CommentNotedV1.TOPIC  # the stored row is untouched
-        report, _ = verify_rows(rows_of(ledger.app.notifications()), workers=1)
+        report, _ = verify_rows(
+            rows_of(ledger.app.notifications()), read_saves=ledger.app.raw_saves, workers=1
+        )
         assert [p.reason for p in report.problems] == ["wrong-role"]  # no role may record it
     finally:
         UPCASTERS.pop(CommentNotedV1.TOPIC)

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
@@ -23,7 +22,7 @@ from offerledger.integrity.problems import VerifyReport
 from offerledger.integrity.service import verify_ledger, write_checkpoint
 from offerledger.integrity.verify import KEYS_STREAM, public_keys_of, raw_rows_of, verify_rows
 from offerledger.ledger import Ledger
-from offerledger.signing.canonical import canonical_json
+from offerledger.signing.envelope import parse_state, sign_bodies
 from offerledger.signing.keys import generate_signing_key
 
 PASS = b"test-passphrase"
@@ -123,14 +122,17 @@ def test_non_canonical_body_signed_by_its_own_key(demo_db: str) -> None:
     key, *_, state = next(
         r for r in edit.rows() if "ConditionWaived" in r[3] or "NoticeDispatched" in r[3]
     )
-    envelope = orjson.loads(state)
-    body = envelope["body"].replace('{"header":', '{ "header":', 1).encode()
-    import base64
-
-    signer = demo_key("People Communications")
-    envelope["body"] = body.decode()
-    envelope["sig"] = base64.b64encode(signer.sign(message=body)).decode()
-    edit.set_state(key, canonical_json(envelope))
+    body = parse_state(state).body.replace(b'{"header":', b'{ "header":', 1)
+    size, root = edit.head_before(key)
+    (forged,), save = sign_bodies(
+        bodies=[body],
+        signer=demo_key("People Communications"),
+        log_size=size,
+        log_root=root,
+        number=edit.next_save(),
+    )
+    edit.set_state(key, forged)
+    edit.put_save(save)
     edit.close()
     assert "non-canonical" in _reasons(demo_db)
 
@@ -369,6 +371,7 @@ def test_verify_in_worker_processes_finds_what_one_process_finds(demo_db: str) -
         def run(workers: int) -> VerifyReport:
             report, _ = verify_rows(
                 raw_rows_of(ledger.app.raw_rows()),
+                read_saves=ledger.app.raw_saves,
                 workers=workers,
                 public_keys=public_keys,
                 parallel_threshold=10,

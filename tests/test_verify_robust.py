@@ -129,7 +129,7 @@ CASES: list[tuple[str, Edit, str | None, dict[str, str]]] = [
         "state-deep-json",
         lambda db, key: db.set_state(key, b"[" * 100_000),
         None,
-        {"undecodable": "not an offerledger envelope"},
+        {"undecodable": "stored state is format 91"},  # b"[": not 0x03
     ),
 ]
 
@@ -176,7 +176,11 @@ def test_a_mess_of_garbage_verifies_the_same_in_worker_processes(tmp_path: Path)
     try:
         reports = [
             verify_rows(
-                raw_rows_of(ledger.app.raw_rows()), workers=workers, parallel_threshold=5, chunk=3
+                raw_rows_of(ledger.app.raw_rows()),
+                read_saves=ledger.app.raw_saves,
+                workers=workers,
+                parallel_threshold=5,
+                chunk=3,
             )[0]
             for workers in (1, 2)
         ]

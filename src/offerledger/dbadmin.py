@@ -1,17 +1,18 @@
 """Database administration: ``db migrate`` (SQLite ↔ PostgreSQL) and ``db harden`` (PostgreSQL).
 
 :func:`migrate` copies a ledger byte for byte: the events in log order with their exact stored
-envelopes, the log tables (leaves, nodes, head) and the source documents, in one transaction on
-the target, which must hold no ledger. Positions are log ordinals, never notification ids
-(docs/format.md), so the copied log tables stay true whatever ids the target gives; the target's
-tree head must equal the source's, and ``verify`` on the target checks every signature again.
+states, the saves, the log tables (leaves, nodes, head) and the source documents, in one
+transaction on the target, which must hold no ledger. Positions are log ordinals, never
+notification ids (docs/format.md), so the copied log tables stay true whatever ids the target
+gives; the target's tree head must equal the source's, and ``verify`` on the target checks every
+signature again.
 
 :func:`harden` makes a PostgreSQL ledger append-only (docs/operations.md): an application role
 that may SELECT and INSERT the ledger's tables, UPDATE the head row (every save moves it) and the
 events table (PostgreSQL lets only a holder of UPDATE take the EXCLUSIVE lock that orders the
 log; the trigger refuses the UPDATE itself), and nothing else; and triggers that refuse UPDATE,
-DELETE and TRUNCATE of the events, leaves, nodes and documents tables, and any move of the head
-backwards, for every role (the owner included) unless the owner's session runs
+DELETE and TRUNCATE of the events, saves, leaves, nodes and documents tables, and any move of
+the head backwards, for every role (the owner included) unless the owner's session runs
 ``SET offerledger.maintenance = 'on'``.
 """
 
@@ -32,7 +33,7 @@ from offerledger.store import Backend, LedgerApplication, open_application, reso
 __all__ = ["MAINTENANCE_SETTING", "Migrated", "harden", "migrate"]
 
 MAINTENANCE_SETTING = "offerledger.maintenance"
-APPEND_ONLY = ("events", "leaves", "nodes", "documents")
+APPEND_ONLY = ("events", "saves", "leaves", "nodes", "documents")
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,9 @@ class _Tables:
             self.names["events"] = rec._events.as_string(None)
             self.sql = SQL
         else:
-            self.names = {k: f"offerledger_{k}" for k in ("head", "leaves", "nodes", "documents")}
+            self.names = {
+                k: f"offerledger_{k}" for k in ("head", "saves", "leaves", "nodes", "documents")
+            }
             self.names["events"] = rec.events_table_name
         self.mark = "%s" if self.pg else "?"
 
@@ -145,6 +148,11 @@ def _copy(src: _Tables, dst: _Tables) -> Migrated:
             lambda r: (_uuid(r[0], dst.pg), int(r[1]), str(r[2]), _bytes(r[3])),
         ),
         (
+            "SELECT save, log_size, size, log_root, signature, leaves FROM {saves} ORDER BY save",
+            "INSERT INTO {saves} VALUES (?, ?, ?, ?, ?, ?)",
+            lambda r: (*(int(v) for v in r[:3]), *(_bytes(v) for v in r[3:])),
+        ),
+        (
             "SELECT position, originator_id, originator_version, hash FROM {leaves} "
             "ORDER BY position",
             "INSERT INTO {leaves} VALUES (?, ?, ?, ?)",
@@ -173,9 +181,9 @@ def _copy(src: _Tables, dst: _Tables) -> Migrated:
                 wc.executemany(dst.q(insert), [convert(r) for r in rows])
                 n += len(rows)
             counts.append(n)
-        if counts[0] != source_head.size or counts[1] != source_head.size:
+        if counts[0] != source_head.size or counts[2] != source_head.size:
             raise StorageError(
-                f"the source holds {counts[0]} events and {counts[1]} leaves but its head says "
+                f"the source holds {counts[0]} events and {counts[2]} leaves but its head says "
                 f"{source_head.size}; nothing was written",
                 hint="run 'offerledger verify' on the source",
             )
@@ -186,7 +194,7 @@ def _copy(src: _Tables, dst: _Tables) -> Migrated:
     target_head = dst.app.recorder.tree_head()  # type: ignore[attr-defined]
     if target_head != source_head:  # pragma: no cover - the copy above is exact
         raise StorageError(f"the target's head {target_head} is not the source's {source_head}")
-    return Migrated(counts[0], counts[3], source_head, target_head)
+    return Migrated(counts[0], counts[4], source_head, target_head)
 
 
 def _uuid(value: Any, pg: bool) -> Any:

@@ -46,7 +46,7 @@ from offerledger.events import (
 )
 from offerledger.integrity.logtree import TreeHead
 from offerledger.recorders import fault
-from offerledger.signing.envelope import parse_envelope, verify_envelope
+from offerledger.signing.envelope import verify_envelope
 from offerledger.signing.keys import Keystore, SigningKey, check_public_key, generate_signing_key
 from offerledger.store import (
     KEYS_STREAM,
@@ -233,7 +233,7 @@ class Ledger:
             where = f"the keys stream at version {stored.version}"
             try:
                 event = stored.event()
-                envelope = parse_envelope(stored.state)
+                (envelope,) = self.app.envelopes([stored.state])
                 root = reg.keys[reg.root_key_id] if reg.root_key_id else None
                 public_key = (
                     root.public_key if root else bytes.fromhex(getattr(event, "public_key", ""))

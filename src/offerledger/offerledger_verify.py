@@ -41,7 +41,7 @@ b64 = functools.partial(b64decode, validate=True)
 REASONS = {
     "manifest-mismatch": "a file differs from the manifest, or the manifest from the signed one",
     "undecodable": "a file does not parse as what the layout says it is",
-    "non-canonical": "an event's body or envelope is not RFC 8785 canonical JSON",
+    "non-canonical": "an event's body or event file is not RFC 8785 canonical JSON",
     "body-row-mismatch": "an event body names another stream, version or topic than its row",
     "bad-signature": "an event's signature does not verify over its body and save",
     "unknown-key": "the key is not registered by the trusted root before it, or not the actor's",
@@ -162,7 +162,7 @@ class Event:
     stream: str
     version: int
     topic: str
-    state: bytes = b""  # the envelope as stored
+    state: bytes = b""  # the stored state (format 3: version, save, index, salt, body)
     header: dict[str, Any] = field(default_factory=dict)
     payload: dict[str, Any] = field(default_factory=dict)
     key_id: str = ""
@@ -238,32 +238,33 @@ class Verifier:
         assert [type(v) for v in (e.position, e.stream, e.version, e.topic)] == [int, str, int, str]
         e.action, e.file = (e.topic.split(".") + ["", ""])[1], EVENT_FILE.format(e.position)
         need(e.file in self.files, "manifest-mismatch", f"the bundle lacks {e.file}")
-        try:  # the envelope, as offerledger's signing/envelope.py writes it
-            e.state = self.files[e.file]
-            env = json.loads(e.state)
-            assert set(env) == {"body", "key_id", "save", "sig", "v"} and env["v"] == 2
-            body, save, e.key_id = env["body"].encode(), env["save"], env["key_id"]
-            decoded, signature = json.loads(body), b64(env["sig"])
-            e.header, e.payload = decoded["header"], decoded["payload"]
-            log, log_root, salt = save["log_size"], b64(save["log_root"]), b64(save["salt"])
-            size, index, path = save["size"], save["index"], [b64(h) for h in save["path"]]
-            assert all(type(n) is int and n >= 0 for n in (size, index, log)) and log_root
+        try:  # the stored state and its save, as offerledger's evidence/export.py writes them
+            env = json.loads(self.files[e.file])
+            assert set(env) == {"key_id", "save", "sig", "state", "v"} and env["v"] == 3
+            save, e.key_id, e.state = env["save"], env["key_id"], b64(env["state"])
+            assert e.state[0] == 3 and len(e.state) >= 33, "not a format 3 state"
+            index, salt, body = int.from_bytes(e.state[9:17], "big"), e.state[17:33], e.state[33:]
+            e.header, e.payload = (decoded := json.loads(body))["header"], decoded["payload"]
+            assert set(save) == {"log_root", "log_size", "path", "size"}
+            log, log_root, size = save["log_size"], b64(save["log_root"]), save["size"]
+            path, signature = [b64(h) for h in save["path"]], b64(env["sig"])
+            assert type(log) is type(size) is int and log >= 0 and len(log_root) == 32
             assert isinstance(e.header, dict) and isinstance(e.payload, dict)
         except MALFORMED as err:
-            return self.flag(e.file, "undecodable", f"not an offerledger v2 envelope ({err!r})")
+            return self.flag(e.file, "undecodable", f"not an offerledger v3 event ({err!r})")
         self.events.append(e)
-        if not (is_canonical(body, decoded) and is_canonical(e.state, env)):
-            self.flag(e, "non-canonical", "the body or the envelope is not in canonical form")
+        if not (is_canonical(body, decoded) and is_canonical(self.files[e.file], env)):
+            self.flag(e, "non-canonical", "the body or the event file is not canonical")
         named = [e.header.get(k) for k in ("stream", "version", "topic")]
         if named != [e.stream, e.version, e.topic]:
             self.flag(e, "body-row-mismatch", f"the body names {named}")
         if e.header.get("key_id") != e.key_id:
-            self.flag(e, "bad-signature", "the body names another key")
+            self.flag(e, "bad-signature", "the body names another key than its save")
         if log + index != e.position:  # the save signs the log head it extends
             self.flag(e, "tree-head-mismatch", f"its save puts it at {log + index}")
         save_root = root_from_path(sha256(b"\x00", sha256(salt, body)), index, size, path)
-        if save_root is None or len(log_root) != 32:
-            return self.flag(e, "bad-signature", "its save's log root or audit path is malformed")
+        if save_root is None:
+            return self.flag(e, "bad-signature", "its save's audit path is malformed")
         head = log.to_bytes(8, "big") + log_root + size.to_bytes(8, "big")
         e.signed = (SAVE_PREFIX + head + save_root, signature)
 
@@ -388,7 +389,7 @@ class Verifier:
         return size, root
 
     def check_inclusion(self, e: Event, size: int, root: bytes) -> None:
-        """Its RFC 9162 inclusion proof in the checkpoint's tree (leaf: the envelope)."""
+        """Its RFC 9162 inclusion proof in the checkpoint's tree (leaf: the stored state)."""
         proof = json.loads(self.files[PROOF_FILE.format(e.position)])
         leaf, path = sha256(b"\0", e.state), [bytes.fromhex(h) for h in proof["proof"]]
         given = [proof["index"], proof["tree_size"], proof["leaf_hash"], proof["root"]]
@@ -413,7 +414,7 @@ class Verifier:
         """A source document: named by its SHA-256, which an included event cites."""
         sha = name.removeprefix("documents/")
         need(sha256(self.files[name]).hex() == sha, "document-mismatch", "not its SHA-256")
-        cited = f'\\"{sha}\\"'.encode()  # a JSON string in a body, inside its envelope
+        cited = f'"{sha}"'.encode()  # a JSON string in a body
         need(any(cited in e.state for e in self.events), "document-mismatch", "no event cites it")
 
     def check_elections(self) -> None:
@@ -492,7 +493,7 @@ def form_of(p: dict[str, Any], fix: dict[str, Any], why: str = "") -> dict[str, 
     return p
 
 
-def note_key_id(name: str, public: bytes) -> bytes:
+def note_key_id(name: str, public: bytes) -> bytes:  # C2SP: SHA-256(name ‖ 0x0A ‖ 0x01 ‖ key)
     return sha256(name.encode(), b"\n\x01", public)[:4]
 
 
@@ -518,8 +519,7 @@ def verify_bundle(path: str, trust: str | None = None, witnesses: Any = (), **li
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="offerledger-verify", description=__doc__.split("\n")[0])
-    add = parser.add_argument
-    add("bundle", help="the evidence bundle (.zip)")
+    (add := parser.add_argument)("bundle", help="the evidence bundle (.zip)")
     add("--trust", metavar="ROOT_KEY_ID", help="the root key id you trust")
     add("--witness", metavar="VKEY", action="append", default=[], help="a C2SP vkey that must sign")
     for name, n in LIMITS.items():

@@ -1,11 +1,15 @@
 """The recorders: eventsourcing's SQLite and PostgreSQL application recorders, plus the log.
 
-Besides the events table, a ledger database holds four tables, written in the same transaction
+Besides the events table, a ledger database holds five tables, written in the same transaction
 as the events (docs/format.md gives their columns):
 
+* ``offerledger_saves``: one row per save, by its number: what its events share (the log head
+  it extends, its size, signature and save leaves; format version 3);
 * ``offerledger_head``: one row, the log's size and RFC 9162 root after the last save;
 * ``offerledger_leaves``: per log position, the event's stream, version and leaf hash;
-* ``offerledger_nodes``: every complete perfect subtree root above the leaves, by (level, index);
+* ``offerledger_nodes``: every complete perfect subtree root from level :data:`NODE_LEVEL_FROM`
+  up, by (level, index); a node below that level is computed, when read, from the at most
+  2**(NODE_LEVEL_FROM - 1) leaf hashes under it (:func:`read_log_nodes`);
 * ``offerledger_documents``: source documents by the SHA-256 of their bytes.
 
 :meth:`append_sealed` is the one write path. It takes the lock that orders the log (SQLite's
@@ -38,11 +42,13 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from offerledger.documents import SourceDocument
 from offerledger.errors import StorageError
 from offerledger.integrity.logtree import Node, TreeHead
-from offerledger.integrity.merkle import EMPTY_ROOT, MerkleAccumulator, frontier_nodes
+from offerledger.integrity.merkle import EMPTY_ROOT, MerkleAccumulator, frontier_nodes, merkle_root
+from offerledger.signing.envelope import SaveRecord
 
 __all__ = [
     "CHUNK",
     "FAULTS",
+    "NODE_LEVEL_FROM",
     "LastState",
     "LedgerSQLiteRecorder",
     "Seal",
@@ -52,6 +58,40 @@ __all__ = [
 ]
 
 CHUNK = 1000
+NODE_LEVEL_FROM = 4
+"""Interior nodes are stored from this level up; the levels between the leaves and it hold
+nearly 7/8 of all interior nodes and cost at most 7 leaf reads each to recompute."""
+
+
+def read_log_nodes(
+    wanted: Iterable[Node],
+    read_leaves: Callable[[list[int]], dict[int, bytes]],
+    read_stored: Callable[[list[Node]], dict[Node, bytes]],
+) -> dict[Node, bytes]:
+    """The log's nodes by (level, index): leaves and stored nodes read in one batch each, the
+    nodes below :data:`NODE_LEVEL_FROM` computed from their leaves; a node that cannot be
+    read or computed is absent from the answer (the caller reports a damaged index)."""
+    wanted = list(dict.fromkeys(wanted))
+    low = [(level, idx) for level, idx in wanted if 0 < level < NODE_LEVEL_FROM]
+    positions = {idx for level, idx in wanted if level == 0}
+    for level, idx in low:
+        positions.update(range(idx << level, (idx + 1) << level))
+    leaves = read_leaves(sorted(positions)) if positions else {}
+    stored = [node for node in wanted if node[0] >= NODE_LEVEL_FROM]
+    found = read_stored(stored) if stored else {}
+    for level, idx in wanted:
+        if level == 0 and idx in leaves:
+            found[(0, idx)] = leaves[idx]
+    for level, idx in low:
+        under = [leaves.get(p) for p in range(idx << level, (idx + 1) << level)]
+        if all(h is not None for h in under):
+            found[(level, idx)] = merkle_root([h for h in under if h is not None])
+    return found
+
+
+def stored_nodes(completed: Iterable[tuple[int, int, bytes]]) -> list[tuple[int, int, bytes]]:
+    """The completed interior nodes a save writes to ``offerledger_nodes``."""
+    return [n for n in completed if n[0] >= NODE_LEVEL_FROM]
 
 
 def _kill_at(spec: str) -> Callable[[str], None]:
@@ -82,19 +122,22 @@ def fault(step: str) -> None:
 
 @dataclass(frozen=True)
 class Sealed:
-    """What a seal returns: the signed rows in log order and the documents they cite."""
+    """What a seal returns: the signed rows in log order, their saves' rows and the documents
+    they cite."""
 
     events: list[StoredEvent]
+    saves: Sequence[SaveRecord] = ()
     documents: Sequence[SourceDocument] = ()
 
 
 LastState = Callable[[], bytes | None]
-"""Reads, inside the save's transaction, the stored envelope of the log's last event (None: the
+"""Reads, inside the save's transaction, the stored state of the log's last event (None: the
 log is empty)."""
 
-Seal = Callable[[MerkleAccumulator, LastState], Sealed]
-"""Signs a save given the log's accumulator at the current head (and a reader of the event at
-that head: recorded time is monotone in log order); appends its leaves to the accumulator."""
+Seal = Callable[[MerkleAccumulator, LastState, int], Sealed]
+"""Signs a save given the log's accumulator at the current head, a reader of the event at
+that head (recorded time is monotone in log order) and the number its first save takes (the
+saves stored so far); appends its leaves to the accumulator."""
 
 
 def hex_id(originator_id: UUID | str) -> str:
@@ -114,6 +157,9 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             "CREATE TABLE IF NOT EXISTS offerledger_head ("
             "id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL, root BLOB NOT NULL)",
             f"INSERT OR IGNORE INTO offerledger_head VALUES (1, 0, x'{EMPTY_ROOT.hex()}')",
+            "CREATE TABLE IF NOT EXISTS offerledger_saves ("
+            "save INTEGER PRIMARY KEY, log_size INTEGER NOT NULL, size INTEGER NOT NULL, "
+            "log_root BLOB NOT NULL, signature BLOB NOT NULL, leaves BLOB NOT NULL)",
             "CREATE TABLE IF NOT EXISTS offerledger_leaves ("
             "position INTEGER PRIMARY KEY, originator_id TEXT NOT NULL, "
             "originator_version INTEGER NOT NULL, hash BLOB NOT NULL)",
@@ -139,7 +185,9 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
                     frontier=frontier_of(self.read_nodes_in(c, frontier_nodes(size)), size),
                     record_nodes=True,
                 )
-                sealed = seal(acc, lambda: self._last_state(c))
+                c.execute("SELECT COALESCE(MAX(save) + 1, 0) FROM offerledger_saves")
+                (next_save,) = c.fetchone()
+                sealed = seal(acc, lambda: self._last_state(c), int(next_save))
                 fault("sealed")
                 ids: list[int] = []
                 for s in sealed.events:
@@ -165,16 +213,17 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         completed = acc.completed or []
         leaves = [n for n in completed if n[0] == 0]
         c.executemany(
+            "INSERT INTO offerledger_saves VALUES (?, ?, ?, ?, ?, ?)",
+            [save.row() for save in sealed.saves],
+        )
+        c.executemany(
             "INSERT INTO offerledger_leaves VALUES (?, ?, ?, ?)",
             [
                 (idx, hex_id(s.originator_id), s.originator_version, h)
                 for (_, idx, h), s in zip(leaves, sealed.events, strict=True)
             ],
         )
-        c.executemany(
-            "INSERT INTO offerledger_nodes VALUES (?, ?, ?)",
-            [n for n in completed if n[0] > 0],
-        )
+        c.executemany("INSERT INTO offerledger_nodes VALUES (?, ?, ?)", stored_nodes(completed))
         c.executemany(
             "INSERT OR IGNORE INTO offerledger_documents VALUES (?, ?, ?, ?)",
             [(d.sha256, d.media_type, d.name, d.content) for d in sealed.documents],
@@ -186,31 +235,51 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
 
     @staticmethod
     def read_nodes_in(c: Any, nodes: Iterable[Node]) -> dict[Node, bytes]:
-        wanted = list(nodes)
-        found: dict[Node, bytes] = {}
-        leaves = [idx for level, idx in wanted if level == 0]
-        inner = [(level, idx) for level, idx in wanted if level > 0]
-        for i in range(0, len(leaves), 500):
-            part = leaves[i : i + 500]
-            c.execute(
-                "SELECT 0, position, hash FROM offerledger_leaves WHERE position IN "
-                f"({','.join('?' * len(part))})",
-                part,
-            )
-            found.update(_nodes_from(c.fetchall()))
-        for i in range(0, len(inner), 400):
-            pairs = inner[i : i + 400]
-            where = " OR ".join("(level = ? AND idx = ?)" for _ in pairs)
-            c.execute(
-                f"SELECT level, idx, hash FROM offerledger_nodes WHERE {where}",
-                [v for node in pairs for v in node],
-            )
-            found.update(_nodes_from(c.fetchall()))
-        return found
+        def leaves(positions: list[int]) -> dict[int, bytes]:
+            found: dict[int, bytes] = {}
+            for i in range(0, len(positions), 500):
+                part = positions[i : i + 500]
+                c.execute(
+                    "SELECT position, hash FROM offerledger_leaves WHERE position IN "
+                    f"({','.join('?' * len(part))})",
+                    part,
+                )
+                found.update({int(r[0]): bytes(r[1]) for r in c.fetchall()})
+            return found
+
+        def stored(inner: list[Node]) -> dict[Node, bytes]:
+            found: dict[Node, bytes] = {}
+            for i in range(0, len(inner), 400):
+                pairs = inner[i : i + 400]
+                where = " OR ".join("(level = ? AND idx = ?)" for _ in pairs)
+                c.execute(
+                    f"SELECT level, idx, hash FROM offerledger_nodes WHERE {where}",
+                    [v for node in pairs for v in node],
+                )
+                found.update(_nodes_from(c.fetchall()))
+            return found
+
+        return read_log_nodes(nodes, leaves, stored)
 
     def read_nodes(self, nodes: Iterable[Node]) -> dict[Node, bytes]:
         with self.datastore.transaction(commit=False) as c:
             return self.read_nodes_in(c, nodes)
+
+    def read_saves(self, numbers: Iterable[int]) -> dict[int, tuple[Any, ...]]:
+        """The stored rows of the saves with these numbers, as the driver returns them (parse
+        them with :func:`offerledger.signing.envelope.parse_save`)."""
+        wanted = sorted(set(numbers))
+        found: dict[int, tuple[Any, ...]] = {}
+        with self.datastore.transaction(commit=False) as c:
+            for i in range(0, len(wanted), 500):
+                part = wanted[i : i + 500]
+                c.execute(
+                    "SELECT save, log_size, size, log_root, signature, leaves "
+                    f"FROM offerledger_saves WHERE save IN ({','.join('?' * len(part))})",
+                    part,
+                )
+                found.update({int(r[0]): tuple(r) for r in c.fetchall()})
+        return found
 
     def tree_head(self) -> TreeHead:
         with self.datastore.transaction(commit=False) as c:

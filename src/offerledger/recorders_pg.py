@@ -22,7 +22,16 @@ from offerledger.documents import SourceDocument
 from offerledger.errors import StorageError
 from offerledger.integrity.logtree import Node, TreeHead
 from offerledger.integrity.merkle import EMPTY_ROOT, MerkleAccumulator, frontier_nodes
-from offerledger.recorders import CHUNK, Seal, Sealed, fault, frontier_of, hex_id
+from offerledger.recorders import (
+    CHUNK,
+    Seal,
+    Sealed,
+    fault,
+    frontier_of,
+    hex_id,
+    read_log_nodes,
+    stored_nodes,
+)
 
 __all__ = ["LedgerPostgresFactory", "LedgerPostgresRecorder"]
 
@@ -50,7 +59,8 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             return SQL("{0}.{1}").format(schema, Identifier(name))
 
         self._t = {
-            name: table(f"offerledger_{name}") for name in ("head", "leaves", "nodes", "documents")
+            name: table(f"offerledger_{name}")
+            for name in ("head", "saves", "leaves", "nodes", "documents")
         }
         self._events = table(self.events_table_name)
         t = self._t
@@ -63,6 +73,11 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
                 SQL(
                     "INSERT INTO {0} VALUES (1, 0, decode('{1}', 'hex')) ON CONFLICT DO NOTHING"
                 ).format(t["head"], SQL(EMPTY_ROOT.hex())),
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {0} (save bigint PRIMARY KEY, "
+                    "log_size bigint NOT NULL, size bigint NOT NULL, log_root bytea NOT NULL, "
+                    "signature bytea NOT NULL, leaves bytea NOT NULL)"
+                ).format(t["saves"]),
                 SQL(
                     "CREATE TABLE IF NOT EXISTS {0} (position bigint PRIMARY KEY, "
                     "originator_id uuid NOT NULL, originator_version bigint NOT NULL, "
@@ -98,7 +113,12 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
                         frontier=frontier_of(self.read_nodes_in(curs, frontier_nodes(size)), size),
                         record_nodes=True,
                     )
-                    sealed = seal(acc, lambda: self._last_state(curs))
+                    curs.execute(
+                        SQL("SELECT COALESCE(MAX(save) + 1, 0) AS n FROM {0}").format(t["saves"])
+                    )
+                    next_save = curs.fetchone()
+                    assert next_save is not None
+                    sealed = seal(acc, lambda: self._last_state(curs), int(next_save["n"]))
                     fault("sealed")
                     ids: list[int] = []
                     events = sealed.events
@@ -138,7 +158,16 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         t = self._t
         completed = acc.completed or []
         leaves = [n for n in completed if n[0] == 0]
-        inner = [n for n in completed if n[0] > 0]
+        inner = stored_nodes(completed)
+        for i in range(0, len(sealed.saves), CHUNK):
+            rows = [save.row() for save in sealed.saves[i : i + CHUNK]]
+            curs.execute(
+                SQL(
+                    "INSERT INTO {0} SELECT * FROM unnest(%s::bigint[], %s::bigint[], "
+                    "%s::bigint[], %s::bytea[], %s::bytea[], %s::bytea[])"
+                ).format(t["saves"]),
+                tuple([r[k] for r in rows] for k in range(6)),
+            )
         for i in range(0, len(leaves), CHUNK):
             part = list(zip(leaves[i : i + CHUNK], sealed.events[i : i + CHUNK], strict=True))
             curs.execute(
@@ -178,19 +207,16 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         )
 
     def read_nodes_in(self, curs: Any, nodes: Iterable[Node]) -> dict[Node, bytes]:
-        wanted = list(nodes)
-        found: dict[Node, bytes] = {}
-        leaves = [idx for level, idx in wanted if level == 0]
-        inner = [(level, idx) for level, idx in wanted if level > 0]
-        if leaves:
+        def leaves(positions: list[int]) -> dict[int, bytes]:
             curs.execute(
                 SQL("SELECT position, hash FROM {0} WHERE position = ANY(%s)").format(
                     self._t["leaves"]
                 ),
-                (leaves,),
+                (positions,),
             )
-            found.update({(0, int(r["position"])): bytes(r["hash"]) for r in curs.fetchall()})
-        if inner:
+            return {int(r["position"]): bytes(r["hash"]) for r in curs.fetchall()}
+
+        def stored(inner: list[Node]) -> dict[Node, bytes]:
             curs.execute(
                 SQL(
                     "SELECT n.level, n.idx, n.hash FROM {0} n JOIN unnest(%s::integer[], "
@@ -198,14 +224,34 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
                 ).format(self._t["nodes"]),
                 ([n[0] for n in inner], [n[1] for n in inner]),
             )
-            found.update(
-                {(int(r["level"]), int(r["idx"])): bytes(r["hash"]) for r in curs.fetchall()}
-            )
-        return found
+            return {(int(r["level"]), int(r["idx"])): bytes(r["hash"]) for r in curs.fetchall()}
+
+        return read_log_nodes(nodes, leaves, stored)
 
     def read_nodes(self, nodes: Iterable[Node]) -> dict[Node, bytes]:
         with self.datastore.transaction(commit=False) as curs:
             return self.read_nodes_in(curs, nodes)
+
+    def read_saves(self, numbers: Iterable[int]) -> dict[int, tuple[Any, ...]]:
+        """The stored rows of the saves with these numbers, as the driver returns them."""
+        wanted = sorted(set(numbers))
+        if not wanted:
+            return {}
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL(
+                    "SELECT save, log_size, size, log_root, signature, leaves FROM {0} "
+                    "WHERE save = ANY(%s)"
+                ).format(self._t["saves"]),
+                (wanted,),
+            )
+            rows = curs.fetchall()
+        return {
+            int(r["save"]): (
+                r["save"], r["log_size"], r["size"], r["log_root"], r["signature"], r["leaves"],
+            )
+            for r in rows
+        }  # fmt: skip
 
     def tree_head(self) -> TreeHead:
         with self.datastore.transaction(commit=False) as curs:

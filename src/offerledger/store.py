@@ -52,7 +52,17 @@ from offerledger.integrity.logtree import IndexDigest, Node, TreeHead
 from offerledger.integrity.merkle import MerkleAccumulator, leaf_hash
 from offerledger.pgurl import PgTarget
 from offerledger.recorders import LastState, Sealed
-from offerledger.signing.envelope import body_for, envelope_hash, sign_bodies
+from offerledger.signing.envelope import (
+    Envelope,
+    SaveRecord,
+    body_for,
+    body_of,
+    envelope_hash,
+    open_envelope,
+    parse_save,
+    save_of,
+    sign_bodies,
+)
 from offerledger.signing.keys import SigningKey
 
 DEFAULT_DB = "offerledger.db"
@@ -139,12 +149,12 @@ class EnvelopeMapper(Mapper[uuid.UUID]):
 
 
 def decode_stored(topic: str, state: bytes) -> LedgerEvent:
-    """Decode (without verifying) a stored envelope into its newest event model.
+    """Decode (without verifying) a stored event into its newest event model.
 
-    Reads only the body: the signature and batch proof are verify's business.
+    Reads only the body: the signature and save proof are verify's business.
     """
     try:
-        body = orjson.loads(orjson.loads(state)["body"])
+        body = orjson.loads(body_of(bytes(state)))
         header, payload = body["header"], body["payload"]
     except (orjson.JSONDecodeError, KeyError, TypeError) as e:
         raise EnvelopeUndecodable(f"stored state is not an offerledger envelope: {e}") from e
@@ -239,21 +249,24 @@ class SigningEventStore(EventStore[uuid.UUID]):
             return [], []
 
         stored: list[StoredEvent] = []
+        records: list[SaveRecord] = []
 
-        def seal(tree: MerkleAccumulator, last_state: LastState) -> Sealed:
+        def seal(tree: MerkleAccumulator, last_state: LastState, next_save: int) -> Sealed:
             stored.clear()  # a retried transaction seals again from the head it then finds
+            records.clear()
+            number = [next_save]  # the number each save takes, in order
             if self._last is None or self._last[0] != tree.size:
                 self._last = (tree.size, last_recorded(last_state()))
             pending: dict[uuid.UUID, tuple[int, str]] = {}
             for events, signer in saves:
-                batch = self._sign(events, signer, pending, tree)  # version conflicts first
+                batch = self._sign(events, signer, pending, tree, records, number)
                 for event, s in zip(events, batch, strict=True):
                     pending[event.originator_id] = (s.originator_version, envelope_hash(s.state))
                 stored.extend(batch)
             previous = self._last[1]
             for events, _ in saves:  # and never before the event before it in log order
                 previous = check_order(events, previous=previous)
-            return Sealed(stored, documents)
+            return Sealed(stored, records, documents)
 
         streams = {e.originator_id for events, _ in saves for e in events}
         recorder: Any = self.recorder
@@ -283,11 +296,13 @@ class SigningEventStore(EventStore[uuid.UUID]):
         signer: SigningKey,
         pending: dict[uuid.UUID, tuple[int, str]],
         tree: MerkleAccumulator,
+        records: list[SaveRecord],
+        number: list[int],
     ) -> list[StoredEvent]:
         """Chain and sign one actor's events as consecutive saves, each extending the log head.
 
-        An envelope's hash depends on the signature, which covers every body of its save, so
-        an event can only name a predecessor signed in an earlier save: the events are cut,
+        A stored state names its save (and its hash is what a successor's ``prev`` names), so
+        an event can only name a predecessor stored in an earlier save: the events are cut,
         in order, into runs holding at most one event per stream. The usual save (one event
         per stream, e.g. a hundred employees' elections) is one run, one signature. Log order
         is the order given.
@@ -310,11 +325,11 @@ class SigningEventStore(EventStore[uuid.UUID]):
         in_run: set[uuid.UUID] = set()
         for event in events:
             if event.originator_id in in_run:
-                stored.extend(self._sign_run(run, signer, heads, tree))
+                stored.extend(self._sign_run(run, signer, heads, tree, records, number))
                 run, in_run = [], set()
             run.append(event)
             in_run.add(event.originator_id)
-        stored.extend(self._sign_run(run, signer, heads, tree))
+        stored.extend(self._sign_run(run, signer, heads, tree, records, number))
         return stored
 
     def _sign_run(
@@ -323,6 +338,8 @@ class SigningEventStore(EventStore[uuid.UUID]):
         signer: SigningKey,
         heads: dict[uuid.UUID, tuple[int, str] | None],
         tree: MerkleAccumulator,
+        records: list[SaveRecord],
+        number: list[int],
     ) -> list[StoredEvent]:
         bodies = []
         for event in run:
@@ -336,33 +353,39 @@ class SigningEventStore(EventStore[uuid.UUID]):
                     hint="reload and try again",
                 )
             bodies.append(body_for(event, prev=None if head is None else head[1]))
-        envelopes = sign_bodies(
-            bodies=bodies, signer=signer, log_size=tree.size, log_root=tree.root()
+        states, record = sign_bodies(
+            bodies=bodies,
+            signer=signer,
+            log_size=tree.size,
+            log_root=tree.root(),
+            number=number[0],
         )
+        records.append(record)
+        number[0] += 1
         out = []
-        for event, envelope in zip(run, envelopes, strict=True):
-            heads[event.originator_id] = (event.originator_version, envelope_hash(envelope))
-            tree.append(leaf_hash(envelope))
+        for event, state in zip(run, states, strict=True):
+            heads[event.originator_id] = (event.originator_version, envelope_hash(state))
+            tree.append(leaf_hash(state))
             out.append(
                 StoredEvent(
                     originator_id=event.originator_id,
                     originator_version=event.originator_version,
                     topic=event.TOPIC,
-                    state=envelope,
+                    state=state,
                 )
             )
         return out
 
 
 def last_recorded(state: bytes | None) -> datetime | None:
-    """The recorded time in a stored envelope's header; None when there is none or it does not
+    """The recorded time in a stored event's header; None when there is none or it does not
     parse (a damaged row: verify reports it, and the write is not refused for it)."""
     if state is None:
         return None
     try:
-        recorded = orjson.loads(orjson.loads(state)["body"])["header"]["recorded"]
+        recorded = orjson.loads(body_of(bytes(state)))["header"]["recorded"]
         at = datetime.fromisoformat(recorded)
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+    except (OfferLedgerError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         return None
     return at if at.tzinfo is not None else None
 
@@ -381,6 +404,15 @@ def sqlite_value(storage_class: str, raw: bytes | None) -> Any:
         except UnicodeDecodeError:
             return bytes(raw)
     return bytes(raw)
+
+
+def sqlite_state(storage_class: str, raw: bytes | None) -> Any:
+    """The state column read as (typeof, CAST AS BLOB): a state stored as TEXT comes back as a
+    ``str`` even when its bytes are not UTF-8 (surrogate escapes keep them), so verify can say
+    the column holds text; everything else as :func:`sqlite_value`."""
+    if raw is not None and storage_class == "text":
+        return bytes(raw).decode("utf-8", "surrogateescape")
+    return sqlite_value(storage_class, raw)
 
 
 def _uuid(value: uuid.UUID | str) -> uuid.UUID:
@@ -458,8 +490,9 @@ class LedgerApplication(Application[uuid.UUID]):
                 return
             for row in rows:
                 if sqlite:
-                    values = [sqlite_value(row[i], row[i + 1]) for i in range(1, 9, 2)]
-                    yield (row[0], values[0], values[1], values[2], values[3])
+                    values = [sqlite_value(row[i], row[i + 1]) for i in range(1, 7, 2)]
+                    state = sqlite_state(row[7], row[8])
+                    yield (row[0], values[0], values[1], values[2], state)
                 else:
                     yield (row[0], row[1], row[2], row[3], row[4])
             after = rows[-1][0]
@@ -561,6 +594,38 @@ class LedgerApplication(Application[uuid.UUID]):
         position: int | None = recorder.position_of(stream, version)
         return position
 
+    def raw_saves(self, numbers: Iterable[int]) -> dict[int, tuple[Any, ...]]:
+        """The stored rows of the saves with these numbers (missing ones are absent), as the
+        driver returns them: verify parses them (:func:`parse_save`)."""
+        recorder: Any = self.recorder
+        found: dict[int, tuple[Any, ...]] = recorder.read_saves(numbers)
+        return found
+
+    def saves(self, numbers: Iterable[int]) -> dict[int, SaveRecord]:
+        """The parsed rows of the saves with these numbers (raises EnvelopeUndecodable when
+        one is missing or out of its stored form)."""
+        wanted = set(numbers)
+        raw = self.raw_saves(wanted)
+        out: dict[int, SaveRecord] = {}
+        for number in sorted(wanted):
+            if number not in raw:
+                raise EnvelopeUndecodable(f"save {number} is not stored")
+            out[number] = parse_save(raw[number])
+        return out
+
+    def envelopes(self, states: Sequence[bytes]) -> list[Envelope]:
+        """The envelopes of stored ``states``, each opened with its save's row (raises
+        EnvelopeUndecodable)."""
+        saves = self.saves(n for n in (save_of(state) for state in states) if n is not None)
+        out = []
+        for state in states:
+            first = save_of(state)
+            if first is None:
+                body_of(bytes(state))  # raises, saying what the state is
+                raise EnvelopeUndecodable("stored state is not an offerledger event")
+            out.append(open_envelope(bytes(state), saves[first]))
+        return out
+
     def document(self, sha256: str) -> SourceDocument | None:
         """The stored source document with this SHA-256, or None."""
         recorder: Any = self.recorder
@@ -605,7 +670,7 @@ class LedgerApplication(Application[uuid.UUID]):
         return [str(row[0]) for row in rows]
 
     def ledger_id(self) -> uuid.UUID:
-        """The ledger's identity: derived from the envelope of its first event (root key)."""
+        """The ledger's identity: derived from the stored state of its first event (root key)."""
         rows = self.recorder.select_events(KEYS_STREAM, limit=1)
         if not rows:
             raise StorageError("this database holds no ledger", hint="run 'offerledger init'")

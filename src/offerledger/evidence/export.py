@@ -4,7 +4,8 @@ Layout (``docs/evidence.md``; the names come from :mod:`offerledger.offerledger_
 
     index.json                 format, offer, employee, as-of, the checkpoint's head, every
                                event's position and row columns, documents, withheld, entries
-    events/<position>.json     each event's stored ``state`` bytes, position zero-padded to 10
+    events/<position>.json     each event's stored ``state`` (base64) with its save's proof
+                               (:func:`event_file`), position zero-padded to 10
     proofs/<position>.json     its RFC 9162 inclusion proof against the checkpoint
     documents/<sha256>         the source documents the events cite
     entries/<pos>-<field>-<i>.json   one employee's entries of a committed list, with paths
@@ -24,6 +25,7 @@ deterministic: the same ledger and options give the same bytes.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -55,6 +57,8 @@ from offerledger.integrity.service import origin_of, verify_ledger
 from offerledger.ledger import Ledger
 from offerledger.projections.catalog import QueryError
 from offerledger.projections.source import open_list, proven_list
+from offerledger.signing.canonical import canonical_json
+from offerledger.signing.envelope import FORMAT_VERSION, Envelope
 from offerledger.signing.keys import SigningKey
 
 __all__ = ["KEY_FINDINGS", "BundleSummary", "EvidenceRefused", "export_bundle"]
@@ -79,6 +83,28 @@ class BundleSummary:
     tree_size: int
     root_key_id: str
     findings: int  # key findings verify made on the ledger (KEY_FINDINGS), in any event
+
+
+def event_file(state: bytes, envelope: Envelope) -> bytes:
+    """An event as a bundle holds it: its stored state, and what its save's row gives it (the
+    log head, size, key id and signature) with its own audit path in the save, so it verifies
+    alone; canonical JSON (docs/evidence.md)."""
+    save = envelope.save
+    b64 = base64.b64encode
+    return canonical_json(
+        {
+            "key_id": envelope.key_id,
+            "save": {
+                "log_root": b64(save.log_root).decode(),
+                "log_size": save.log_size,
+                "path": [b64(h).decode() for h in save.path],
+                "size": save.size,
+            },
+            "sig": b64(envelope.signature).decode(),
+            "state": b64(state).decode(),
+            "v": FORMAT_VERSION,
+        }
+    )
 
 
 def _json(data: Any) -> bytes:
@@ -118,9 +144,10 @@ def export_bundle(
         ledger, offer_id=offer_id, employee_streams=[e.stream for e in chosen], size=size
     )
     files: dict[str, bytes] = {}
-    for row in rows:
+    envelopes = ledger.app.envelopes([row.state for row in rows])
+    for row, envelope in zip(rows, envelopes, strict=True):
         proof = inclusion_proof_from(ledger.app.read_nodes, index=row.position, size=size)
-        files[layout.EVENT_FILE.format(row.position)] = row.state
+        files[layout.EVENT_FILE.format(row.position)] = event_file(row.state, envelope)
         files[layout.PROOF_FILE.format(row.position)] = _json(
             {
                 "index": row.position,

@@ -1,11 +1,13 @@
 """Stage 1 of verify, run in worker processes: examine each stored row on its own.
 
 A worker reads the row's columns as the driver returned them (anything may be garbage after
-tampering: a NULL, text in a BLOB column, a string that is no stream id), decodes the envelope,
-checks the body is canonical and names the row's stream, version and topic, rebuilds the signed
-bytes and verifies the Ed25519 signature with the public key its key id names (a batch signature
-once per chunk). What it learns goes back as a small :class:`Examined` of plain values; the
-main process judges keys, chains and versions in log order (:mod:`.judge`).
+tampering: a NULL, text in a BLOB column, a string that is no stream id), decodes the stored
+state and the row of the save it names (read with it: :attr:`StoredRow.save`), checks the body
+is canonical and names the row's stream, version and topic, rebuilds the signed bytes and
+verifies the Ed25519 signature with the public key its save's key id names (once per save in
+a chunk: the save's row is parsed once and its signature checked once). What it learns goes
+back as a small :class:`Examined` of plain values; the main process judges keys, chains and
+versions in log order (:mod:`.judge`).
 
 Nothing here raises on stored bytes: every failure becomes a (reason, detail) pair, at most one
 per reason for a row.
@@ -15,15 +17,25 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from offerledger.documents import cited_hashes
-from offerledger.errors import OfferLedgerError
+from offerledger.errors import EnvelopeUndecodable, OfferLedgerError
 from offerledger.events import KEYS_STREAM_NAME, records_floor, stream_id
 from offerledger.integrity.merkle import leaf_hash
 from offerledger.signing.canonical import canonical_json
-from offerledger.signing.envelope import envelope_bytes, parse_envelope, signed_message
+from offerledger.signing.envelope import (
+    SaveRecord,
+    StoredState,
+    decode_body,
+    parse_save,
+    parse_state,
+    save_leaf,
+    save_message,
+    save_of,
+)
 from offerledger.signing.keys import verify_signature
 
 __all__ = [
@@ -32,8 +44,10 @@ __all__ = [
     "KeyFact",
     "SaveFacts",
     "StoredRow",
+    "SaveReader",
     "examine_chunk",
     "init_worker",
+    "with_saves",
 ]
 
 KEYS_STREAM = stream_id(KEYS_STREAM_NAME)
@@ -50,6 +64,7 @@ class StoredRow(NamedTuple):
     version: Any
     topic: Any
     state: Any
+    save: Any = None  # the raw row of the save the state names (None: none is stored)
 
 
 class KeyFact(NamedTuple):
@@ -110,10 +125,30 @@ def init_worker(public_keys: dict[str, bytes]) -> None:
     _PUBLIC_KEYS.update(public_keys)
 
 
+SaveReader = Callable[[Iterable[int]], dict[int, tuple[Any, ...]]]
+"""Reads the stored rows of the saves beginning at the given positions (missing ones absent)."""
+
+
+def with_saves(rows: list[StoredRow], read: SaveReader) -> list[StoredRow]:
+    """``rows`` with the raw row of the save each state names (one read for all of them); a
+    save table that cannot be read leaves them without (each is then ``undecodable``)."""
+    firsts = [save_of(row.state) for row in rows]
+    wanted = {f for f in firsts if f is not None}
+    try:
+        found = read(wanted) if wanted else {}
+    except Exception:  # a dropped or damaged table arrives as a driver error
+        found = {}
+    return [
+        row if f is None else row._replace(save=found.get(f))
+        for row, f in zip(rows, firsts, strict=True)
+    ]
+
+
 def examine_chunk(rows: list[StoredRow]) -> tuple[list[Examined], int]:
     """Examine rows with the keys set by :func:`init_worker`; (results, signatures verified)."""
     verified: dict[tuple[str, bytes, bytes], bool] = {}
-    return [examine_row(row, verified) for row in rows], len(verified)
+    saves: dict[int, SaveRecord | str] = {}
+    return [examine_row(row, verified, saves) for row in rows], len(verified)
 
 
 class _Found:
@@ -130,8 +165,13 @@ class _Found:
         return tuple(self.by_reason.items())
 
 
-def examine_row(row: StoredRow, verified: dict[tuple[str, bytes, bytes], bool]) -> Examined:
-    """Examine one row; ``verified`` caches signature checks (a batch is verified once)."""
+def examine_row(
+    row: StoredRow,
+    verified: dict[tuple[str, bytes, bytes], bool],
+    saves: dict[int, SaveRecord | str] | None = None,
+) -> Examined:
+    """Examine one row; ``verified`` caches signature checks (a save is verified once) and
+    ``saves`` the parsed save rows (or why one does not parse), by first position."""
     state, state_problem = _state_bytes(row.state)
     digest = hashlib.sha256(state).hexdigest()
     leaf = leaf_hash(state)
@@ -143,7 +183,17 @@ def examine_row(row: StoredRow, verified: dict[tuple[str, bytes, bytes], bool]) 
         found.add("undecodable", state_problem)
     else:
         try:
-            examined = _examine_envelope(row, state, stream, version, digest, leaf, found, verified)
+            examined = _examine_envelope(
+                row,
+                state,
+                stream,
+                version,
+                digest,
+                leaf,
+                found,
+                verified,
+                {} if saves is None else saves,
+            )
         except Exception as e:  # garbage must never stop verify (deep nesting, ...)
             found.add("undecodable", f"the stored event cannot be examined ({type(e).__name__})")
     if examined is not None:
@@ -163,22 +213,27 @@ def _examine_envelope(
     leaf: bytes,
     found: _Found,
     verified: dict[tuple[str, bytes, bytes], bool],
+    saves: dict[int, SaveRecord | str],
 ) -> Examined | None:
-    """The row's envelope examined; None (and ``undecodable`` found) when it does not decode."""
+    """The row's envelope examined; None (and ``undecodable`` found) when its state or its
+    save does not decode."""
     try:
-        envelope = parse_envelope(state)
-        header, payload, decoded = envelope.decoded()
+        own = parse_state(state)
+        save = _save(own.save, row.save, saves)
+        if own.index >= save.size:
+            raise EnvelopeUndecodable(
+                f"index {own.index} is outside its save of {save.size} events"
+            )
+        header, payload, decoded = decode_body(own.body)
     except OfferLedgerError as e:
         found.add("undecodable", str(e))
         return None
     try:
-        canonical = canonical_json(decoded) == envelope.body
+        canonical = canonical_json(decoded) == own.body
     except (OfferLedgerError, RecursionError):
         canonical = False
-    if not canonical:
+    if not canonical:  # the state's fixed fields and the save row have one form by parsing
         found.add("non-canonical", "the body does not re-canonicalize to itself")
-    elif envelope_bytes(envelope) != state:
-        found.add("non-canonical", "the stored envelope is not in its one canonical form")
     h_stream, h_version, topic = header.get("stream"), header.get("version"), header.get("topic")
     same_version = _is_int(h_version) and h_version == version
     if stream is None or h_stream != stream or not same_version or topic != row.topic:
@@ -187,9 +242,8 @@ def _examine_envelope(
             f"body names stream {_show(h_stream)} version {_show(h_version)} topic "
             f"{_show(topic)}; the row is {_show(stream)} v{_show(version)} {_show(row.topic)}",
         )
-    key_id = envelope.key_id
-    if header.get("key_id") != key_id:
-        found.add("bad-signature", "the envelope's key id differs from the body's")
+    raw_key_id = header.get("key_id")  # the save's key: named, and signed, in every header
+    key_id = raw_key_id if isinstance(raw_key_id, str) else f"<{_show(raw_key_id)}>"
     action = topic.split(".")[1] if isinstance(topic, str) and topic.count(".") >= 2 else ""
     key_fact = None
     if action in ("KeyRegistered", "KeyRevoked", "RootKeyRotated") and stream == _KEYS:
@@ -199,9 +253,8 @@ def _examine_envelope(
         raw_prev = header.get("prev")
         prev = raw_prev if raw_prev is None or isinstance(raw_prev, str) else _NOT_A_HASH
     actor = header.get("actor")
-    signature = _check_signature(envelope, found, verified)
-    save = envelope.save
-    facts = SaveFacts(save.log_size, save.log_root, save.index, save.size, envelope.signature)
+    signature = _check_signature(own, save, key_id, found, verified)
+    facts = SaveFacts(save.log_size, save.log_root, own.index, save.size, save.signature)
     return Examined(
         row.position,
         stream,
@@ -221,6 +274,26 @@ def _examine_envelope(
         records_floor(header.get("effective"), payload),
         _correction_of(action, payload),
     )
+
+
+def _save(number: int, raw: Any, saves: dict[int, SaveRecord | str]) -> SaveRecord:
+    """The parsed row of save ``number`` (parsed once per chunk); raises EnvelopeUndecodable
+    when it is not stored or not in its one stored form."""
+    known = saves.get(number)
+    if known is None:
+        if raw is None:
+            known = f"save {number}, which the event names, is not stored"
+        else:
+            try:
+                known = parse_save(raw)
+                if known.number != number:
+                    known = f"the row read for save {number} is save {known.number}'s"
+            except OfferLedgerError as e:
+                known = f"save {number}: {e}"
+        saves[number] = known
+    if isinstance(known, str):
+        raise EnvelopeUndecodable(known)
+    return known
 
 
 def _correction_of(
@@ -243,28 +316,47 @@ def _correction_of(
 
 
 def _check_signature(
-    envelope: Any, found: _Found, verified: dict[tuple[str, bytes, bytes], bool]
+    own: StoredState,
+    save: SaveRecord,
+    key_id: str,
+    found: _Found,
+    verified: dict[tuple[str, bytes, bytes], bool],
 ) -> str:
-    public_key = _PUBLIC_KEYS.get(envelope.key_id)
+    """The save's signature over its stored leaves (checked once per save and key), and this
+    event's salted body hash against its leaf there."""
+    public_key = _PUBLIC_KEYS.get(key_id)
     if public_key is None:
         return "no-key"  # the judge reports unknown-key
+    leaf = save_leaf(salt=own.salt, body=own.body)
     try:
-        message = signed_message(body=envelope.body, save=envelope.save)
+        message = save_message(
+            log_size=save.log_size,
+            log_root=save.log_root,
+            size=save.size,
+            save_root=save.root(leaf),
+        )
     except OfferLedgerError as e:
         found.add("bad-signature", str(e))
         return "bad"
-    task = (envelope.key_id, message, envelope.signature)
+    task = (key_id, message, save.signature)
     ok = verified.get(task)
     if ok is None:
         try:
-            verify_signature(public_key=public_key, message=message, signature=envelope.signature)
+            verify_signature(public_key=public_key, message=message, signature=save.signature)
             ok = True
         except OfferLedgerError:
             ok = False
         verified[task] = ok
     if not ok:
-        found.add("bad-signature", "the signature does not verify over the stored body")
-    return "ok" if ok else "bad"
+        found.add("bad-signature", "the save's signature does not verify over its stored events")
+        return "bad"
+    if not save.leaf_fits(own.index, leaf):
+        found.add(
+            "bad-signature",
+            f"the stored salt and body do not hash to leaf {own.index} of the signed save",
+        )
+        return "bad"
+    return "ok"
 
 
 def key_fact_of(action: str, payload: dict[str, Any]) -> KeyFact:
@@ -347,7 +439,11 @@ def _state_bytes(value: Any) -> tuple[bytes, str | None]:
     if isinstance(value, bytearray | memoryview):
         return bytes(value), None
     if isinstance(value, str):
-        return value.encode("utf-8", "surrogatepass"), "the state column holds text, not bytes"
+        try:  # the bytes as stored (a SQLite TEXT value that is not UTF-8 is surrogate-escaped)
+            raw = value.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            raw = value.encode("utf-8", "surrogatepass")
+        return raw, "the state column holds text, not bytes"
     if value is None:
         return b"", "the state column is NULL"
     return repr(value).encode(), f"the state column holds {type(value).__name__}, not bytes"

@@ -154,6 +154,7 @@ def verify_ledger(
         )
     report, root_at = verify_rows(
         raw_rows_of(ledger.app.raw_rows()),
+        read_saves=ledger.app.raw_saves,
         trusted_roots=trusted,
         workers=workers,
         checkpoint_size=note.size if note is not None else None,

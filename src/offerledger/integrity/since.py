@@ -16,7 +16,7 @@ from typing import Any
 
 from offerledger.errors import ProofInvalid, StorageError
 from offerledger.integrity.checkpoint import Checkpoint
-from offerledger.integrity.examine import StoredRow, examine_row, init_worker
+from offerledger.integrity.examine import StoredRow, examine_row, init_worker, with_saves
 from offerledger.integrity.judge import Judge
 from offerledger.integrity.logtree import consistency_proof_from, inclusion_proof_from
 from offerledger.integrity.merkle import (
@@ -84,6 +84,7 @@ def verify_since(
 
     report, _ = verify_rows(
         raw_rows_of(app.raw_rows(after=after_id), start=m),
+        read_saves=app.raw_saves,
         trusted_roots=trusted,
         workers=workers,
         public_keys=scan.public_keys,
@@ -130,5 +131,6 @@ def _judge_keys_before(app: Any, note: Checkpoint, judge: Judge, scan: KeyScan) 
         stored = StoredRow(
             position, row.originator_id.hex, row.originator_version, row.topic, row.state
         )
+        (stored,) = with_saves([stored], app.raw_saves)
         judge.judge(examine_row(stored, verified))
     return problems

@@ -28,10 +28,12 @@ from offerledger.errors import OfferLedgerError, StorageError
 from offerledger.integrity.examine import (
     KEYS_STREAM,
     Examined,
+    SaveReader,
     StoredRow,
     examine_chunk,
     hex32,
     init_worker,
+    with_saves,
 )
 from offerledger.integrity.judge import Judge
 from offerledger.integrity.logtree import IndexDigest
@@ -39,7 +41,8 @@ from offerledger.integrity.merkle import MerkleAccumulator
 from offerledger.integrity.problems import REASONS, Problem, VerifyReport
 from offerledger.integrity.saves import SaveChecker
 from offerledger.integrity.slices import SqliteSlices, examine_slice
-from offerledger.signing.envelope import parse_envelope
+from offerledger.recorders import NODE_LEVEL_FROM
+from offerledger.signing.envelope import body_of, decode_body
 from offerledger.signing.keys import key_id_for
 
 __all__ = [
@@ -101,7 +104,7 @@ def scan_keys(states: Iterable[Any]) -> KeyScan:
         if not isinstance(state, bytes | bytearray | memoryview):
             continue
         try:
-            _, payload, _ = parse_envelope(bytes(state)).decoded()
+            _, payload, _ = decode_body(body_of(bytes(state)))
         except OfferLedgerError:
             continue
         pub = hex32(payload.get("public_key"))
@@ -132,12 +135,13 @@ def _examined(
     threshold: int,
     chunk: int,
     counter: list[int],
+    read_saves: SaveReader,
 ) -> Iterator[Examined]:
     first = list(islice(rows, threshold))
-    chunks = iter(lambda: list(islice(rows, chunk)), [])
+    chunks = iter(lambda: with_saves(list(islice(rows, chunk)), read_saves), [])
     if workers <= 1 or len(first) < threshold:
         init_worker(public_keys)
-        for part in (first, *chunks):
+        for part in (with_saves(first, read_saves), *chunks):
             results, signatures = examine_chunk(part)
             counter[0] += signatures
             yield from results
@@ -145,7 +149,8 @@ def _examined(
     with ProcessPoolExecutor(workers, initializer=init_worker, initargs=(public_keys,)) as pool:
         pending: deque[Future[tuple[list[Examined], int]]] = deque()
         for i in range(0, len(first), chunk):
-            pending.append(pool.submit(examine_chunk, first[i : i + chunk]))
+            part = with_saves(first[i : i + chunk], read_saves)
+            pending.append(pool.submit(examine_chunk, part))
         for part in chunks:
             pending.append(pool.submit(examine_chunk, part))
             while len(pending) > 3 * workers:  # bounded memory: a few chunks in flight
@@ -192,6 +197,7 @@ def _examined_slices(
 def verify_rows(
     rows: Iterable[StoredRow],
     *,
+    read_saves: SaveReader,
     trusted_roots: frozenset[str] | None = None,
     workers: int | None = None,
     checkpoint_size: int | None = None,
@@ -206,11 +212,13 @@ def verify_rows(
 ) -> tuple[VerifyReport, bytes | None]:
     """Verify rows in log order; returns the report and the Merkle root at ``checkpoint_size``.
 
-    ``trusted_roots``: the key ids the ledger's root key may have (None: trust the ledger's own
-    registration). Without ``public_keys`` the rows are read into memory and the keys stream
-    scanned first. From ``parallel_threshold`` rows on, ``workers`` processes examine ``chunk``
-    rows at a time. With ``resume`` the rows start at ``resume.start`` (verify --since): the
-    tree and the judge come in already holding what the log before it established.
+    ``read_saves`` reads the rows of the saves the events name (``raw_saves`` of the ledger
+    application). ``trusted_roots``: the key ids the ledger's root key may have (None: trust
+    the ledger's own registration). Without ``public_keys`` the rows are read into memory and
+    the keys stream scanned first. From ``parallel_threshold`` rows on, ``workers`` processes
+    examine ``chunk`` rows at a time. With ``resume`` the rows start at ``resume.start``
+    (verify --since): the tree and the judge come in already holding what the log before it
+    established.
     ``progress`` is told how many rows have been examined, every 1,000 rows and at the end.
     """
     if public_keys is None:
@@ -245,6 +253,7 @@ def verify_rows(
             threshold=max(1, parallel_threshold),
             chunk=max(1, chunk),
             counter=counter,
+            read_saves=read_saves,
         )
     for examined in stream:
         if checkpoint_size is not None and tree.size == checkpoint_size:
@@ -286,7 +295,7 @@ def _fold_index(index: IndexDigest, completed: list[tuple[int, int, bytes]], e: 
         if level == 0:
             stream = uuid.UUID(e.stream).bytes if e.stream is not None else bytes(16)
             index.leaf(idx, stream, e.version if e.version is not None else -1, digest)
-        else:
+        elif level >= NODE_LEVEL_FROM:  # the levels below are computed, not stored
             index.node(level, idx, digest)
     completed.clear()
 
