@@ -412,3 +412,52 @@ def test_workers_reading_their_own_slices_find_what_one_process_finds(tmp_path: 
     assert {"bad-signature", "version-gap"} <= {p.reason for p in sliced.problems}
     assert sliced.problems == serial.problems
     assert (sliced.root, sliced.heads) == (serial.root, serial.heads)
+
+
+def test_postgres_workers_read_their_own_slices_and_find_what_one_process_finds(
+    pg_schema: str,
+) -> None:
+    """On PostgreSQL too, verify_ledger's workers read their own ranges of the log through
+    their own connections: a tampered state and a deleted row are found as in one process."""
+    import psycopg
+
+    from offerledger.integrity.examine import init_worker
+    from offerledger.integrity.service import _scan, _slices
+    from offerledger.integrity.slices import PgSlices, examine_slice
+
+    run_demo(pg_schema, passphrase=PASS, employees=12)
+    schema = pg_schema.rsplit("schema=", 1)[1]
+    base = pg_schema.split("?", 1)[0]
+    with psycopg.connect(base, autocommit=True) as conn:
+        table = f'"{schema}".offerledger_events'
+        rows = conn.execute(
+            f"SELECT notification_id, originator_id, originator_version, state FROM {table} "
+            "ORDER BY notification_id"
+        ).fetchall()
+        key, _, _, state = rows[len(rows) // 2]
+        conn.execute(
+            f"UPDATE {table} SET state = %s WHERE notification_id = %s",
+            (bytes(state).replace(b"2001-", b"2002-", 1), key),
+        )
+        gap = next(
+            r for r in rows[len(rows) // 3 :] if any(o[1] == r[1] and o[2] > r[2] for o in rows)
+        )
+        conn.execute(f"DELETE FROM {table} WHERE notification_id = %s", (gap[0],))
+    ledger = Ledger.open(pg_schema)
+    try:
+        serial = verify_ledger(ledger, workers=1)
+        sliced = verify_ledger(ledger, workers=2, parallel_threshold=10)
+        init_worker(_scan(ledger).public_keys)
+        slices = _slices(ledger)  # what the workers are handed: a range of ids each
+        assert isinstance(slices, PgSlices) and "password" not in repr(slices)
+        ids = list(slices.ids())
+        assert ids == [r[0] for r in rows if r[0] != gap[0]]
+        examined, signatures = examine_slice(slices, ids[0], ids[-1], 0)
+        assert [e.position for e in examined] == list(range(len(ids)))
+        assert signatures > 0
+    finally:
+        ledger.close()
+    assert sliced.count == len(rows) - 1 > 20
+    assert {"bad-signature", "version-gap"} <= {p.reason for p in sliced.problems}
+    assert sliced.problems == serial.problems
+    assert (sliced.root, sliced.heads) == (serial.root, serial.heads)

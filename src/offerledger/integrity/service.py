@@ -39,7 +39,7 @@ from offerledger.integrity.logtree import consistency_proof_from, root_from
 from offerledger.integrity.merkle import Digest, verify_consistency
 from offerledger.integrity.problems import Problem, VerifyReport
 from offerledger.integrity.since import verify_since
-from offerledger.integrity.slices import SqliteSlices
+from offerledger.integrity.slices import PgSlices, Slices, SqliteSlices
 from offerledger.integrity.trust import RootTrust, anchor_of, checkpoint_key, resolve_trust
 from offerledger.integrity.verify import (
     KEYS_STREAM,
@@ -79,12 +79,25 @@ def _scan(ledger: Ledger) -> KeyScan:
     return scan_keys(states)
 
 
-def _slices(ledger: Ledger) -> SqliteSlices | None:
-    """On SQLite, workers read their own slices of the log (see integrity/slices.py)."""
+def _slices(ledger: Ledger) -> Slices | None:
+    """Workers read their own slices of the log, on SQLite and PostgreSQL alike (see
+    integrity/slices.py)."""
     backend = ledger.backend
-    if backend.kind != "sqlite":
+    if backend.kind == "sqlite":
+        return SqliteSlices(str(backend.sqlite_path.resolve()), backend.events_table)
+    pg = backend.pg
+    if pg is None:
         return None
-    return SqliteSlices(str(backend.sqlite_path.resolve()), backend.events_table)
+    connection = {
+        "host": pg.host,
+        "port": pg.port,
+        "dbname": pg.dbname,
+        "user": pg.user,
+        "password": pg.password,
+        "connect_timeout": pg.connect_timeout,
+        **pg.options,
+    }
+    return PgSlices(tuple(connection.items()), pg.schema_name, backend.events_table)
 
 
 def verify_ledger(

@@ -27,7 +27,7 @@ from offerledger.integrity.merkle import (
     verify_inclusion,
 )
 from offerledger.integrity.problems import Problem, VerifyReport
-from offerledger.integrity.slices import SqliteSlices
+from offerledger.integrity.slices import Slices
 from offerledger.integrity.verify import KEYS_STREAM, KeyScan, Resume, raw_rows_of, verify_rows
 from offerledger.signing.envelope import envelope_hash
 from offerledger.store import last_recorded
@@ -47,7 +47,7 @@ def verify_since(
     scan: KeyScan,
     workers: int | None,
     parallel_threshold: int,
-    slices: SqliteSlices | None,
+    slices: Slices | None,
     progress: Callable[[int], None] | None = None,
 ) -> VerifyReport | None:
     """The report of the events after ``note``; None when the persisted log cannot resume

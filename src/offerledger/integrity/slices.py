@@ -1,17 +1,17 @@
-"""Workers read their own slices of a SQLite log (verify's rows never cross a process pipe).
+"""Workers read their own slices of the log (verify's rows never cross a process pipe).
 
 The main process lists the notification ids in order (cheap integers) and hands each worker a
 range of them with the log position of its first row; the worker reads those rows through its
-own read-only connection, converted as ``LedgerApplication.raw_rows`` converts them, and
-examines them, with the rows of the saves they name.
+own read-only connection (SQLite file or PostgreSQL), converted as ``LedgerApplication.raw_rows``
+converts them, and examines them, with the rows of the saves they name.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from offerledger.integrity.examine import Examined, StoredRow, examine_chunk, with_saves
 from offerledger.store import sqlite_state, sqlite_value
@@ -20,12 +20,33 @@ _COLUMNS = ("originator_id", "originator_version", "topic", "state")
 _SELECT = ", ".join(f"typeof({c}), CAST({c} AS BLOB)" for c in _COLUMNS)
 
 
+class Slices(Protocol):
+    """Where the rows are (picklable: sent to every worker with its range)."""
+
+    @property
+    def key(self) -> str: ...
+
+    def connect(self) -> Any: ...
+
+    def ids(self, *, batch: int = 50_000, after: int = -1) -> Iterator[int]: ...
+
+    def rows(
+        self, conn: Any, first_id: int, last_id: int, first_position: int
+    ) -> list[StoredRow]: ...
+
+    def read_saves(self, conn: Any, numbers: Iterable[int]) -> dict[int, tuple[Any, ...]]: ...
+
+
 @dataclass(frozen=True)
 class SqliteSlices:
-    """Where the rows are: a SQLite file and its events table (picklable)."""
+    """A SQLite file and its events table."""
 
     path: str
     table: str
+
+    @property
+    def key(self) -> str:
+        return f"sqlite:{self.path}"
 
     def connect(self) -> sqlite3.Connection:
         return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
@@ -44,33 +65,117 @@ class SqliteSlices:
                     yield rowid
                 after = rows[-1][0]
 
+    def rows(
+        self, conn: sqlite3.Connection, first_id: int, last_id: int, first_position: int
+    ) -> list[StoredRow]:
+        rows = conn.execute(
+            f"SELECT rowid, {_SELECT} FROM {self.table} WHERE rowid >= ? AND rowid <= ? "
+            "ORDER BY rowid",
+            (first_id, last_id),
+        ).fetchall()
+        return [
+            StoredRow(
+                first_position + i,
+                sqlite_value(row[1], row[2]),
+                sqlite_value(row[3], row[4]),
+                sqlite_value(row[5], row[6]),
+                sqlite_state(row[7], row[8]),
+            )
+            for i, row in enumerate(rows)
+        ]
 
-_CONN: dict[str, sqlite3.Connection] = {}
+    def read_saves(
+        self, conn: sqlite3.Connection, numbers: Iterable[int]
+    ) -> dict[int, tuple[Any, ...]]:
+        """The raw rows of the saves with these numbers (as the recorder's ``read_saves``)."""
+        return read_saves(conn, numbers)
+
+
+@dataclass(frozen=True)
+class PgSlices:
+    """A PostgreSQL database (libpq keyword arguments, with the password: never shown), its
+    schema and events table."""
+
+    connection: tuple[tuple[str, Any], ...] = field(repr=False)
+    schema: str
+    table: str
+
+    @property
+    def key(self) -> str:
+        where = dict(self.connection)
+        return (
+            f"postgres:{where.get('host')}:{where.get('port')}/{where.get('dbname')}/{self.schema}"
+        )
+
+    def connect(self) -> Any:
+        import psycopg  # only for a PostgreSQL ledger (the ``postgres`` extra)
+
+        conn = psycopg.connect(**dict(self.connection), autocommit=True)
+        return conn
+
+    def _events(self) -> Any:
+        from psycopg.sql import SQL, Identifier
+
+        return SQL("{0}.{1}").format(Identifier(self.schema), Identifier(self.table))
+
+    def ids(self, *, batch: int = 50_000, after: int = -1) -> Iterator[int]:
+        """Every notification id after ``after`` in order, from the main process."""
+        from psycopg.sql import SQL
+
+        query = SQL(
+            "SELECT notification_id FROM {0} WHERE notification_id > %s "
+            "ORDER BY notification_id LIMIT %s"
+        ).format(self._events())
+        with self.connect() as conn:
+            while True:
+                rows = conn.execute(query, (after, batch)).fetchall()
+                if not rows:
+                    return
+                for (rowid,) in rows:
+                    yield rowid
+                after = rows[-1][0]
+
+    def rows(self, conn: Any, first_id: int, last_id: int, first_position: int) -> list[StoredRow]:
+        from psycopg.sql import SQL
+
+        rows = conn.execute(
+            SQL(
+                "SELECT originator_id, originator_version, topic, state FROM {0} "
+                "WHERE notification_id >= %s AND notification_id <= %s ORDER BY notification_id"
+            ).format(self._events()),
+            (first_id, last_id),
+        ).fetchall()
+        return [StoredRow(first_position + i, *row) for i, row in enumerate(rows)]
+
+    def read_saves(self, conn: Any, numbers: Iterable[int]) -> dict[int, tuple[Any, ...]]:
+        """The raw rows of the saves with these numbers (as the recorder's ``read_saves``)."""
+        from psycopg.sql import SQL, Identifier
+
+        wanted = sorted(set(numbers))
+        if not wanted:
+            return {}
+        rows = conn.execute(
+            SQL(
+                "SELECT save, log_size, size, log_root, signature, leaves FROM {0}.{1} "
+                "WHERE save = ANY(%s)"
+            ).format(Identifier(self.schema), Identifier("offerledger_saves")),
+            (wanted,),
+        ).fetchall()
+        return {int(r[0]): tuple(r) for r in rows}
+
+
+_CONN: dict[str, Any] = {}
 
 
 def examine_slice(
-    source: SqliteSlices, first_id: int, last_id: int, first_position: int
+    source: Slices, first_id: int, last_id: int, first_position: int
 ) -> tuple[list[Examined], int]:
     """In a worker: read rows ``first_id..last_id`` and examine them (positions from the first)."""
-    conn = _CONN.get(source.path)
+    conn = _CONN.get(source.key)
     if conn is None:
-        conn = _CONN[source.path] = source.connect()
-    rows = conn.execute(
-        f"SELECT rowid, {_SELECT} FROM {source.table} WHERE rowid >= ? AND rowid <= ? "
-        "ORDER BY rowid",
-        (first_id, last_id),
-    ).fetchall()
-    stored = [
-        StoredRow(
-            first_position + i,
-            sqlite_value(row[1], row[2]),
-            sqlite_value(row[3], row[4]),
-            sqlite_value(row[5], row[6]),
-            sqlite_state(row[7], row[8]),
-        )
-        for i, row in enumerate(rows)
-    ]
-    return examine_chunk(with_saves(stored, lambda numbers: read_saves(conn, numbers)))
+        conn = _CONN[source.key] = source.connect()
+    stored = source.rows(conn, first_id, last_id, first_position)
+    return examine_chunk(with_saves(stored, lambda numbers: source.read_saves(conn, numbers)))
 
 
 def read_saves(conn: sqlite3.Connection, numbers: Iterable[int]) -> dict[int, tuple[Any, ...]]:

@@ -40,7 +40,7 @@ from offerledger.integrity.logtree import IndexDigest
 from offerledger.integrity.merkle import MerkleAccumulator
 from offerledger.integrity.problems import REASONS, Problem, VerifyReport
 from offerledger.integrity.saves import SaveChecker
-from offerledger.integrity.slices import SqliteSlices, examine_slice
+from offerledger.integrity.slices import Slices, examine_slice
 from offerledger.recorders import NODE_LEVEL_FROM
 from offerledger.signing.envelope import body_of, decode_body
 from offerledger.signing.keys import key_id_for
@@ -164,7 +164,7 @@ def _examined(
 
 
 def _examined_slices(
-    slices: SqliteSlices,
+    slices: Slices,
     public_keys: dict[str, bytes],
     *,
     workers: int,
@@ -205,7 +205,7 @@ def verify_rows(
     revoked_keys: frozenset[str] | None = None,
     parallel_threshold: int = PARALLEL_THRESHOLD,
     chunk: int = CHUNK,
-    slices: SqliteSlices | None = None,
+    slices: Slices | None = None,
     row_count: int | None = None,
     resume: Resume | None = None,
     progress: Callable[[int], None] | None = None,
