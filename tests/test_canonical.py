@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from offerledger.errors import NonCanonicalValue
-from offerledger.signing.canonical import canonical_json, is_canonical
+from offerledger.signing.canonical import canonical_json, canonical_matches, is_canonical
 
 # --- RFC 8785 known answers -------------------------------------------------------------------
 
@@ -216,3 +216,59 @@ def test_any_keys_match_rfc8785(value: Any) -> None:
 def test_a_float_anywhere_is_refused(value: Any, number: float) -> None:
     with pytest.raises(NonCanonicalValue, match="float"):
         canonical_json({"wrapped": [value, {"deep": number}]})
+
+
+def _long_way(data: bytes) -> bool:
+    try:
+        return canonical_json(orjson.loads(data)) == data
+    except NonCanonicalValue:
+        return False
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"a":1,"b":"x"}',
+        b'{"b":1,"a":2}',  # keys out of order
+        b'{"a": 1}',  # a space
+        b'{"a":1.5}',
+        b'{"a":1.0}',
+        b'{"a":[1e+16]}',
+        b'{"a":-0.0}',
+        b'{"a":"ratio:1.5 [2e3"}',  # float-like text inside a string: still canonical
+        b'{"a":9007199254740991}',
+        b'{"a":9007199254740992}',
+        b'{"a":-9007199254740992}',
+        b'{"\\u0061":1}',  # an escaped ASCII key
+        b'{"a":"\\u00e9"}',  # an escaped non-ASCII character
+        '{"a":"\u00e9"}'.encode(),
+        '{"\ue000":1,"\U0001f600":2}'.encode(),  # orjson and RFC 8785 sort these differently
+        '{"\U0001f600":2,"\ue000":1}'.encode(),
+        b'{"a":"\\u001f\\n"}',
+        b'{"a":"\\u000a"}',
+        b'{"a":true,"b":null,"c":false}',
+        b"[" * 300 + b"]" * 300,  # deeper than orjson encodes
+    ],
+)
+def test_canonical_matches_is_the_long_way(data: bytes) -> None:
+    assert canonical_matches(orjson.loads(data), data) == _long_way(data)
+
+
+_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**60), 2**60)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json, st.booleans())
+def test_canonical_matches_agrees_with_canonical_json(value: Any, sort: bool) -> None:
+    data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort else 0)
+    assert canonical_matches(orjson.loads(data), data) == _long_way(data)

@@ -25,7 +25,7 @@ from offerledger.documents import cited_hashes
 from offerledger.errors import EnvelopeUndecodable, OfferLedgerError
 from offerledger.events import KEYS_STREAM_NAME, records_floor, stream_id
 from offerledger.integrity.merkle import leaf_hash
-from offerledger.signing.canonical import canonical_json
+from offerledger.signing.canonical import canonical_matches
 from offerledger.signing.envelope import (
     SaveRecord,
     StoredState,
@@ -228,11 +228,8 @@ def _examine_envelope(
     except OfferLedgerError as e:
         found.add("undecodable", str(e))
         return None
-    try:
-        canonical = canonical_json(decoded) == own.body
-    except (OfferLedgerError, RecursionError):
-        canonical = False
-    if not canonical:  # the state's fixed fields and the save row have one form by parsing
+    # the state's fixed fields and the save row have one form by parsing
+    if not canonical_matches(decoded, own.body):
         found.add("non-canonical", "the body does not re-canonicalize to itself")
     h_stream, h_version, topic = header.get("stream"), header.get("version"), header.get("topic")
     same_version = _is_int(h_version) and h_version == version

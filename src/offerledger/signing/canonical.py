@@ -39,7 +39,7 @@ import rfc8785
 
 from offerledger.errors import NonCanonicalValue
 
-__all__ = ["canonical_json", "is_canonical"]
+__all__ = ["canonical_json", "canonical_matches", "is_canonical"]
 
 _INT_LIMIT = 2**53 - 1
 _SORT_KEYS = orjson.OPT_SORT_KEYS
@@ -141,4 +141,55 @@ def is_canonical(data: bytes) -> bool:
     try:
         return canonical_json(orjson.loads(data)) == data
     except (ValueError, TypeError, NonCanonicalValue):
+        return False
+
+
+_DIGITS = b"0123456789"
+
+
+def _float_free(data: bytes) -> bool:
+    """True when ``data`` holds no number token orjson writes for a float: orjson writes each
+    float as digits with ``.`` or ``e+`` / ``e-`` right after a digit (``1.0``, ``1e+16``,
+    ``5e-324``). A match inside a string (``"v2.5"``) only sends the check the long way."""
+    for mark in (b".", b"e+", b"e-"):
+        at = data.find(mark, 1)
+        while at != -1:
+            if data[at - 1] in _DIGITS:
+                return False
+            at = data.find(mark, at + 1)
+    return True
+
+
+_STRICT = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_STRICT_INTEGER
+    | orjson.OPT_PASSTHROUGH_SUBCLASS  # these three make a type JSON has not raise instead
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+
+
+def canonical_matches(value: Any, data: bytes) -> bool:
+    """Whether ``data`` is exactly ``canonical_json(value)`` (never raises), where ``value`` is
+    what ``orjson.loads(data)`` returned (dicts, lists, str, int, float, bool, None only):
+    verify's check that a stored body is canonical.
+
+    Equivalent to ``canonical_json(value) == data``, without the safety walk when the bytes
+    prove what it would prove. When ``data`` is ASCII and holds no float token, and orjson's
+    sorted output with its 53-bit integer limit equals ``data``: every integer is within
+    ±(2**53 − 1) (or that encode raises); no string or key holds a non-ASCII character (orjson
+    writes those as raw UTF-8, which ASCII ``data`` cannot equal); there is no float (orjson
+    writes each with ``.``, ``e+`` or ``e-`` right after a digit, which :func:`_float_free`
+    would have found). That is :func:`_fast_safe`'s class, whose canonical form
+    is that same orjson output. Anything else goes the long way.
+    """
+    if data.isascii() and _float_free(data):
+        try:
+            if orjson.dumps(value, option=_STRICT) == data:
+                return True
+        except orjson.JSONEncodeError:
+            pass  # a big integer, deep nesting, a lone surrogate: the long way decides
+    try:
+        return canonical_json(value) == data
+    except (NonCanonicalValue, RecursionError):
         return False
