@@ -16,12 +16,13 @@ per reason for a row.
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from offerledger.documents import cited_hashes
+from offerledger.documents import CITING_FIELDS, NOT_CITING_TOPICS
 from offerledger.errors import EnvelopeUndecodable, OfferLedgerError
 from offerledger.events import KEYS_STREAM_NAME, records_floor, stream_id
 from offerledger.integrity.merkle import leaf_hash
@@ -54,6 +55,7 @@ KEYS_STREAM = stream_id(KEYS_STREAM_NAME)
 _KEYS = str(KEYS_STREAM)
 UNREAD = "<unread>"  # the body names another version: its prev is not this row's link
 _NOT_A_HASH = "<not a hash>"
+_HEX_ID = re.compile(r"[0-9a-f]{32}")
 
 
 class StoredRow(NamedTuple):
@@ -267,10 +269,44 @@ def _examine_envelope(
         found.items(),
         signature,
         facts,
-        tuple(sha for _, sha in cited_hashes(topic, payload)) if isinstance(topic, str) else (),
+        _cites(topic, payload, own.body),
         records_floor(header.get("effective"), payload),
         _correction_of(action, payload),
     )
+
+
+def _cites(topic: Any, payload: dict[str, Any], body: bytes) -> tuple[str, ...]:
+    """The SHA-256 of the source documents the payload cites (what
+    :func:`offerledger.documents.cited_hashes` gives).
+
+    The walk is skipped when the body's bytes cannot hold a citing field: each name in
+    ``CITING_FIELDS`` is letters, digits and ``_``, which a JSON key spells either literally
+    (so ``_sha256`` is in the bytes) or with a ``\\u`` escape (so ``\\u`` is). Without
+    either there is no such key at any depth, and the walk would find nothing.
+    """
+    if not isinstance(topic, str) or topic in NOT_CITING_TOPICS:
+        return ()
+    if b"_sha256" not in body and b"\\u" not in body:
+        return ()
+    found: list[str] = []
+    _cited_in(payload, found)
+    return tuple(found)
+
+
+def _cited_in(value: Any, found: list[str]) -> None:
+    """:func:`cited_hashes`'s walk (same values, same order) with a call per container only,
+    not per leaf: a leaf cites nothing unless it is the string of a citing field."""
+    if isinstance(value, dict):
+        for key in sorted(value):
+            item = value[key]
+            if key in CITING_FIELDS and isinstance(item, str):
+                found.append(item)
+            elif isinstance(item, dict | list | tuple):
+                _cited_in(item, found)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            if isinstance(item, dict | list | tuple):
+                _cited_in(item, found)
 
 
 def _save(number: int, raw: Any, saves: dict[int, SaveRecord | str]) -> SaveRecord:
@@ -412,15 +448,13 @@ def key_fact_of(action: str, payload: dict[str, Any]) -> KeyFact:
 
 def _columns(row: StoredRow, found: _Found) -> tuple[str | None, int | None]:
     stream: str | None = None
-    if isinstance(row.stream, uuid.UUID):
-        stream = str(row.stream)
-    elif isinstance(row.stream, str):
-        try:
-            parsed = uuid.UUID(row.stream)
-        except ValueError:
-            parsed = None
-        if parsed is not None and parsed.hex == row.stream:  # exactly as the recorder writes it
-            stream = str(parsed)
+    raw = row.stream
+    if isinstance(raw, uuid.UUID):
+        stream = str(raw)
+    elif isinstance(raw, str) and _HEX_ID.fullmatch(raw):  # exactly as the recorder writes it
+        # 32 lower-case hex digits: what uuid.UUID(raw).hex == raw accepts; str() of it is
+        # the same digits grouped 8-4-4-4-12
+        stream = f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
     if stream is None:
         found.add("undecodable", f"the originator_id column holds {_show(row.stream)}")
     version = row.version if _is_int(row.version) else None

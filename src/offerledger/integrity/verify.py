@@ -16,7 +16,6 @@ docs/verification.md) are :data:`REASONS`.
 from __future__ import annotations
 
 import os
-import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -293,7 +292,8 @@ def verify_rows(
 def _fold_index(index: IndexDigest, completed: list[tuple[int, int, bytes]], e: Examined) -> None:
     for level, idx, digest in completed:
         if level == 0:
-            stream = uuid.UUID(e.stream).bytes if e.stream is not None else bytes(16)
+            # e.stream is str() of a UUID (examine.py: _columns): its hex digits are its bytes
+            stream = bytes.fromhex(e.stream.replace("-", "")) if e.stream is not None else bytes(16)
             index.leaf(idx, stream, e.version if e.version is not None else -1, digest)
         elif level >= NODE_LEVEL_FROM:  # the levels below are computed, not stored
             index.node(level, idx, digest)
