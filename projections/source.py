@@ -25,7 +25,6 @@ from offerledger.events import (
     CommittedList,
     LedgerEvent,
     event_class_for_topic,
-    fast_decode,
     model_fields,
     upcast_payload,
 )
@@ -124,34 +123,16 @@ _CLASSES: dict[str, type[LedgerEvent]] = {}
 
 def decode(topic: str, state: bytes) -> LedgerEvent | None:
     """A stored event (decoded and upcast, not verified); None when it does not decode
-    (verify reports such a row as ``undecodable``).
-
-    The body's bytes go straight to pydantic-core (:func:`offerledger.events.fast_decode`:
-    one validating pass, no dict of strings in between); a body that path does not read is
-    decoded the general way below, so the answer is the general decoder's for every row."""
+    (verify reports such a row as ``undecodable``)."""
     try:
-        cls = _CLASSES[topic]
-    except (KeyError, TypeError):
-        try:
-            cls = _CLASSES[topic] = event_class_for_topic(topic)
-        except (KeyError, TypeError):  # a topic no class reads
-            return None
-    try:
-        body = body_of(bytes(state))
-    except (EnvelopeUndecodable, TypeError, ValueError):
-        return None
-    event = fast_decode(cls, body)
-    return event if event is not None else _decode(cls, body)
-
-
-def _decode(cls: type[LedgerEvent], body: bytes) -> LedgerEvent | None:
-    """:func:`decode` of a body through a dict: orjson, the upcasters, ``model_validate``."""
-    try:
-        data = orjson.loads(body)
-        header = data["header"]
-        payload = data["payload"]
+        body = orjson.loads(body_of(bytes(state)))
+        header = body["header"]
+        payload = body["payload"]
         if type(payload) is not dict or header["topic"] in UPCASTERS:
             _, payload = upcast_payload(header["topic"], dict(payload))
+        cls = _CLASSES.get(topic)
+        if cls is None:
+            cls = _CLASSES[topic] = event_class_for_topic(topic)
         return cls.model_validate(model_fields(header, payload))
     except (
         EnvelopeUndecodable,

@@ -22,7 +22,6 @@ from typing import Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from offerledger.body_decode import fast_decode
 from offerledger.eventbase import (
     HEADER_FIELDS,
     KEYS_STREAM_NAME,
@@ -136,7 +135,6 @@ __all__ = [
     "KEYS_STREAM_NAME",
     "RECORDS_FIELDS",
     "effective_floor",
-    "fast_decode",
     "header_of",
     "model_fields",
     "recorded_problems",

@@ -42,11 +42,8 @@ from offerledger.errors import (
 )
 from offerledger.events import (
     KEYS_STREAM_NAME,
-    TOPICS,
-    UPCASTERS,
     LedgerEvent,
     event_class_for_topic,
-    fast_decode,
     model_fields,
     stream_id,
 )
@@ -154,20 +151,10 @@ class EnvelopeMapper(Mapper[uuid.UUID]):
 def decode_stored(topic: str, state: bytes) -> LedgerEvent:
     """Decode (without verifying) a stored event into its newest event model.
 
-    Reads only the body: the signature and save proof are verify's business. The body's bytes
-    go to :func:`offerledger.events.fast_decode` first (the same event for every body it reads).
+    Reads only the body: the signature and save proof are verify's business.
     """
     try:
-        raw = body_of(bytes(state))
-    except TypeError as e:
-        raise EnvelopeUndecodable(f"stored state is not an offerledger envelope: {e}") from e
-    known = TOPICS.get(topic) if topic not in UPCASTERS else None
-    if known is not None:  # one pydantic-core pass; what it does not read, read below
-        event = fast_decode(known, raw)
-        if event is not None:
-            return event
-    try:
-        body = orjson.loads(raw)
+        body = orjson.loads(body_of(bytes(state)))
         header, payload = body["header"], body["payload"]
     except (orjson.JSONDecodeError, KeyError, TypeError) as e:
         raise EnvelopeUndecodable(f"stored state is not an offerledger envelope: {e}") from e
