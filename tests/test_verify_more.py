@@ -465,16 +465,19 @@ def test_postgres_workers_read_their_own_slices_and_find_what_one_process_finds(
 
 _KEYS = st.sampled_from(["source_sha256", "content_sha256", "document_sha256", "a", "b_c", "z"])
 _PAYLOADS = st.recursive(
-    st.none() | st.integers(-5, 5) | st.text(max_size=4),
+    st.none()
+    | st.integers(-5, 5)
+    | st.text(st.characters(blacklist_characters='"\\'), max_size=4)
+    | st.just("x_sha256"),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEYS, inner, max_size=4),
     max_leaves=15,
 )
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(_KEYS, _PAYLOADS, max_size=4), st.booleans(), st.booleans())
+@given(st.dictionaries(_KEYS, _PAYLOADS, max_size=4), st.booleans(), st.booleans(), st.booleans())
 def test_examine_finds_the_citations_cited_hashes_finds(
-    payload: dict[str, Any], escaped: bool, not_citing: bool
+    payload: dict[str, Any], escaped: bool, spaced: bool, not_citing: bool
 ) -> None:
     """verify's citation walk (with its byte pre-check) gives what cited_hashes gives."""
     import orjson
@@ -486,6 +489,8 @@ def test_examine_finds_the_citations_cited_hashes_finds(
     body = orjson.dumps({"header": {"topic": topic}, "payload": payload})
     if escaped:  # a key spelled with an escape must not slip past the byte pre-check
         body = body.replace(b"_sha256", b"\\u005fsha256")
+    if spaced:  # whitespace between a key and its value must not slip past it either
+        body = body.replace(b'":', b'" : ')
     decoded = orjson.loads(body)["payload"]
     assert decoded == payload
     expected = tuple(sha for _, sha in cited_hashes(topic, payload))

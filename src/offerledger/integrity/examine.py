@@ -279,14 +279,16 @@ def _cites(topic: Any, payload: dict[str, Any], body: bytes) -> tuple[str, ...]:
     """The SHA-256 of the source documents the payload cites (what
     :func:`offerledger.documents.cited_hashes` gives).
 
-    The walk is skipped when the body's bytes cannot hold a citing field: each name in
-    ``CITING_FIELDS`` is letters, digits and ``_``, which a JSON key spells either literally
-    (so ``_sha256`` is in the bytes) or with a ``\\u`` escape (so ``\\u`` is). Without
-    either there is no such key at any depth, and the walk would find nothing.
+    The walk is skipped when the body's bytes cannot hold a citing field with a string value:
+    each name in ``CITING_FIELDS`` is letters, digits and ``_``, which a JSON key spells either
+    literally or with a ``\\u`` escape. Without ``\\u`` in the bytes, such a key is the
+    bytes ``_sha256"`` (a ``"`` inside a string is escaped, so these bytes end a key or a
+    string), and when every occurrence of them is followed by ``:null`` no such key holds a
+    string: the walk would find nothing.
     """
     if not isinstance(topic, str) or topic in NOT_CITING_TOPICS:
         return ()
-    if b"_sha256" not in body and b"\\u" not in body:
+    if b"\\u" not in body and body.count(b'_sha256"') == body.count(b'_sha256":null'):
         return ()
     found: list[str] = []
     _cited_in(payload, found)
