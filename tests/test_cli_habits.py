@@ -5,6 +5,7 @@ and counts in the singular and plural."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -216,7 +217,7 @@ def test_the_lazy_command_list_is_the_commands_own() -> None:
     "args",
     [["--help"], ["--version"], ["log", "--help"], ["elections", "--help"],
      ["keys", "list", "--help"], ["verify", "--help"], ["ingest", "elections", "--help"],
-     ["report", "--help"], ["timeline", "--help"]],
+     ["report", "--help"], ["timeline", "--help"], ["record", "--help"]],
 )  # fmt: skip
 def test_help_imports_nothing_heavy(args: list[str]) -> None:
     probe = (
@@ -230,6 +231,61 @@ def test_help_imports_nothing_heavy(args: list[str]) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip()  # it printed its help or version
     assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_record_action_help_imports_the_models_only() -> None:
+    """``record ACTION --help`` builds its options from the pydantic event models, and imports
+    nothing else heavy: no storage, no crypto; of eventsourcing only its topic registry
+    (``eventsourcing.utils``, which the models register with)."""
+    probe = (
+        "import runpy, sys\n"
+        "sys.argv = ['offerledger', 'record', 'filing-recorded', '--help']\n"
+        "try:\n    runpy.run_module('offerledger', run_name='__main__')\n"
+        "except SystemExit as e:\n    assert e.code in (0, None), e.code\n"
+        "print(sorted(m for m in sys.modules), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "--source-sha256" in done.stdout  # an option built from the model
+    modules = set(ast.literal_eval(done.stderr.strip().splitlines()[-1]))
+    assert "offerledger.events" in modules
+    heavy = {
+        m
+        for m in modules
+        if m.startswith(("cryptography", "nacl", "sqlite3", "psycopg", "rich", "jinja2"))
+        or m.startswith(("offerledger.ledger", "offerledger.signing", "offerledger.store"))
+        or (m.startswith("eventsourcing") and m not in {"eventsourcing", "eventsourcing.utils"})
+    }
+    assert heavy == set()
+
+
+def test_record_action_sentences_are_the_models() -> None:
+    """``record --help`` lists the actions from cli/record_actions.py: each the first sentence
+    of its event class, as the built command says it."""
+    from offerledger.cli.record import summary
+    from offerledger.cli.record_actions import ACTIONS
+    from offerledger.recording import action_classes
+
+    expected = {name: summary(cls) for name, cls in action_classes().items()}
+    assert ACTIONS == expected, (
+        "src/offerledger/cli/record_actions.py is out of date; ACTIONS should be:\n"
+        + json.dumps(expected, indent=4, ensure_ascii=False)
+    )
+    from offerledger.cli.record import RecordGroup
+
+    def listing(group: click.Group) -> str:
+        formatter = click.HelpFormatter(width=78)
+        group.format_commands(click.Context(group), formatter)
+        return formatter.getvalue()
+
+    lazy = RecordGroup("record")
+    unloaded = listing(lazy)
+    assert not lazy.commands  # listing built no command
+    record = cli.get_command(click.Context(cli), "record")
+    assert isinstance(record, RecordGroup)
+    record.load_all()
+    assert set(record.commands) == set(ACTIONS)
+    assert listing(record) == unloaded
 
 
 # --- the same content piped or not ------------------------------------------------------------

@@ -17,11 +17,12 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from offerledger.actions import action_classes
 from offerledger.cli import cli
 from offerledger.cli.record import record_group
 from offerledger.input_problems import field_path
-from offerledger.recording import is_json_field, payload_fields
+from offerledger.recording import action_classes, is_json_field, payload_fields
+
+record_group.load_all()  # type: ignore[attr-defined]  # (actions are built on first use)
 
 COMMON = {"file", "template", "key", "effective", "offer", "as_json", "help", "documents", "stream"}
 STOP = frozenset("a an the of its it is to in on or and as for by e g when".split())

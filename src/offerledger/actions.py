@@ -12,7 +12,6 @@ that cites a document may be left out when exactly one document is given: it is 
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
@@ -22,13 +21,12 @@ from pydantic import ValidationError
 
 from offerledger.commitments import accepted_pairs, commit_action_list
 from offerledger.correction_check import acceptance_position, check_correction, corrected_texts
-from offerledger.document_check import CITING_FIELD, check_documents
-from offerledger.documents import SourceDocument
+from offerledger.document_check import check_documents
+from offerledger.documents import CITING_FIELD, SourceDocument
 from offerledger.domain import offer as offer_rules
 from offerledger.domain.election import check_election
 from offerledger.errors import InputError, RuleViolation, UnknownEntity
 from offerledger.events import (
-    TOPICS,
     ConditionAsserted,
     ConditionWaived,
     CorrectionRecorded,
@@ -58,6 +56,7 @@ from offerledger.events import (
 )
 from offerledger.input_problems import json_lines, line_of, validation_problems
 from offerledger.ledger import Ledger
+from offerledger.recording import action_classes
 from offerledger.signing.keys import SigningKey
 from offerledger.values import ENTERING
 
@@ -79,7 +78,6 @@ EMPLOYEE_ACTIONS = {
     "ElectionRefused",
     "ElectionReceiptConfirmed",
 }
-KEY_ACTIONS = {"KeyRegistered", "KeyRevoked", "RootKeyRotated"}  # the keys commands record these
 # actions whose rules are judged at their effective moment: it must be known
 TIMED = (
     ConditionAsserted,
@@ -94,22 +92,6 @@ TIMED = (
     ElectionWithdrawn,
     ElectionRefused,
 )
-
-
-def kebab(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
-
-
-def action_classes() -> dict[str, type[LedgerEvent]]:
-    """``kebab-name -> newest event class`` for every action ``record`` takes."""
-    newest: dict[str, type[LedgerEvent]] = {}
-    for topic, cls in sorted(TOPICS.items()):
-        if topic.count(".") != 2:  # offerledger.<Event>.v<N> only (tests define others)
-            continue
-        name = topic.split(".")[1]
-        if name not in KEY_ACTIONS:
-            newest[kebab(name)] = cls
-    return dict(sorted(newest.items()))
 
 
 def wrap_validation(

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from offerledger.documents import CITING_FIELDS, SourceDocument, cited_hashes
+from offerledger.documents import CITING_FIELD, CITING_FIELDS, SourceDocument, cited_hashes
 from offerledger.errors import InputError
 from offerledger.events import LedgerEvent
 from offerledger.ledger import Ledger
@@ -61,18 +61,6 @@ class Citation:
 def cited_documents(event: LedgerEvent) -> list[tuple[str, str]]:
     """The (field path, SHA-256) of every source document ``event`` cites, in field order."""
     return list(cited_hashes(event.TOPIC, event.payload()))
-
-
-# the field an action fills from the one document given with it, when left out
-CITING_FIELD = {
-    "FilingRecorded": "source_sha256",
-    "NoticeDispatched": "content_sha256",
-    "EligibleGrantsRegistered": "source_sha256",
-    "ElectionSubmitted": "source_sha256",
-    "ElectionChanged": "source_sha256",
-    "ElectionWithdrawn": "source_sha256",
-    "ElectionRefused": "source_sha256",
-}
 
 
 def _document_hint(event: LedgerEvent) -> str:

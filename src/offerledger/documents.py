@@ -18,6 +18,7 @@ from typing import Any
 from offerledger.errors import InputError
 
 __all__ = [
+    "CITING_FIELD",
     "CITING_FIELDS",
     "NOT_CITING_TOPICS",
     "SourceDocument",
@@ -26,6 +27,16 @@ __all__ = [
     "parse_document_hash",
 ]
 
+# the field an action fills from the one document given with it, when left out
+CITING_FIELD = {
+    "FilingRecorded": "source_sha256",
+    "NoticeDispatched": "content_sha256",
+    "EligibleGrantsRegistered": "source_sha256",
+    "ElectionSubmitted": "source_sha256",
+    "ElectionChanged": "source_sha256",
+    "ElectionWithdrawn": "source_sha256",
+    "ElectionRefused": "source_sha256",
+}
 CITING_FIELDS = frozenset({"source_sha256", "content_sha256", "document_sha256"})
 """Payload fields (at any depth) that name a stored source document by its SHA-256."""
 NOT_CITING_TOPICS = frozenset({"offerledger.NoticeDispatched.v1"})

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import types
 import typing
 from typing import Any, Literal, get_args, get_origin
@@ -23,21 +24,46 @@ from typing import Any, Literal, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from offerledger.eventbase import HEADER_FIELDS, LedgerEvent, offer_stream_name, stream_id
+from offerledger.eventbase import HEADER_FIELDS, TOPICS, LedgerEvent, offer_stream_name, stream_id
 
 __all__ = [
     "AUTO_FIELDS",
+    "KEY_ACTIONS",
     "OFFER",
     "STORY_ORDER",
+    "action_classes",
     "example",
     "help_for",
     "is_json_field",
     "is_model",
+    "kebab",
     "model_example",
     "payload_fields",
     "template",
     "union_members",
 ]
+
+KEY_ACTIONS = {"KeyRegistered", "KeyRevoked", "RootKeyRotated"}  # the keys commands record these
+
+
+def kebab(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
+def action_classes() -> dict[str, type[LedgerEvent]]:
+    """``kebab-name -> newest event class`` for every action ``record`` takes (here, beside the
+    models alone, so that ``record ACTION --help`` imports no storage or crypto)."""
+    import offerledger.events  # noqa: F401  (defining the classes registers their topics)
+
+    newest: dict[str, type[LedgerEvent]] = {}
+    for topic, cls in sorted(TOPICS.items()):
+        if topic.count(".") != 2:  # offerledger.<Event>.v<N> only (tests define others)
+            continue
+        name = topic.split(".")[1]
+        if name not in KEY_ACTIONS:
+            newest[kebab(name)] = cls
+    return dict(sorted(newest.items()))
+
 
 AUTO_FIELDS = frozenset({"offer_id", "offer_name"})
 """Payload fields the ledger fills in (the offer's stream id and name), never given."""

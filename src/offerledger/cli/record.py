@@ -16,21 +16,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from offerledger.actions import action_classes, build, record
 from offerledger.cli.common import cli, emit_json, json_option, offer_option, open_ledger
-from offerledger.document_check import CITING_FIELD
-from offerledger.documents import SourceDocument
+from offerledger.cli.record_actions import ACTIONS
+from offerledger.documents import CITING_FIELD, SourceDocument
 from offerledger.errors import InputError
-from offerledger.events import LedgerEvent
 from offerledger.limits import check_json, read_json_text
-from offerledger.recording import AUTO_FIELDS, help_for, is_json_field, payload_fields, template
-from offerledger.signing.keys import passphrase_from_env_or_prompt
 
-__all__ = ["AUTO_FIELDS", "load_document", "parse_effective", "record_group", "summary"]
+if TYPE_CHECKING:
+    from offerledger.events import LedgerEvent
+
+__all__ = ["RecordGroup", "load_document", "parse_effective", "record_group", "summary"]
 
 
 def parse_effective(value: str) -> dict[str, Any]:
@@ -147,6 +146,8 @@ _CITED = {
 
 
 def _make_command(name: str, cls: type[LedgerEvent]) -> click.Command:
+    from offerledger.recording import help_for, is_json_field, payload_fields
+
     payload = payload_fields(cls)
     citing = CITING_FIELD.get(cls.TOPIC.split(".")[1])
 
@@ -181,6 +182,9 @@ def _make_command(name: str, cls: type[LedgerEvent]) -> click.Command:
         if problems:
             lines = "\n".join(f"  {p}" for p in problems)
             raise InputError(f"{len(problems)} problems; nothing was recorded:\n{lines}")
+        from offerledger.actions import build, record
+        from offerledger.signing.keys import passphrase_from_env_or_prompt
+
         ledger = open_ledger()
         try:
             # the input and the offer's rules are checked before anyone types a passphrase
@@ -329,6 +333,8 @@ def _template_callback(name: str, cls: type[LedgerEvent], citing: str | None) ->
     def show(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
         if not value or ctx.resilient_parsing:
             return
+        from offerledger.recording import template
+
         click.echo(json.dumps(template(name, cls, citing=citing), indent=2, ensure_ascii=False))
         if citing:
             need = "give" if cls.model_fields[citing].is_required() else "you may give"
@@ -342,7 +348,48 @@ def _template_callback(name: str, cls: type[LedgerEvent], citing: str | None) ->
     return show
 
 
-@cli.group("record")
+class RecordGroup(click.Group):
+    """``record``'s actions, each built from its event model when first asked for: ``record
+    --help`` lists them from :data:`offerledger.cli.record_actions.ACTIONS` (each action's
+    sentence, checked against the models by tests/test_cli_habits.py) and imports no model;
+    ``record ACTION --help`` imports the pydantic models, no storage or crypto."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *ACTIONS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in ACTIONS:
+            from offerledger.recording import action_classes
+
+            cls = action_classes().get(cmd_name)
+            if cls is not None:
+                self.add_command(_make_command(cmd_name, cls))
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The action list, each by the sentence kept in ACTIONS (what the built command's
+        ``short_help`` is), for actions not built yet."""
+        rows: list[tuple[str, click.Command]] = []
+        for name in self.list_commands(ctx):
+            command = self.commands.get(name) or click.Command(name, short_help=ACTIONS[name])
+            if not command.hidden:
+                rows.append((name, command))
+        if not rows:
+            return
+        limit = formatter.width - 6 - max(len(name) for name, _ in rows)
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, c.get_short_help_str(limit)) for name, c in rows])
+
+    def load_all(self) -> None:
+        """Build every action's command (the CLI reference and tests walk them all)."""
+        from offerledger.recording import action_classes
+
+        for name, cls in action_classes().items():
+            if name not in self.commands:
+                self.add_command(_make_command(name, cls))
+
+
+@cli.group("record", cls=RecordGroup)
 def record_group() -> None:
     """Record one action (signed by --key). Run 'offerledger record ACTION --help' for fields.
 
@@ -353,7 +400,3 @@ def record_group() -> None:
     Example: offerledger record condition-waived --key "Russell I. Zuckerman"
     --condition-id 7c --condition-kind other --effective 2001-09-20
     """
-
-
-for _name, _cls in action_classes().items():
-    record_group.add_command(_make_command(_name, _cls))
