@@ -158,3 +158,48 @@ def test_stream_rows_read_through_the_ledger(ledger_db: str) -> None:
         (first,) = ledger.rows(KEYS_STREAM, gt=0, lte=1)
         assert first.event().action == "KeyRegistered"
         assert ledger.position_of(KEYS_STREAM, 2) == 1
+
+
+def test_heads_before_is_each_later_streams_last_event_before_the_position(
+    ledger_db: str,
+) -> None:
+    """``heads_before(p)`` (verify --since's heads, read per stream from the (stream, version)
+    index, not by scanning every leaf) agrees with the log read from the start, at every p."""
+    officer = generate_signing_key()
+    ledger, root = Ledger.init(ledger_db, passphrase=b"pw", clock=lambda: T0)
+    with ledger:
+        ledger.register_key(
+            root=root, holder="officer", role="issuer_officer", key=officer, valid_from=T0
+        )
+        for name in ("offer-a", "offer-b"):
+            ledger.save(
+                [
+                    OfferCommenced(
+                        originator_id=stream_id(name),
+                        originator_version=1,
+                        effective={"kind": "date", "on": "2001-08-27"},
+                        recorded=T0,
+                        actor="officer",
+                        key_id=officer.key_id,
+                        offer_name=name,
+                        issuer="Example Corp",
+                        cik="1000000",
+                        file_number="005-59595",
+                        securities="options to purchase common stock",
+                        expiration=T0 + timedelta(days=30),
+                    )
+                ],
+                signer=officer,
+            )
+        ledger.register_key(root=root, holder="clerk", role="clerk", valid_from=T0)
+        log = [(e.position, str(e.stream), e.version, bytes(e.state)) for e in ledger.log()]
+        assert len(log) == 5 and len({s for _, s, _, _ in log}) == 3
+        for p in range(len(log) + 1):
+            later = {s for _, s, _, _ in log[p:]}
+            expected = {}
+            for _, s, v, state in log[:p]:
+                if s in later:
+                    expected[s] = (v, state)
+            assert ledger.app.heads_before(p) == expected, p
+        keys = str(log[0][1])
+        assert ledger.app.heads_before(4) == {keys: (2, log[1][3])}

@@ -534,7 +534,11 @@ class LedgerApplication(Application[uuid.UUID]):
 
     def heads_before(self, position: int) -> dict[str, tuple[int, bytes]]:
         """For every stream with an event at or after ``position``, its last event before it:
-        {dashed stream id: (version, stored state)}, from the persisted log in one query."""
+        {dashed stream id: (version, stored state)}, from the persisted log in one query.
+
+        The streams come from the leaves at or after ``position`` (a range of the primary key)
+        and each one's head from its own rows of the (stream, version) index, newest first:
+        the work grows with the events after ``position``, never a scan of every leaf."""
         sqlite = self.backend.kind == "sqlite"
         leaves = (
             "offerledger_leaves"
@@ -543,10 +547,11 @@ class LedgerApplication(Application[uuid.UUID]):
         )
         p = self._param
         rows = self._raw_query(
-            f"SELECT e.originator_id, e.originator_version, e.state FROM {self._table()} e "
-            f"JOIN (SELECT originator_id, MAX(originator_version) AS v FROM {leaves} "
-            f"WHERE position < {p} AND originator_id IN (SELECT originator_id FROM {leaves} "
-            f"WHERE position >= {p}) GROUP BY originator_id) h "
+            f"SELECT e.originator_id, e.originator_version, e.state FROM (SELECT s.originator_id, "
+            f"(SELECT MAX(l.originator_version) FROM {leaves} l WHERE "
+            f"l.originator_id = s.originator_id AND l.position < {p}) AS v "
+            f"FROM (SELECT DISTINCT originator_id FROM {leaves} WHERE position >= {p}) s) h "
+            f"JOIN {self._table()} e "
             "ON e.originator_id = h.originator_id AND e.originator_version = h.v",
             (position, position),
         )
