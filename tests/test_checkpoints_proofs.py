@@ -190,3 +190,34 @@ def test_nightly_appends_a_checkpoint_and_starts_from_it(demo_db: str, tmp_path:
     night = json.loads(out)["checkpoint"]
     assert code == 0 and night["appended"] and night["events_verified"] == 1
     assert night["previous_size"] == night["size"] - 1
+
+
+def test_nightly_default_checkpoints_file_is_the_same_from_any_folder(
+    demo_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --checkpoints: 'checkpoints' beside a SQLite ledger, or in a PostgreSQL ledger's
+    per-user folder ($XDG_DATA_HOME/offerledger/HOST-PORT-DB-SCHEMA/), never the working folder:
+    the next night, run from elsewhere, starts from the checkpoint the last one appended."""
+    from offerledger import pgurl
+
+    monkeypatch.delenv("OFFERLEDGER_CHECKPOINTS", raising=False)
+    if pgurl.is_pg_url(demo_db):
+        expected = tmp_path / "xdg" / "offerledger" / pgurl.ledger_home(pgurl.parse(demo_db)).name
+    else:
+        expected = Path(demo_db).resolve().parent
+    expected /= "checkpoints"
+    first, second = tmp_path / "run1", tmp_path / "run2"
+    first.mkdir()
+    second.mkdir()
+    monkeypatch.chdir(first)
+    code, out, err = invoke(demo_db, "nightly", "--out", str(tmp_path / "n1"))
+    assert code == 0, err
+    assert f"in {expected}" in out
+    assert expected.is_file() and expected.stat().st_size
+    assert not list(first.iterdir())  # nothing in the working folder
+    _add_key(demo_db, "Night Clerk")
+    monkeypatch.chdir(second)
+    code, out, err = invoke(demo_db, "nightly", "--out", str(tmp_path / "n2"), "--json")
+    night = json.loads(out)["checkpoint"]
+    assert code == 0 and night["appended"] and night["events_verified"] == 1, err
+    assert not list(second.iterdir())

@@ -206,7 +206,9 @@ def rebuild_cmd(full: bool, read_model: Path | None, as_json: bool, ledger: Ledg
     default=None,
     envvar="OFFERLEDGER_CHECKPOINTS",
     help="The checkpoints file kept outside the database (default: 'checkpoints' beside a "
-    "SQLite ledger). Verify starts from its last checkpoint; a new one is appended.",
+    "SQLite ledger, or in a PostgreSQL ledger's per-user folder, "
+    "$XDG_DATA_HOME/offerledger/HOST-PORT-DB-SCHEMA/). Verify starts from its last "
+    "checkpoint; a new one is appended.",
 )
 @json_option
 @with_ledger
@@ -235,7 +237,7 @@ def nightly_cmd(
     from offerledger.signing.keystore import PASSPHRASE_ENV
 
     cps = checkpoints or _default_checkpoints(ledger)
-    since = cps if cps is not None and cps.is_file() and cps.stat().st_size else None
+    since = cps if cps.is_file() and cps.stat().st_size else None
     path = read_model_path(ledger, read_model)
     source = ledger_source(ledger)
     offer_ids = [o.originator_id for o in ledger.offers()]
@@ -294,10 +296,15 @@ def _bar() -> bool:
     return stderr_is_terminal()
 
 
-def _default_checkpoints(ledger: Ledger) -> Path | None:
-    if ledger.backend.kind == "sqlite":
-        return ledger.backend.sqlite_path.resolve().parent / "checkpoints"
-    return None
+def _default_checkpoints(ledger: Ledger) -> Path:
+    """``checkpoints`` beside a SQLite ledger, or in a PostgreSQL ledger's per-user folder
+    (:func:`offerledger.pgurl.ledger_home`, made mode 0700 when missing, as for its read model
+    and keys): the same file from any working folder."""
+    home = ledger.backend.home
+    if home is not None:
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return home / "checkpoints"
+    return ledger.backend.sqlite_path.resolve().parent / "checkpoints"
 
 
 def _root_key(ledger: Ledger) -> SigningKey | OfferLedgerError:
@@ -314,14 +321,12 @@ def _root_key(ledger: Ledger) -> SigningKey | OfferLedgerError:
 
 
 def _nightly_checkpoint(
-    ledger: Ledger, path: Path | None, root: SigningKey | OfferLedgerError
+    ledger: Ledger, path: Path, root: SigningKey | OfferLedgerError
 ) -> dict[str, Any]:
     """Append the night's checkpoint; a reason on stderr (and in the JSON) when it cannot."""
     from offerledger.integrity.service import append_checkpoint
 
-    if path is None:
-        why = "no checkpoints file: give --checkpoints or OFFERLEDGER_CHECKPOINTS"
-    elif isinstance(root, OfferLedgerError):
+    if isinstance(root, OfferLedgerError):
         why = root.message
     else:
         try:
