@@ -1,4 +1,5 @@
-"""CLI start-up: how long ``offerledger --help``, ``--version`` and a subcommand's ``--help`` take.
+"""CLI start-up: how long ``offerledger --help``, ``--version`` and a subcommand's ``--help`` take
+(``record --help`` and one ``record ACTION --help`` among them).
 
 Each command runs ``--repeat`` times (default 10) as a fresh ``python -m offerledger …``
 process; the median wall time is reported, with the fastest and slowest run. ``--src DIR``
@@ -28,6 +29,8 @@ COMMANDS = [
     ["elections", "--help"],
     ["keys", "list", "--help"],
     ["verify", "--help"],
+    ["record", "--help"],
+    ["record", "condition-waived", "--help"],
 ]
 
 
@@ -62,7 +65,7 @@ def main() -> None:
             "max_s": round(max(runs), 3),
         }
         print(
-            f"offerledger {name:<20} median {statistics.median(runs):.3f} s "
+            f"offerledger {name:<30} median {statistics.median(runs):.3f} s "
             f"(min {min(runs):.3f}, max {max(runs):.3f}; {args.repeat} runs)"
         )
     print(json.dumps({"repeat": args.repeat, "src": args.src, "commands": results}))
