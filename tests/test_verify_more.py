@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -486,11 +487,14 @@ def test_examine_finds_the_citations_cited_hashes_finds(
     from offerledger.integrity.examine import _cites
 
     topic = "offerledger.NoticeDispatched.v1" if not_citing else "offerledger.Filed.v1"
-    body = orjson.dumps({"header": {"topic": topic}, "payload": payload})
-    if escaped:  # a key spelled with an escape must not slip past the byte pre-check
-        body = body.replace(b"_sha256", b"\\u005fsha256")
+    document = {"header": {"topic": topic}, "payload": payload}
     if spaced:  # whitespace between a key and its value must not slip past it either
-        body = body.replace(b'":', b'" : ')
+        # (an encoder's separators, not a byte replace, which also changed a value holding '":')
+        body = json.dumps(document, separators=(",", " : "), ensure_ascii=False).encode()
+    else:
+        body = orjson.dumps(document)
+    if escaped:  # a key spelled with an escape must not slip past the byte pre-check
+        body = body.replace(b"_sha256", b"\\u005fsha256")  # in a value it decodes the same
     decoded = orjson.loads(body)["payload"]
     assert decoded == payload
     expected = tuple(sha for _, sha in cited_hashes(topic, payload))
