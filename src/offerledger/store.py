@@ -68,6 +68,9 @@ from offerledger.signing.keys import SigningKey
 DEFAULT_DB = "offerledger.db"
 PG_OPTIONS_ENV = "OFFERLEDGER_PG_OPTIONS"
 KEYS_STREAM = stream_id(KEYS_STREAM_NAME)
+# the largest log position either database can hold (a bigint / SQLite INTEGER): the closed
+# upper end of a "from position p on" range, see LedgerApplication.heads_before
+_MAX_POSITION = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -538,7 +541,10 @@ class LedgerApplication(Application[uuid.UUID]):
 
         The streams come from the leaves at or after ``position`` (a range of the primary key)
         and each one's head from its own rows of the (stream, version) index, newest first:
-        the work grows with the events after ``position``, never a scan of every leaf."""
+        the work grows with the events after ``position``, never a scan of every leaf. The
+        range is closed (``<= _MAX_POSITION``, always true) so that PostgreSQL, before its first
+        ANALYZE of a freshly loaded table, estimates it narrow and reads it from the index: an
+        open range is guessed at a third of the table and read by a sequential scan."""
         sqlite = self.backend.kind == "sqlite"
         leaves = (
             "offerledger_leaves"
@@ -550,7 +556,8 @@ class LedgerApplication(Application[uuid.UUID]):
             f"SELECT e.originator_id, e.originator_version, e.state FROM (SELECT s.originator_id, "
             f"(SELECT MAX(l.originator_version) FROM {leaves} l WHERE "
             f"l.originator_id = s.originator_id AND l.position < {p}) AS v "
-            f"FROM (SELECT DISTINCT originator_id FROM {leaves} WHERE position >= {p}) s) h "
+            f"FROM (SELECT DISTINCT originator_id FROM {leaves} "
+            f"WHERE position >= {p} AND position <= {_MAX_POSITION}) s) h "
             f"JOIN {self._table()} e "
             "ON e.originator_id = h.originator_id AND e.originator_version = h.v",
             (position, position),
