@@ -247,3 +247,14 @@ def test_demo_too_few_employees_is_refused(tmp_path: Path, employees: str) -> No
     assert result.exit_code == 2, result.output
     assert "'--employees'" in result.stderr and "x>=3" in result.stderr
     assert not Path(db).exists()
+
+
+def test_demo_summary_says_synthetic_and_not_evidence(tmp_path: Path) -> None:
+    # the summary's first line and its verify line: a demo's "verified" is never plain
+    db = str(tmp_path / "d.db")
+    result = CliRunner().invoke(cli, ["--db", db, "demo", "--employees", "3"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "SYNTHETIC" in lines[0] and "keys public" in lines[0]
+    (verify_line,) = [line for line in lines if line.strip().startswith("verify:")]
+    assert "NOT EVIDENCE (keys public: a demo ledger)" in verify_line

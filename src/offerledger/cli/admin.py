@@ -389,7 +389,8 @@ def demo(employees: int, as_json: bool) -> None:
     else:
         click.echo(
             f"Mpower Holding Corporation option exchange (Schedule TO, Rule 13e-4) "
-            f"recorded at {summary.db}"
+            f"recorded at {summary.db}: a demo, its roster, elections and recording clock "
+            "SYNTHETIC, its keys public"
         )
         click.echo(
             f"  events: {summary.events:,}; employees (synthetic): {summary.employees:,}; "
@@ -400,7 +401,11 @@ def demo(employees: int, as_json: bool) -> None:
             f"{summary.elections_refused:,}; grants tendered and accepted: "
             f"{summary.tendered_grants:,}"
         )
-        verdict = "verified" if report.ok else plural(len(report.problems), "problem")
+        verdict = (
+            "signatures verified, NOT EVIDENCE (keys public: a demo ledger)"
+            if report.ok
+            else f"VERIFICATION FAILED: {plural(len(report.problems), 'problem')}"
+        )
         click.echo(
             f"  verify: {plural(report.count, 'event')}, "
             f"{plural(report.signatures_checked, 'signature')}, {verdict}"
