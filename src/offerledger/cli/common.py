@@ -6,7 +6,7 @@ import functools
 import json
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar, cast
@@ -218,6 +218,37 @@ def emit_json(data: Any) -> None:
     from offerledger.cli.output import write_stdout
 
     write_stdout(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n")
+
+
+def list_written(
+    out: Path,
+    written: Sequence[tuple[Path, str]],
+    *,
+    as_json: bool,
+    key: str,
+    done: str,
+    verification: Any,
+) -> None:
+    """List the files a command has written (path and SHA-256 under ``key`` with ``--json``,
+    else one path a line); they are all on disk first, so a reader that goes away cuts only the
+    list, and :func:`output_closed` says so with ``done`` (what was written where)."""
+    try:
+        if as_json:
+            emit_json(
+                {
+                    "out": str(out),
+                    key: [{"path": str(path), "sha256": digest} for path, digest in written],
+                    "verification": verification.as_dict(),
+                }
+            )
+        else:
+            for path, _ in written:
+                click.echo(str(path))
+    except BrokenPipeError:
+        output_closed(
+            click.get_current_context(),
+            what=f"{done}; only the list of their paths was cut short",
+        )
 
 
 def is_terminal() -> bool:

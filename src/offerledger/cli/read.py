@@ -24,8 +24,8 @@ from offerledger.cli.common import (
     cli,
     err_console,
     json_option,
+    list_written,
     offer_option,
-    output_closed,
     with_ledger,
 )
 from offerledger.cli.moments import moment_of, moment_options
@@ -509,26 +509,14 @@ def letters_cmd(
     warn(verified)
     written = write_letters(out, letters)
     count = plural(len(written), "letter")
-    try:
-        if as_json:
-            from offerledger.cli.common import emit_json
-
-            emit_json(
-                {
-                    "out": str(out),
-                    "letters": [{"path": str(path), "sha256": digest} for path, digest in written],
-                    "verification": verified.as_dict(),
-                }
-            )
-        else:
-            for path, _ in written:
-                click.echo(str(path))
-    except BrokenPipeError:
-        output_closed(
-            click.get_current_context(),
-            what=f"every letter was written to {out} ({count}); only the list of their paths "
-            "was cut short",
-        )
+    list_written(
+        out,
+        written,
+        as_json=as_json,
+        key="letters",
+        done=f"every letter was written to {out} ({count})",
+        verification=verified,
+    )
     err_console.print(f"{count} written to {out}", markup=False, highlight=False)
 
 

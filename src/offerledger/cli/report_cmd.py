@@ -14,11 +14,10 @@ import click
 from offerledger.cli.batch import timeline_rows
 from offerledger.cli.common import (
     cli,
-    emit_json,
     err_console,
     json_option,
+    list_written,
     offer_option,
-    output_closed,
     with_ledger,
 )
 from offerledger.cli.moments import moment_of, moment_options
@@ -124,24 +123,14 @@ def report_cmd(
         target = out / "report.pdf"
         print_pdf(browser, out / PRINT_PAGE, target)
         written.append((target, hashlib.sha256(target.read_bytes()).hexdigest()))
-    try:
-        if as_json:
-            emit_json(
-                {
-                    "out": str(out),
-                    "files": [{"path": str(p), "sha256": digest} for p, digest in written],
-                    "verification": verified.as_dict(),
-                }
-            )
-        else:
-            for path, _ in written:
-                click.echo(str(path))
-    except BrokenPipeError:
-        output_closed(
-            click.get_current_context(),
-            what=f"every file was written to {out} ({plural(len(written), 'file')}); only the "
-            "list of their paths was cut short",
-        )
+    list_written(
+        out,
+        written,
+        as_json=as_json,
+        key="files",
+        done=f"every file was written to {out} ({plural(len(written), 'file')})",
+        verification=verified,
+    )
     err_console.print(
         f"{plural(len(pages), 'page')} written to {out} "
         f"({plural(employees, 'employee page')} in {out / 'employees'})"
