@@ -140,24 +140,11 @@ def keys_new(out: Path | None, as_json: bool) -> None:
     from offerledger.signing.keys import generate_signing_key
 
     key = generate_signing_key()
-    if out is not None and out.exists():
-        raise InputError("a file is already there; refusing to overwrite it", file=out)
+    _refuse_existing(out)
     path = _keystore().save(key=key, passphrase=_passphrase())
-    text = public_key_text(key.public_key)
-    if out is not None:
-        out.write_text(text, encoding="utf-8")
-    if as_json:
-        emit_json(
-            {
-                "key_id": key.key_id,
-                "key_file": str(path),
-                "public_key_file": text,
-                "out": None if out is None else str(out),
-            }
-        )
-        return
-    click.echo(text, nl=False)
-    err_console.print(f"key file {path}", markup=False, highlight=False)
+    _public_key_out(key.key_id, public_key_text(key.public_key), out, as_json, key_file=str(path))
+    if not as_json:
+        err_console.print(f"key file {path}", markup=False, highlight=False)
 
 
 @keys.command("export-public")
@@ -175,16 +162,25 @@ def keys_export_public(key: str, out: Path | None, as_json: bool) -> None:
     """
     from offerledger.key_admin import public_key_text
 
+    _refuse_existing(out)
+    loaded = _keystore().load(key_id=key, passphrase=_passphrase())
+    _public_key_out(loaded.key_id, public_key_text(loaded.public_key), out, as_json)
+
+
+def _refuse_existing(out: Path | None) -> None:
     if out is not None and out.exists():
         raise InputError("a file is already there; refusing to overwrite it", file=out)
-    loaded = _keystore().load(key_id=key, passphrase=_passphrase())
-    text = public_key_text(loaded.public_key)
+
+
+def _public_key_out(key_id: str, text: str, out: Path | None, as_json: bool, **extra: str) -> None:
+    """Write a public key file to ``out`` (when given) and print it, or its JSON."""
     if out is not None:
         out.write_text(text, encoding="utf-8")
     if as_json:
         emit_json(
             {
-                "key_id": loaded.key_id,
+                "key_id": key_id,
+                **extra,
                 "public_key_file": text,
                 "out": None if out is None else str(out),
             }
