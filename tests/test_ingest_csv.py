@@ -242,12 +242,12 @@ def test_hot_path_advance_equals_the_domain_fold_out_of_order() -> None:
         assert fast == slow
 
 
-def _election_ledger(tmp_path: Path) -> tuple[object, str]:
+def _election_ledger(tmp_path: Path, db: str | None = None) -> tuple[object, str]:
     from offerledger.ingest.csvingest import plan_roster
     from offerledger.ledger import Ledger
     from test_ingest_support import PASSPHRASE, build_ledger
 
-    db = str(tmp_path / "ledger.db")
+    db = db or str(tmp_path / "ledger.db")
     build_ledger(db)
     roster = _write(
         tmp_path,
@@ -383,3 +383,63 @@ def test_a_form_on_record_with_other_terms_is_refused(ledger_db: str, tmp_path: 
             ingest_csv(ledger, "elections", path, signer=clerk)
     finally:
         ledger.close()
+
+
+def test_bulk_load_folds_every_event_of_the_streams(
+    ledger_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loading many employees at once (one scan of the log) folds every event of their streams,
+    a receipt confirmation included: the next form takes the version after it (the scan once
+    read only the election topics, and the save then refused the stale version as a concurrent
+    write). The scan leaves the streams' heads with the store: the save looks none up."""
+    from offerledger.actions import record
+    from offerledger.ingest import csvingest
+    from offerledger.ledger import Ledger
+    from test_ingest_support import PASSPHRASE
+
+    ledger, _ = _election_ledger(tmp_path, ledger_db)
+    assert isinstance(ledger, Ledger)
+    pw = PASSPHRASE.encode()
+    clerk = ledger.signer("Clerk", pw)
+    head = "employee_id,grant_id,choice,received_at,form_id,channel\n"
+    first = _write(
+        tmp_path, head + "E0,G0-0,exchange,2001-09-01T10:00:00-04:00,F1,email\n", "1.csv"
+    )
+    csvingest.ingest_csv(ledger, "elections", first, signer=clerk)
+    record(
+        ledger,
+        "election-receipt-confirmed",
+        {
+            "employee_id": "E0",
+            "form_id": "F1",
+            "channel": "email",
+            "sent_at": "2001-09-01T12:00:00-04:00",
+            "effective": {"kind": "instant", "at": "2001-09-01T12:00:00-04:00"},
+        },
+        signer=ledger.signer("People Communications", pw),
+    )
+    offer = ledger.resolve_offer(None)
+    sids = {ledger.employee_stream(offer, f"E{e}") for e in range(3)}
+    one_by_one = {sid: csvingest._employee(ledger, sid) for sid in sids}
+    monkeypatch.setattr(csvingest, "BULK_FROM", 0)
+    ledger.app.store._heads.clear()
+    assert csvingest.load_employees(ledger, sids) == one_by_one
+    assert set(ledger.app.store._heads) >= sids
+    looked_up: list[object] = []
+    recorder = ledger.app.store.recorder
+    real = recorder.select_events
+    monkeypatch.setattr(
+        recorder, "select_events", lambda s, **kw: looked_up.append(s) or real(s, **kw)
+    )
+    second = _write(
+        tmp_path,
+        head
+        + "E0,G0-0,keep,2001-09-02T10:00:00-04:00,F2,email\n"
+        + "E1,G1-0,keep,2001-09-02T10:00:00-04:00,F3,email\n",
+        "2.csv",
+    )
+    plan = csvingest.ingest_csv(ledger, "elections", second, signer=clerk)
+    assert plan.recorded and [e.originator_version for e in plan.events] == [4, 2]
+    assert not sids & set(looked_up)  # neither planning nor the save read a stream again
+    assert ledger.employee_state(offer, "E0").version == 4
+    ledger.close()

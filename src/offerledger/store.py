@@ -202,6 +202,18 @@ class SigningEventStore(EventStore[uuid.UUID]):
         self._heads[stream] = head
         return head
 
+    def note_heads(self, rows: dict[uuid.UUID, tuple[int, bytes]]) -> None:
+        """Remember streams' heads a reader has just read: {stream: (version, stored state)},
+        each the last row of its stream that one scan of the log read, so that a save extending
+        these streams looks none of them up again (:meth:`head`). A head older than one already
+        known is ignored. A head gone stale meanwhile (another writer extended the stream)
+        gives the same version as that writer's row: the insert conflicts and nothing is
+        written, as with any head this store remembers."""
+        for stream, (version, state) in rows.items():
+            known = self._heads.get(stream)
+            if known is None or known[0] < version:
+                self._heads[stream] = (version, envelope_hash(state))
+
     def put(
         self,
         domain_events: Sequence[Any],

@@ -115,16 +115,18 @@ class CsvIngest:
         }
 
     def save(self, ledger: Ledger, *, signer: SigningKey) -> None:
-        """Store the planned events and the CSV file they name, in one signed save."""
+        """Store the planned events and the CSV file they name, in one signed save (the
+        collector paused, as while planning: the save makes a few objects per event too)."""
         if self.events:
             documents = [self.document] if self.document is not None else []
-            ledger.save(self.events, signer=signer, documents=documents)
+            with collector_paused():
+                ledger.save(self.events, signer=signer, documents=documents)
             self.recorded = True
 
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a file is planned.
+    """Pause Python's cyclic garbage collector while a file is planned, and while it is saved.
 
     Planning allocates a few objects per row (rows, forms, events, employee states), none of
     them in reference cycles (reference counting frees them). With the collector running, the
@@ -153,25 +155,19 @@ def _employee(ledger: Ledger, sid: uuid.UUID) -> Employee | None:
     return project_employee(ledger.stream_events(sid))
 
 
-_EMPLOYEE_TOPICS = [
-    cls.TOPIC
-    for cls in (
-        EligibleGrantsRegistered,
-        ElectionSubmitted,
-        ElectionChanged,
-        ElectionWithdrawn,
-        ElectionRefused,
-    )
-]
 BULK_FROM = 200
 
 
 def load_employees(ledger: Ledger, sids: set[uuid.UUID]) -> dict[uuid.UUID, Employee | None]:
-    """The named employees' states: stream by stream for a few, one scan of the log for many."""
+    """The named employees' states: stream by stream for a few, one scan of the log for many.
+
+    Every event of the streams is folded, whatever its topic (a receipt confirmation or a
+    correction moves the stream's version too); the scan also leaves the streams' heads with
+    the store, so the save that follows looks none of them up again."""
     if len(sids) < BULK_FROM:
         return {sid: _employee(ledger, sid) for sid in sids}
     found: dict[uuid.UUID, Employee | None] = dict.fromkeys(sids)
-    for event in ledger.events(*_EMPLOYEE_TOPICS, streams=found):
+    for event in ledger.streams_events(found):
         found[event.originator_id] = fold_employee(found[event.originator_id], event)
     return found
 
