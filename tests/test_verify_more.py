@@ -423,6 +423,7 @@ def test_postgres_workers_read_their_own_slices_and_find_what_one_process_finds(
     import psycopg
 
     from offerledger.integrity.examine import init_worker
+    from offerledger.integrity.results import unpack
     from offerledger.integrity.service import _scan, _slices
     from offerledger.integrity.slices import PgSlices, examine_slice
 
@@ -453,9 +454,9 @@ def test_postgres_workers_read_their_own_slices_and_find_what_one_process_finds(
         assert isinstance(slices, PgSlices) and "password" not in repr(slices)
         ids = list(slices.ids())
         assert ids == [r[0] for r in rows if r[0] != gap[0]]
-        examined, signatures = examine_slice(slices, ids[0], ids[-1], 0)
-        assert [e.position for e in examined] == list(range(len(ids)))
-        assert signatures > 0
+        packed = examine_slice(slices, ids[0], ids[-1], 0)
+        assert [e.position for e in unpack(packed)] == list(range(len(ids)))
+        assert packed.signatures_checked > 0
     finally:
         ledger.close()
     assert sliced.count == len(rows) - 1 > 20

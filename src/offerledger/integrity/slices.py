@@ -13,7 +13,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from offerledger.integrity.examine import Examined, StoredRow, examine_chunk, with_saves
+from offerledger.integrity.examine import StoredRow, examine_chunk, with_saves
+from offerledger.integrity.results import ExaminedChunk, pack
 from offerledger.store import sqlite_state, sqlite_value
 
 _COLUMNS = ("originator_id", "originator_version", "topic", "state")
@@ -169,13 +170,16 @@ _CONN: dict[str, Any] = {}
 
 def examine_slice(
     source: Slices, first_id: int, last_id: int, first_position: int
-) -> tuple[list[Examined], int]:
-    """In a worker: read rows ``first_id..last_id`` and examine them (positions from the first)."""
+) -> ExaminedChunk:
+    """In a worker: read rows ``first_id..last_id`` and examine them (positions from the first);
+    the results go back packed."""
     conn = _CONN.get(source.key)
     if conn is None:
         conn = _CONN[source.key] = source.connect()
     stored = source.rows(conn, first_id, last_id, first_position)
-    return examine_chunk(with_saves(stored, lambda numbers: source.read_saves(conn, numbers)))
+    return pack(
+        *examine_chunk(with_saves(stored, lambda numbers: source.read_saves(conn, numbers)))
+    )
 
 
 def read_saves(conn: sqlite3.Connection, numbers: Iterable[int]) -> dict[int, tuple[Any, ...]]:

@@ -38,6 +38,7 @@ from offerledger.integrity.judge import Judge
 from offerledger.integrity.logtree import IndexDigest
 from offerledger.integrity.merkle import MerkleAccumulator
 from offerledger.integrity.problems import REASONS, Problem, VerifyReport
+from offerledger.integrity.results import ExaminedChunk, examine_packed, unpack
 from offerledger.integrity.saves import SaveChecker
 from offerledger.integrity.slices import Slices, examine_slice
 from offerledger.recorders import NODE_LEVEL_FROM
@@ -146,20 +147,22 @@ def _examined(
             yield from results
         return
     with ProcessPoolExecutor(workers, initializer=init_worker, initargs=(public_keys,)) as pool:
-        pending: deque[Future[tuple[list[Examined], int]]] = deque()
+        pending: deque[Future[ExaminedChunk]] = deque()
         for i in range(0, len(first), chunk):
             part = with_saves(first[i : i + chunk], read_saves)
-            pending.append(pool.submit(examine_chunk, part))
+            pending.append(pool.submit(examine_packed, part))
         for part in chunks:
-            pending.append(pool.submit(examine_chunk, part))
+            pending.append(pool.submit(examine_packed, part))
             while len(pending) > 3 * workers:  # bounded memory: a few chunks in flight
-                results, signatures = pending.popleft().result()
-                counter[0] += signatures
-                yield from results
+                yield from _received(pending.popleft(), counter)
         while pending:
-            results, signatures = pending.popleft().result()
-            counter[0] += signatures
-            yield from results
+            yield from _received(pending.popleft(), counter)
+
+
+def _received(future: Future[ExaminedChunk], counter: list[int]) -> Iterator[Examined]:
+    packed = future.result()
+    counter[0] += packed.signatures_checked
+    return unpack(packed)
 
 
 def _examined_slices(
@@ -174,7 +177,7 @@ def _examined_slices(
 ) -> Iterator[Examined]:
     """Workers read and examine their own ranges of the log; only results cross the pipe."""
     with ProcessPoolExecutor(workers, initializer=init_worker, initargs=(public_keys,)) as pool:
-        pending: deque[Future[tuple[list[Examined], int]]] = deque()
+        pending: deque[Future[ExaminedChunk]] = deque()
         ids = slices.ids(after=after_id)
         position = start
         while True:
@@ -184,13 +187,9 @@ def _examined_slices(
             pending.append(pool.submit(examine_slice, slices, part[0], part[-1], position))
             position += len(part)
             while len(pending) > 3 * workers:
-                results, signatures = pending.popleft().result()
-                counter[0] += signatures
-                yield from results
+                yield from _received(pending.popleft(), counter)
         while pending:
-            results, signatures = pending.popleft().result()
-            counter[0] += signatures
-            yield from results
+            yield from _received(pending.popleft(), counter)
 
 
 def verify_rows(
