@@ -97,12 +97,14 @@ class Stamp:
         last = _Memo.stamp
         if _Memo.event is event and last is not None and last.position == position:
             return last  # the fold and the timeline stamp the same entry in a row
-        stamp = cls._of(position, event)
+        stamp = cls.of_event(position, event)
         _Memo.event, _Memo.stamp = event, stamp
         return stamp
 
     @classmethod
-    def _of(cls, position: int, event: LedgerEvent) -> Stamp:
+    def of_event(cls, position: int, event: LedgerEvent) -> Stamp:
+        """The stamp of the event at ``position`` (:meth:`of` without its one-slot memo: a
+        build stamps each event once and hands the stamp to its timeline row and its fold)."""
         effective = event.effective
         kind = type(effective)
         if kind is Instant:
@@ -287,12 +289,17 @@ class Correction:
     def of(cls, entry: Entry) -> Correction:
         event = entry[1]
         assert isinstance(event, CorrectionRecorded)
+        return cls.stamped(event, Stamp.of(entry))
+
+    @classmethod
+    def stamped(cls, event: CorrectionRecorded, stamp: Stamp) -> Correction:
+        """The correction ``event`` records, with its ``stamp``."""
         return cls(
-            stamp=Stamp.of(entry),
-            supersedes_version=event.supersedes_version,
-            supersedes_topic=event.supersedes_topic,
-            reason=event.reason,
-            corrected=tuple(sorted(event.corrected.items())),
+            stamp,
+            event.supersedes_version,
+            event.supersedes_topic,
+            event.reason,
+            tuple(sorted(event.corrected.items())),
         )
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import sys
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from offerledger.events import (
     CorrectionRecorded,
@@ -21,11 +23,11 @@ from offerledger.events import (
     ElectionSubmitted,
     ElectionWithdrawn,
     EligibleGrantsRegistered,
+    LedgerEvent,
 )
 from offerledger.projections.core import Correction, Entry, Stamp
 
 ELECTION_EVENTS = (ElectionSubmitted, ElectionChanged, ElectionWithdrawn, ElectionRefused)
-_ACT_TYPES = frozenset(ELECTION_EVENTS)
 _KIND = {
     ElectionSubmitted: "submit",
     ElectionChanged: "change",
@@ -101,105 +103,122 @@ class EmployeeState:
         return any(r.synthetic for r in self.registrations) or any(a.synthetic for a in self.acts)
 
 
-def _act(entry: Entry) -> Act:
-    event = entry[1]
-    assert isinstance(event, ELECTION_EVENTS)
+def act_of(event: LedgerEvent, stamp: Stamp) -> Act:
+    """The act an election event records (submitted, changed, withdrawn or refused)."""
+    kind = _KIND[type(event)]
+    intern = sys.intern
+    e: Any = event  # one of ELECTION_EVENTS (the _KIND lookup above refuses any other)
     choices: tuple[tuple[str, str], ...] = ()
-    if isinstance(event, ElectionSubmitted | ElectionChanged | ElectionRefused):
-        choices = tuple((sys.intern(c.grant_id), c.choice) for c in event.choices)
-    refused = event if isinstance(event, ElectionRefused) else None
+    grant_ids: tuple[str, ...] = ()
+    if kind == "withdraw":
+        grant_ids = e.grant_ids
+    else:
+        choices = tuple([(intern(c.grant_id), c.choice) for c in e.choices])
+    refused = kind == "refused"
     return Act(
-        stamp=Stamp.of(entry),
-        kind=_KIND[type(event)],
-        form_id=event.form_id,
-        received_at=event.received_at,
-        channel=sys.intern(event.channel),
-        acted_by=sys.intern(event.acted_by),
-        choices=choices,
-        grant_ids=event.grant_ids if isinstance(event, ElectionWithdrawn) else (),
-        attempted=refused.attempted if refused else None,
-        rule=refused.rule if refused else None,
-        reason=refused.reason if refused else None,
-        synthetic=event.is_synthetic,
+        stamp,
+        kind,
+        e.form_id,
+        e.received_at,
+        intern(e.channel),
+        intern(e.acted_by),
+        choices,
+        grant_ids,
+        e.attempted if refused else None,
+        e.rule if refused else None,
+        e.reason if refused else None,
+        stamp.synthetic,  # the event's is_synthetic, as the stamp has it
     )
 
 
-def _registration(entry: Entry) -> Registration:
-    event = entry[1]
+def registration_of(event: LedgerEvent, stamp: Stamp) -> Registration:
+    """The registration an ``EligibleGrantsRegistered`` event records."""
     assert isinstance(event, EligibleGrantsRegistered)
+    intern = sys.intern
     return Registration(
-        stamp=Stamp.of(entry),
-        name=event.employee_name,
-        email=event.email,
-        synthetic=event.is_synthetic,
-        grants=tuple(
-            GrantRec(
-                grant_id=g.grant_id,
-                plan=sys.intern(g.plan),
-                grant_date=g.grant_date,
-                exercise_price=g.exercise_price,
-                options=g.options_outstanding,
-            )
-            for g in event.grants
+        stamp,
+        event.employee_name,
+        event.email,
+        stamp.synthetic,
+        tuple(
+            [
+                GrantRec(
+                    g.grant_id,
+                    intern(g.plan),
+                    g.grant_date,
+                    g.exercise_price,
+                    g.options_outstanding,
+                )
+                for g in event.grants
+            ]
         ),
     )
+
+
+def receipt_of(event: LedgerEvent, stamp: Stamp) -> Receipt:
+    """The receipt an ``ElectionReceiptConfirmed`` event records."""
+    assert isinstance(event, ElectionReceiptConfirmed)
+    return Receipt(stamp, event.form_id, event.channel, event.sent_at)
+
+
+def correction_of(event: LedgerEvent, stamp: Stamp) -> Correction:
+    assert isinstance(event, CorrectionRecorded)
+    return Correction.stamped(event, stamp)
+
+
+Record = Registration | Act | Receipt | Correction
+
+RECORDS: dict[type[LedgerEvent], tuple[int, Callable[[LedgerEvent, Stamp], Record]]] = {
+    EligibleGrantsRegistered: (0, registration_of),
+    **{kind: (1, act_of) for kind in ELECTION_EVENTS},
+    ElectionReceiptConfirmed: (2, receipt_of),
+    CorrectionRecorded: (3, correction_of),
+}
+"""An employee stream's event type -> which of the state's record tuples its record joins
+(0 registrations, 1 acts, 2 receipts, 3 corrections) and what makes the record."""
 
 
 def fold_employee(state: EmployeeState | None, entry: Entry) -> EmployeeState:
     """``(state, entry) -> state`` for one employee's stream."""
     event = entry[1]
     if state is None:
-        employee_id = getattr(event, "employee_id", "")
         state = EmployeeState(
             stream=event.originator_id,
             offer_id=getattr(event, "offer_id", None),
-            employee_id=employee_id,
+            employee_id=getattr(event, "employee_id", ""),
         )
+    found = RECORDS.get(type(event))
+    if found is None:
+        return state
+    index, make = found
+    record: Any = make(event, Stamp.of(entry))
     s = state
-    kind = type(event)
     # Constructor calls, not dataclasses.replace: this runs once per event of a large ledger.
-    if kind in _ACT_TYPES:
+    if index == 1:
+        acts = (*s.acts, record)
         return EmployeeState(
-            s.stream,
-            s.offer_id,
-            s.employee_id,
-            s.registrations,
-            (*s.acts, _act(entry)),
-            s.receipts,
-            s.corrections,
+            s.stream, s.offer_id, s.employee_id, s.registrations, acts, s.receipts, s.corrections
         )
-    if isinstance(event, EligibleGrantsRegistered):
+    if index == 0:
+        assert isinstance(event, EligibleGrantsRegistered)
         return EmployeeState(
             s.stream,
             event.offer_id,
             event.employee_id,
-            (*s.registrations, _registration(entry)),
+            (*s.registrations, record),
             s.acts,
             s.receipts,
             s.corrections,
         )
-    if isinstance(event, ElectionReceiptConfirmed):
-        receipt = Receipt(Stamp.of(entry), event.form_id, event.channel, event.sent_at)
+    if index == 2:
+        receipts = (*s.receipts, record)
         return EmployeeState(
-            s.stream,
-            s.offer_id,
-            s.employee_id,
-            s.registrations,
-            s.acts,
-            (*s.receipts, receipt),
-            s.corrections,
+            s.stream, s.offer_id, s.employee_id, s.registrations, s.acts, receipts, s.corrections
         )
-    if isinstance(event, CorrectionRecorded):
-        return EmployeeState(
-            s.stream,
-            s.offer_id,
-            s.employee_id,
-            s.registrations,
-            s.acts,
-            s.receipts,
-            (*s.corrections, Correction.of(entry)),
-        )
-    return state
+    corrections = (*s.corrections, record)
+    return EmployeeState(
+        s.stream, s.offer_id, s.employee_id, s.registrations, s.acts, s.receipts, corrections
+    )
 
 
 def delta_for(stream: uuid.UUID) -> EmployeeState:
@@ -224,12 +243,18 @@ def merge(stored: EmployeeState, delta: EmployeeState) -> EmployeeState:
 
 __all__ = [
     "ELECTION_EVENTS",
+    "RECORDS",
     "Act",
     "EmployeeState",
     "GrantRec",
     "Receipt",
+    "Record",
     "Registration",
+    "act_of",
+    "correction_of",
     "delta_for",
     "fold_employee",
     "merge",
+    "receipt_of",
+    "registration_of",
 ]

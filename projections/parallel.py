@@ -25,9 +25,10 @@ from typing import Any
 
 from offerledger.events import LedgerEvent
 from offerledger.projections.core import Entry
+from offerledger.projections.gather import Gathered, fold_entries
 from offerledger.projections.readmodel import ReadModel
-from offerledger.projections.state import StreamState, fold_into
-from offerledger.projections.timeline import TimelineValues, timeline_values
+from offerledger.projections.state import StreamState
+from offerledger.projections.timeline import TimelineValues
 
 SHARE = 13  # of 20 stream-id residues go to the helper (the runner also reads and hashes)
 MIN_ROWS = 50_000  # smaller logs (by last notification id) are built in one process
@@ -67,35 +68,28 @@ Decoder = Any  # (topic, state) -> LedgerEvent | None
 Folded = tuple[dict[uuid.UUID, StreamState], set[uuid.UUID]]
 
 
-def decoded(
-    rows: list[tuple[int, int, str, bytes]], decode: Decoder, pending: list[TimelineValues]
-) -> Iterator[Entry]:
-    """Entries of undecoded rows (position, :func:`stream_key`, topic, envelope), each timeline
-    row added to ``pending`` as it goes."""
+def decoded(rows: list[tuple[int, int, str, bytes]], decode: Decoder) -> Iterator[Entry]:
+    """Entries of undecoded rows (position, :func:`stream_key`, topic, envelope)."""
     for position, key, topic, state in rows:
         event: LedgerEvent | None = decode(topic, state)
         if event is None:
             continue
         if event.originator_id.int != key:
             raise Misrouted(position)
-        entry = (position, event)
-        pending.append(timeline_values(entry))
-        yield entry
+        yield (position, event)
 
 
 def _helper(conn: Connection, decode: Decoder, path: str) -> None:
-    from offerledger.projections.runner import Deltas
-
     try:
         model = ReadModel.create(Path(path), bulk=True)
         model.begin()
-        deltas = Deltas(known=lambda stream: False)
+        deltas = Gathered(known=lambda stream: False)
         streams: dict[uuid.UUID, StreamState] = {}
         pending: list[TimelineValues] = []
         while True:
             message = conn.recv()
             if message[0] == "rows":
-                fold_into(streams, deltas, decoded(message[1], decode, pending))
+                fold_entries(decoded(message[1], decode), streams, deltas, pending)
                 model.put_timeline_values(pending)
                 pending.clear()
             elif message[0] == "flush":

@@ -26,16 +26,12 @@ from typing import Protocol, TypeVar
 from offerledger.events import LedgerEvent
 from offerledger.projections import parallel
 from offerledger.projections.core import Entry
-from offerledger.projections.employee import EmployeeState, delta_for
+from offerledger.projections.employee import EmployeeState
+from offerledger.projections.gather import Gathered, fold_entries
 from offerledger.projections.readmodel import ReadModel, switch_in
 from offerledger.projections.state import LedgerState, StreamState, fold_into
 from offerledger.projections.text import document_at
-from offerledger.projections.timeline import (
-    TimelineRow,
-    TimelineValues,
-    timeline_row,
-    timeline_values,
-)
+from offerledger.projections.timeline import TimelineRow, TimelineValues, timeline_row
 from offerledger.projections.tracker import Frontier, Tracker, leaf_hash
 from offerledger.projections.verification import Head
 
@@ -168,50 +164,16 @@ class Result:
     notes: list[str] = field(default_factory=list)
 
 
-class Deltas(MutableMapping[uuid.UUID, EmployeeState]):
-    """Employee states as deltas: a known employee's new events fold into an empty state
-    (:func:`~offerledger.projections.employee.delta_for`) whose records are appended to the
-    stored ones on :meth:`flush` — nothing already stored is read back or rewritten."""
-
-    def __init__(self, known: Callable[[uuid.UUID], bool]) -> None:
-        self.known = known
-        self.seen: set[uuid.UUID] = set()
-        self.deltas: dict[uuid.UUID, EmployeeState] = {}
-
-    def __getitem__(self, key: uuid.UUID) -> EmployeeState:
-        delta = self.deltas.get(key)
-        if delta is None:
-            if key not in self.seen and not self.known(key):
-                raise KeyError(key)
-            delta = self.deltas[key] = delta_for(key)
-        return delta
-
-    def __setitem__(self, key: uuid.UUID, value: EmployeeState) -> None:
-        self.deltas[key] = value
-        self.seen.add(key)
-
-    def __delitem__(self, key: uuid.UUID) -> None:  # pragma: no cover - folds never delete
-        raise TypeError("projection state is never deleted")
-
-    def __iter__(self) -> Iterator[uuid.UUID]:
-        return iter(self.deltas)
-
-    def __len__(self) -> int:
-        return len(self.deltas)
-
-    def flush(self, model: ReadModel) -> None:
-        model.append_employees(self.deltas.values())
-        self.deltas = {}
-
-
 @dataclass
 class _Walk:
-    """Folds rows into state while hashing leaves, writing timeline rows and employee deltas
-    every :data:`DELTAS` rows (so memory stays bounded by that, not by the ledger)."""
+    """Hands rows on to be folded (:func:`~offerledger.projections.gather.fold_entries`)
+    while hashing leaves, writing the timeline rows every :data:`BATCH` rows and the gathered
+    employee records every :data:`DELTAS` rows (so memory stays bounded by that, not by the
+    ledger)."""
 
     frontier: Frontier
     model: ReadModel
-    deltas: Deltas
+    deltas: Gathered
     progress: Progress | None
     last: StoredRow | None = None
     applied: int = 0
@@ -223,9 +185,7 @@ class _Walk:
             self.last = row
             self.applied += 1
             if row.event is not None:
-                entry = (row.position, row.event)
-                self.pending.append(timeline_values(entry))
-                yield entry
+                yield (row.position, row.event)
             if self.applied % BATCH == 0:
                 self.flush(deltas=self.applied % DELTAS == 0)
         self.flush(deltas=True)
@@ -253,7 +213,7 @@ class _Walk:
                 self.last = StoredRow(position, notification_id, state, None)
                 helper.rows(theirs)
                 theirs = []
-                yield from parallel.decoded(mine, decode, self.pending)
+                yield from parallel.decoded(mine, decode)
                 mine = []
                 at_deltas = self.applied % DELTAS == 0
                 if at_deltas:
@@ -262,7 +222,7 @@ class _Walk:
         if self.applied:
             self.last = StoredRow(position, notification_id, state, None)
         helper.rows(theirs)
-        yield from parallel.decoded(mine, decode, self.pending)
+        yield from parallel.decoded(mine, decode)
         self.flush(deltas=True)
 
     def flush(self, *, deltas: bool) -> None:
@@ -368,18 +328,18 @@ def _build_full(
     try:
         model.begin()
         step("rebuild-begun")
-        deltas = Deltas(known=lambda stream: False)
+        deltas = Gathered(known=lambda stream: False)
         walk = _Walk(Frontier(), model, deltas, progress)
         streams: dict[uuid.UUID, StreamState] = {}
         if raw is None:
             assert rows is not None
-            fold_into(streams, deltas, walk.entries(rows))
+            fold_entries(walk.entries(rows), streams, deltas, walk.pending)
         else:
             helper_file = tmp.with_name(f"{tmp.name}.helper")
             helper_file.unlink(missing_ok=True)
             decode = source.decode  # type: ignore[attr-defined]  # a RawLogSource
             helper = parallel.Helper(decode, helper_file)
-            fold_into(streams, deltas, walk.split(raw, decode, helper))
+            fold_entries(walk.split(raw, decode, helper), streams, deltas, walk.pending)
             theirs, seen = helper.finish()
             deltas.seen |= seen
             both = {**streams, **theirs}
@@ -459,12 +419,12 @@ def build(
         if source.last_notification_id() == tracker.notification_id:
             return Result("current", 0, tracker)
         streams: Lazy[StreamState] = Lazy(model.stream)
-        deltas = Deltas(known=model.has_employee)
+        deltas = Gathered(known=model.has_employee)
         model.begin()
         step("rebuild-begun")
         walk = _Walk(tracker.tree(), model, deltas, progress)
         rows = source.rows_after(tracker.notification_id, tracker.position)
-        fold_into(streams, deltas, walk.entries(rows))
+        fold_entries(walk.entries(rows), streams, deltas, walk.pending)
         step("rebuild-folded")
         model.put_streams(streams[k] for k in sorted(streams.dirty))
         loaded = {k: v for k, v in streams.loaded.items() if v is not None}

@@ -188,12 +188,13 @@ TimelineValues = tuple[Any, ...]
 """A timeline row as the read model's ``timeline`` table stores it (its columns in order)."""
 
 
-def timeline_values(entry: Entry) -> TimelineValues:
+def timeline_values(entry: Entry, stamp: Stamp | None = None) -> TimelineValues:
     """The read model's ``timeline`` row of one log entry, straight from the event: the
     columns of :func:`timeline_row`'s row (a build writes a million of them; no
-    :class:`TimelineRow` is made on the way)."""
+    :class:`TimelineRow` is made on the way). ``stamp``: the entry's, when already made."""
     event = entry[1]
-    stamp = Stamp.of(entry)
+    if stamp is None:
+        stamp = Stamp.of(entry)
     filing_id: uuid.UUID | None = None
     supersedes = None
     if isinstance(event, FilingRecorded):
