@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from offerledger.errors import ProofInvalid
 from offerledger.integrity.merkle import EMPTY_ROOT, Digest, frontier_nodes, node_hash
 
+_sha256 = hashlib.sha256
+
 __all__ = [
     "IndexDigest",
     "Node",
@@ -138,16 +140,14 @@ class IndexDigest:
         wide = 1 << 64  # garbage read from a damaged row must not stop the digest
         row = (
             b"\x00" + (position % wide).to_bytes(8, "big") + stream
-            + (version % wide).to_bytes(8, "big")
+            + (version % wide).to_bytes(8, "big") + digest
         )  # fmt: skip
-        self._add(row + digest)
+        self._sum += int.from_bytes(_sha256(row).digest(), "big")
 
     def node(self, level: int, index: int, digest: bytes) -> None:
-        self._add(b"\x01" + level.to_bytes(1, "big") + index.to_bytes(8, "big") + digest)
-
-    def _add(self, row: bytes) -> None:
-        self._sum = (self._sum + int.from_bytes(hashlib.sha256(row).digest(), "big")) % (1 << 256)
+        row = b"\x01" + level.to_bytes(1, "big") + index.to_bytes(8, "big") + digest
+        self._sum += int.from_bytes(_sha256(row).digest(), "big")
 
     @property
     def value(self) -> int:
-        return self._sum
+        return self._sum % (1 << 256)  # reduced once: the sum of the rows so far, mod 2**256

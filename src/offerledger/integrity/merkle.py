@@ -286,11 +286,13 @@ class MerkleAccumulator:
 
     def root(self) -> Digest:
         """The RFC 9162 root of the leaves so far (the larger subtrees are on the left)."""
-        if not self._stack:
+        stack = self._stack
+        if not stack:
             return EMPTY_ROOT
-        node = self._stack[-1]
-        for left in reversed(self._stack[:-1]):
-            node = _sha256(b"\x01" + left + node).digest()
+        node = stack[-1]
+        sha256 = _sha256
+        for left in stack[-2::-1]:
+            node = sha256(b"\x01" + left + node).digest()
         return Digest(node)
 
 

@@ -14,8 +14,8 @@ the judge uses a row's floor for that check alone, so any other floor changes no
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
+from itertools import repeat
 from typing import Any, NamedTuple
 
 from offerledger.events import recorded_problems
@@ -105,47 +105,47 @@ def examine_packed(rows: list[StoredRow]) -> ExaminedChunk:
     return pack(*examine_chunk(rows))
 
 
-def unpack(chunk: ExaminedChunk) -> Iterator[Examined]:
-    """The chunk's rows as :class:`Examined`, in log order."""
+def unpack(chunk: ExaminedChunk) -> list[Examined]:
+    """The chunk's rows as :class:`Examined`, in log order (built column by column)."""
     parse = datetime.fromisoformat
-    leaves, facts, rare = chunk.leaves, chunk.save_facts, chunk.rare
-    none: _Rare = ((), None, (), None, None)
-    for k, (stream, version, digest, key_id, action, actor, recorded, prev, signature) in enumerate(
-        zip(
-            chunk.streams,
-            chunk.versions,
-            chunk.digests,
-            chunk.key_ids,
-            chunk.actions,
-            chunk.actors,
-            chunk.recorded,
-            chunk.prevs,
-            chunk.signatures,
-            strict=True,
+    n = len(chunk.streams)
+    leaves = chunk.leaves
+    facts = chunk.save_facts
+    firsts = [SaveFacts(log_size, root, 0, size, sig) for log_size, root, size, sig in facts]
+    saves = [  # a save's first event (most are, where every save has one) shares its facts
+        None
+        if s < 0
+        else SaveFacts(facts[s][0], facts[s][1], at, facts[s][2], facts[s][3])
+        if at
+        else firsts[s]
+        for s, at in zip(chunk.saves, chunk.ats, strict=True)
+    ]
+    rows = list(
+        map(
+            Examined._make,
+            zip(
+                range(chunk.first, chunk.first + n),
+                chunk.streams,
+                chunk.versions,
+                chunk.digests,
+                [leaves[k : k + 32] for k in range(0, 32 * n, 32)],
+                chunk.key_ids,
+                chunk.actions,
+                chunk.actors,
+                [None if r is None else parse(r) for r in chunk.recorded],
+                chunk.prevs,
+                repeat(None),  # key_fact
+                repeat(()),  # problems
+                chunk.signatures,
+                saves,
+                repeat(()),  # cites
+                repeat(None),  # floor
+                repeat(None),  # correction
+            ),
         )
-    ):
-        problems, key_fact, cites, floor, correction = rare.get(k, none)
-        s = chunk.saves[k]
-        save: Any = None
-        if s >= 0:
-            log_size, log_root, size, sig = facts[s]
-            save = SaveFacts(log_size, log_root, chunk.ats[k], size, sig)
-        yield Examined(
-            chunk.first + k,
-            stream,
-            version,
-            digest,
-            leaves[32 * k : 32 * k + 32],
-            key_id,
-            action,
-            actor,
-            None if recorded is None else parse(recorded),
-            prev,
-            key_fact,
-            problems,
-            signature,
-            save,
-            cites,
-            floor,
-            correction,
+    )
+    for k, (problems, key_fact, cites, floor, correction) in chunk.rare.items():
+        rows[k] = rows[k]._replace(
+            problems=problems, key_fact=key_fact, cites=cites, floor=floor, correction=correction
         )
+    return rows

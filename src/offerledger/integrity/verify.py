@@ -159,7 +159,7 @@ def _examined(
             yield from _received(pending.popleft(), counter)
 
 
-def _received(future: Future[ExaminedChunk], counter: list[int]) -> Iterator[Examined]:
+def _received(future: Future[ExaminedChunk], counter: list[int]) -> list[Examined]:
     packed = future.result()
     counter[0] += packed.signatures_checked
     return unpack(packed)
@@ -227,6 +227,7 @@ def verify_rows(
     saves = SaveChecker()
     tree = resume.tree if resume else MerkleAccumulator(record_nodes=True)
     index = IndexDigest()
+    stream_bytes: dict[str | None, bytes] = {}  # each stream's 16 bytes, for the index digest
     root_at_size: bytes | None = None
     counter = [0]
     report_cites: dict[str, int] = {}
@@ -259,7 +260,7 @@ def verify_rows(
         saves.check(examined, tree)
         tree.append(examined.leaf)
         if tree.completed:
-            _fold_index(index, tree.completed, examined)
+            _fold_index(index, tree.completed, examined, stream_bytes)
         judge.judge(examined)
         for sha in examined.cites:
             report_cites.setdefault(sha, examined.position)
@@ -288,11 +289,19 @@ def verify_rows(
     return report, root_at_size
 
 
-def _fold_index(index: IndexDigest, completed: list[tuple[int, int, bytes]], e: Examined) -> None:
+def _fold_index(
+    index: IndexDigest,
+    completed: list[tuple[int, int, bytes]],
+    e: Examined,
+    stream_bytes: dict[str | None, bytes],
+) -> None:
     for level, idx, digest in completed:
         if level == 0:
-            # e.stream is str() of a UUID (examine.py: _columns): its hex digits are its bytes
-            stream = bytes.fromhex(e.stream.replace("-", "")) if e.stream is not None else bytes(16)
+            stream = stream_bytes.get(e.stream)
+            if stream is None:
+                # e.stream is str() of a UUID (examine.py: _columns): its hex digits are its bytes
+                stream = bytes(16) if e.stream is None else bytes.fromhex(e.stream.replace("-", ""))
+                stream_bytes[e.stream] = stream
             index.leaf(idx, stream, e.version if e.version is not None else -1, digest)
         elif level >= NODE_LEVEL_FROM:  # the levels below are computed, not stored
             index.node(level, idx, digest)
