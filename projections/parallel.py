@@ -32,6 +32,8 @@ from offerledger.projections.timeline import TimelineValues
 
 SHARE = 13  # of 20 stream-id residues go to the helper (the runner also reads and hashes)
 MIN_ROWS = 50_000  # smaller logs (by last notification id) are built in one process
+CHUNK = 2_000  # rows between the runner's hand-overs (a divisor of the runner's BATCH): what
+# the helper still has to fold when the runner has read the last row
 
 
 class Misrouted(Exception):
@@ -120,6 +122,7 @@ class Helper:
         self.process = ctx.Process(target=_helper, args=(theirs, decode, str(path)))
         self.process.start()
         theirs.close()
+        self.ended = False
 
     def _send(self, message: tuple[Any, ...]) -> None:
         try:
@@ -143,8 +146,15 @@ class Helper:
     def flush(self) -> None:
         self._send(("flush",))
 
+    def end(self) -> None:
+        """No more rows: the helper writes what it holds and commits (:meth:`finish` waits for
+        it)."""
+        if not self.ended:
+            self.ended = True
+            self._send(("end",))
+
     def finish(self) -> Folded:
-        self._send(("end",))
+        self.end()
         try:
             answer = self.conn.recv()
         except (OSError, EOFError):
@@ -195,6 +205,7 @@ def first_position(state: StreamState) -> int:
 
 
 __all__ = [
+    "CHUNK",
     "MIN_ROWS",
     "SHARE",
     "Helper",

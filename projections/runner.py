@@ -197,7 +197,8 @@ class _Walk:
         helper: parallel.Helper,
     ) -> Iterator[Entry]:
         """Like :meth:`entries` over undecoded rows, handing the helper's streams' rows to it
-        (they are hashed here, folded there)."""
+        (they are hashed here, folded there) every :data:`~offerledger.projections.parallel.
+        CHUNK` rows."""
         theirs: list[tuple[int, int, str, bytes]] = []
         mine: list[tuple[int, int, str, bytes]] = []
         key_of, helps = parallel.stream_key, parallel.helper_streams
@@ -209,19 +210,21 @@ class _Walk:
                 theirs.append((position, key, topic, state))
             else:
                 mine.append((position, key, topic, state))
-            if self.applied % BATCH == 0:
-                self.last = StoredRow(position, notification_id, state, None)
+            if self.applied % parallel.CHUNK == 0:
                 helper.rows(theirs)
                 theirs = []
                 yield from parallel.decoded(mine, decode)
                 mine = []
-                at_deltas = self.applied % DELTAS == 0
-                if at_deltas:
-                    helper.flush()
-                self.flush(deltas=at_deltas)
+                if self.applied % BATCH == 0:
+                    self.last = StoredRow(position, notification_id, state, None)
+                    at_deltas = self.applied % DELTAS == 0
+                    if at_deltas:
+                        helper.flush()
+                    self.flush(deltas=at_deltas)
         if self.applied:
             self.last = StoredRow(position, notification_id, state, None)
         helper.rows(theirs)
+        helper.end()  # it writes its last records while the runner folds and writes its own
         yield from parallel.decoded(mine, decode)
         self.flush(deltas=True)
 
