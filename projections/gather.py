@@ -41,6 +41,7 @@ class Gathered:
         self.seen: set[uuid.UUID] = set()
         # stream -> [offer id, employee id, registrations, acts, receipts, corrections]
         self.open: dict[uuid.UUID, list[Any]] = {}
+        self.texts: dict[int, str] = {}  # each stream id (as an integer) as text, made once
 
     def add(self, event: LedgerEvent, stamp: Stamp) -> bool:
         """Gather ``event``'s record when it belongs to an employee's stream; False (nothing
@@ -87,13 +88,16 @@ def fold_entries(
 ) -> None:
     """Each entry's timeline row added to ``pending``, its record to ``gathered`` (an
     employee's) or its stream folded into ``streams`` (a small stream's), in log order."""
-    stamp_of, add, row = Stamp.of_event, gathered.add, pending.append
+    stamp_of, add, row, texts = Stamp.of_event, gathered.add, pending.append, gathered.texts
     for entry in entries:
         position, event = entry
         stamp = stamp_of(position, event)
-        row(timeline_values(entry, stamp))
+        sid = event.originator_id
+        text = texts.get(sid.int)
+        if text is None:
+            text = texts[sid.int] = str(sid)
+        row(timeline_values(entry, stamp, text))
         if not add(event, stamp):
-            sid = event.originator_id
             streams[sid] = fold_stream(streams.get(sid), entry)
 
 

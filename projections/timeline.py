@@ -61,7 +61,7 @@ class TimelineRow:
 
 
 def _choices(pairs: Iterable[Any]) -> str:
-    return ", ".join(f"{c.grant_id} {c.choice}" for c in pairs)
+    return ", ".join([f"{c.grant_id} {c.choice}" for c in pairs])
 
 
 def _grant_figures(
@@ -188,16 +188,34 @@ TimelineValues = tuple[Any, ...]
 """A timeline row as the read model's ``timeline`` table stores it (its columns in order)."""
 
 
-def timeline_values(entry: Entry, stamp: Stamp | None = None) -> TimelineValues:
+# The actions a large ledger has most of: no filing, no superseded version.
+_PLAIN: frozenset[type[LedgerEvent]] = frozenset(
+    {
+        EligibleGrantsRegistered,
+        ElectionSubmitted,
+        ElectionChanged,
+        ElectionWithdrawn,
+        ElectionRefused,
+        ElectionReceiptConfirmed,
+    }
+)
+
+
+def timeline_values(
+    entry: Entry, stamp: Stamp | None = None, stream: str | None = None
+) -> TimelineValues:
     """The read model's ``timeline`` row of one log entry, straight from the event: the
     columns of :func:`timeline_row`'s row (a build writes a million of them; no
-    :class:`TimelineRow` is made on the way). ``stamp``: the entry's, when already made."""
+    :class:`TimelineRow` is made on the way). ``stamp`` and ``stream`` (the stream id as
+    text): the entry's, when the caller has them already."""
     event = entry[1]
     if stamp is None:
         stamp = Stamp.of(entry)
     filing_id: uuid.UUID | None = None
     supersedes = None
-    if isinstance(event, FilingRecorded):
+    if type(event) in _PLAIN:
+        pass
+    elif isinstance(event, FilingRecorded):
         filing_id = event.originator_id
     elif isinstance(event, OfferDocumentRegistered | DocumentAmended):
         filing_id = event.filing_id
@@ -214,7 +232,7 @@ def timeline_values(entry: Entry, stamp: Stamp | None = None) -> TimelineValues:
         stamp.recorded.isoformat(),
         stamp.actor,
         stamp.key_id,
-        str(event.originator_id),
+        str(event.originator_id) if stream is None else stream,
         _summary(event),
         getattr(event, "employee_id", None),
         None if filing_id is None else str(filing_id),
