@@ -39,8 +39,9 @@ class Gathered:
     def __init__(self, known: Callable[[uuid.UUID], bool]) -> None:
         self.known = known
         self.seen: set[uuid.UUID] = set()
-        # stream -> [offer id, employee id, registrations, acts, receipts, corrections]
-        self.open: dict[uuid.UUID, list[Any]] = {}
+        # stream id as an integer (hashed in C, a UUID's hash is Python) -> [offer id,
+        # employee id, registrations, acts, receipts, corrections, stream id]
+        self.open: dict[int, list[Any]] = {}
         self.texts: dict[int, str] = {}  # each stream id (as an integer) as text, made once
 
     def add(self, event: LedgerEvent, stamp: Stamp) -> bool:
@@ -51,16 +52,16 @@ class Gathered:
             return False
         index, make = found
         stream = event.originator_id
-        lists = self.open.get(stream)
+        lists = self.open.get(stream.int)
         if lists is None:
             if stream in self.seen or self.known(stream):
-                lists = [None, "", [], [], [], []]
+                lists = [None, "", [], [], [], [], stream]
             elif index == _CORRECTIONS:
                 return False
             else:
                 offer_id = getattr(event, "offer_id", None)
-                lists = [offer_id, getattr(event, "employee_id", ""), [], [], [], []]
-            self.open[stream] = lists
+                lists = [offer_id, getattr(event, "employee_id", ""), [], [], [], [], stream]
+            self.open[stream.int] = lists
             self.seen.add(stream)
         if index == 0:  # a registration names the employee
             lists[0], lists[1] = event.offer_id, event.employee_id  # type: ignore[attr-defined]
@@ -70,8 +71,8 @@ class Gathered:
     def states(self) -> list[EmployeeState]:
         """The gathered records as states (each an employee's, or a known one's delta)."""
         return [
-            EmployeeState(s, o[0], o[1], tuple(o[2]), tuple(o[3]), tuple(o[4]), tuple(o[5]))
-            for s, o in self.open.items()
+            EmployeeState(o[6], o[0], o[1], tuple(o[2]), tuple(o[3]), tuple(o[4]), tuple(o[5]))
+            for o in self.open.values()
         ]
 
     def flush(self, model: ReadModel) -> None:
