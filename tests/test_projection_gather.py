@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from offerledger.events import CorrectionRecorded, ElectionReceiptConfirmed, ElectionSubmitted
 from offerledger.projections import EMPTY, fold_all
-from offerledger.projections.core import Entry
+from offerledger.projections.core import Entry, _is_synthetic
 from offerledger.projections.employee import EmployeeState, merge
 from offerledger.projections.gather import Gathered, fold_entries
 from offerledger.projections.state import StreamState
@@ -115,3 +115,21 @@ def test_every_action_of_the_reference_gathers_as_it_folds() -> None:
         assert stored == dict(whole.employees)
         assert streams == dict(whole.streams)
         assert pending == [timeline_values(entry) for entry in entries]
+
+
+def test_a_stamp_says_synthetic_as_the_event_does() -> None:
+    entries = _with_receipt_and_correction(reference_for_ledger().entries)
+    events = [event for _, event in entries]
+    events += [e.model_copy(update={"synthetic_record": True}) for e in events]
+    events += [
+        e.model_copy(update={"synthetic": flag})
+        for e in events
+        if "synthetic" in type(e).model_fields
+        for flag in (True, False)
+    ]
+    assert {e.is_synthetic for e in events if "synthetic" not in type(e).model_fields} == {
+        True,
+        False,
+    }
+    for event in events:
+        assert _is_synthetic(event) == event.is_synthetic, type(event).__name__
