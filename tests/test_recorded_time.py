@@ -274,3 +274,30 @@ def test_the_standalone_verifier_checks_recorded_time_alike() -> None:
     verifier.problems.clear()
     verifier.check_sequence(bounded, None, bounded)  # itself: no event before it
     assert [p[1] for p in verifier.problems] == ["recorded-before-effective"]
+
+
+@pytest.mark.parametrize(
+    ("effective_at", "received_at", "sent_at", "expected"),
+    [
+        ("2026-01-02T10:00:00+00:00", None, None, ("2026-01-02T10:00:00+00:00", "effective")),
+        ("2026-01-02T10:00:00+00:00", "2026-01-02T05:00:00-05:00", None,
+         ("2026-01-02T10:00:00+00:00", "effective")),  # the same instant: the first named
+        ("2026-01-02T10:00:00+00:00", "2026-01-02T11:00:00+00:00", "2026-01-02T11:00:00+00:00",
+         ("2026-01-02T11:00:00+00:00", "received_at")),
+        (None, "2026-01-02T09:00:00+00:00", "2026-01-02T12:00:00+01:00",
+         ("2026-01-02T12:00:00+01:00", "sent_at")),
+        (None, None, "2026-01-02T12:00:00Z", ("2026-01-02T12:00:00+00:00", "sent_at")),
+        (None, "not a time", "2026-01-02T12:00:00", None),  # naive: no instant
+    ],
+)  # fmt: skip
+def test_records_floor_is_the_latest_instant_and_the_first_field_that_gives_it(
+    effective_at: str | None, received_at: str | None, sent_at: str | None, expected: Any
+) -> None:
+    effective = {"kind": "instant", "at": effective_at} if effective_at else None
+    found = records_floor(effective, {"received_at": received_at, "sent_at": sent_at})
+    if expected is None:
+        assert found is None
+        return
+    assert found is not None
+    assert (found[0], found[1]) == (datetime.fromisoformat(expected[0]), expected[1])
+    assert found[0].isoformat() == expected[0]  # of equal instants, the first field's text

@@ -78,3 +78,4 @@ def test_the_judge_finds_the_same_in_packed_results(tmp_path: Path) -> None:
     assert reports[0].index_digest == reports[1].index_digest
     assert reports[0].cited == reports[1].cited
     assert reports[0].corrections == reports[1].corrections
+

@@ -147,10 +147,12 @@ def records_floor(effective: Any, payload: Mapping[str, Any]) -> tuple[datetime,
     ``effective`` (:func:`effective_floor`), the payload's ``received_at`` or ``sent_at``.
     Its recorded time may not be earlier (docs/format.md, "Recorded time"); None: it records
     no instant."""
-    found = [(effective_floor(effective), "effective")]
-    found += [(_instant(payload.get(name)), name) for name in RECORDS_FIELDS]
-    known = [(at, name) for at, name in found if at is not None]
-    return max(known, key=lambda f: f[0]) if known else None
+    latest, field = effective_floor(effective), "effective"
+    for name in RECORDS_FIELDS:
+        at = _instant(payload.get(name))
+        if at is not None and (latest is None or at > latest):  # the first of equal ones
+            latest, field = at, name
+    return None if latest is None else (latest, field)
 
 
 def recorded_problems(

@@ -140,8 +140,9 @@ def with_saves(rows: list[StoredRow], read: SaveReader) -> list[StoredRow]:
         found = read(wanted) if wanted else {}
     except Exception:  # a dropped or damaged table arrives as a driver error
         found = {}
+    make = StoredRow._make
     return [
-        row if f is None else row._replace(save=found.get(f))
+        row if f is None else make((*row[:5], found.get(f)))
         for row, f in zip(rows, firsts, strict=True)
     ]
 

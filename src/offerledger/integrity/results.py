@@ -15,7 +15,7 @@ the judge uses a row's floor for that check alone, so any other floor changes no
 from __future__ import annotations
 
 from datetime import datetime
-from itertools import repeat
+from itertools import islice, repeat
 from typing import Any, NamedTuple
 
 from offerledger.events import recorded_problems
@@ -55,45 +55,47 @@ class ExaminedChunk(NamedTuple):
 
 def pack(results: list[Examined], signatures_checked: int) -> ExaminedChunk:
     """The columns of consecutive ``results`` (what :func:`unpack` turns back into them)."""
-    first = results[0].position if results else 0
+    if not results:
+        return ExaminedChunk(
+            0, b"", [], [], [], [], [], [], [], [], [], [], [], [], {}, signatures_checked
+        )
+    columns = zip(*results, strict=True)  # the transpose: one tuple per field
+    positions, streams, versions, digests, leaves, key_ids, actions, actors = islice(columns, 8)
+    recorded, prevs, key_facts, problems, signatures, saves, cites, floors = islice(columns, 8)
+    (corrections,) = columns
     save_index: dict[tuple[int, bytes, int, bytes], int] = {}
-    saves: list[int] = []
-    ats: list[int] = []
+    number = save_index.setdefault
     rare: dict[int, _Rare] = {}
-    recorded: list[str | None] = []
-    for k, e in enumerate(results):
-        facts = e.save
-        if facts is None:
-            saves.append(-1)
-            ats.append(0)
-        else:
-            key = (facts.log_size, facts.log_root, facts.size, facts.signature)
-            saves.append(save_index.setdefault(key, len(save_index)))
-            ats.append(facts.at)
-        floor = e.floor
-        if floor is not None and (
-            e.recorded is None or not recorded_problems(e.recorded, floor, None)
-        ):
-            floor = None  # met, or never compared: the judge makes nothing of it
-        if e.problems or e.key_fact is not None or e.cites or floor is not None or e.correction:
-            rare[k] = (e.problems, e.key_fact, e.cites, floor, e.correction)
-        recorded.append(None if e.recorded is None else e.recorded.isoformat())
+    for k, (why, fact, cited, floor, corrected) in enumerate(
+        zip(problems, key_facts, cites, floors, corrections, strict=True)
+    ):
+        if floor is not None:
+            at = recorded[k]
+            if at is None or not recorded_problems(at, floor, None):
+                floor = None  # met, or never compared: the judge makes nothing of it
+        if why or fact is not None or cited or floor is not None or corrected is not None:
+            rare[k] = (why, fact, cited, floor, corrected)
     seen: dict[Any, Any] = {}
     same = seen.setdefault  # one object per distinct key id, actor...: pickled once a chunk
     return ExaminedChunk(
-        first,
-        b"".join(e.leaf for e in results),
-        [e.stream for e in results],
-        [e.version for e in results],
-        [e.envelope_hash for e in results],
-        [same(e.key_id, e.key_id) for e in results],
-        [same(e.action, e.action) for e in results],
-        [same(e.actor, e.actor) for e in results],
-        recorded,
-        [e.prev for e in results],
-        [same(e.signature, e.signature) for e in results],
-        saves,
-        ats,
+        positions[0],
+        b"".join(leaves),
+        list(streams),
+        list(versions),
+        list(digests),
+        [same(k, k) for k in key_ids],
+        [same(a, a) for a in actions],
+        [same(a, a) for a in actors],
+        [None if r is None else r.isoformat() for r in recorded],
+        list(prevs),
+        [same(s, s) for s in signatures],
+        [
+            -1
+            if f is None
+            else number((f.log_size, f.log_root, f.size, f.signature), len(save_index))
+            for f in saves
+        ],
+        [0 if f is None else f.at for f in saves],
         list(save_index),
         rare,
         signatures_checked,

@@ -64,6 +64,14 @@ __all__ = [
 
 CHUNK = 2000
 PARALLEL_THRESHOLD = 4000
+_SMALLEST_CHUNK = 250
+
+
+def _chunk_size(chunk: int, rows: int, workers: int) -> int:
+    """At most ``chunk`` rows a task, fewer for a log of few chunks: about eight tasks per
+    worker, so that no worker is left with one more chunk than the others while they idle, and
+    the judging in order can start after a small first chunk rather than a whole one."""
+    return max(1, min(chunk, max(_SMALLEST_CHUNK, -(-rows // (8 * workers)))))
 
 
 @dataclass
@@ -239,7 +247,7 @@ def verify_rows(
             slices,
             public_keys,
             workers=cores,
-            chunk=max(1, chunk),
+            chunk=_chunk_size(chunk, row_count or 0, cores),
             counter=counter,
             start=resume.start if resume else 0,
             after_id=resume.after_id if resume else -1,
