@@ -190,6 +190,24 @@ class _Walk:
                 self.flush(deltas=self.applied % DELTAS == 0)
         self.flush(deltas=True)
 
+    def decoding(
+        self, rows: Iterator[RawRow], decode: Callable[[str, bytes], LedgerEvent | None]
+    ) -> Iterator[Entry]:
+        """Like :meth:`entries` over undecoded rows, each decoded here (no
+        :class:`StoredRow` made for every row)."""
+        for position, notification_id, _, topic, state in rows:
+            self.frontier.append(leaf_hash(state))
+            self.applied += 1
+            event = decode(topic, state)
+            if event is not None:
+                yield (position, event)
+            if self.applied % BATCH == 0:
+                self.last = StoredRow(position, notification_id, state, None)
+                self.flush(deltas=self.applied % DELTAS == 0)
+        if self.applied:
+            self.last = StoredRow(position, notification_id, state, None)
+        self.flush(deltas=True)
+
     def split(
         self,
         rows: Iterator[RawRow],
@@ -290,10 +308,10 @@ def _offers(streams: dict[uuid.UUID, StreamState], keys: set[uuid.UUID] | None) 
 
 
 def _raw(source: LogSource) -> RawLogSource | None:
-    """The source, when it gives undecoded rows and two processes may fold them."""
+    """The source, when it gives undecoded rows."""
     if not hasattr(source, "raw_rows_after") or not hasattr(source, "decode"):
         return None
-    return source if parallel.workers() >= 2 else None  # type: ignore[return-value]
+    return source  # type: ignore[return-value]
 
 
 @paused_gc()
@@ -306,13 +324,15 @@ def build_full(
     :data:`~offerledger.projections.parallel.MIN_ROWS` is folded by two processes when the source
     gives undecoded rows (:mod:`~offerledger.projections.parallel`); the read model is the
     same."""
-    split = _raw(source)
-    if split is not None and split.last_notification_id() >= parallel.MIN_ROWS:
+    raw = _raw(source)
+    if raw is None:
+        return _build_full(source, path, progress, source.rows_after(0, -1), None, False, step)
+    if parallel.workers() >= 2 and raw.last_notification_id() >= parallel.MIN_ROWS:
         try:
-            return _build_full(split, path, progress, None, split.raw_rows_after(0, -1), step)
+            return _build_full(raw, path, progress, None, raw.raw_rows_after(0, -1), True, step)
         except parallel.Misrouted:
             pass
-    return _build_full(source, path, progress, source.rows_after(0, -1), None, step)
+    return _build_full(raw, path, progress, None, raw.raw_rows_after(0, -1), False, step)
 
 
 def _build_full(
@@ -321,6 +341,7 @@ def _build_full(
     progress: Progress | None,
     rows: Iterator[StoredRow] | None,
     raw: Iterator[RawRow] | None,
+    two: bool,
     step: Step,
 ) -> Result:
     tmp = path.with_name(f"{path.name}.new-{os.getpid()}")
@@ -337,6 +358,9 @@ def _build_full(
         if raw is None:
             assert rows is not None
             fold_entries(walk.entries(rows), streams, deltas, walk.pending)
+        elif not two:
+            decode = source.decode  # type: ignore[attr-defined]  # a RawLogSource
+            fold_entries(walk.decoding(raw, decode), streams, deltas, walk.pending)
         else:
             helper_file = tmp.with_name(f"{tmp.name}.helper")
             helper_file.unlink(missing_ok=True)
