@@ -5,12 +5,14 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
+import pytest
+
 from dbedit import DbEdit
 from offerledger.demo import run_demo
 from offerledger.events import recorded_problems
 from offerledger.integrity.examine import Examined, examine_chunk, init_worker, with_saves
 from offerledger.integrity.results import pack, unpack
-from offerledger.integrity.service import _scan
+from offerledger.integrity.service import _scan, _slices
 from offerledger.integrity.verify import raw_rows_of, verify_rows
 from offerledger.ledger import Ledger
 from test_verify_robust import CASES
@@ -79,3 +81,26 @@ def test_the_judge_finds_the_same_in_packed_results(tmp_path: Path) -> None:
     assert reports[0].cited == reports[1].cited
     assert reports[0].corrections == reports[1].corrections
 
+
+@pytest.mark.parametrize("size", [1, 4, 1000])
+def test_slice_ranges_are_the_ids_in_runs(ledger_db: str, size: int) -> None:
+    """What the main process hands the workers: runs of ``size`` ids, gaps and all."""
+    run_demo(ledger_db, passphrase=PASS, employees=4)
+    edit = DbEdit(ledger_db)
+    rows = edit.rows()
+    for key, *_ in rows[5:9] + rows[12:13]:  # gaps in the ids
+        edit.delete(key)
+    edit.close()
+    ledger = Ledger.open(ledger_db)
+    try:
+        slices = _slices(ledger)
+    finally:
+        ledger.close()
+    assert slices is not None
+    ids = list(slices.ids())
+    assert len(ids) == len(rows) - 5
+    runs = [ids[i : i + size] for i in range(0, len(ids), size)]
+    assert list(slices.ranges(size=size)) == [(r[0], r[-1], len(r)) for r in runs]
+    assert list(slices.ranges(size=size, after=ids[-1])) == []
+    after = list(slices.ranges(size=size, after=ids[2]))
+    assert after[0][0] == ids[3] and sum(n for *_, n in after) == len(ids) - 3

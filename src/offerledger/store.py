@@ -659,6 +659,7 @@ class LedgerApplication(Application[uuid.UUID]):
     def index_digest(self) -> int:
         """The :class:`IndexDigest` of the persisted log's leaves and nodes, read in batches."""
         digest = IndexDigest()
+        streams: dict[Any, bytes] = {}  # each stream column value's 16 bytes, parsed once
         sqlite = self.backend.kind == "sqlite"
         prefix = "" if sqlite else f'"{self.backend.schema or "public"}".'
         for table, key in (("offerledger_leaves", "position"), ("offerledger_nodes", "level, idx")):
@@ -675,8 +676,12 @@ class LedgerApplication(Application[uuid.UUID]):
                     break
                 for row in rows:
                     if key == "position":
-                        sid = row[1] if isinstance(row[1], uuid.UUID) else uuid.UUID(str(row[1]))
-                        digest.leaf(int(row[0]), sid.bytes, int(row[2]), bytes(row[3]))
+                        sid = streams.get(row[1])
+                        if sid is None:
+                            raw = row[1]
+                            sid = (raw if isinstance(raw, uuid.UUID) else uuid.UUID(str(raw))).bytes
+                            streams[raw] = sid
+                        digest.leaf(int(row[0]), sid, int(row[2]), bytes(row[3]))
                     else:
                         digest.node(int(row[0]), int(row[1]), bytes(row[2]))
                 last = rows[-1]

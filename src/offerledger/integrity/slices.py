@@ -31,6 +31,8 @@ class Slices(Protocol):
 
     def ids(self, *, batch: int = 50_000, after: int = -1) -> Iterator[int]: ...
 
+    def ranges(self, *, size: int, after: int = -1) -> Iterator[tuple[int, int, int]]: ...
+
     def rows(
         self, conn: Any, first_id: int, last_id: int, first_position: int
     ) -> list[StoredRow]: ...
@@ -65,6 +67,21 @@ class SqliteSlices:
                 for (rowid,) in rows:
                     yield rowid
                 after = rows[-1][0]
+
+    def ranges(self, *, size: int, after: int = -1) -> Iterator[tuple[int, int, int]]:
+        """The ids after ``after`` in runs of ``size``, as (first id, last id, rows), from the
+        main process (one query a run: no id crosses into Python)."""
+        query = (
+            "SELECT min(rowid), max(rowid), count(*) FROM "
+            f"(SELECT rowid FROM {self.table} WHERE rowid > ? ORDER BY rowid LIMIT ?)"
+        )
+        with self.connect() as conn:
+            while True:
+                first, last, count = conn.execute(query, (after, size)).fetchone()
+                if not count:
+                    return
+                yield first, last, count
+                after = last
 
     def rows(
         self, conn: sqlite3.Connection, first_id: int, last_id: int, first_position: int
@@ -135,6 +152,24 @@ class PgSlices:
                 for (rowid,) in rows:
                     yield rowid
                 after = rows[-1][0]
+
+    def ranges(self, *, size: int, after: int = -1) -> Iterator[tuple[int, int, int]]:
+        """The ids after ``after`` in runs of ``size``, as (first id, last id, rows), from the
+        main process (one query a run: no id crosses into Python)."""
+        from psycopg.sql import SQL
+
+        query = SQL(
+            "SELECT min(notification_id), max(notification_id), count(*) FROM "
+            "(SELECT notification_id FROM {0} WHERE notification_id > %s "
+            "ORDER BY notification_id LIMIT %s) AS run"
+        ).format(self._events())
+        with self.connect() as conn:
+            while True:
+                first, last, count = conn.execute(query, (after, size)).fetchone()
+                if not count:
+                    return
+                yield first, last, count
+                after = last
 
     def rows(self, conn: Any, first_id: int, last_id: int, first_position: int) -> list[StoredRow]:
         from psycopg.sql import SQL

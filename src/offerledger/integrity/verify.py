@@ -186,14 +186,10 @@ def _examined_slices(
     """Workers read and examine their own ranges of the log; only results cross the pipe."""
     with ProcessPoolExecutor(workers, initializer=init_worker, initargs=(public_keys,)) as pool:
         pending: deque[Future[ExaminedChunk]] = deque()
-        ids = slices.ids(after=after_id)
         position = start
-        while True:
-            part = list(islice(ids, chunk))
-            if not part:
-                break
-            pending.append(pool.submit(examine_slice, slices, part[0], part[-1], position))
-            position += len(part)
+        for first_id, last_id, count in slices.ranges(size=chunk, after=after_id):
+            pending.append(pool.submit(examine_slice, slices, first_id, last_id, position))
+            position += count
             while len(pending) > 3 * workers:
                 yield from _received(pending.popleft(), counter)
         while pending:
