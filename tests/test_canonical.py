@@ -272,21 +272,3 @@ _json = st.recursive(
 def test_canonical_matches_agrees_with_canonical_json(value: Any, sort: bool) -> None:
     data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort else 0)
     assert canonical_matches(orjson.loads(data), data) == _long_way(data)
-
-
-def _float_free_by_scan(data: bytes) -> bool:
-    """The scan _float_free replaced: a ``.``, ``e+`` or ``e-`` right after a digit."""
-    for mark in (b".", b"e+", b"e-"):
-        at = data.find(mark, 1)
-        while at != -1:
-            if data[at - 1] in b"0123456789":
-                return False
-            at = data.find(mark, at + 1)
-    return True
-
-
-@given(st.binary(max_size=40) | st.text(alphabet='0123456789.e+-x"', max_size=40).map(str.encode))
-def test_float_free_is_the_scan(data: bytes) -> None:
-    from offerledger.signing.canonical import _float_free
-
-    assert _float_free(data) == _float_free_by_scan(data)

@@ -31,7 +31,6 @@ outside ±(2**53 − 1), non-string keys and any other type.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -148,14 +147,20 @@ def is_canonical(data: bytes) -> bool:
         return False
 
 
-_FLOAT_MARK = re.compile(rb"[0-9](?:\.|e\+|e-)")
+_DIGITS = b"0123456789"
 
 
 def _float_free(data: bytes) -> bool:
     """True when ``data`` holds no number token orjson writes for a float: orjson writes each
     float as digits with ``.`` or ``e+`` / ``e-`` right after a digit (``1.0``, ``1e+16``,
     ``5e-324``). A match inside a string (``"v2.5"``) only sends the check the long way."""
-    return _FLOAT_MARK.search(data) is None
+    for mark in (b".", b"e+", b"e-"):
+        at = data.find(mark, 1)
+        while at != -1:
+            if data[at - 1] in _DIGITS:
+                return False
+            at = data.find(mark, at + 1)
+    return True
 
 
 _STRICT = (
