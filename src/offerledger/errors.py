@@ -123,9 +123,7 @@ class UnknownEntity(OfferLedgerError):
 class ConcurrentWrite(OfferLedgerError):
     """The stream version was written by someone else first; nothing of this save was written."""
 
-    def __init__(
-        self, message: str, *, stream: str | None = None, hint: str | None = None
-    ) -> None:
+    def __init__(self, message: str, *, stream: str | None = None, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.stream = stream
 
