@@ -56,6 +56,7 @@ _KEYS = str(KEYS_STREAM)
 UNREAD = "<unread>"  # the body names another version: its prev is not this row's link
 _NOT_A_HASH = "<not a hash>"
 _HEX_ID = re.compile(r"[0-9a-f]{32}")
+_KEYABLE = (str, uuid.UUID)  # the stream column types whose text examine_chunk caches
 
 
 class StoredRow(NamedTuple):
@@ -151,7 +152,8 @@ def examine_chunk(rows: list[StoredRow]) -> tuple[list[Examined], int]:
     """Examine rows with the keys set by :func:`init_worker`; (results, signatures verified)."""
     verified: dict[tuple[str, bytes, bytes], bool] = {}
     saves: dict[int, SaveRecord | str] = {}
-    return [examine_row(row, verified, saves) for row in rows], len(verified)
+    streams: dict[Any, str] = {}
+    return [examine_row(row, verified, saves, streams) for row in rows], len(verified)
 
 
 class _Found:
@@ -172,14 +174,16 @@ def examine_row(
     row: StoredRow,
     verified: dict[tuple[str, bytes, bytes], bool],
     saves: dict[int, SaveRecord | str] | None = None,
+    streams: dict[Any, str] | None = None,
 ) -> Examined:
-    """Examine one row; ``verified`` caches signature checks (a save is verified once) and
-    ``saves`` the parsed save rows (or why one does not parse), by first position."""
+    """Examine one row; ``verified`` caches signature checks (a save is verified once),
+    ``saves`` the parsed save rows (or why one does not parse), by first position, and
+    ``streams`` the text of each stream column value."""
     state, state_problem = _state_bytes(row.state)
     digest = hashlib.sha256(state).hexdigest()
     leaf = leaf_hash(state)
     found = _Found()
-    stream, version = _columns(row, found)
+    stream, version = _columns(row, found, streams)
 
     examined = None
     if state_problem is not None:
@@ -449,15 +453,22 @@ def key_fact_of(action: str, payload: dict[str, Any]) -> KeyFact:
     )
 
 
-def _columns(row: StoredRow, found: _Found) -> tuple[str | None, int | None]:
-    stream: str | None = None
+def _columns(
+    row: StoredRow, found: _Found, streams: dict[Any, str] | None = None
+) -> tuple[str | None, int | None]:
+    """The row's stream id as text and its version (None, and ``undecodable`` found, when a
+    column holds something else); ``streams`` caches the text of each stream column seen."""
     raw = row.stream
-    if isinstance(raw, uuid.UUID):
-        stream = str(raw)
-    elif isinstance(raw, str) and _HEX_ID.fullmatch(raw):  # exactly as the recorder writes it
-        # 32 lower-case hex digits: what uuid.UUID(raw).hex == raw accepts; str() of it is
-        # the same digits grouped 8-4-4-4-12
-        stream = f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+    stream = streams.get(raw) if streams is not None and type(raw) in _KEYABLE else None
+    if stream is None:
+        if isinstance(raw, uuid.UUID):
+            stream = str(raw)
+        elif isinstance(raw, str) and _HEX_ID.fullmatch(raw):  # as the recorder writes it
+            # 32 lower-case hex digits: what uuid.UUID(raw).hex == raw accepts; str() of it is
+            # the same digits grouped 8-4-4-4-12
+            stream = f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+        if stream is not None and streams is not None and type(raw) in _KEYABLE:
+            streams[raw] = stream
     if stream is None:
         found.add("undecodable", f"the originator_id column holds {_show(row.stream)}")
     version = row.version if _is_int(row.version) else None
