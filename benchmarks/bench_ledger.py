@@ -47,6 +47,7 @@ import json
 import os
 import platform
 import pstats
+import resource
 import shutil
 import statistics
 import sys
@@ -799,9 +800,17 @@ def main(argv: list[str] | None = None) -> int:
         "(5k of each with --quick)",
     )
     parser.add_argument("--storage-events", type=int, help="override N for --storage")
+    parser.add_argument(
+        "--verify-cpu",
+        action="store_true",
+        help="only CPU time per event (main process and workers) of verify and of the raw "
+        "parallel loop, one signature per event: steadier than wall time on a loaded machine",
+    )
     args = parser.parse_args(argv)
     if args.storage:
         return storage_main(args)
+    if args.verify_cpu:
+        return verify_cpu_main(args)
 
     cores = os.cpu_count() or 1
     if args.quick:
@@ -885,6 +894,63 @@ def main(argv: list[str] | None = None) -> int:
     results["elapsed_seconds"] = round(time.perf_counter() - started, 1)
     print(f"\ntotal {results['elapsed_seconds']}s")
     print(json.dumps(_rounded(results), sort_keys=True))
+    return 0
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its reaped children (a pool's workers, once shut down)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def verify_cpu_main(args: argparse.Namespace) -> int:
+    """CPU per event of ``verify_ledger`` over every core and of the raw parallel loop over the
+    same signatures, on a SQLite ledger with one signature per event; medians of the repeats."""
+    n = (args.verify_events or (10_000 if args.quick else 100_000)) // SAVE_SIZE * SAVE_SIZE
+    repeats, workers = args.repeats or 3, os.cpu_count() or 1
+    workdir = tempfile.mkdtemp(prefix="bench-verify-cpu-")
+    os.environ["OFFERLEDGER_KEYS"] = os.path.join(workdir, "keys")
+    try:
+        with Target(workdir).fresh() as db:
+            ledger = new_ledger(db)
+            for save in one_stream_saves(n, tag="verify"):
+                ledger.save(save, signer=CLERK)
+            ledger.close()
+            tasks, stored = _tasks_of(db)
+            verify_us, raw_us = [], []
+            for _ in range(repeats):
+                ledger = Ledger.open(db)
+                try:
+                    before = _cpu_seconds()
+                    report = verify_ledger(ledger, workers=workers)
+                    verify_us.append((_cpu_seconds() - before) / stored * 1e6)
+                finally:
+                    ledger.close()
+                if not report.ok:
+                    raise SystemExit(f"verify did not come out clean: {report.problems[:3]}")
+                before = _cpu_seconds()
+                raw_verify_parallel(tasks, workers)
+                raw_us.append((_cpu_seconds() - before) / len(tasks) * 1e6)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    v, r = median(verify_us), median(raw_us)
+    print(
+        f"{stored} events, {len(tasks)} signatures, {workers} workers: verify {v:.1f} us of CPU "
+        f"an event, the raw loop {r:.1f} us a signature: ratio {r / v:.3f} (load "
+        f"{os.getloadavg()[0]:.2f})"
+    )
+    out = {
+        "benchmark": "verify-cpu",
+        "events": stored,
+        "verify_cpu_us_per_event": v,
+        "raw_cpu_us_per_signature": r,
+        "cpu_ratio": r / v,
+        "verify_runs_us": verify_us,
+        "load_average": os.getloadavg(),
+        **_code_state(),
+    }
+    print(json.dumps(_rounded(out), sort_keys=True))
     return 0
 
 
