@@ -114,6 +114,28 @@ def test_the_document_is_canonical_and_each_entry_is_its_own_bytes() -> None:
     assert merkle.merkle_root(leaves).hex() == committed.root
 
 
+@pytest.mark.parametrize("count", [1, 2, 5, 37])
+def test_the_document_built_entry_by_entry_is_the_canonical_json_of_the_salted_list(
+    count: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """commit_entries writes the document one entry at a time and folds the root in an
+    accumulator: the bytes and root are those of the whole salted list made at once."""
+    drawn = iter(range(10**6))
+    monkeypatch.setattr(
+        "offerledger.disclosure.secrets.token_bytes", lambda n: next(drawn).to_bytes(n, "big")
+    )
+    rows = [
+        {"employee_id": f"É{i % 7:03d}", "grant_id": f"N-{i}", "options": i + 1, "replaces": [i]}
+        for i in reversed(range(count))
+    ]
+    committed, document = commit_entries("new-grants", rows)
+    ordered = sorted(rows, key=sort_key)
+    salted = [{**r, "salt": i.to_bytes(32, "big").hex()} for i, r in enumerate(ordered)]
+    assert document.content == canonical_json({"entries": salted, "kind": "new-grants"})
+    leaves = [merkle.leaf_hash(canonical_json(e)) for e in salted]
+    assert committed.root == merkle.merkle_root(leaves).hex() and committed.count == count
+
+
 def test_an_empty_list_commits_to_the_empty_tree() -> None:
     committed, document = commit_entries("accepted-grants", [])
     assert committed.root == hashlib.sha256(b"").hexdigest()

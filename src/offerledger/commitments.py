@@ -11,7 +11,7 @@ save. :func:`stored_entries` reads a committed list back for a rule that needs i
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, overload
 
 from pydantic import BaseModel, ValidationError
 
@@ -60,6 +60,27 @@ def _entries(kind: ListKind, raw: Any, *, field: str, source: str | None) -> lis
         head = f"{len(problems)} problems; nothing was recorded:"
         raise InputError("\n".join([head, *lines]), file=source)
     return out
+
+
+class _JsonFields(Sequence[dict[str, Any]]):
+    """The entries' JSON fields, each dumped when read: :func:`commit_entries` reads each entry
+    twice (its sort key, then its salted bytes), and a list of every dump beside the values
+    held 190 bytes an entry (95 MB for a notice to 500,000 employees)."""
+
+    def __init__(self, entries: Sequence[BaseModel]) -> None:
+        self._entries = entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @overload
+    def __getitem__(self, i: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, i: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(i, slice):
+            return [e.model_dump(mode="json") for e in self._entries[i]]
+        return self._entries[i].model_dump(mode="json")
 
 
 def _totals(name: str, entries: Sequence[BaseModel]) -> dict[str, Any]:
@@ -120,7 +141,7 @@ def commit_action_list(
                     hint="leave it out: the ledger derives it from the list",
                 )
             out[key] = value
-    committed, document = commit_entries(kind, [e.model_dump(mode="json") for e in entries])
+    committed, document = commit_entries(kind, _JsonFields(entries))
     out[field] = committed.model_dump(mode="json")
     return out, [document], entries
 
