@@ -9,7 +9,7 @@ converts them, and examines them, with the rows of the saves they name.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -76,12 +76,7 @@ class SqliteSlices:
             f"(SELECT rowid FROM {self.table} WHERE rowid > ? ORDER BY rowid LIMIT ?)"
         )
         with self.connect() as conn:
-            while True:
-                first, last, count = conn.execute(query, (after, size)).fetchone()
-                if not count:
-                    return
-                yield first, last, count
-                after = last
+            yield from _runs(lambda a: conn.execute(query, (a, size)).fetchone(), after)
 
     def rows(
         self, conn: sqlite3.Connection, first_id: int, last_id: int, first_position: int
@@ -164,12 +159,7 @@ class PgSlices:
             "ORDER BY notification_id LIMIT %s) AS run"
         ).format(self._events())
         with self.connect() as conn:
-            while True:
-                first, last, count = conn.execute(query, (after, size)).fetchone()
-                if not count:
-                    return
-                yield first, last, count
-                after = last
+            yield from _runs(lambda a: conn.execute(query, (a, size)).fetchone(), after)
 
     def rows(self, conn: Any, first_id: int, last_id: int, first_position: int) -> list[StoredRow]:
         from psycopg.sql import SQL
@@ -230,3 +220,15 @@ def read_saves(conn: sqlite3.Connection, numbers: Iterable[int]) -> dict[int, tu
         ).fetchall()
         found.update({int(r[0]): tuple(r) for r in rows})
     return found
+
+
+def _runs(
+    run_after: Callable[[int], tuple[int | None, int | None, int]], after: int
+) -> Iterator[tuple[int, int, int]]:
+    """(first id, last id, rows) of each run ``run_after`` reads after an id, until one is empty."""
+    while True:
+        first, last, count = run_after(after)
+        if not count or first is None or last is None:
+            return
+        yield first, last, count
+        after = last
