@@ -206,8 +206,7 @@ def test_a_deeply_nested_heads_sidecar_is_a_checkpoint_error(demo_db: str, tmp_p
     sidecar.write_text("[" * 100_000)
     with pytest.raises(
         CheckpointError,
-        match="head.checkpoint.heads.json: malformed heads "
-        "sidecar: maximum recursion depth exceeded",
+        match="head.checkpoint.heads.json: malformed heads sidecar: depth limit exceeded",
     ):
         _report(demo_db, checkpoint=out)
     code, _, err = _cli(demo_db, "verify", "--checkpoint", str(out))

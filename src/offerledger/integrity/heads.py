@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -49,11 +48,11 @@ def read_heads(
 ) -> dict[str, tuple[int, str]]:
     """Every stream's (version, hash) the sidecar vouches for; {} when it vouches for nothing."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
+        data = path.read_bytes()
+    except OSError as e:
         raise CheckpointError(f"cannot read the heads sidecar: {e}", path=path) from e
     try:
-        doc = json.loads(text)
+        doc = orjson.loads(data)  # refuses bytes that are not UTF-8 (a ValueError, as json's)
         statement = doc["heads_statement"]
         body = canonical_json(statement)
         signature = base64.b64decode(doc["signature"], validate=True)
