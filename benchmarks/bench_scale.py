@@ -232,6 +232,50 @@ def run_step(name: str, args: Sequence[str]) -> None:
 # --- the parent's side ------------------------------------------------------------------------
 
 
+_SPAWNER = r"""
+import json, os, subprocess, sys
+for line in sys.stdin:
+    job = json.loads(line)
+    with open(job["out"], "wb") as out, open(job["err"], "wb") as err:
+        proc = subprocess.Popen(job["command"], stdout=out, stderr=err, env=job["env"])
+        _, status, usage = os.wait4(proc.pid, 0)
+    reply = {"exit": os.waitstatus_to_exitcode(status), "maxrss_kb": usage.ru_maxrss,
+             "cpu_s": usage.ru_utime + usage.ru_stime}
+    print(json.dumps(reply), flush=True)
+"""
+
+
+class Spawner:
+    """A small process that starts each step and reports its ``wait4`` rusage.
+
+    On Linux a process's ``ru_maxrss`` survives ``execve``: a child forked by this script
+    would report at least this script's own peak (after a step whose output it read, say),
+    so every step after a large one showed the same figure. Forked by a process that stays
+    at ~10 MB, a step's peak is its own (and that of the helpers it waits for).
+    """
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _SPAWNER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def run(
+        self, command: list[str], *, out: Path, err: Path, env: dict[str, str]
+    ) -> dict[str, Any]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        job = {"command": command, "out": str(out), "err": str(err), "env": env}
+        self.proc.stdin.write(json.dumps(job) + "\n")
+        self.proc.stdin.flush()
+        reply = self.proc.stdout.readline()
+        if not reply:
+            raise SystemExit(f"the step spawner exited ({self.proc.wait()})")
+        result: dict[str, Any] = json.loads(reply)
+        return result
+
+
 class Step:
     """One child process: wall time and the ``wait4`` rusage of it and its waited-for helpers."""
 
@@ -239,6 +283,7 @@ class Step:
         self.workdir = workdir
         self.log = log
         self.n = 0
+        self.spawner = Spawner()
 
     def run(self, name: str, *args: str, ok_exit: int = 0) -> tuple[dict[str, Any], str]:
         self.n += 1
@@ -247,29 +292,26 @@ class Step:
         result_path = self.workdir / f"step-{self.n}.json"
         env = dict(os.environ, **{RUSAGE_ENV: str(result_path)})
         command = [sys.executable, str(Path(__file__).resolve()), "--step", name, *args]
-        with out_path.open("wb") as out, err_path.open("wb") as err:
-            t = time.perf_counter()
-            proc = subprocess.Popen(command, stdout=out, stderr=err, env=env)
-            _, status, usage = os.wait4(proc.pid, 0)
-            seconds = time.perf_counter() - t
-            proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        t = time.perf_counter()
+        usage = self.spawner.run(command, out=out_path, err=err_path, env=env)
+        seconds = time.perf_counter() - t
         stdout = out_path.read_text(encoding="utf-8", errors="replace")
-        if proc.returncode != ok_exit or not result_path.exists():
+        if usage["exit"] != ok_exit or not result_path.exists():
             tail = err_path.read_text(encoding="utf-8", errors="replace")[-2000:]
             raise SystemExit(
-                f"step {name} {' '.join(args)} exited {proc.returncode}:\n{stdout[-1000:]}{tail}"
+                f"step {name} {' '.join(args)} exited {usage['exit']}:\n{stdout[-1000:]}{tail}"
             )
         result: dict[str, Any] = json.loads(result_path.read_text())
         result.pop("exit", None)
         result["seconds"] = round(seconds, 3)
         # CPU of the process and its waited-for helpers: steadier than wall time on a shared
         # machine (the load average is in the JSON), and what a duration estimate scales
-        result["cpu_s"] = round(usage.ru_utime + usage.ru_stime, 2)
-        result["peak_rss_mb"] = round(usage.ru_maxrss / 1024, 1)
+        result["cpu_s"] = round(usage["cpu_s"], 2)
+        result["peak_rss_mb"] = round(usage["maxrss_kb"] / 1024, 1)
         result["main_rss_mb"] = round(result["main_rss_mb"], 1)
         result["helpers_rss_mb"] = round(result["helpers_rss_mb"], 1)
         result["rss_goal_mb"] = f"< {RSS_GOAL_MB}"
-        result["rss_met"] = usage.ru_maxrss / 1024 < RSS_GOAL_MB
+        result["rss_met"] = usage["maxrss_kb"] / 1024 < RSS_GOAL_MB
         self.log(
             f"  {name} {' '.join(a for a in args if not a.startswith(('postgresql', '/')))}: "
             f"{seconds:.1f} s ({result['cpu_s']:.1f} s CPU), peak RSS "
