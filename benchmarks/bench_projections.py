@@ -40,7 +40,6 @@ import platform
 import random
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -475,12 +474,24 @@ def phase_rebuild(db: str, model: str, full: bool) -> dict[str, Any]:
     return {"events": result.applied, "mode": result.mode, "seconds": seconds}
 
 
+_SPAWNER: list[Any] = []
+
+
 def child(*args: str) -> dict[str, Any]:
-    """Run a phase in a fresh interpreter; returns its JSON plus its peak RSS."""
-    out = subprocess.run(
-        [sys.executable, __file__, "--phase", *args], check=True, capture_output=True, text=True
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    """Run a phase in a fresh interpreter; returns its JSON plus its peak RSS (its own: the
+    phase is started by a small spawner process, see ``spawner.py``)."""
+    from spawner import Spawner  # beside this file: on sys.path as a script or imported
+
+    if not _SPAWNER:
+        _SPAWNER.append(Spawner())
+    with tempfile.TemporaryDirectory(prefix="bench-phase-") as folder:
+        out, err = Path(folder) / "out", Path(folder) / "err"
+        done = _SPAWNER[0].run(
+            [sys.executable, __file__, "--phase", *args], out=out, err=err, env=dict(os.environ)
+        )
+        if done["exit"] != 0:
+            raise SystemExit(f"phase {args[0]} exited {done['exit']}:\n{err.read_text()[-2000:]}")
+        return json.loads(out.read_text().strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
 def _rss_mb() -> float:

@@ -49,7 +49,6 @@ import random
 import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -62,6 +61,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_evidence
 import bench_projections
 from bench_ledger import Target, cpu_model  # a fresh database (file or schema), dropped after
+from spawner import Spawner
 
 RSS_GOAL_MB = 1024
 STORAGE_GOAL = 2.0  # bytes on disk per event <= 2x the mean canonical body
@@ -230,50 +230,6 @@ def run_step(name: str, args: Sequence[str]) -> None:
 
 
 # --- the parent's side ------------------------------------------------------------------------
-
-
-_SPAWNER = r"""
-import json, os, subprocess, sys
-for line in sys.stdin:
-    job = json.loads(line)
-    with open(job["out"], "wb") as out, open(job["err"], "wb") as err:
-        proc = subprocess.Popen(job["command"], stdout=out, stderr=err, env=job["env"])
-        _, status, usage = os.wait4(proc.pid, 0)
-    reply = {"exit": os.waitstatus_to_exitcode(status), "maxrss_kb": usage.ru_maxrss,
-             "cpu_s": usage.ru_utime + usage.ru_stime}
-    print(json.dumps(reply), flush=True)
-"""
-
-
-class Spawner:
-    """A small process that starts each step and reports its ``wait4`` rusage.
-
-    On Linux a process's ``ru_maxrss`` survives ``execve``: a child forked by this script
-    would report at least this script's own peak (after a step whose output it read, say),
-    so every step after a large one showed the same figure. Forked by a process that stays
-    at ~10 MB, a step's peak is its own (and that of the helpers it waits for).
-    """
-
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", _SPAWNER],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-
-    def run(
-        self, command: list[str], *, out: Path, err: Path, env: dict[str, str]
-    ) -> dict[str, Any]:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        job = {"command": command, "out": str(out), "err": str(err), "env": env}
-        self.proc.stdin.write(json.dumps(job) + "\n")
-        self.proc.stdin.flush()
-        reply = self.proc.stdout.readline()
-        if not reply:
-            raise SystemExit(f"the step spawner exited ({self.proc.wait()})")
-        result: dict[str, Any] = json.loads(reply)
-        return result
 
 
 class Step:
