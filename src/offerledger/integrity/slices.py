@@ -29,8 +29,6 @@ class Slices(Protocol):
 
     def connect(self) -> Any: ...
 
-    def ids(self, *, batch: int = 50_000, after: int = -1) -> Iterator[int]: ...
-
     def ranges(self, *, size: int, after: int = -1) -> Iterator[tuple[int, int, int]]: ...
 
     def rows(
@@ -53,20 +51,6 @@ class SqliteSlices:
 
     def connect(self) -> sqlite3.Connection:
         return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
-
-    def ids(self, *, batch: int = 50_000, after: int = -1) -> Iterator[int]:
-        """Every notification id after ``after`` in order, from the main process."""
-        with self.connect() as conn:
-            while True:
-                rows = conn.execute(
-                    f"SELECT rowid FROM {self.table} WHERE rowid > ? ORDER BY rowid LIMIT ?",
-                    (after, batch),
-                ).fetchall()
-                if not rows:
-                    return
-                for (rowid,) in rows:
-                    yield rowid
-                after = rows[-1][0]
 
     def ranges(self, *, size: int, after: int = -1) -> Iterator[tuple[int, int, int]]:
         """The ids after ``after`` in runs of ``size``, as (first id, last id, rows), from the
@@ -130,23 +114,6 @@ class PgSlices:
         from psycopg.sql import SQL, Identifier
 
         return SQL("{0}.{1}").format(Identifier(self.schema), Identifier(self.table))
-
-    def ids(self, *, batch: int = 50_000, after: int = -1) -> Iterator[int]:
-        """Every notification id after ``after`` in order, from the main process."""
-        from psycopg.sql import SQL
-
-        query = SQL(
-            "SELECT notification_id FROM {0} WHERE notification_id > %s "
-            "ORDER BY notification_id LIMIT %s"
-        ).format(self._events())
-        with self.connect() as conn:
-            while True:
-                rows = conn.execute(query, (after, batch)).fetchall()
-                if not rows:
-                    return
-                for (rowid,) in rows:
-                    yield rowid
-                after = rows[-1][0]
 
     def ranges(self, *, size: int, after: int = -1) -> Iterator[tuple[int, int, int]]:
         """The ids after ``after`` in runs of ``size``, as (first id, last id, rows), from the
