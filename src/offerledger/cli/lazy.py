@@ -11,6 +11,7 @@ tests/test_cli_habits.py checks that it equals the commands' own help.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -170,18 +171,11 @@ class LazyGroup(click.Group):
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The command list, from :data:`COMMANDS` for commands not loaded yet (click lists a
         command by the first paragraph of its help, which is all a stand-in needs)."""
-        rows: list[tuple[str, click.Command]] = []
-        for name in self.list_commands(ctx):
-            command = self.commands.get(name)
-            if command is None:
-                command = click.Command(name, help=self.lazy_subcommands[name][1])
-            if not command.hidden:
-                rows.append((name, command))
-        if not rows:
-            return
-        limit = formatter.width - 6 - max(len(name) for name, _ in rows)
-        with formatter.section("Commands"):
-            formatter.write_dl([(name, c.get_short_help_str(limit)) for name, c in rows])
+
+        def stand_in(name: str) -> click.Command:
+            return click.Command(name, help=self.lazy_subcommands[name][1])
+
+        write_commands(self, ctx, formatter, stand_in)
 
     def load_all(self) -> None:
         """Import every command module (the CLI reference and tests walk the whole tree)."""
@@ -190,3 +184,23 @@ class LazyGroup(click.Group):
 
 
 __all__ = ["COMMANDS", "LazyGroup"]
+
+
+def write_commands(
+    group: click.Group,
+    ctx: click.Context,
+    formatter: click.HelpFormatter,
+    stand_in: Callable[[str], click.Command],
+) -> None:
+    """click's "Commands" section of ``group``, with ``stand_in(name)`` listed for a command
+    not built yet (click shows a command by its short help, which is all a stand-in needs)."""
+    rows: list[tuple[str, click.Command]] = []
+    for name in group.list_commands(ctx):
+        command = group.commands.get(name) or stand_in(name)
+        if not command.hidden:
+            rows.append((name, command))
+    if not rows:
+        return
+    limit = formatter.width - 6 - max(len(name) for name, _ in rows)
+    with formatter.section("Commands"):
+        formatter.write_dl([(name, c.get_short_help_str(limit)) for name, c in rows])

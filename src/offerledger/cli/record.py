@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from offerledger.cli.common import cli, emit_json, json_option, offer_option, open_ledger
+from offerledger.cli.lazy import write_commands
 from offerledger.cli.record_actions import ACTIONS
 from offerledger.documents import CITING_FIELD, SourceDocument
 from offerledger.errors import InputError
@@ -369,16 +370,9 @@ class RecordGroup(click.Group):
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The action list, each by the sentence kept in ACTIONS (what the built command's
         ``short_help`` is), for actions not built yet."""
-        rows: list[tuple[str, click.Command]] = []
-        for name in self.list_commands(ctx):
-            command = self.commands.get(name) or click.Command(name, short_help=ACTIONS[name])
-            if not command.hidden:
-                rows.append((name, command))
-        if not rows:
-            return
-        limit = formatter.width - 6 - max(len(name) for name, _ in rows)
-        with formatter.section("Commands"):
-            formatter.write_dl([(name, c.get_short_help_str(limit)) for name, c in rows])
+        write_commands(
+            self, ctx, formatter, lambda name: click.Command(name, short_help=ACTIONS[name])
+        )
 
     def load_all(self) -> None:
         """Build every action's command (the CLI reference and tests walk them all)."""
