@@ -236,16 +236,10 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
     @staticmethod
     def read_nodes_in(c: Any, nodes: Iterable[Node]) -> dict[Node, bytes]:
         def leaves(positions: list[int]) -> dict[int, bytes]:
-            found: dict[int, bytes] = {}
-            for i in range(0, len(positions), 500):
-                part = positions[i : i + 500]
-                c.execute(
-                    "SELECT position, hash FROM offerledger_leaves WHERE position IN "
-                    f"({','.join('?' * len(part))})",
-                    part,
-                )
-                found.update({int(r[0]): bytes(r[1]) for r in c.fetchall()})
-            return found
+            rows = _rows_in(
+                c, "SELECT position, hash FROM offerledger_leaves WHERE position", positions
+            )
+            return {int(r[0]): bytes(r[1]) for r in rows}
 
         def stored(inner: list[Node]) -> dict[Node, bytes]:
             found: dict[Node, bytes] = {}
@@ -268,18 +262,12 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
     def read_saves(self, numbers: Iterable[int]) -> dict[int, tuple[Any, ...]]:
         """The stored rows of the saves with these numbers, as the driver returns them (parse
         them with :func:`offerledger.signing.envelope.parse_save`)."""
-        wanted = sorted(set(numbers))
-        found: dict[int, tuple[Any, ...]] = {}
+        query = (
+            "SELECT save, log_size, size, log_root, signature, leaves FROM offerledger_saves "
+            "WHERE save"
+        )
         with self.datastore.transaction(commit=False) as c:
-            for i in range(0, len(wanted), 500):
-                part = wanted[i : i + 500]
-                c.execute(
-                    "SELECT save, log_size, size, log_root, signature, leaves "
-                    f"FROM offerledger_saves WHERE save IN ({','.join('?' * len(part))})",
-                    part,
-                )
-                found.update({int(r[0]): tuple(r) for r in c.fetchall()})
-        return found
+            return {int(r[0]): tuple(r) for r in _rows_in(c, query, sorted(set(numbers)))}
 
     def tree_head(self) -> TreeHead:
         with self.datastore.transaction(commit=False) as c:
@@ -320,3 +308,14 @@ def frontier_of(nodes: dict[Node, bytes], size: int) -> list[bytes]:
             f"the log index has no node {e.args[0]} of a {size}-event log",
             hint="the database is damaged: run 'offerledger verify'",
         ) from None
+
+
+def _rows_in(c: Any, select_where: str, values: list[int], part: int = 500) -> list[Any]:
+    """The rows of ``select_where IN (values)``, asked ``part`` values at a time (SQLite's
+    limit on bound parameters)."""
+    rows: list[Any] = []
+    for i in range(0, len(values), part):
+        chunk = values[i : i + part]
+        c.execute(f"{select_where} IN ({','.join('?' * len(chunk))})", chunk)
+        rows.extend(c.fetchall())
+    return rows
